@@ -1,0 +1,48 @@
+/**
+ * The agent channel: HTTP/2 served by ciab-agentd over whatever duplex stream a runtime provides.
+ * JSON bodies unless noted; errors are `{ error: { code, message } }` with the status of errors.ts.
+ *
+ *   GET  /v1/health                         → AgentHealth
+ *   POST /v1/exec              ExecRequest  → ExecResult
+ *   POST /v1/exec/stream       ExecRequest  → NDJSON ExecFrame lines (headers sent once the process spawned)
+ *   POST /v1/processes         StartProcessRequest → ProcessInfo
+ *   GET  /v1/processes                      → { processes: ProcessInfo[] }
+ *   GET  /v1/processes/:pid                 → ProcessInfo
+ *   POST /v1/processes/:pid/signal SignalRequest → ProcessInfo
+ *   POST /v1/processes/:pid/stdin  raw body → { written: number }
+ *   GET  /v1/processes/:pid/output?follow=1 → NDJSON ExecFrame lines: replay, then live until exit
+ *   GET  /v1/files/list?path=&depth=1       → { entries: FileEntry[] }
+ *   GET  /v1/files/stat?path=               → FileEntry
+ *   GET  /v1/files/content?path=            → raw bytes (content-length set; x-ciab-mode header)
+ *   PUT  /v1/files/content?path=&mode=      raw body, streamed to disk → FileEntry (parents created)
+ *   POST /v1/files/mkdir       MkdirRequest → FileEntry
+ *   POST /v1/files/remove      RemoveRequest → { removed: true }
+ *   POST /v1/files/rename      RenameRequest → FileEntry
+ *   GET  /v1/ports                          → { ports: ListeningPort[] }
+ */
+export const agentRoutes = {
+  health: "/v1/health",
+  exec: "/v1/exec",
+  execStream: "/v1/exec/stream",
+  processes: "/v1/processes",
+  filesList: "/v1/files/list",
+  filesStat: "/v1/files/stat",
+  filesContent: "/v1/files/content",
+  filesMkdir: "/v1/files/mkdir",
+  filesRemove: "/v1/files/remove",
+  filesRename: "/v1/files/rename",
+  ports: "/v1/ports",
+} as const;
+
+export interface AgentHealth {
+  agent: "ciab-agentd";
+  version: string;
+  pid: number;
+  /** Where /workspace lives on agentd's side (the same path inside a jail; a host dir without isolation). */
+  workspaceRoot: string;
+  startedAt: string;
+}
+
+/** Path of agentd's socket inside a local or docker sandbox; the runtime bind-mounts its directory. */
+export const agentSocketDirectory = "/run/ciab";
+export const agentSocketName = "agentd.sock";

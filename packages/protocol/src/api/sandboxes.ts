@@ -1,0 +1,155 @@
+import { z } from "zod";
+
+/**
+ * Public API shapes for sandboxes, exec, files and ports. Written once here: the server validates with
+ * them and builds its OpenAPI document from them; the SDK takes its types from them.
+ */
+export const runtimeNames = ["local", "docker", "ec2", "fargate"] as const;
+export type RuntimeName = (typeof runtimeNames)[number];
+
+export const sandboxStates = [
+  "pending",
+  "provisioning",
+  "ready",
+  "paused",
+  "terminating",
+  "terminated",
+  "failed",
+] as const;
+export type SandboxState = (typeof sandboxStates)[number];
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+const envMap = z.record(envName, z.string().max(32_768)).refine((env) => Object.keys(env).length <= 256, {
+  message: "at most 256 variables",
+});
+const tagMap = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .refine((tags) => Object.keys(tags).length <= 50, { message: "at most 50 tags" });
+
+export const resourcesSchema = z.strictObject({
+  cpus: z.number().positive().max(256).optional(),
+  memory_mb: z.number().int().min(16).max(1_048_576).optional(),
+  pids: z.number().int().min(8).max(1_000_000).optional(),
+});
+export type Resources = z.infer<typeof resourcesSchema>;
+
+export const createSandboxSchema = z.strictObject({
+  runtime: z.enum(runtimeNames).optional(),
+  image: z.string().min(1).max(512).optional(),
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "lower-case letters, digits and dashes, at most 63")
+    .optional(),
+  env: envMap.optional(),
+  resources: resourcesSchema.optional(),
+  tags: tagMap.optional(),
+  network: z.enum(["none", "host"]).optional(),
+});
+export type CreateSandboxRequest = z.infer<typeof createSandboxSchema>;
+
+export const sandboxSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(sandboxStates),
+  runtime: z.enum(runtimeNames),
+  image: z.string(),
+  network: z.enum(["none", "host"]),
+  tags: z.record(z.string(), z.string()),
+  /** Names only: values may be secrets. */
+  env_keys: z.array(z.string()),
+  resources: resourcesSchema,
+  /** What went wrong, in the backend's own words, when state is `failed`. */
+  failure: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  /** What the control plane is doing right now during provisioning (for progress displays). */
+  status_message: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  ready_at: z.string().nullable(),
+});
+export type Sandbox = z.infer<typeof sandboxSchema>;
+
+export const sandboxListSchema = z.object({ sandboxes: z.array(sandboxSchema) });
+
+export const execRequestSchema = z.strictObject({
+  command: z.union([z.string().min(1).max(1_000_000), z.array(z.string().max(1_000_000)).min(1).max(10_000)]),
+  cwd: z.string().min(1).max(4096).optional(),
+  env: envMap.optional(),
+  timeout_ms: z.number().int().positive().max(24 * 3600 * 1000).optional(),
+  stdin: z.string().max(16 * 1024 * 1024).optional(),
+});
+export type ExecRequestBody = z.infer<typeof execRequestSchema>;
+
+export const execResultSchema = z.object({
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  timed_out: z.boolean(),
+  duration_ms: z.number(),
+  truncated: z.boolean(),
+});
+export type ExecResultBody = z.infer<typeof execResultSchema>;
+
+export const startProcessSchema = z.strictObject({
+  command: execRequestSchema.shape.command,
+  cwd: execRequestSchema.shape.cwd,
+  env: envMap.optional(),
+  tag: z.string().max(256).optional(),
+});
+
+export const processSchema = z.object({
+  pid: z.number().int(),
+  command: z.array(z.string()),
+  cwd: z.string(),
+  tag: z.string().optional(),
+  started_at: z.string(),
+  running: z.boolean(),
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+});
+export type ProcessBody = z.infer<typeof processSchema>;
+
+export const signalSchema = z.strictObject({
+  signal: z.enum(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP", "SIGSTOP", "SIGCONT", "SIGUSR1", "SIGUSR2"]),
+});
+
+export const fileEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: z.enum(["file", "dir", "symlink", "other"]),
+  size: z.number(),
+  mode: z.number().int(),
+  modified_at: z.string(),
+  symlink_target: z.string().optional(),
+});
+export type FileEntryBody = z.infer<typeof fileEntrySchema>;
+
+export const sandboxPathSchema = z.string().min(1).max(4096);
+
+export const writeFileSchema = z.strictObject({
+  path: sandboxPathSchema,
+  content: z.string().max(64 * 1024 * 1024),
+  encoding: z.enum(["utf8", "base64"]).optional(),
+  mode: z.number().int().min(0).max(0o7777).optional(),
+});
+
+export const mkdirSchema = z.strictObject({
+  path: sandboxPathSchema,
+  mode: z.number().int().min(0).max(0o7777).optional(),
+  parents: z.boolean().optional(),
+});
+
+export const renameSchema = z.strictObject({ from: sandboxPathSchema, to: sandboxPathSchema });
+
+export const readFileSchema = z.object({
+  path: z.string(),
+  encoding: z.enum(["utf8", "base64"]),
+  content: z.string(),
+  size: z.number(),
+});
+
+export const portSchema = z.object({
+  port: z.number().int(),
+  address: z.string(),
+  family: z.enum(["ipv4", "ipv6"]),
+});

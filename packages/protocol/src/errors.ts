@@ -1,0 +1,85 @@
+/**
+ * The one registry of error codes. Every error answer of the API and of the agent channel is
+ * `{ error: { code, message, context? } }` with one of these codes; the HTTP status comes from this map,
+ * so a code always means the same status wherever it is raised.
+ */
+export const errorStatus = {
+  invalid_json: 400,
+  invalid_request: 400,
+  invalid_path: 400,
+  path_outside_sandbox: 403,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  sandbox_not_found: 404,
+  file_not_found: 404,
+  process_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  sandbox_not_ready: 409,
+  invalid_state: 409,
+  already_exists: 409,
+  not_a_directory: 409,
+  is_a_directory: 409,
+  directory_not_empty: 409,
+  payload_too_large: 413,
+  command_not_found: 422,
+  capability_unsupported: 422,
+  image_not_found: 422,
+  exec_timeout: 504,
+  agent_unreachable: 502,
+  runtime_error: 502,
+  sandbox_failed: 502,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export const errorCodes = Object.keys(errorStatus) as ErrorCode[];
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; context?: Record<string, unknown> };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && value in errorStatus;
+}
+
+/** An error that knows its code; thrown by services and agentd, turned into an error answer at the edge. */
+export class CiabError extends Error {
+  override readonly name = "CiabError";
+  readonly code: ErrorCode;
+  readonly context: Record<string, unknown> | undefined;
+  /** Whether trying the same call again can help (a backend being busy, a machine still booting). */
+  readonly retryable: boolean;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown>; retryable?: boolean } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.context = options.context;
+    this.retryable = options.retryable ?? false;
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody["error"] = { code: this.code, message: this.message };
+    if (this.context !== undefined) error.context = this.context;
+    return { error };
+  }
+}
+
+/** Reads an error answer back into a CiabError; anything unrecognised becomes `internal`. */
+export function errorFromBody(status: number, body: unknown): CiabError {
+  const error = (body as Partial<ErrorBody> | undefined)?.error;
+  if (error && isErrorCode(error.code) && typeof error.message === "string") {
+    return new CiabError(error.code, error.message, error.context ? { context: error.context } : {});
+  }
+  return new CiabError("internal", `unexpected answer with status ${status}`, { context: { body } });
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { runtimeNames } from "@ciab/protocol";
+
+/**
+ * The whole configuration, one zod schema. Every key is settable in config.toml and as
+ * `CIAB_<SECTION>_<KEY>` (nested sections joined: `CIAB_RUNTIME_DOCKER_DEFAULT_IMAGE`).
+ * Precedence: flag > env > config.toml > default.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce.number().min(0);
+const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")]);
+
+export const serverSectionSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: port.default(8420),
+  /** Where the database, admin token, sandbox dirs and logs live. */
+  data_dir: z.string().min(1).default(".ciab"),
+  log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Largest JSON request body; uploads stream and are not bounded by it. */
+  body_limit_bytes: z.coerce.number().int().min(1024).default(80 * 1024 * 1024),
+  reconcile_interval_seconds: seconds.default(30),
+  /** How long an unowned machine labelled ours may live before the reconciler destroys it. */
+  orphan_grace_seconds: seconds.default(300),
+  /** How long to wait for agentd in a new machine before the sandbox fails. */
+  agent_ready_timeout_seconds: seconds.default(60),
+});
+
+export const storeSectionSchema = z.strictObject({
+  driver: z.enum(["sqlite"]).default("sqlite"),
+  /** Defaults to `<data_dir>/ciab.db`. */
+  sqlite_path: z.string().min(1).optional(),
+});
+
+export const localRuntimeSchema = z.strictObject({
+  /** `bwrap`: a bubblewrap jail per sandbox. `none`: plain processes on the host, for trusted use only. */
+  isolation: z.enum(["bwrap", "none"]).default("bwrap"),
+  /** `none`: a network namespace with loopback only. `host`: the host's network. */
+  network: z.enum(["none", "host"]).default("none"),
+  bwrap_path: z.string().min(1).default("bwrap"),
+});
+
+export const dockerRuntimeSchema = z.strictObject({
+  socket_path: z.string().min(1).default("/var/run/docker.sock"),
+  default_image: z.string().min(1).default("ciab/default:bookworm"),
+  /** Build the default image from Debian packages (scripts/build-default-image.sh) when it is missing. */
+  build_default_image: bool.default(true),
+  network: z.enum(["none", "host"]).default("none"),
+  default_cpus: z.coerce.number().positive().optional(),
+  default_memory_mb: z.coerce.number().int().positive().optional(),
+  default_pids: z.coerce.number().int().positive().default(4096),
+});
+
+export const runtimeSectionSchema = z.strictObject({
+  /** The runtime a sandbox gets when its request names none. */
+  backend: z.enum(runtimeNames).default("local"),
+  /** Runtimes this server offers. */
+  enabled: z
+    .union([z.array(z.enum(runtimeNames)), z.string().transform((v) => v.split(",").map((s) => s.trim()))])
+    .pipe(z.array(z.enum(runtimeNames)))
+    .default(["local", "docker"]),
+  local: localRuntimeSchema.default(localRuntimeSchema.parse({})),
+  docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSectionSchema.default(serverSectionSchema.parse({})),
+  store: storeSectionSchema.default(storeSectionSchema.parse({})),
+  runtime: runtimeSectionSchema.default(runtimeSectionSchema.parse({})),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
+export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;

@@ -1,0 +1,114 @@
+import type { Duplex } from "node:stream";
+import type { Resources, RuntimeName } from "@ciab/protocol";
+import type { Logger } from "../logger.js";
+
+/** What a runtime needs to start one machine for one sandbox. */
+export interface MachineSpec {
+  sandboxID: string;
+  /** Human name; backends may show it (container name, EC2 `Name` tag). */
+  name: string;
+  /** The image to boot; the runtime's default image when undefined. */
+  image: string | undefined;
+  /** Environment every process in the sandbox starts with. */
+  env: Record<string, string>;
+  resources: Resources;
+  network: "none" | "host";
+}
+
+/**
+ * A machine a runtime started. `details` is persisted with the sandbox so that a restarted control plane
+ * can reach the same machine again; keep it to plain JSON.
+ */
+export interface Machine {
+  /** The backend's own id: a container id, an instance id, the pid of a jail. */
+  machineID: string;
+  sandboxID: string;
+  details: Record<string, unknown>;
+}
+
+/** A machine found in the backend that carries our labels; used by the reconciler. */
+export interface ManagedMachine {
+  machineID: string;
+  sandboxID: string;
+  state: "running" | "paused" | "stopped" | "unknown";
+  details: Record<string, unknown>;
+}
+
+export interface RuntimeCapabilities {
+  pause: boolean;
+  /** cpus, memory_mb and pids limits. */
+  resourceLimits: boolean;
+  /** `network: "host"`. */
+  hostNetwork: boolean;
+  /** Any image name (false: the runtime boots one fixed root, e.g. local). */
+  images: boolean;
+}
+
+export interface ProvisionOptions {
+  signal: AbortSignal;
+  /** Called with a short human sentence at each long step (building an image, booting). */
+  onProgress?: (message: string) => void;
+}
+
+/**
+ * A sandbox backend. It starts, pauses, resumes and destroys machines and opens the agent channel to
+ * ciab-agentd inside them; it never runs tools itself. The core (runtime-registry.ts) wraps each runtime
+ * once with logging, timing and the agentd readiness wait, so implementations stay small.
+ * Calls the backend cannot serve throw CiabError `capability_unsupported`; backend failures throw
+ * CiabError `runtime_error` with the backend's own message and a `cause`.
+ */
+export interface Runtime {
+  readonly name: RuntimeName;
+  readonly capabilities: RuntimeCapabilities;
+  /** The image used when a sandbox names none. */
+  readonly defaultImage: string;
+
+  /**
+   * Starts a machine running agentd and returns once the backend reports it started. agentd may still be
+   * booting: the core waits for it through `connectAgent`. On failure it removes what it created.
+   */
+  provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine>;
+
+  /** Freezes every process of the machine; its files and memory stay. */
+  pause(machine: Machine, signal: AbortSignal): Promise<void>;
+
+  /** Undoes `pause`. */
+  resume(machine: Machine, signal: AbortSignal): Promise<void>;
+
+  /** Removes the machine and everything the runtime made for it. Succeeds when it is already gone. */
+  destroy(machine: Machine, signal: AbortSignal): Promise<void>;
+
+  /** Every machine of this installation that the backend still has, whatever its sandbox's state. */
+  listManaged(signal: AbortSignal): Promise<ManagedMachine[]>;
+
+  /**
+   * Opens a new duplex byte stream to agentd in the machine (agentd speaks HTTP/2 on it). Rejects at once
+   * when agentd is not listening yet, so the caller can retry.
+   */
+  connectAgent(machine: Machine): Promise<Duplex>;
+
+  /** Releases clients and timers of the runtime itself (not the machines). */
+  close(): Promise<void>;
+}
+
+/** What every runtime factory receives besides its own config section. */
+export interface RuntimeDependencies {
+  /** The control plane's data dir; runtimes keep per-sandbox files under `<dataDirectory>/sandboxes/<id>`. */
+  dataDirectory: string;
+  /** Labels every machine so that installations sharing a backend never touch each other's machines. */
+  installationID: string;
+  /** The bundled agentd (one .js file), mounted read-only into every machine. */
+  agentdBundlePath: string;
+  /** The Node binary that runs agentd inside machines (this process's own by default). */
+  nodeBinaryPath: string;
+  logger: Logger;
+}
+
+export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;
+
+/** Labels (docker) and tags (ec2) on every machine. */
+export const machineLabels = {
+  managed: "ciab-managed",
+  sandboxID: "ciab-sandbox-id",
+  installationID: "ciab-installation-id",
+} as const;
