@@ -23,6 +23,7 @@ export const errorStatus = {
   is_a_directory: 409,
   directory_not_empty: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   command_not_found: 422,
   capability_unsupported: 422,
   image_not_found: 422,

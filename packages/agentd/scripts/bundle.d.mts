@@ -1,0 +1,2 @@
+export declare const agentdBundlePath: string;
+export declare function bundleAgentd(): Promise<string>;

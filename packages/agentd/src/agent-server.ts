@@ -1,0 +1,106 @@
+import { chmod, unlink } from "node:fs/promises";
+import http2 from "node:http2";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { createExecHandlers } from "./handlers/exec-handler.js";
+import { createFileHandlers } from "./handlers/file-handler.js";
+import { createHealthHandler } from "./handlers/health-handler.js";
+import { createPortHandler } from "./handlers/port-handler.js";
+import { createProcessHandlers } from "./handlers/process-handler.js";
+import { respondError } from "./http/respond.js";
+import { createRouter } from "./router.js";
+import { CommandRunner } from "./services/command-runner.js";
+import { ExecService } from "./services/exec-service.js";
+import { FileService } from "./services/file-service.js";
+import { PathResolver } from "./services/path-resolver.js";
+import { PortService } from "./services/port-service.js";
+import { ProcessService } from "./services/process-service.js";
+
+export interface AgentServerOptions {
+  /** The real directory that /workspace maps to. */
+  workspaceRoot: string;
+  /** Terse diagnostics; agentd's main passes a stderr writer. */
+  log?: (message: string) => void;
+}
+
+export interface AgentServer {
+  /** Serves the agent channel (HTTP/2, cleartext) on any duplex: a socket, an SSH channel, a WebSocket stream. */
+  serveAgentConnection(duplex: Duplex): void;
+  /** Listens on a unix socket, replacing a stale socket file. */
+  listen(socketPath: string): Promise<void>;
+  /** Stops listening, ends every connection and signals running background processes. */
+  close(): Promise<void>;
+}
+
+/** Flow-control windows large enough that a file upload is not throttled to a round trip per 64 KiB. */
+const streamWindowBytes = 1024 * 1024;
+const sessionWindowBytes = 16 * 1024 * 1024;
+
+export async function createAgentServer(options: AgentServerOptions): Promise<AgentServer> {
+  const log = options.log ?? (() => undefined);
+  const paths = await PathResolver.create(options.workspaceRoot);
+  const runner = new CommandRunner(paths);
+  const processes = new ProcessService(runner);
+  const route = createRouter({
+    health: createHealthHandler(paths.root),
+    exec: createExecHandlers(new ExecService(runner)),
+    processes: createProcessHandlers(processes),
+    files: createFileHandlers(new FileService(paths)),
+    ports: createPortHandler(new PortService()),
+  });
+
+  const http2Server = http2.createServer({
+    settings: { maxConcurrentStreams: 4096, initialWindowSize: streamWindowBytes },
+    maxSessionMemory: 64,
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  http2Server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    session.on("error", (error) => log(`session error: ${error.message}`));
+    session.once("connect", () => session.setLocalWindowSize(sessionWindowBytes));
+  });
+  http2Server.on("stream", (stream, headers) => {
+    stream.on("error", () => undefined); // resets by the peer surface as 'close'; nothing to report
+    const controller = new AbortController();
+    stream.once("close", () => controller.abort());
+    const fullPath = headers[":path"] ?? "/";
+    const queryStart = fullPath.indexOf("?");
+    const path = queryStart === -1 ? fullPath : fullPath.slice(0, queryStart);
+    const query = new URLSearchParams(queryStart === -1 ? "" : fullPath.slice(queryStart + 1));
+    try {
+      const { handler, pid } = route(headers[":method"] ?? "GET", path);
+      handler({ stream, headers, query, pid, signal: controller.signal }).catch((error: unknown) => respondError(stream, error));
+    } catch (error) {
+      respondError(stream, error);
+    }
+  });
+
+  const netServer = net.createServer((socket) => http2Server.emit("connection", socket));
+
+  return {
+    serveAgentConnection(duplex) {
+      http2Server.emit("connection", duplex);
+    },
+
+    async listen(socketPath) {
+      await unlink(socketPath).catch(() => undefined);
+      await new Promise<void>((resolve, reject) => {
+        netServer.once("error", reject);
+        netServer.listen(socketPath, () => {
+          netServer.off("error", reject);
+          resolve();
+        });
+      });
+      await chmod(socketPath, 0o666);
+    },
+
+    async close() {
+      processes.killAll("SIGTERM");
+      const closed = new Promise<void>((resolve) => netServer.close(() => resolve()));
+      for (const session of sessions) session.destroy();
+      http2Server.close();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { AgentHealth } from "../protocol.js";
+import type { Handler } from "../http/agent-request.js";
+import { respondJSON } from "../http/respond.js";
+
+export const agentVersion = "0.1.0";
+
+export function createHealthHandler(workspaceRoot: string): Handler {
+  const health: AgentHealth = {
+    agent: "ciab-agentd",
+    version: agentVersion,
+    pid: process.pid,
+    workspaceRoot,
+    startedAt: new Date().toISOString(),
+  };
+  return async ({ stream }) => {
+    respondJSON(stream, health);
+  };
+}

@@ -1,0 +1,1 @@
+export { createAgentServer, type AgentServer, type AgentServerOptions } from "./agent-server.js";

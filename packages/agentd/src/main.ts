@@ -1,0 +1,33 @@
+import { parseArgs } from "node:util";
+import { createAgentServer } from "./agent-server.js";
+
+/** ciab-agentd: `node agentd.mjs --socket PATH [--workspace-root DIR]`; prints `ready` once listening. */
+const { values } = parseArgs({
+  options: {
+    socket: { type: "string" },
+    "workspace-root": { type: "string", default: "/workspace" },
+  },
+  strict: true,
+});
+
+const log = (message: string): void => void process.stderr.write(`ciab-agentd: ${message}\n`);
+
+if (values.socket === undefined) {
+  log("--socket PATH is required");
+  process.exit(2);
+}
+
+const server = await createAgentServer({ workspaceRoot: values["workspace-root"], log });
+await server.listen(values.socket);
+process.stdout.write("ready\n");
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  const forced = setTimeout(() => process.exit(0), 2000);
+  forced.unref();
+  void server.close().then(() => process.exit(0));
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

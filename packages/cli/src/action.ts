@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import { CommandContext, type GlobalOptions } from "./context.js";
+import { errorOutput, formatError } from "./format/error.js";
+
+/** A command's body: gets the positional arguments and the merged options; answers the exit code. */
+export type ActionBody<Options> = (
+  context: CommandContext,
+  args: string[],
+  options: Options & GlobalOptions,
+) => Promise<number | void>;
+
+/**
+ * Wraps a command body for commander: builds the context, and turns a thrown error into
+ * `error: <message> (<code>)` on stderr (or the error object with `--json`) and exit status 1.
+ */
+export function action<Options>(body: ActionBody<Options>): (...received: unknown[]) => Promise<void> {
+  return async (...received) => {
+    const command = received.at(-1) as Command;
+    const options = command.optsWithGlobals<Options & GlobalOptions>();
+    const context = new CommandContext(options);
+    try {
+      process.exitCode = (await body(context, command.args, options)) ?? 0;
+    } catch (error) {
+      if (context.json) process.stdout.write(`${JSON.stringify(errorOutput(error), null, 2)}\n`);
+      else process.stderr.write(`${formatError(error)}\n`);
+      process.exitCode = 1;
+    }
+  };
+}

@@ -1,0 +1,73 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import type { FileEntryBody } from "@ciab/protocol";
+import type { Ciab, SandboxHandle } from "@ciab/sdk";
+import type { CommandContext } from "../../context.js";
+import { formatFields } from "../../format/table.js";
+import {
+  joinIntoDirectory,
+  parseCopyArguments,
+  type LocalTarget,
+  type SandboxTarget,
+} from "../../parse/copy-arguments.js";
+import { UsageError } from "../../usage-error.js";
+
+/** `ciab sandbox cp SRC DST`: one file either way, streamed; `-` is stdin or stdout. */
+export async function copy(context: CommandContext, [source = "", destination = ""]: string[]): Promise<void> {
+  const plan = parseCopyArguments(source, destination);
+  const ciab = await context.client();
+  if (plan.direction === "upload") {
+    const entry = await upload(ciab, plan.from, plan.to);
+    context.print(entry, (value) => `${value.path} (${value.size} bytes)`);
+  } else {
+    const written = await download(ciab, plan.from, plan.to);
+    if (written.path !== "-") {
+      context.print(written, (value) => formatFields([["wrote", value.path], ["bytes", String(value.size)]]));
+    }
+  }
+}
+
+async function upload(ciab: Ciab, from: LocalTarget, to: SandboxTarget): Promise<FileEntryBody> {
+  const sandbox = await ciab.sandboxes.get(to.sandboxID);
+  if (from.kind === "stdio") return sandbox.files.upload(to.path, process.stdin);
+  const local = await stat(from.path);
+  if (local.isDirectory()) throw new UsageError(`${from.path} is a directory: directories are not supported yet`);
+  let path = to.path;
+  if (path.endsWith("/") || (await isSandboxDirectory(sandbox, path))) {
+    path = joinIntoDirectory(path, from.path);
+  }
+  return sandbox.files.upload(path, createReadStream(from.path), { mode: local.mode & 0o777 });
+}
+
+async function download(ciab: Ciab, from: SandboxTarget, to: LocalTarget): Promise<{ path: string; size: number }> {
+  const sandbox = await ciab.sandboxes.get(from.sandboxID);
+  const remote = await sandbox.files.stat(from.path);
+  if (remote.type === "dir") throw new UsageError(`${from.sandboxID}:${from.path} is a directory: directories are not supported yet`);
+  const stream = await sandbox.files.download(from.path);
+  if (to.kind === "stdio") {
+    await pipeline(stream, process.stdout, { end: false });
+    return { path: "-", size: remote.size };
+  }
+  let path = to.path;
+  if (path.endsWith("/") || (await isLocalDirectory(path))) path = joinIntoDirectory(path, from.path);
+  await pipeline(stream, createWriteStream(path, { mode: remote.mode & 0o777 || 0o644 }));
+  return { path, size: (await stat(path)).size };
+}
+
+async function isSandboxDirectory(sandbox: SandboxHandle, path: string): Promise<boolean> {
+  try {
+    return (await sandbox.files.stat(path)).type === "dir";
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 404) return false;
+    throw error;
+  }
+}
+
+async function isLocalDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}

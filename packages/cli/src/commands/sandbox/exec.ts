@@ -1,0 +1,58 @@
+import { once } from "node:events";
+import type { ExecRequestBody } from "@ciab/protocol";
+import type { CommandContext } from "../../context.js";
+import { exitCodeOf } from "../../format/exit-code.js";
+import { parseKeyValues } from "../../parse/key-value.js";
+import { UsageError } from "../../usage-error.js";
+
+export interface ExecOptions {
+  cwd?: string;
+  env?: string[];
+  /** Seconds. */
+  timeout?: number;
+}
+
+/** Exit status after Ctrl-C, as a shell reports it. */
+const interruptedExitCode = 130;
+
+/**
+ * `ciab sandbox exec ID -- CMD ARGS...`: several words run as argv, a single one through the shell.
+ * Output is streamed as it comes; `--json` runs to completion and prints the result. Either way the
+ * exit status is the command's.
+ */
+export async function exec(context: CommandContext, [id = "", ...words]: string[], options: ExecOptions): Promise<number> {
+  const [first] = words;
+  if (first === undefined) throw new UsageError("no command given: write `ciab sandbox exec ID -- CMD ARGS...`");
+  const request: Omit<ExecRequestBody, "command"> = {
+    cwd: options.cwd,
+    env: options.env?.length ? parseKeyValues(options.env, "--env") : undefined,
+    timeout_ms: options.timeout === undefined ? undefined : Math.round(options.timeout * 1000),
+  };
+  const command = words.length === 1 ? first : words;
+  const ciab = await context.client();
+  const sandbox = await ciab.sandboxes.get(id);
+  if (context.json) {
+    const result = await sandbox.commands.run(command, request);
+    context.print(result, () => "");
+    return exitCodeOf(result);
+  }
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort();
+  process.once("SIGINT", interrupt);
+  try {
+    for await (const event of sandbox.commands.stream(command, { ...request, signal: controller.signal })) {
+      if (event.type === "exec.output") {
+        const target = event.stream === "stderr" ? process.stderr : process.stdout;
+        if (!target.write(event.data)) await once(target, "drain");
+      } else if (event.type === "exec.exit") {
+        return exitCodeOf(event);
+      }
+    }
+    throw new Error("the output stream ended before the command exited");
+  } catch (error) {
+    if (controller.signal.aborted) return interruptedExitCode;
+    throw error;
+  } finally {
+    process.off("SIGINT", interrupt);
+  }
+}

@@ -1,0 +1,9 @@
+import type { CommandContext } from "../../context.js";
+import { formatSandboxSummary } from "../../format/sandbox.js";
+
+/** `ciab sandbox pause ID`. */
+export async function pause(context: CommandContext, [id = ""]: string[]): Promise<void> {
+  const ciab = await context.client();
+  const sandbox = await ciab.sandboxes.get(id);
+  context.print(await sandbox.pause(), formatSandboxSummary);
+}

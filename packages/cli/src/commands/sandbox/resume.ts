@@ -1,0 +1,9 @@
+import type { CommandContext } from "../../context.js";
+import { formatSandboxSummary } from "../../format/sandbox.js";
+
+/** `ciab sandbox resume ID`. */
+export async function resume(context: CommandContext, [id = ""]: string[]): Promise<void> {
+  const ciab = await context.client();
+  const sandbox = await ciab.sandboxes.get(id);
+  context.print(await sandbox.resume(), formatSandboxSummary);
+}

@@ -1,0 +1,37 @@
+import type { Sandbox } from "@ciab/protocol";
+import { formatAge } from "./age.js";
+import { formatFields, formatTable } from "./table.js";
+
+/** What `sandbox create`, `get`, `pause` and `resume` print. */
+export function formatSandboxSummary(sandbox: Sandbox): string {
+  const fields: [string, string][] = [
+    ["id", sandbox.id],
+    ["name", sandbox.name],
+    ["state", sandbox.state],
+    ["runtime", sandbox.runtime],
+    ["image", sandbox.image],
+  ];
+  if (sandbox.failure) fields.push(["failure", `${sandbox.failure.message} (${sandbox.failure.reason})`]);
+  return formatFields(fields);
+}
+
+/** What `sandbox list` prints. */
+export function formatSandboxTable(sandboxes: readonly Sandbox[], now: number = Date.now()): string {
+  if (sandboxes.length === 0) return "no sandboxes";
+  return formatTable(
+    ["ID", "NAME", "STATE", "RUNTIME", "IMAGE", "AGE"],
+    sandboxes.map((sandbox) => [
+      sandbox.id,
+      sandbox.name,
+      sandbox.state,
+      sandbox.runtime,
+      sandbox.image,
+      formatAge(sandbox.created_at, now),
+    ]),
+  );
+}
+
+/** The progress line of `sandbox create`. */
+export function formatProgress(sandbox: Sandbox): string {
+  return sandbox.status_message ? `${sandbox.state}: ${sandbox.status_message}` : sandbox.state;
+}

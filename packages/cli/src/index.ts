@@ -1,0 +1,1 @@
+export { createProgram, runCli, version } from "./program.js";

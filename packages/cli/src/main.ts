@@ -1,0 +1,9 @@
+import { runCli } from "./program.js";
+
+// `ciab … | head` closes stdout early; that is not an error worth a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await runCli(process.argv);

@@ -1,0 +1,44 @@
+import { resolveConnection, type Connection } from "./connection.js";
+import { HttpClient } from "./http.js";
+import { Sandboxes } from "./sandboxes.js";
+
+export interface CiabOptions {
+  /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
+  url?: string | undefined;
+  /** Defaults to `CIAB_TOKEN`, then the local server's `<data dir>/admin-token`. */
+  token?: string | undefined;
+  /** Where to look for a local server; defaults to `CIAB_DATA_DIR`, then `./.ciab`. */
+  dataDirectory?: string | undefined;
+  /** A fetch of your own (tests, proxies); defaults to the global one. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * The ciab client. Constructing it does no I/O: the server is looked up on the first request.
+ *
+ *     const ciab = new Ciab();
+ *     const sandbox = await ciab.sandboxes.create({ runtime: "docker" });
+ *     const result = await sandbox.commands.run(["echo", "hi"]);
+ */
+export class Ciab {
+  readonly sandboxes: Sandboxes;
+  readonly #http: HttpClient;
+
+  constructor(options: CiabOptions = {}) {
+    this.#http = new HttpClient({
+      connection: () => resolveConnection(options),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    this.sandboxes = new Sandboxes(this.#http);
+  }
+
+  /** The server's url and token as resolved (reads the data dir when they were not given). */
+  connection(): Promise<Connection> {
+    return this.#http.connection();
+  }
+
+  /** No token needed. */
+  health(options: { signal?: AbortSignal } = {}): Promise<{ status: "ok"; version: string }> {
+    return this.#http.json("GET", "/api/v1/health", { ...options, authenticated: false });
+  }
+}

@@ -1,0 +1,121 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { CiabConnectionError } from "./errors.js";
+
+/** Where and as whom to talk to a ciab server. */
+export interface Connection {
+  url: string;
+  token: string | undefined;
+}
+
+export interface ResolveConnectionOptions {
+  /** Wins over everything (a `--url` flag). */
+  url?: string | undefined;
+  /** Wins over everything (a `--token` flag). */
+  token?: string | undefined;
+  /** Where a local server keeps `server.json` and `admin-token`; wins over `CIAB_DATA_DIR`. */
+  dataDirectory?: string | undefined;
+  /** Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Relative data directories resolve against this; defaults to `process.cwd()`. */
+  cwd?: string;
+}
+
+export const defaultDataDirectory = ".ciab";
+
+export const noServerMessage = "no ciab server found: start one with `npx ciab server` or set CIAB_URL";
+
+/** The data directory by flag > `CIAB_DATA_DIR` > `./.ciab`, made absolute. */
+export function resolveDataDirectory(options: Pick<ResolveConnectionOptions, "dataDirectory" | "env" | "cwd"> = {}): string {
+  const env = options.env ?? process.env;
+  const directory = nonEmpty(options.dataDirectory) ?? nonEmpty(env.CIAB_DATA_DIR) ?? defaultDataDirectory;
+  return path.resolve(options.cwd ?? process.cwd(), directory);
+}
+
+/**
+ * Resolves url and token by flags > `CIAB_URL`/`CIAB_TOKEN` > the data directory's `server.json` and
+ * `admin-token`. The admin token is only sent to the server that wrote it (same origin as its
+ * `server.json`), so pointing `CIAB_URL` elsewhere never leaks a local token.
+ */
+export async function resolveConnection(options: ResolveConnectionOptions = {}): Promise<Connection> {
+  const env = options.env ?? process.env;
+  const explicitURL = nonEmpty(options.url) ?? nonEmpty(env.CIAB_URL);
+  const explicitToken = nonEmpty(options.token) ?? nonEmpty(env.CIAB_TOKEN);
+  if (explicitURL !== undefined && explicitToken !== undefined) {
+    return { url: normalizeURL(explicitURL), token: explicitToken };
+  }
+  const directory = resolveDataDirectory(options);
+  const local = await readLocalServer(directory);
+  const url = explicitURL ?? local?.url;
+  if (url === undefined) throw new CiabConnectionError("server_not_found", noServerMessage);
+  let token = explicitToken;
+  if (token === undefined && local !== undefined && sameOrigin(url, local.url)) {
+    token = await readToken(path.join(directory, "admin-token"));
+  }
+  return { url: normalizeURL(url), token };
+}
+
+interface LocalServer {
+  url: string;
+  pid: number | undefined;
+}
+
+async function readLocalServer(directory: string): Promise<LocalServer | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(directory, "server.json"), "utf8");
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  let parsed: { url?: unknown; pid?: unknown };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed.url !== "string") return undefined;
+  const pid = typeof parsed.pid === "number" ? parsed.pid : undefined;
+  if (pid !== undefined && !isRunning(pid)) return undefined;
+  return { url: parsed.url, pid };
+}
+
+async function readToken(file: string): Promise<string | undefined> {
+  try {
+    return nonEmpty((await readFile(file, "utf8")).trim());
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A server.json left behind by a server that crashed names a pid that is gone. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+function normalizeURL(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}

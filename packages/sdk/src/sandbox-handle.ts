@@ -1,0 +1,99 @@
+import type { ListeningPort, Sandbox } from "@ciab/protocol";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConflictError, SandboxFailedError } from "./errors.js";
+import type { HttpClient } from "./http.js";
+import { SandboxCommands } from "./sandbox-commands.js";
+import { SandboxFiles } from "./sandbox-files.js";
+import { SandboxProcesses } from "./sandbox-processes.js";
+
+type Options = { signal?: AbortSignal };
+
+export interface WaitUntilReadyOptions extends Options {
+  /** Between two polls; 100 ms by default. */
+  intervalMs?: number;
+  /** Called with every state seen, for progress displays (`status_message`). */
+  onUpdate?: (sandbox: Sandbox) => void;
+}
+
+/** One sandbox: its last known state in `info`, and what can be done in it. */
+export class SandboxHandle {
+  readonly commands: SandboxCommands;
+  readonly processes: SandboxProcesses;
+  readonly files: SandboxFiles;
+  readonly #http: HttpClient;
+  readonly #path: string;
+  #info: Sandbox;
+
+  constructor(http: HttpClient, info: Sandbox) {
+    this.#http = http;
+    this.#info = info;
+    this.#path = `/api/v1/sandboxes/${encodeURIComponent(info.id)}`;
+    this.commands = new SandboxCommands(http, this.#path);
+    this.processes = new SandboxProcesses(http, this.#path);
+    this.files = new SandboxFiles(http, this.#path);
+  }
+
+  get id(): string {
+    return this.#info.id;
+  }
+
+  /** As of the last call that returned it; `refresh()` asks again. */
+  get info(): Sandbox {
+    return this.#info;
+  }
+
+  refresh(options: Options = {}): Promise<Sandbox> {
+    return this.#update("GET", "", options);
+  }
+
+  pause(options: Options = {}): Promise<Sandbox> {
+    return this.#update("POST", "/pause", options);
+  }
+
+  resume(options: Options = {}): Promise<Sandbox> {
+    return this.#update("POST", "/resume", options);
+  }
+
+  /** Destroys the sandbox; answers with its state afterwards (`terminating` or `terminated`). */
+  delete(options: Options = {}): Promise<Sandbox> {
+    return this.#update("DELETE", "", options);
+  }
+
+  async ports(options: Options = {}): Promise<ListeningPort[]> {
+    const body = await this.#http.json<{ ports: ListeningPort[] }>("GET", `${this.#path}/ports`, options);
+    return body.ports;
+  }
+
+  /**
+   * Polls until the sandbox is ready. Throws `SandboxFailedError` if it failed, and `ConflictError`
+   * (`invalid_state`) if it is going away instead.
+   */
+  async waitUntilReady(options: WaitUntilReadyOptions = {}): Promise<Sandbox> {
+    const { signal, intervalMs = 100, onUpdate } = options;
+    let sandbox = this.#info;
+    for (;;) {
+      onUpdate?.(sandbox);
+      if (sandbox.state === "ready") return sandbox;
+      if (sandbox.state === "failed") {
+        const message = sandbox.failure?.message ?? "the sandbox failed to start";
+        throw new SandboxFailedError("sandbox_failed", message, {
+          status: 502,
+          context: { sandbox_id: sandbox.id, reason: sandbox.failure?.reason },
+        });
+      }
+      if (sandbox.state === "terminating" || sandbox.state === "terminated" || sandbox.state === "paused") {
+        throw new ConflictError("invalid_state", `sandbox ${sandbox.id} is ${sandbox.state}`, {
+          status: 409,
+          context: { sandbox_id: sandbox.id, state: sandbox.state },
+        });
+      }
+      await sleep(intervalMs, undefined, { signal });
+      sandbox = await this.refresh({ signal });
+    }
+  }
+
+  async #update(method: string, suffix: string, options: Options): Promise<Sandbox> {
+    this.#info = await this.#http.json<Sandbox>(method, this.#path + suffix, options);
+    return this.#info;
+  }
+}

@@ -1,0 +1,59 @@
+import type { ProcessBody, SignalRequest } from "@ciab/protocol";
+import type { Command } from "./sandbox-commands.js";
+import { readExecEvents, type ExecEvent } from "./exec-events.js";
+import type { HttpClient } from "./http.js";
+
+export interface StartProcessOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** A label of yours, returned in listings. */
+  tag?: string;
+  signal?: AbortSignal;
+}
+
+export type ProcessSignal = SignalRequest["signal"];
+
+/** Background processes of one sandbox, addressed by pid. */
+export class SandboxProcesses {
+  readonly #http: HttpClient;
+  readonly #path: string;
+
+  constructor(http: HttpClient, sandboxPath: string) {
+    this.#http = http;
+    this.#path = `${sandboxPath}/processes`;
+  }
+
+  start(command: Command, options: StartProcessOptions = {}): Promise<ProcessBody> {
+    const { signal, ...rest } = options;
+    return this.#http.json<ProcessBody>("POST", this.#path, { json: { command, ...rest }, signal });
+  }
+
+  async list(options: { signal?: AbortSignal } = {}): Promise<ProcessBody[]> {
+    const body = await this.#http.json<{ processes: ProcessBody[] }>("GET", this.#path, options);
+    return body.processes;
+  }
+
+  get(pid: number, options: { signal?: AbortSignal } = {}): Promise<ProcessBody> {
+    return this.#http.json<ProcessBody>("GET", `${this.#path}/${pid}`, options);
+  }
+
+  /** Sends a signal; answers with the process as it is afterwards. */
+  signal(pid: number, signal: ProcessSignal, options: { signal?: AbortSignal } = {}): Promise<ProcessBody> {
+    return this.#http.json<ProcessBody>("POST", `${this.#path}/${pid}/signal`, {
+      json: { signal },
+      signal: options.signal,
+    });
+  }
+
+  /** Writes to the process's stdin. */
+  async writeStdin(pid: number, data: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const response = await this.#http.send("POST", `${this.#path}/${pid}/stdin`, { body: data, signal: options.signal });
+    await response.body?.cancel();
+  }
+
+  /** Replays the output kept so far, then follows it live until the process exits. */
+  async *output(pid: number, options: { signal?: AbortSignal } = {}): AsyncGenerator<ExecEvent, void, undefined> {
+    const response = await this.#http.send("GET", `${this.#path}/${pid}/output`, options);
+    yield* readExecEvents(response);
+  }
+}

@@ -1,0 +1,50 @@
+import type { CreateSandboxRequest, Sandbox } from "@ciab/protocol";
+import type { HttpClient } from "./http.js";
+import { SandboxHandle } from "./sandbox-handle.js";
+
+export interface CreateSandboxOptions {
+  /**
+   * Answer once the sandbox is ready (default). With `false` the answer comes at once, in state
+   * `provisioning`; `sandbox.waitUntilReady()` follows it from there.
+   */
+  wait?: boolean;
+  signal?: AbortSignal;
+}
+
+/** `ciab.sandboxes`: create, list and look up sandboxes. */
+export class Sandboxes {
+  readonly #http: HttpClient;
+
+  constructor(http: HttpClient) {
+    this.#http = http;
+  }
+
+  /** Throws `SandboxFailedError` (context `sandbox_id`) when provisioning fails while waiting. */
+  async create(request: CreateSandboxRequest = {}, options: CreateSandboxOptions = {}): Promise<SandboxHandle> {
+    const info = await this.#http.json<Sandbox>("POST", "/api/v1/sandboxes", {
+      query: { wait: options.wait ?? true },
+      json: request,
+      signal: options.signal,
+    });
+    return new SandboxHandle(this.#http, info);
+  }
+
+  /** Live sandboxes; with `all`, terminated ones too. */
+  async list(options: { all?: boolean; signal?: AbortSignal } = {}): Promise<SandboxHandle[]> {
+    const body = await this.#http.json<{ sandboxes: Sandbox[] }>("GET", "/api/v1/sandboxes", {
+      query: { all: options.all === true ? true : undefined },
+      signal: options.signal,
+    });
+    return body.sandboxes.map((info) => new SandboxHandle(this.#http, info));
+  }
+
+  async get(id: string, options: { signal?: AbortSignal } = {}): Promise<SandboxHandle> {
+    const info = await this.#http.json<Sandbox>("GET", `/api/v1/sandboxes/${encodeURIComponent(id)}`, options);
+    return new SandboxHandle(this.#http, info);
+  }
+
+  /** Deletes a sandbox by id without looking it up first; answers with its state afterwards. */
+  delete(id: string, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    return this.#http.json<Sandbox>("DELETE", `/api/v1/sandboxes/${encodeURIComponent(id)}`, options);
+  }
+}

@@ -1,0 +1,74 @@
+/** One message of a `text/event-stream`. */
+export interface ServerSentEvent {
+  /** `message` when the server named none. */
+  event: string;
+  /** The `data:` lines joined with newlines. */
+  data: string;
+  id: string | undefined;
+}
+
+/**
+ * Parses a `text/event-stream` as it arrives, following the WHATWG rules: lines end in CRLF, LF or CR
+ * (split anywhere between chunks, even inside a UTF-8 sequence), `:` starts a comment, several `data:`
+ * lines join with newlines, a blank line dispatches, and an unfinished message at the end is dropped.
+ */
+export async function* parseServerSentEvents(
+  source: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<ServerSentEvent, void, undefined> {
+  const decoder = new TextDecoder();
+  const parser = new EventStreamParser();
+  for await (const chunk of source) {
+    const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    yield* parser.push(text);
+  }
+  yield* parser.push(decoder.decode(), true);
+}
+
+class EventStreamParser {
+  #buffer = "";
+  #data: string[] = [];
+  #event = "";
+  #lastID: string | undefined;
+
+  /** Feeds text; returns the events it completed. */
+  push(text: string, end = false): ServerSentEvent[] {
+    this.#buffer += text;
+    const events: ServerSentEvent[] = [];
+    let start = 0;
+    for (let index = 0; index < this.#buffer.length; index++) {
+      const character = this.#buffer.charCodeAt(index);
+      if (character !== 10 && character !== 13) continue;
+      // A CR at the very end may be the first half of a CRLF split across chunks.
+      if (character === 13 && index + 1 === this.#buffer.length && !end) break;
+      const line = this.#buffer.slice(start, index);
+      if (character === 13 && this.#buffer.charCodeAt(index + 1) === 10) index++;
+      start = index + 1;
+      const event = this.#line(line);
+      if (event) events.push(event);
+    }
+    this.#buffer = this.#buffer.slice(start);
+    return events;
+  }
+
+  #line(line: string): ServerSentEvent | undefined {
+    if (line === "") return this.#dispatch();
+    if (line.startsWith(":")) return undefined;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "data") this.#data.push(value);
+    else if (field === "event") this.#event = value;
+    else if (field === "id" && !value.includes("\0")) this.#lastID = value;
+    return undefined;
+  }
+
+  #dispatch(): ServerSentEvent | undefined {
+    const event = this.#event === "" ? "message" : this.#event;
+    const data = this.#data;
+    this.#event = "";
+    this.#data = [];
+    if (data.length === 0) return undefined;
+    return { event, data: data.join("\n"), id: this.#lastID };
+  }
+}

@@ -1,0 +1,195 @@
+import { constants } from "node:http2";
+import type { Readable, Duplex } from "node:stream";
+import {
+  agentRoutes,
+  type AgentHealth,
+  type ExecFrame,
+  type ExecRequest,
+  type ExecResult,
+  type FileEntry,
+  type ListeningPort,
+  type MkdirRequest,
+  type ProcessInfo,
+  type RemoveRequest,
+  type RenameRequest,
+  type SignalRequest,
+  type StartProcessRequest,
+} from "@ciab/protocol";
+import { AgentSession, type AgentResponse, type RequestBody } from "./agent-session.js";
+import { readFrames } from "./ndjson-frames.js";
+
+export { waitForAgent, type WaitForAgentOptions } from "./wait-for-agent.js";
+
+export interface AgentClientOptions {
+  /** Opens a new byte stream to agentd; called again whenever the previous session closed or failed. */
+  connect: () => Promise<Duplex>;
+}
+
+/** A file being downloaded: the body streams from agentd as it is read. */
+export interface AgentFile {
+  stream: Readable;
+  size: number;
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+}
+
+/**
+ * The control plane's side of the agent channel (routes in @ciab/protocol agent/routes.ts). Failures to
+ * reach agentd throw CiabError `agent_unreachable` (retryable); error answers throw their own code; an
+ * aborted `signal` cancels the HTTP/2 stream and rejects with the abort reason.
+ */
+export interface AgentClient {
+  health(signal?: AbortSignal): Promise<AgentHealth>;
+  /** Runs a command to its end and returns its captured output. */
+  exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult>;
+  /** Runs a command and yields its frames as they happen: start, output, exit last. Leaving the loop early kills it. */
+  execStream(request: ExecRequest, signal?: AbortSignal): AsyncIterable<ExecFrame>;
+  startProcess(request: StartProcessRequest, signal?: AbortSignal): Promise<ProcessInfo>;
+  listProcesses(signal?: AbortSignal): Promise<ProcessInfo[]>;
+  getProcess(pid: number, signal?: AbortSignal): Promise<ProcessInfo>;
+  signalProcess(pid: number, signal: SignalRequest["signal"], abortSignal?: AbortSignal): Promise<ProcessInfo>;
+  writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }>;
+  /** Kept output of a background process, then (with `follow`) live output until its exit frame. */
+  processOutput(pid: number, options: { follow: boolean }, signal?: AbortSignal): AsyncIterable<ExecFrame>;
+  listFiles(path: string, depth?: number, signal?: AbortSignal): Promise<FileEntry[]>;
+  stat(path: string, signal?: AbortSignal): Promise<FileEntry>;
+  readFile(path: string, signal?: AbortSignal): Promise<AgentFile>;
+  /** Streams `body` into the file (parents created); `mode` like 0o644. */
+  writeFile(path: string, body: RequestBody, mode?: number, signal?: AbortSignal): Promise<FileEntry>;
+  mkdir(request: MkdirRequest, signal?: AbortSignal): Promise<FileEntry>;
+  remove(request: RemoveRequest, signal?: AbortSignal): Promise<void>;
+  rename(request: RenameRequest, signal?: AbortSignal): Promise<FileEntry>;
+  ports(signal?: AbortSignal): Promise<ListeningPort[]>;
+  /** Ends the session; the client cannot be used afterwards. */
+  close(): void;
+}
+
+export function createAgentClient(options: AgentClientOptions): AgentClient {
+  return new HTTP2AgentClient(new AgentSession(options.connect));
+}
+
+function withPath(route: string, path: string, extra = ""): string {
+  return `${route}?path=${encodeURIComponent(path)}${extra}`;
+}
+
+async function* framesOf(response: Promise<AgentResponse>, signal: AbortSignal | undefined): AsyncGenerator<ExecFrame> {
+  const { stream } = await response;
+  try {
+    yield* readFrames(stream, signal);
+  } finally {
+    // Leaving early tells agentd to stop: it kills an exec, or stops following a process.
+    if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+  }
+}
+
+class HTTP2AgentClient implements AgentClient {
+  readonly #session: AgentSession;
+
+  constructor(session: AgentSession) {
+    this.#session = session;
+  }
+
+  health(signal?: AbortSignal): Promise<AgentHealth> {
+    return this.#session.json("GET", agentRoutes.health, undefined, signal);
+  }
+
+  exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
+    return this.#session.json("POST", agentRoutes.exec, request, signal);
+  }
+
+  execStream(request: ExecRequest, signal?: AbortSignal): AsyncIterable<ExecFrame> {
+    const session = this.#session;
+    return {
+      [Symbol.asyncIterator]: () =>
+        framesOf(
+          session.request("POST", agentRoutes.execStream, {
+            body: JSON.stringify(request),
+            headers: { "content-type": "application/json" },
+            signal,
+          }),
+          signal,
+        ),
+    };
+  }
+
+  startProcess(request: StartProcessRequest, signal?: AbortSignal): Promise<ProcessInfo> {
+    return this.#session.json("POST", agentRoutes.processes, request, signal);
+  }
+
+  async listProcesses(signal?: AbortSignal): Promise<ProcessInfo[]> {
+    return (await this.#session.json<{ processes: ProcessInfo[] }>("GET", agentRoutes.processes, undefined, signal)).processes;
+  }
+
+  getProcess(pid: number, signal?: AbortSignal): Promise<ProcessInfo> {
+    return this.#session.json("GET", `${agentRoutes.processes}/${pid}`, undefined, signal);
+  }
+
+  signalProcess(pid: number, signal: SignalRequest["signal"], abortSignal?: AbortSignal): Promise<ProcessInfo> {
+    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/signal`, { signal }, abortSignal);
+  }
+
+  async writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }> {
+    const response = await this.#session.request("POST", `${agentRoutes.processes}/${pid}/stdin`, { body: data, signal });
+    return JSON.parse(await collectText(response)) as { written: number };
+  }
+
+  processOutput(pid: number, options: { follow: boolean }, signal?: AbortSignal): AsyncIterable<ExecFrame> {
+    const session = this.#session;
+    const path = `${agentRoutes.processes}/${pid}/output${options.follow ? "?follow=1" : ""}`;
+    return { [Symbol.asyncIterator]: () => framesOf(session.request("GET", path, { signal }), signal) };
+  }
+
+  async listFiles(path: string, depth = 1, signal?: AbortSignal): Promise<FileEntry[]> {
+    const route = withPath(agentRoutes.filesList, path, `&depth=${depth}`);
+    return (await this.#session.json<{ entries: FileEntry[] }>("GET", route, undefined, signal)).entries;
+  }
+
+  stat(path: string, signal?: AbortSignal): Promise<FileEntry> {
+    return this.#session.json("GET", withPath(agentRoutes.filesStat, path), undefined, signal);
+  }
+
+  async readFile(path: string, signal?: AbortSignal): Promise<AgentFile> {
+    const response = await this.#session.request("GET", withPath(agentRoutes.filesContent, path), { signal });
+    return {
+      stream: response.stream,
+      size: Number(response.headers["content-length"] ?? 0),
+      mode: Number.parseInt(String(response.headers["x-ciab-mode"] ?? "644"), 8),
+    };
+  }
+
+  async writeFile(path: string, body: RequestBody, mode?: number, signal?: AbortSignal): Promise<FileEntry> {
+    const route = withPath(agentRoutes.filesContent, path, mode === undefined ? "" : `&mode=${mode.toString(8)}`);
+    const response = await this.#session.request("PUT", route, {
+      body,
+      headers: { "content-type": "application/octet-stream" },
+      signal,
+    });
+    return JSON.parse(await collectText(response)) as FileEntry;
+  }
+
+  mkdir(request: MkdirRequest, signal?: AbortSignal): Promise<FileEntry> {
+    return this.#session.json("POST", agentRoutes.filesMkdir, request, signal);
+  }
+
+  async remove(request: RemoveRequest, signal?: AbortSignal): Promise<void> {
+    await this.#session.json("POST", agentRoutes.filesRemove, request, signal);
+  }
+
+  rename(request: RenameRequest, signal?: AbortSignal): Promise<FileEntry> {
+    return this.#session.json("POST", agentRoutes.filesRename, request, signal);
+  }
+
+  async ports(signal?: AbortSignal): Promise<ListeningPort[]> {
+    return (await this.#session.json<{ ports: ListeningPort[] }>("GET", agentRoutes.ports, undefined, signal)).ports;
+  }
+
+  close(): void {
+    this.#session.close();
+  }
+}
+
+async function collectText(response: AgentResponse): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,187 @@
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { Readable, type Duplex } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { CiabError, errorFromBody } from "@ciab/protocol";
+
+/** What a request sends; a Readable is streamed with HTTP/2 flow control, never buffered whole. */
+export type RequestBody = Buffer | string | Readable;
+
+export interface RequestOptions {
+  body?: RequestBody | undefined;
+  headers?: Record<string, string | number> | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A successful (status < 400) answer whose body is still to be read from `stream`. */
+export interface AgentResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  stream: ClientHttp2Stream;
+}
+
+/** Mirrors agentd's windows so downloads are not throttled to a round trip per 64 KiB either. */
+const streamWindowBytes = 1024 * 1024;
+const sessionWindowBytes = 16 * 1024 * 1024;
+
+/**
+ * One HTTP/2 session to agentd, opened on first use and reopened after it closed or failed. Requests
+ * share it, so a unary call costs one stream, not a connection.
+ */
+export class AgentSession {
+  readonly #connect: () => Promise<Duplex>;
+  #session: ClientHttp2Session | undefined;
+  #opening: Promise<ClientHttp2Session> | undefined;
+  #closed = false;
+
+  constructor(connect: () => Promise<Duplex>) {
+    this.#connect = connect;
+  }
+
+  /**
+   * Sends one request and waits for its answer headers; error answers become their CiabError. A GET that
+   * failed on a session which died unnoticed (agentd restarted) is sent once more on a fresh session.
+   */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<AgentResponse> {
+    const session = await this.#current();
+    const fresh = session !== this.#reused;
+    this.#reused = session;
+    try {
+      return await this.#send(session, method, path, options);
+    } catch (error) {
+      if (!(error instanceof CiabError) || error.code !== "agent_unreachable" || fresh || method !== "GET") throw error;
+      this.#drop(session);
+      return this.#send(await this.#current(), method, path, options);
+    }
+  }
+
+  /** Sends a JSON body (if any) and parses the JSON answer. */
+  async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.request(method, path, {
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? undefined : { "content-type": "application/json" },
+      signal,
+    });
+    const text = await readText(response.stream);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new CiabError("internal", `agentd answered ${path} with invalid JSON`, { cause: error });
+    }
+  }
+
+  /** Ends the session; later calls fail with `agent_unreachable`. */
+  close(): void {
+    this.#closed = true;
+    const session = this.#session;
+    this.#session = undefined;
+    if (!session) return;
+    session.close();
+    setTimeout(() => session.destroy(), 1000).unref(); // streams that follow output would hold it open
+  }
+
+  /** The session the last request used: a failure on it may just mean it died since. */
+  #reused: ClientHttp2Session | undefined;
+
+  async #current(): Promise<ClientHttp2Session> {
+    if (this.#closed) throw new CiabError("agent_unreachable", "the agent client was closed");
+    const session = this.#session;
+    if (session && !session.closed && !session.destroyed) return session;
+    this.#opening ??= this.#open().finally(() => (this.#opening = undefined));
+    return this.#opening;
+  }
+
+  async #open(): Promise<ClientHttp2Session> {
+    let duplex: Duplex;
+    try {
+      duplex = await this.#connect();
+    } catch (error) {
+      throw unreachable(error, "could not connect to agentd");
+    }
+    const session = http2.connect("http://agentd", {
+      createConnection: () => duplex,
+      settings: { initialWindowSize: streamWindowBytes, enablePush: false },
+      maxSessionMemory: 64,
+    });
+    session.on("error", () => this.#drop(session));
+    session.once("close", () => this.#drop(session));
+    session.once("goaway", () => this.#drop(session));
+    session.once("connect", () => session.setLocalWindowSize(sessionWindowBytes));
+    this.#session = session;
+    return session;
+  }
+
+  #drop(session: ClientHttp2Session): void {
+    if (this.#session === session) this.#session = undefined;
+    if (!session.destroyed) session.destroy();
+  }
+
+  async #send(session: ClientHttp2Session, method: string, path: string, options: RequestOptions): Promise<AgentResponse> {
+    const { body, signal } = options;
+    signal?.throwIfAborted();
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(
+        { ":method": method, ":path": path, ...options.headers },
+        { endStream: body === undefined, ...(signal && { signal }) },
+      );
+    } catch (error) {
+      this.#drop(session);
+      throw unreachable(error, "agentd connection lost");
+    }
+    let upload: Promise<unknown> | undefined;
+    if (body instanceof Readable) upload = pipeline(body, stream).then(() => undefined, (error: unknown) => error);
+    else if (body !== undefined) stream.end(body);
+
+    const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      const onResponse = (responseHeaders: IncomingHttpHeaders): void => {
+        stream.off("error", onError).off("close", onClose);
+        resolve(responseHeaders);
+      };
+      const onError = (error: unknown): void => {
+        stream.off("response", onResponse).off("close", onClose);
+        reject(toChannelError(error, signal));
+      };
+      const onClose = (): void => onError(new Error(`agentd closed the stream of ${path} without answering`));
+      stream.once("response", onResponse).once("error", onError).once("close", onClose);
+    });
+    const status = Number(headers[":status"]);
+    if (status >= 400) {
+      const text = await readText(stream).catch(() => "");
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      throw errorFromBody(status, parsed);
+    }
+    if (upload) {
+      const uploadError = await upload;
+      if (uploadError !== undefined) throw toChannelError(uploadError, signal);
+    }
+    return { status, headers, stream };
+  }
+}
+
+async function readText(stream: ClientHttp2Stream): Promise<string> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  } catch (error) {
+    throw toChannelError(error, undefined);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Aborts stay aborts (the caller asked for them); everything else means the channel failed. */
+export function toChannelError(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (error instanceof CiabError) return error;
+  if (signal?.aborted) return signal.reason ?? error;
+  if ((error as { name?: string }).name === "AbortError") return error;
+  return unreachable(error, "agentd connection lost");
+}
+
+function unreachable(error: unknown, message: string): CiabError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new CiabError("agent_unreachable", `${message}: ${detail}`, { cause: error, retryable: true });
+}

@@ -1,0 +1,140 @@
+import { Readable } from "node:stream";
+import { createRoute, z } from "@hono/zod-openapi";
+import { fileEntrySchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
+import type { FileService } from "../services/file-service.js";
+import { createRouter } from "./api-env.js";
+import { errorResponses, jsonBody, jsonContent, pathQuery, sandboxIDParams } from "./schemas.js";
+
+const entry = fileEntrySchema.openapi("FileEntry");
+const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+const octal = z.coerce.number().int().min(0).max(0o7777);
+
+const list = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/files",
+  summary: "List a directory",
+  request: {
+    params: sandboxIDParams,
+    query: z.object({ path: pathQuery.shape.path.default("/workspace"), depth: z.coerce.number().int().min(1).max(10).default(1) }),
+  },
+  responses: { 200: jsonContent(z.object({ entries: z.array(entry) }), "Entries"), ...errorResponses },
+});
+
+const stat = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/files/stat",
+  summary: "Describe one path (symlinks are not followed)",
+  request: { params: sandboxIDParams, query: pathQuery },
+  responses: { 200: jsonContent(entry, "The entry"), ...errorResponses },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/files/read",
+  summary: "Read a file of at most 10 MiB into JSON",
+  request: { params: sandboxIDParams, query: pathQuery.extend({ encoding: z.enum(["utf8", "base64"]).default("utf8") }) },
+  responses: { 200: jsonContent(readFileSchema, "The content"), ...errorResponses },
+});
+
+const write = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/files/write",
+  summary: "Write a file from JSON (parents are created)",
+  request: { params: sandboxIDParams, ...jsonBody(writeFileSchema.openapi("WriteFile")) },
+  responses: { 200: jsonContent(entry, "The written file"), ...errorResponses },
+});
+
+const upload = createRoute({
+  method: "put",
+  path: "/sandboxes/{id}/files/upload",
+  summary: "Stream the raw request body into a file, any size",
+  request: { params: sandboxIDParams, query: pathQuery.extend({ mode: octal.optional() }) },
+  responses: { 200: jsonContent(entry, "The written file"), ...errorResponses },
+});
+
+const download = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/files/download",
+  summary: "Stream a file's bytes, any size",
+  request: { params: sandboxIDParams, query: pathQuery },
+  responses: {
+    200: { content: { "application/octet-stream": { schema: z.string() } }, description: "The bytes" },
+    ...errorResponses,
+  },
+});
+
+const mkdir = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/files/mkdir",
+  summary: "Create a directory",
+  request: { params: sandboxIDParams, ...jsonBody(mkdirSchema) },
+  responses: { 200: jsonContent(entry, "The directory"), ...errorResponses },
+});
+
+const rename = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/files/rename",
+  summary: "Rename or move a path within the work dir",
+  request: { params: sandboxIDParams, ...jsonBody(renameSchema) },
+  responses: { 200: jsonContent(entry, "The renamed entry"), ...errorResponses },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/sandboxes/{id}/files",
+  summary: "Remove a file or directory",
+  request: { params: sandboxIDParams, query: pathQuery.extend({ recursive: flag.optional() }) },
+  responses: { 200: jsonContent(z.object({ removed: z.literal(true) }), "Removed"), ...errorResponses },
+});
+
+const ports = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/ports",
+  summary: "TCP ports listening inside the sandbox",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(z.object({ ports: z.array(portSchema) }), "Ports"), ...errorResponses },
+});
+
+export function fileRoutes(files: FileService) {
+  return createRouter()
+    .openapi(list, async (c) => {
+      const { path, depth } = c.req.valid("query");
+      return c.json({ entries: await files.list(c.var.principal, c.req.valid("param").id, path, depth) }, 200);
+    })
+    .openapi(stat, async (c) => c.json(await files.stat(c.var.principal, c.req.valid("param").id, c.req.valid("query").path), 200))
+    .openapi(read, async (c) => {
+      const { path, encoding } = c.req.valid("query");
+      return c.json(await files.read(c.var.principal, c.req.valid("param").id, path, encoding), 200);
+    })
+    .openapi(write, async (c) => {
+      const body = c.req.valid("json");
+      const content = Buffer.from(body.content, body.encoding ?? "utf8");
+      return c.json(await files.write(c.var.principal, c.req.valid("param").id, body.path, content, body.mode), 200);
+    })
+    .openapi(upload, async (c) => {
+      const { path, mode } = c.req.valid("query");
+      const raw = c.req.raw.body;
+      const body = raw ? Readable.fromWeb(raw as import("node:stream/web").ReadableStream) : Buffer.alloc(0);
+      return c.json(await files.write(c.var.principal, c.req.valid("param").id, path, body, mode), 200);
+    })
+    .openapi(download, async (c) => {
+      const file = await files.download(c.var.principal, c.req.valid("param").id, c.req.valid("query").path);
+      const headers = new Headers({
+        "content-type": "application/octet-stream",
+        "content-length": String(file.size),
+        "x-ciab-mode": String(file.mode),
+      });
+      return new Response(Readable.toWeb(file.stream) as ReadableStream, { status: 200, headers }) as never;
+    })
+    .openapi(mkdir, async (c) => c.json(await files.mkdir(c.var.principal, c.req.valid("param").id, c.req.valid("json")), 200))
+    .openapi(rename, async (c) => {
+      const { from, to } = c.req.valid("json");
+      return c.json(await files.rename(c.var.principal, c.req.valid("param").id, from, to), 200);
+    })
+    .openapi(remove, async (c) => {
+      const { path, recursive } = c.req.valid("query");
+      return c.json(await files.remove(c.var.principal, c.req.valid("param").id, path, recursive ?? false), 200);
+    })
+    .openapi(ports, async (c) => c.json({ ports: await files.ports(c.var.principal, c.req.valid("param").id) }, 200));
+}
+

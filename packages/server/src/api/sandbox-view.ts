@@ -1,0 +1,24 @@
+import type { Sandbox } from "@ciab/protocol";
+import type { SandboxRecord } from "../store/records.js";
+
+/** The API's view of a sandbox: snake_case, env values never shown. */
+export function sandboxView(record: SandboxRecord): Sandbox {
+  return {
+    id: record.id,
+    name: record.name,
+    state: record.state,
+    runtime: record.runtime,
+    image: record.image,
+    network: record.network,
+    tags: record.tags,
+    env_keys: record.envKeys,
+    resources: record.resources,
+    failure: record.failureReason
+      ? { reason: record.failureReason, message: record.failureMessage ?? record.failureReason }
+      : null,
+    status_message: record.statusMessage,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    ready_at: record.readyAt,
+  };
+}

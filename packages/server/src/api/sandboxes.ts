@@ -1,0 +1,85 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createSandboxSchema, sandboxListSchema, sandboxSchema } from "@ciab/protocol";
+import type { SandboxService } from "../services/sandbox-service.js";
+import { createRouter } from "./api-env.js";
+import { sandboxView } from "./sandbox-view.js";
+import { errorResponses, jsonBody, jsonContent, sandboxIDParams } from "./schemas.js";
+
+const sandbox = sandboxSchema.openapi("Sandbox");
+const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
+const create = createRoute({
+  method: "post",
+  path: "/sandboxes",
+  summary: "Create a sandbox",
+  description: "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`).",
+  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(createSandboxSchema.openapi("CreateSandbox")) },
+  responses: {
+    201: jsonContent(sandbox, "The ready sandbox"),
+    202: jsonContent(sandbox, "Provisioning has started"),
+    ...errorResponses,
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/sandboxes",
+  summary: "List sandboxes",
+  request: { query: z.object({ all: flag.optional() }) },
+  responses: { 200: jsonContent(sandboxListSchema, "Sandboxes, terminated ones only with all=true"), ...errorResponses },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}",
+  summary: "Get a sandbox",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(sandbox, "The sandbox"), ...errorResponses },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/sandboxes/{id}",
+  summary: "Destroy a sandbox and its machine",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(sandbox, "The terminated sandbox"), ...errorResponses },
+});
+
+const pause = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/pause",
+  summary: "Freeze every process of a sandbox",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(sandbox, "The paused sandbox"), ...errorResponses },
+});
+
+const resume = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/resume",
+  summary: "Resume a paused sandbox",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(sandbox, "The ready sandbox"), ...errorResponses },
+});
+
+export function sandboxRoutes(sandboxes: SandboxService) {
+  return createRouter()
+    .openapi(create, async (c) => {
+      const wait = c.req.valid("query").wait ?? true;
+      const record = await sandboxes.create(c.var.principal, c.req.valid("json"), { wait });
+      return c.json(sandboxView(record), wait ? 201 : 202);
+    })
+    .openapi(list, async (c) => {
+      const records = await sandboxes.list(c.var.principal, { all: c.req.valid("query").all ?? false });
+      return c.json({ sandboxes: records.map(sandboxView) }, 200);
+    })
+    .openapi(get, async (c) => c.json(sandboxView(await sandboxes.get(c.var.principal, c.req.valid("param").id)), 200))
+    .openapi(remove, async (c) =>
+      c.json(sandboxView(await sandboxes.delete(c.var.principal, c.req.valid("param").id)), 200),
+    )
+    .openapi(pause, async (c) =>
+      c.json(sandboxView(await sandboxes.pause(c.var.principal, c.req.valid("param").id)), 200),
+    )
+    .openapi(resume, async (c) =>
+      c.json(sandboxView(await sandboxes.resume(c.var.principal, c.req.valid("param").id)), 200),
+    );
+}

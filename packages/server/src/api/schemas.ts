@@ -1,0 +1,37 @@
+import { z } from "@hono/zod-openapi";
+import { errorCodes } from "@ciab/protocol";
+
+/** Shapes used by several route files. */
+export const errorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(errorCodes as [string, ...string[]]),
+      message: z.string(),
+      context: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const sandboxIDParams = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "sbx_01j9z3k8x2m4n6p8r0t2v4w6y8" }),
+});
+
+export const pathQuery = z.object({
+  path: z.string().min(1).max(4096).openapi({ example: "/workspace/README.md" }),
+});
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { "application/json": { schema } }, description };
+}
+
+export const errorResponses = {
+  400: jsonContent(errorResponseSchema, "Invalid request"),
+  401: jsonContent(errorResponseSchema, "Missing or unknown token"),
+  404: jsonContent(errorResponseSchema, "Not found in this workspace"),
+  409: jsonContent(errorResponseSchema, "Not possible in the sandbox's state"),
+  502: jsonContent(errorResponseSchema, "The runtime or the agent failed"),
+};
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { body: { required: true, content: { "application/json": { schema } } } };
+}

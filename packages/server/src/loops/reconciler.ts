@@ -1,0 +1,134 @@
+import type { Logger } from "../logger.js";
+import type { ManagedMachine, Runtime } from "../runtimes/runtime.js";
+import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
+import type { SandboxRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { liveStates, type SandboxService } from "../services/sandbox-service.js";
+
+export interface ReconcilerDependencies {
+  store: Store;
+  runtimes: RuntimeRegistry;
+  sandboxes: SandboxService;
+  logger: Logger;
+  orphanGraceMs: number;
+}
+
+export interface ReconcileReport {
+  lost: string[];
+  finished: string[];
+  orphansDestroyed: string[];
+  stateSynced: string[];
+}
+
+/**
+ * Makes the database and the backends agree. Sandboxes whose machine vanished fail with `machine_lost`;
+ * sandboxes left mid-step by a killed control plane are finished; machines labelled ours that no live
+ * sandbox owns are destroyed once they have been seen unowned for the grace period (a machine being
+ * provisioned right now is owned by its `provisioning` row, so it is never taken).
+ */
+export function createReconciler(dependencies: ReconcilerDependencies) {
+  const { store, runtimes, sandboxes, logger } = dependencies;
+  const unownedSince = new Map<string, number>();
+
+  async function reconcileRuntime(runtime: Runtime, report: ReconcileReport, signal: AbortSignal): Promise<void> {
+    const machines = await runtime.listManaged(signal);
+    const bySandbox = new Map(machines.map((machine) => [machine.sandboxID, machine]));
+    const live = (await store.sandboxes.listAll({ states: liveStates })).filter((row) => row.runtime === runtime.name);
+    const owners = new Set<string>();
+
+    for (const sandbox of live) {
+      if (sandboxes.isProvisioningHere(sandbox.id)) {
+        owners.add(sandbox.id);
+        continue;
+      }
+      const machine = bySandbox.get(sandbox.id);
+      await reconcileSandbox(runtime, sandbox, machine, report, signal);
+      if (machine && sandbox.state !== "terminating") owners.add(sandbox.id);
+    }
+
+    const now = Date.now();
+    for (const machine of machines) {
+      if (owners.has(machine.sandboxID)) {
+        unownedSince.delete(machine.machineID);
+        continue;
+      }
+      const since = unownedSince.get(machine.machineID) ?? now;
+      unownedSince.set(machine.machineID, since);
+      if (now - since < dependencies.orphanGraceMs) continue;
+      await runtime.destroy(machine, signal);
+      unownedSince.delete(machine.machineID);
+      report.orphansDestroyed.push(machine.machineID);
+      logger.info({ machineID: machine.machineID, sandboxID: machine.sandboxID }, "destroyed an unowned machine");
+    }
+  }
+
+  async function reconcileSandbox(
+    runtime: Runtime,
+    sandbox: SandboxRecord,
+    machine: ManagedMachine | undefined,
+    report: ReconcileReport,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (sandbox.state === "terminating") {
+      if (machine) await runtime.destroy(machine, signal);
+      await store.sandboxes.update(sandbox.id, { state: "terminated", terminatedAt: new Date().toISOString(), statusMessage: null });
+      report.finished.push(sandbox.id);
+      return;
+    }
+    if (!machine || machine.state === "stopped") {
+      const interrupted = sandbox.state === "provisioning" || sandbox.state === "pending";
+      await sandboxes.fail(
+        sandbox,
+        interrupted ? "provision_interrupted" : "machine_lost",
+        interrupted
+          ? "the control plane stopped while this sandbox was starting"
+          : "the sandbox's machine disappeared outside ciab",
+      );
+      report.lost.push(sandbox.id);
+      return;
+    }
+    const backendState = machine.state === "paused" ? "paused" : "ready";
+    if (sandbox.state === "provisioning" || sandbox.state === "pending") {
+      // Killed between "machine started" and "agent answered": the machine is there, so finish the step.
+      await store.sandboxes.update(sandbox.id, {
+        state: backendState,
+        machine: sandbox.machine ?? { machineID: machine.machineID, sandboxID: sandbox.id, details: machine.details },
+        statusMessage: null,
+        readyAt: sandbox.readyAt ?? new Date().toISOString(),
+      });
+      report.stateSynced.push(sandbox.id);
+    } else if (sandbox.state !== backendState) {
+      await store.sandboxes.update(sandbox.id, { state: backendState });
+      report.stateSynced.push(sandbox.id);
+    }
+  }
+
+  return {
+    async reconcileOnce(signal: AbortSignal = AbortSignal.timeout(120_000)): Promise<ReconcileReport> {
+      const report: ReconcileReport = { lost: [], finished: [], orphansDestroyed: [], stateSynced: [] };
+      for (const runtime of runtimes.all()) {
+        try {
+          await reconcileRuntime(runtime, report, signal);
+        } catch (error) {
+          logger.warn({ runtime: runtime.name, err: String(error) }, "reconcile failed; will try again");
+        }
+      }
+      return report;
+    },
+
+    /** Runs every `intervalMs` until the signal aborts; one pass at a time. */
+    start(intervalMs: number, signal: AbortSignal): void {
+      if (intervalMs <= 0) return;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        void this.reconcileOnce().finally(() => (running = false));
+      }, intervalMs);
+      timer.unref();
+      let running = false;
+      signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+    },
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;

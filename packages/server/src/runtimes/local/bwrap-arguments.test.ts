@@ -1,0 +1,112 @@
+import { describe, expect, test } from "vitest";
+import { bwrapArguments, etcAllowList, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
+
+const mergedUsr: HostLayout = {
+  systemEntries: [
+    { path: "/usr" },
+    { path: "/bin", symlinkTarget: "usr/bin" },
+    { path: "/lib", symlinkTarget: "usr/lib" },
+    { path: "/lib64", symlinkTarget: "usr/lib64" },
+  ],
+  etcEntries: ["passwd", "group", "resolv.conf", "ssl"],
+};
+const input = {
+  host: mergedUsr,
+  sandboxDirectory: "/var/lib/ciab/sandboxes/sbx_1",
+  agentdBundlePath: "/opt/ciab-src/agentd.mjs",
+  nodeBinaryPath: "/usr/local/bin/node",
+  hostname: "ciab-abc",
+  network: "none" as const,
+};
+
+/** Pairs `[source, destination]` of every mount option of one kind. */
+function mounts(args: string[], option: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  args.forEach((arg, index) => {
+    if (arg === option) pairs.push([args[index + 1] ?? "", args[index + 2] ?? ""]);
+  });
+  return pairs;
+}
+
+describe("bwrapArguments", () => {
+  const args = bwrapArguments(input);
+  const options = args.slice(0, args.indexOf("--"));
+
+  test("binds /usr read-only and mirrors merged-/usr symlinks", () => {
+    expect(mounts(options, "--ro-bind")).toContainEqual(["/usr", "/usr"]);
+    expect(mounts(options, "--symlink")).toContainEqual(["usr/bin", "/bin"]);
+    expect(mounts(options, "--symlink")).toContainEqual(["usr/lib64", "/lib64"]);
+  });
+
+  test("binds a system dir that is a real dir on the host", () => {
+    const split = bwrapArguments({ ...input, host: { ...mergedUsr, systemEntries: [{ path: "/usr" }, { path: "/lib" }] } });
+    expect(mounts(split, "--ro-bind")).toContainEqual(["/lib", "/lib"]);
+  });
+
+  test("shows /etc only through the allow-list", () => {
+    const etc = [...mounts(options, "--ro-bind"), ...mounts(options, "--bind")].filter(([, to]) => to.startsWith("/etc"));
+    expect(etc.map(([, to]) => to).sort()).toEqual(["/etc/group", "/etc/passwd", "/etc/resolv.conf", "/etc/ssl"]);
+    expect(etcAllowList).not.toContain("shadow");
+    expect(etcAllowList).not.toContain("sudoers");
+  });
+
+  test("never mounts home dirs, the data dir or the whole /etc", () => {
+    const sources = ["--bind", "--ro-bind", "--dev-bind"].flatMap((option) => mounts(options, option).map(([from]) => from));
+    for (const source of sources) {
+      expect(source).not.toMatch(/^\/(root|home)(\/|$)/);
+      expect(source).not.toBe("/etc");
+      expect(source).not.toBe("/");
+      expect(source === "/var/lib/ciab" || source === "/var/lib/ciab/sandboxes/sbx_1").toBe(false);
+    }
+  });
+
+  test("mounts the workspace, the socket dir, agentd and node", () => {
+    expect(mounts(options, "--bind")).toEqual([
+      ["/var/lib/ciab/sandboxes/sbx_1/workspace", "/workspace"],
+      ["/var/lib/ciab/sandboxes/sbx_1/run", "/run/ciab"],
+    ]);
+    expect(mounts(options, "--ro-bind")).toContainEqual(["/opt/ciab-src/agentd.mjs", "/opt/ciab/agentd.mjs"]);
+    expect(mounts(options, "--ro-bind")).toContainEqual(["/usr/local/bin/node", "/opt/ciab/node"]);
+  });
+
+  test("unshares pid, ipc, uts and, for network none, the network", () => {
+    for (const flag of ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--new-session"]) {
+      expect(options).toContain(flag);
+    }
+    expect(options.join(" ")).toContain("--hostname ciab-abc");
+    expect(options.join(" ")).toContain("--tmpfs /tmp --proc /proc --dev /dev");
+    expect(bwrapArguments({ ...input, network: "host" })).not.toContain("--unshare-net");
+  });
+
+  test("lets the jail outlive the control plane", () => {
+    expect(options).not.toContain("--die-with-parent");
+  });
+
+  test("runs agentd in /workspace on the socket in /run/ciab", () => {
+    expect(options.join(" ")).toContain("--chdir /workspace");
+    expect(args.slice(args.indexOf("--") + 1)).toEqual([
+      "/opt/ciab/node",
+      "/opt/ciab/agentd.mjs",
+      "--socket",
+      "/run/ciab/agentd.sock",
+      "--workspace-root",
+      "/workspace",
+    ]);
+  });
+});
+
+describe("machineEnvironment", () => {
+  test("sets the basics and lets the sandbox's variables win", () => {
+    expect(machineEnvironment({ TOKEN: "secret", LANG: "de_DE.UTF-8" })).toEqual({
+      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      HOME: "/workspace",
+      TERM: "xterm-256color",
+      LANG: "de_DE.UTF-8",
+      TOKEN: "secret",
+    });
+  });
+
+  test("keeps values out of argv, which any host user can read", () => {
+    expect(bwrapArguments(input).join(" ")).not.toContain("secret");
+  });
+});

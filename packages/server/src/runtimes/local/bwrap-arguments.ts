@@ -1,0 +1,133 @@
+import { lstat, readlink, stat } from "node:fs/promises";
+import path from "node:path";
+import { agentSocketDirectory } from "@ciab/protocol";
+import { agentdCommand, machineAgentdPath, machineNodePath, machinePath, machineWorkspace } from "./machine-layout.js";
+
+/** Top-level system dirs a jail sees read-only; `/usr` is always bound, the rest when the host has them. */
+export const systemDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] as const;
+
+/**
+ * The only entries of the host's /etc a jail sees: what name resolution, TLS, the dynamic linker, locales
+ * and shells need. Everything else (shadow, sudoers, ssh keys, docker config…) stays out.
+ */
+export const etcAllowList = [
+  "passwd",
+  "group",
+  "hosts",
+  "host.conf",
+  "resolv.conf",
+  "nsswitch.conf",
+  "gai.conf",
+  "protocols",
+  "services",
+  "ssl",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "pki",
+  "alternatives",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "localtime",
+  "timezone",
+  "os-release",
+  "debian_version",
+  "profile",
+  "profile.d",
+  "bash.bashrc",
+  "inputrc",
+  "environment",
+  "gitconfig",
+  "mime.types",
+  "magic",
+  "locale.alias",
+] as const;
+
+/** What the host offers to bind, gathered once by `inspectHostLayout`; keeps the builder pure. */
+export interface HostLayout {
+  /** System dirs that exist on the host; `symlinkTarget` set when the host has a symlink (merged /usr). */
+  systemEntries: { path: string; symlinkTarget?: string }[];
+  /** Names from `etcAllowList` that exist on the host. */
+  etcEntries: string[];
+}
+
+export interface BwrapArgumentsInput {
+  host: HostLayout;
+  /** The sandbox's host dir holding `workspace/` and `run/`. */
+  sandboxDirectory: string;
+  agentdBundlePath: string;
+  nodeBinaryPath: string;
+  hostname: string;
+  network: "none" | "host";
+}
+
+/**
+ * The bwrap argv (without bwrap itself) of a sandbox jail. No `--die-with-parent`: a jail outlives the
+ * control plane that started it. The environment is not in it: see `machineEnvironment`.
+ */
+export function bwrapArguments(input: BwrapArgumentsInput): string[] {
+  const args: string[] = [];
+  for (const entry of input.host.systemEntries) {
+    if (entry.symlinkTarget !== undefined) args.push("--symlink", entry.symlinkTarget, entry.path);
+    else args.push("--ro-bind", entry.path, entry.path);
+  }
+  for (const name of input.host.etcEntries) {
+    args.push("--ro-bind", path.posix.join("/etc", name), path.posix.join("/etc", name));
+  }
+  args.push(
+    "--bind",
+    path.join(input.sandboxDirectory, "workspace"),
+    machineWorkspace,
+    "--bind",
+    path.join(input.sandboxDirectory, "run"),
+    agentSocketDirectory,
+    "--ro-bind",
+    input.agentdBundlePath,
+    machineAgentdPath,
+    "--ro-bind",
+    input.nodeBinaryPath,
+    machineNodePath,
+    "--tmpfs",
+    "/tmp",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--hostname",
+    input.hostname,
+  );
+  if (input.network === "none") args.push("--unshare-net");
+  // No --clearenv/--setenv: argv is world-readable in /proc and spec.env may hold secrets. bwrap passes its
+  // own environment, which the runtime sets to exactly `machineEnvironment(spec.env)`, to agentd.
+  args.push("--cap-drop", "ALL", "--new-session", "--chdir", machineWorkspace);
+  args.push("--", ...agentdCommand());
+  return args;
+}
+
+/** The whole environment agentd starts with in a jail: a few basics, then the sandbox's own variables. */
+export function machineEnvironment(env: Record<string, string>): Record<string, string> {
+  return { PATH: machinePath, HOME: machineWorkspace, TERM: "xterm-256color", LANG: "C.UTF-8", ...env };
+}
+
+/** Reads which system dirs and allowed /etc entries the host has. */
+export async function inspectHostLayout(): Promise<HostLayout> {
+  const systemEntries = await Promise.all(
+    systemDirectories.map(async (directory) => {
+      const entry = await lstat(directory).catch(() => undefined);
+      if (entry === undefined) return undefined;
+      if (entry.isSymbolicLink()) return { path: directory, symlinkTarget: await readlink(directory) };
+      return entry.isDirectory() ? { path: directory } : undefined;
+    }),
+  );
+  const etcEntries = await Promise.all(
+    etcAllowList.map(async (name) => // stat, not lstat: a dangling symlink (resolv.conf into an absent /run) would make bwrap fail.
+      ((await stat(path.join("/etc", name)).catch(() => undefined)) ? name : undefined)),
+  );
+  return {
+    systemEntries: systemEntries.filter((entry) => entry !== undefined),
+    etcEntries: etcEntries.filter((name) => name !== undefined),
+  };
+}

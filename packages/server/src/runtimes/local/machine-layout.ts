@@ -1,0 +1,49 @@
+import path from "node:path";
+import { CiabError, agentSocketDirectory, agentSocketName } from "@ciab/protocol";
+
+/** Where agentd and its Node binary appear inside a jail or container (local and docker alike). */
+export const machineNodePath = "/opt/ciab/node";
+export const machineAgentdPath = "/opt/ciab/agentd.mjs";
+export const machineWorkspace = "/workspace";
+export const machinePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The command every machine runs: agentd on the socket in the bind-mounted `/run/ciab`. */
+export function agentdCommand(): string[] {
+  return [
+    machineNodePath,
+    machineAgentdPath,
+    "--socket",
+    path.posix.join(agentSocketDirectory, agentSocketName),
+    "--workspace-root",
+    machineWorkspace,
+  ];
+}
+
+/** A sandbox's host files: `<dataDirectory>/sandboxes/<sandboxID>/{workspace,run,agentd.log,machine.json}`. */
+export interface SandboxPaths {
+  directory: string;
+  workspace: string;
+  /** Bind-mounted at the machine's `/run/ciab`. */
+  run: string;
+  /** agentd's socket as seen from the host. */
+  socket: string;
+  log: string;
+  machineFile: string;
+}
+
+export function sandboxPaths(dataDirectory: string, sandboxID: string): SandboxPaths {
+  // The id becomes a path segment; refuse anything that could climb out of the sandboxes dir.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(sandboxID) || sandboxID.includes("..")) {
+    throw new CiabError("invalid_request", `sandbox id ${JSON.stringify(sandboxID)} is not a safe path segment`);
+  }
+  const directory = path.resolve(dataDirectory, "sandboxes", sandboxID);
+  const run = path.join(directory, "run");
+  return {
+    directory,
+    workspace: path.join(directory, "workspace"),
+    run,
+    socket: path.join(run, agentSocketName),
+    log: path.join(directory, "agentd.log"),
+    machineFile: path.join(directory, "machine.json"),
+  };
+}

@@ -1,0 +1,131 @@
+import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { createAdaptorServer } from "@hono/node-server";
+import { createApp } from "./api/app.js";
+import { ensureAgentdBundle } from "./agentd-bundle.js";
+import { loadConfig } from "./config/load-config.js";
+import { loadDataKey } from "./data-key.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createReconciler } from "./loops/reconciler.js";
+import { createRuntimeRegistry } from "./runtimes/runtime-registry.js";
+import { createAgentConnections } from "./services/agent-connections.js";
+import { createAuthService } from "./services/auth-service.js";
+import { createExecService } from "./services/exec-service.js";
+import { createFileService } from "./services/file-service.js";
+import { createSandboxService } from "./services/sandbox-service.js";
+import { createWorkspaceService } from "./services/workspace-service.js";
+import { createSqliteStore } from "./store/sqlite/index.js";
+
+export const version = "0.1.0";
+
+export interface StartServerOptions {
+  port?: number;
+  host?: string;
+  dataDirectory?: string;
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to a pino logger on stderr at the configured level. */
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  dataDirectory: string;
+  adminTokenFile: string;
+  close(): Promise<void>;
+}
+
+/** Wires config, store, runtimes, services, loops and the HTTP app, then listens. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = loadConfig({
+    ...(options.configPath !== undefined && { configPath: options.configPath }),
+    ...(options.env !== undefined && { env: options.env }),
+    flags: { "server.port": options.port, "server.host": options.host, "server.data_dir": options.dataDirectory },
+  });
+  const dataDirectory = path.resolve(config.server.data_dir);
+  mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
+  const logger = options.logger ?? createLogger(config.server.log_level);
+
+  const store = createSqliteStore({ filename: config.store.sqlite_path ?? path.join(dataDirectory, "ciab.db") });
+  await store.migrate();
+  const installationID = await store.meta.setIfAbsent("installation_id", randomBytes(8).toString("hex"));
+  const dataKey = loadDataKey(dataDirectory, options.env);
+  const auth = createAuthService(store);
+  const bootstrap = await auth.bootstrapAdmin(dataDirectory);
+  if (bootstrap.created) logger.info(`first start: admin token written to ${bootstrap.tokenFile}`);
+
+  const runtimes = createRuntimeRegistry(
+    config.runtime,
+    {
+      dataDirectory,
+      installationID,
+      agentdBundlePath: await ensureAgentdBundle(),
+      nodeBinaryPath: process.execPath,
+      logger,
+    },
+    logger,
+  );
+  const connections = createAgentConnections(runtimes);
+  const sandboxes = createSandboxService({
+    store,
+    runtimes,
+    connections,
+    dataKey,
+    logger,
+    agentReadyTimeoutMs: config.server.agent_ready_timeout_seconds * 1000,
+  });
+  const reconciler = createReconciler({
+    store,
+    runtimes,
+    sandboxes,
+    logger,
+    orphanGraceMs: config.server.orphan_grace_seconds * 1000,
+  });
+  await reconciler.reconcileOnce();
+  const loops = new AbortController();
+  reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
+
+  const app = createApp({
+    auth,
+    sandboxes,
+    exec: createExecService(sandboxes),
+    files: createFileService(sandboxes),
+    workspaces: createWorkspaceService(store, auth),
+    logger,
+    bodyLimitBytes: config.server.body_limit_bytes,
+    version,
+  });
+  const httpServer = createAdaptorServer({ fetch: app.fetch });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  const serverFile = path.join(dataDirectory, "server.json");
+  writeFileSync(serverFile, JSON.stringify({ url, pid: process.pid }) + "\n", { mode: 0o600 });
+
+  let closed = false;
+  return {
+    url,
+    dataDirectory,
+    adminTokenFile: bootstrap.tokenFile,
+    async close() {
+      if (closed) return;
+      closed = true;
+      loops.abort();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await sandboxes.close();
+      connections.closeAll();
+      await runtimes.close();
+      await store.close();
+      rmSync(serverFile, { force: true });
+    },
+  };
+}

@@ -1,0 +1,236 @@
+import { CiabError, type CreateSandboxRequest, type SandboxState } from "@ciab/protocol";
+import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js";
+import type { DataKey } from "../data-key.js";
+import { newID } from "../ids.js";
+import type { Logger } from "../logger.js";
+import type { Runtime } from "../runtimes/runtime.js";
+import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
+import type { SandboxRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import type { AgentConnections } from "./agent-connections.js";
+import type { Principal } from "./auth-service.js";
+
+export interface SandboxServiceDependencies {
+  store: Store;
+  runtimes: RuntimeRegistry;
+  connections: AgentConnections;
+  dataKey: DataKey;
+  logger: Logger;
+  agentReadyTimeoutMs: number;
+}
+
+/** States in which a sandbox still owns a machine (or is about to). */
+export const liveStates: SandboxState[] = ["pending", "provisioning", "ready", "paused", "terminating"];
+
+/**
+ * The sandbox lifecycle: pending → provisioning → ready ⇄ paused → terminating → terminated, or failed with
+ * the backend's reason. Every transition is written to the store before the next step, so a control plane
+ * killed at any point finds the truth again (loops/reconciler.ts).
+ */
+export function createSandboxService(dependencies: SandboxServiceDependencies) {
+  const { store, runtimes, connections, dataKey, logger } = dependencies;
+  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+
+  async function get(principal: Principal, id: string): Promise<SandboxRecord> {
+    const sandbox = await store.sandboxes.get(principal.workspaceID, id);
+    if (!sandbox) throw new CiabError("sandbox_not_found", `no sandbox ${id} in this workspace`);
+    return sandbox;
+  }
+
+  function checkCapabilities(runtime: Runtime, request: CreateSandboxRequest): void {
+    const unsupported = (what: string) =>
+      new CiabError("capability_unsupported", `the ${runtime.name} runtime does not support ${what}`);
+    if (request.resources && Object.keys(request.resources).length > 0 && !runtime.capabilities.resourceLimits) {
+      throw unsupported("resource limits (resources)");
+    }
+    if (request.network === "host" && !runtime.capabilities.hostNetwork) throw unsupported("network host");
+    if (request.image !== undefined && request.image !== runtime.defaultImage && !runtime.capabilities.images) {
+      throw unsupported(`images (it boots ${runtime.defaultImage})`);
+    }
+  }
+
+  async function fail(sandbox: SandboxRecord, reason: string, message: string): Promise<SandboxRecord> {
+    connections.drop(sandbox.id);
+    logger.warn({ sandboxID: sandbox.id, reason, message }, "sandbox failed");
+    return store.sandboxes.update(sandbox.id, {
+      state: "failed",
+      failureReason: reason,
+      failureMessage: message,
+      statusMessage: null,
+    });
+  }
+
+  async function provision(sandbox: SandboxRecord, runtime: Runtime, env: Record<string, string>, signal: AbortSignal) {
+    const progress = (message: string) => {
+      void store.sandboxes.update(sandbox.id, { statusMessage: message }).catch(() => undefined);
+    };
+    let machine: SandboxRecord["machine"] = null;
+    try {
+      machine = await runtime.provision(
+        {
+          sandboxID: sandbox.id,
+          name: sandbox.name,
+          image: sandbox.image === runtime.defaultImage ? undefined : sandbox.image,
+          env,
+          resources: sandbox.resources,
+          network: sandbox.network,
+        },
+        { signal, onProgress: progress },
+      );
+      const withMachine = await store.sandboxes.update(sandbox.id, { machine, statusMessage: "starting agent" });
+      await waitForAgent(connections.get(withMachine), { timeoutMs: dependencies.agentReadyTimeoutMs, signal });
+      await store.sandboxes.update(sandbox.id, {
+        state: "ready",
+        statusMessage: null,
+        readyAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      const cause = error instanceof CiabError ? error : new CiabError("runtime_error", String(error), { cause: error });
+      if (signal.aborted) return;
+      await fail(sandbox, cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed", cause.message);
+      if (machine) {
+        await runtime.destroy(machine, AbortSignal.timeout(60_000)).catch((destroyError: unknown) => {
+          logger.warn({ sandboxID: sandbox.id, err: String(destroyError) }, "cleanup after failed provision");
+        });
+      }
+    }
+  }
+
+  return {
+    get,
+
+    async create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
+      const runtime = runtimes.get(request.runtime ?? runtimes.defaultName);
+      checkCapabilities(runtime, request);
+      const id = newID("sbx");
+      const now = new Date().toISOString();
+      const env = request.env ?? {};
+      const sandbox: SandboxRecord = {
+        id,
+        workspaceID: principal.workspaceID,
+        name: request.name ?? id.replace("_", "-").slice(0, 20),
+        state: "provisioning",
+        runtime: runtime.name,
+        image: request.image ?? runtime.defaultImage,
+        network: request.network ?? "none",
+        tags: request.tags ?? {},
+        sealedEnv: dataKey.seal(JSON.stringify(env)),
+        envKeys: Object.keys(env).sort(),
+        resources: request.resources ?? {},
+        machine: null,
+        failureReason: null,
+        failureMessage: null,
+        statusMessage: "starting machine",
+        createdAt: now,
+        updatedAt: now,
+        readyAt: null,
+        terminatedAt: null,
+      };
+      await store.sandboxes.create(sandbox);
+      const controller = new AbortController();
+      const done = provision(sandbox, runtime, env, controller.signal).finally(() => inFlight.delete(id));
+      inFlight.set(id, { controller, done });
+      if (!options.wait) return sandbox;
+      await done;
+      const result = await get(principal, id);
+      if (result.state === "failed") {
+        throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
+          context: { sandbox_id: id, reason: result.failureReason },
+        });
+      }
+      return result;
+    },
+
+    list(principal: Principal, options: { all: boolean }) {
+      return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });
+    },
+
+    async delete(principal: Principal, id: string): Promise<SandboxRecord> {
+      let sandbox = await get(principal, id);
+      if (sandbox.state === "terminated") return sandbox;
+      const pending = inFlight.get(id);
+      if (pending) {
+        pending.controller.abort();
+        await pending.done;
+        sandbox = await get(principal, id);
+      }
+      sandbox = await store.sandboxes.update(id, { state: "terminating", statusMessage: "destroying machine" });
+      connections.drop(id);
+      if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
+      return store.sandboxes.update(id, {
+        state: "terminated",
+        statusMessage: null,
+        terminatedAt: new Date().toISOString(),
+      });
+    },
+
+    async pause(principal: Principal, id: string): Promise<SandboxRecord> {
+      const sandbox = await get(principal, id);
+      if (sandbox.state === "paused") return sandbox;
+      requireState(sandbox, ["ready"], "pause");
+      const runtime = runtimes.get(sandbox.runtime);
+      if (!runtime.capabilities.pause) throw new CiabError("capability_unsupported", `${runtime.name} cannot pause`);
+      await runtime.pause(sandbox.machine!, AbortSignal.timeout(60_000));
+      // A frozen agent cannot answer: drop the channel so nothing waits on it.
+      connections.drop(id);
+      return store.sandboxes.update(id, { state: "paused" });
+    },
+
+    async resume(principal: Principal, id: string): Promise<SandboxRecord> {
+      const sandbox = await get(principal, id);
+      if (sandbox.state === "ready") return sandbox;
+      requireState(sandbox, ["paused"], "resume");
+      await runtimes.get(sandbox.runtime).resume(sandbox.machine!, AbortSignal.timeout(60_000));
+      await waitForAgent(connections.get(sandbox), { timeoutMs: dependencies.agentReadyTimeoutMs });
+      return store.sandboxes.update(id, { state: "ready" });
+    },
+
+    /**
+     * Runs `call` against the sandbox's agent. When the agent cannot be reached, asks the runtime whether
+     * the machine still exists; a vanished machine fails the sandbox (`machine_lost`).
+     */
+    async withAgent<T>(principal: Principal, id: string, call: (agent: AgentClient) => Promise<T>): Promise<T> {
+      const sandbox = await get(principal, id);
+      requireState(sandbox, ["ready"], "use");
+      try {
+        return await call(connections.get(sandbox));
+      } catch (error) {
+        if (error instanceof CiabError && error.code === "agent_unreachable") await failIfMachineLost(sandbox);
+        throw error;
+      }
+    },
+
+    isProvisioningHere: (id: string) => inFlight.has(id),
+    fail,
+
+    async close() {
+      for (const { controller } of inFlight.values()) controller.abort();
+      await Promise.allSettled([...inFlight.values()].map((entry) => entry.done));
+    },
+  };
+
+  async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
+    const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
+    if (managed.some((machine) => machine.sandboxID === sandbox.id && machine.state !== "stopped")) return;
+    await fail(sandbox, "machine_lost", "the sandbox's machine disappeared outside ciab");
+    throw new CiabError("sandbox_failed", `sandbox ${sandbox.id} failed: its machine is gone (machine_lost)`, {
+      context: { sandbox_id: sandbox.id, reason: "machine_lost" },
+    });
+  }
+}
+
+export type SandboxService = ReturnType<typeof createSandboxService>;
+
+function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: string): void {
+  if (allowed.includes(sandbox.state)) return;
+  const hint =
+    sandbox.state === "paused"
+      ? "resume it first"
+      : sandbox.state === "failed"
+        ? `it failed: ${sandbox.failureMessage ?? sandbox.failureReason}`
+        : `it is ${sandbox.state}`;
+  const code = sandbox.state === "provisioning" || sandbox.state === "paused" ? "sandbox_not_ready" : "invalid_state";
+  throw new CiabError(code, `cannot ${action} sandbox ${sandbox.id}: ${hint}`, {
+    context: { sandbox_id: sandbox.id, state: sandbox.state },
+  });
+}

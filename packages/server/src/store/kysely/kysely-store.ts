@@ -1,0 +1,33 @@
+import { Migrator, type Kysely } from "kysely";
+import { CiabError } from "@ciab/protocol";
+import type { Store } from "../store.js";
+import { migrationProvider } from "../migrations/index.js";
+import type { Tables } from "./tables.js";
+import {
+  createMetaRepository,
+  createTokenRepository,
+  createUserRepository,
+  createWorkspaceRepository,
+} from "./identity-repositories.js";
+import { createSandboxRepository } from "./sandbox-repository.js";
+
+/** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
+export function createKyselyStore(db: Kysely<Tables>): Store {
+  return {
+    meta: createMetaRepository(db),
+    workspaces: createWorkspaceRepository(db),
+    users: createUserRepository(db),
+    tokens: createTokenRepository(db),
+    sandboxes: createSandboxRepository(db),
+    async migrate() {
+      const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+      if (error) {
+        const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+        throw new CiabError("internal", `database migration ${failed} failed: ${String(error)}`, { cause: error });
+      }
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

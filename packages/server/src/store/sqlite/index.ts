@@ -1,0 +1,1 @@
+export { createSqliteStore, type SqliteStoreConfig } from "./sqlite-store.js";

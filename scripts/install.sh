@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what ciab needs on a Debian 12 host to run on its embedded defaults: bubblewrap for the
+# local runtime, and the npm workspace. Idempotent; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v bwrap >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap git ca-certificates >/dev/null
+fi
+npm ci --no-audit --no-fund --loglevel=error

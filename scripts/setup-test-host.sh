@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 host for the test suite: the packages the backends need, a Docker Engine with no
+# bridge network, ciab's default image (built from Debian packages, cached), and the npm workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+needed=()
+command -v dockerd >/dev/null 2>&1 || needed+=(docker.io)
+command -v bwrap >/dev/null 2>&1 || needed+=(bubblewrap)
+command -v mmdebstrap >/dev/null 2>&1 || needed+=(mmdebstrap)
+command -v git >/dev/null 2>&1 || needed+=(git)
+if [ ${#needed[@]} -gt 0 ]; then
+  echo "installing ${needed[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >/dev/null
+fi
+as_root bash scripts/start-dockerd.sh
+as_root bash scripts/build-default-image.sh
+npm ci --no-audit --no-fund --loglevel=error

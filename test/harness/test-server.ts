@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { startServer, type RunningServer } from "../../packages/server/src/index.js";
+import { createSilentLogger } from "../../packages/server/src/logger.js";
+import { makeTempDirectory } from "./temp-directory.js";
+
+export interface TestServer {
+  url: string;
+  token: string;
+  dataDirectory: string;
+  /** One JSON call with the admin token (or `token`), answering status and parsed body. */
+  api(method: string, route: string, body?: unknown, options?: { token?: string; headers?: Record<string, string> }): Promise<ApiAnswer>;
+  server: RunningServer;
+  /** Stops the server, destroys what it created unless `keepMachines`, and removes the data dir. */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export interface ApiAnswer {
+  status: number;
+  // Tests read fields freely; the shapes are checked by the assertions themselves.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export async function startTestServer(options: { env?: Record<string, string>; dataDirectory?: string } = {}): Promise<TestServer> {
+  const temp = options.dataDirectory ? undefined : makeTempDirectory("ciab-srv-");
+  const dataDirectory = options.dataDirectory ?? temp!.path;
+  const server = await startServer({
+    port: 0,
+    dataDirectory,
+    env: { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", ...options.env },
+    logger: createSilentLogger(),
+  });
+  const token = readFileSync(path.join(dataDirectory, "admin-token"), "utf8").trim();
+  const api: TestServer["api"] = async (method, route, body, callOptions = {}) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${callOptions.token ?? token}`, ...callOptions.headers };
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    const response = await fetch(`${server.url}/api/v1${route}`, { method, headers, ...(payload !== undefined && { body: payload }) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Non-JSON answers (downloads, SSE) stay text.
+    }
+    return { status: response.status, body: parsed };
+  };
+  return {
+    url: server.url,
+    token,
+    dataDirectory,
+    api,
+    server,
+    async close(closeOptions = {}) {
+      const { body } = await api("GET", "/sandboxes");
+      for (const sandbox of body?.sandboxes ?? []) await api("DELETE", `/sandboxes/${sandbox.id}`);
+      await server.close();
+      if (!closeOptions.keepData) temp?.remove();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { afterAll, describe, expect, test } from "vitest";
+import { pino } from "pino";
+import type { LocalRuntimeConfig } from "../../packages/server/src/config/config-schema.js";
+import { createLocalRuntime } from "../../packages/server/src/runtimes/local/index.js";
+import { listDescendants, readProcessStat } from "../../packages/server/src/runtimes/local/process-tree.js";
+import type { Machine } from "../../packages/server/src/runtimes/runtime.js";
+import { waitForHealth } from "./agent-health.js";
+import { conformanceTests, newSpec, runtimeConformance } from "./runtime-conformance.js";
+import { testDependencies } from "./test-dependencies.js";
+
+const bwrapDependencies = testDependencies("local");
+const unconfinedDependencies = testDependencies("local-none");
+const bwrapConfig: LocalRuntimeConfig = { isolation: "bwrap", network: "none", bwrap_path: "bwrap" };
+const unconfinedConfig: LocalRuntimeConfig = { ...bwrapConfig, isolation: "none" };
+afterAll(() => {
+  bwrapDependencies.removeDataDirectory();
+  unconfinedDependencies.removeDataDirectory();
+});
+
+/** The agentd process of a jail: the descendant of the jail's pid that runs the bundle. */
+async function agentdProcessID(machine: Machine): Promise<number> {
+  for (const process of await listDescendants(Number(machine.details.pid))) {
+    const commandLine = await readFile(`/proc/${process.pid}/cmdline`, "utf8").catch(() => "");
+    if (commandLine.includes("agentd.mjs")) return process.pid;
+  }
+  throw new Error(`no agentd under pid ${String(machine.details.pid)}`);
+}
+
+async function networkInterfaces(machine: Machine): Promise<string[]> {
+  const text = await readFile(`/proc/${await agentdProcessID(machine)}/net/dev`, "utf8");
+  return text.split("\n").slice(2).map((line) => line.split(":")[0]?.trim() ?? "").filter(Boolean);
+}
+
+runtimeConformance({
+  name: "local (bwrap)",
+  create: async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    return { runtime, cleanup: () => runtime.close() };
+  },
+  networkInterfaces,
+});
+
+runtimeConformance({
+  name: "local (isolation none)",
+  create: async () => {
+    const runtime = createLocalRuntime(unconfinedConfig, unconfinedDependencies);
+    return { runtime, cleanup: () => runtime.close() };
+  },
+  skip: [{ reason: "without a jail agentd shares the host's network", tests: [conformanceTests.network] }],
+});
+
+describe("local runtime", () => {
+  const signal = () => AbortSignal.timeout(30_000);
+
+  test("the jail shows neither home dirs, the data dir nor /etc/shadow", async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    const machine = await runtime.provision(newSpec(), { signal: signal() });
+    try {
+      await waitForHealth(runtime, machine);
+      // /proc/<pid>/root is the jail's root as its processes see it.
+      const root = `/proc/${await agentdProcessID(machine)}/root`;
+      for (const hidden of ["/root", "/home", "/etc/shadow", "/etc/sudoers", bwrapDependencies.dataDirectory]) {
+        expect(existsSync(`${root}${hidden}`), hidden).toBe(false);
+      }
+      for (const shown of ["/workspace", "/etc/passwd", "/usr/bin", "/opt/ciab/node", "/run/ciab/agentd.sock"]) {
+        expect(existsSync(`${root}${shown}`), shown).toBe(true);
+      }
+    } finally {
+      await runtime.destroy(machine, signal());
+    }
+  });
+
+  test("refuses images and resource limits", async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    await expect(runtime.provision(newSpec({ image: "ubuntu:24.04" }), { signal: signal() })).rejects.toMatchObject({
+      code: "capability_unsupported",
+    });
+    await expect(runtime.provision(newSpec({ resources: { cpus: 1 } }), { signal: signal() })).rejects.toMatchObject({
+      code: "capability_unsupported",
+    });
+  });
+
+  test("warns that isolation is off", () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    createLocalRuntime(unconfinedConfig, { ...unconfinedDependencies, logger });
+    expect(lines.join("")).toContain("isolation is off: sandbox processes run unconfined on this host");
+  });
+
+  test("connectAgent rejects at once, retryably, while agentd is not listening", async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    // A live pid (this test's own) with no socket: what a jail looks like before agentd binds.
+    const own = await readProcessStat(process.pid);
+    const machine: Machine = {
+      machineID: String(process.pid),
+      sandboxID: newSpec().sandboxID,
+      details: { pid: process.pid, startTime: own?.startTime },
+    };
+    const started = performance.now();
+    await expect(runtime.connectAgent(machine)).rejects.toMatchObject({ code: "agent_unreachable", retryable: true });
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  test("a jail that exits at once is reported, not waited for", async () => {
+    const runtime = createLocalRuntime({ ...bwrapConfig }, { ...bwrapDependencies, agentdBundlePath: "/nonexistent/agentd.mjs" });
+    const error = await runtime.provision(newSpec(), { signal: signal() }).then(
+      async (machine) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const result = await runtime.connectAgent(machine).catch((reason: unknown) => reason);
+        await runtime.destroy(machine, signal());
+        return result;
+      },
+      (reason: unknown) => reason,
+    );
+    expect(error).toMatchObject({ code: "runtime_error" });
+  });
+});
