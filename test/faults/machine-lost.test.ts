@@ -37,7 +37,7 @@ describe("machines that vanish or that nobody owns", () => {
   test("a local jail killed behind our back is found by the reconciler", async () => {
     const sandbox = await ciab.sandboxes.create({ runtime: "local" });
     const machineFile = readFileSync(path.join(server.dataDirectory, "sandboxes", sandbox.id, "machine.json"), "utf8");
-    const pid = (JSON.parse(machineFile) as { pid: number }).pid;
+    const pid = (JSON.parse(machineFile) as { details: { pid: number } }).details.pid;
     process.kill(pid, "SIGKILL");
     const info = await waitFor(() => sandbox.refresh(), (value) => value.state === "failed");
     expect(info.failure).toMatchObject({ reason: "machine_lost" });

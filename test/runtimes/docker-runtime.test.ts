@@ -4,10 +4,10 @@ import { readFile } from "node:fs/promises";
 import Docker from "dockerode";
 import { afterAll, describe, expect, test } from "vitest";
 import type { DockerRuntimeConfig } from "../../packages/server/src/config/config-schema.js";
-import { createDockerRuntime } from "../../packages/server/src/runtimes/docker/index.js";
+import { buildDefaultImage, createDockerRuntime } from "../../packages/server/src/runtimes/docker/index.js";
 import type { Machine } from "../../packages/server/src/runtimes/runtime.js";
 import { waitForHealth } from "./agent-health.js";
-import { newSpec, runtimeConformance } from "./runtime-conformance.js";
+import { interfaceNames, newSpec, runtimeConformance } from "./runtime-conformance.js";
 import { testDependencies } from "./test-dependencies.js";
 
 // Tests may talk to the engine directly to look at what the runtime made; the runtime itself never does.
@@ -24,8 +24,7 @@ afterAll(() => dependencies.removeDataDirectory());
 
 async function networkInterfaces(machine: Machine): Promise<string[]> {
   const { State } = await docker.getContainer(machine.machineID).inspect();
-  const text = await readFile(`/proc/${State.Pid}/net/dev`, "utf8");
-  return text.split("\n").slice(2).map((line) => line.split(":")[0]?.trim() ?? "").filter(Boolean);
+  return interfaceNames(await readFile(`/proc/${State.Pid}/net/dev`, "utf8"));
 }
 
 runtimeConformance({
@@ -89,12 +88,23 @@ describe("docker runtime", () => {
     }
   });
 
+  test("building the default image when it is present returns at once, after reporting progress", async () => {
+    const messages: string[] = [];
+    await buildDefaultImage({
+      image: config.default_image,
+      signal: signal(),
+      onProgress: (message) => messages.push(message),
+      logger: dependencies.logger,
+    });
+    expect(messages).toEqual(["building default image ciab/default:bookworm (about 30 s)"]);
+  });
+
   test("network host shares the host's interfaces", async () => {
     const machine = await runtime.provision(newSpec({ network: "host" }), { signal: signal() });
     try {
       await waitForHealth(runtime, machine);
-      const host = (await readFile("/proc/self/net/dev", "utf8")).split("\n").length;
-      expect((await networkInterfaces(machine)).length + 2).toBe(host - 1);
+      const host = interfaceNames(await readFile("/proc/self/net/dev", "utf8"));
+      expect((await networkInterfaces(machine)).sort()).toEqual(host.sort());
     } finally {
       await runtime.destroy(machine, signal());
     }

@@ -4,10 +4,10 @@ import { afterAll, describe, expect, test } from "vitest";
 import { pino } from "pino";
 import type { LocalRuntimeConfig } from "../../packages/server/src/config/config-schema.js";
 import { createLocalRuntime } from "../../packages/server/src/runtimes/local/index.js";
-import { listDescendants, readProcessStat } from "../../packages/server/src/runtimes/local/process-tree.js";
+import { isSameProcessAlive, listDescendants, listJailProcesses, readProcessStat, waitUntil } from "../../packages/server/src/runtimes/local/process-tree.js";
 import type { Machine } from "../../packages/server/src/runtimes/runtime.js";
 import { waitForHealth } from "./agent-health.js";
-import { conformanceTests, newSpec, runtimeConformance } from "./runtime-conformance.js";
+import { conformanceTests, interfaceNames, newSpec, runtimeConformance } from "./runtime-conformance.js";
 import { testDependencies } from "./test-dependencies.js";
 
 const bwrapDependencies = testDependencies("local");
@@ -29,8 +29,7 @@ async function agentdProcessID(machine: Machine): Promise<number> {
 }
 
 async function networkInterfaces(machine: Machine): Promise<string[]> {
-  const text = await readFile(`/proc/${await agentdProcessID(machine)}/net/dev`, "utf8");
-  return text.split("\n").slice(2).map((line) => line.split(":")[0]?.trim() ?? "").filter(Boolean);
+  return interfaceNames(await readFile(`/proc/${await agentdProcessID(machine)}/net/dev`, "utf8"));
 }
 
 runtimeConformance({
@@ -69,6 +68,29 @@ describe("local runtime", () => {
       }
     } finally {
       await runtime.destroy(machine, signal());
+    }
+  });
+
+  test("destroy kills a jail whose bwrap root already died", async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    const machine = await runtime.provision(newSpec(), { signal: signal() });
+    await waitForHealth(runtime, machine);
+    const agentd = await readProcessStat(await agentdProcessID(machine));
+    // Killing the root alone leaves the jail's pid-namespace init and agentd running, reparented.
+    process.kill(Number(machine.details.pid), "SIGKILL");
+    await waitUntil(async () => !(await isSameProcessAlive(Number(machine.details.pid), Number(machine.details.startTime))), 2_000);
+    expect(await isSameProcessAlive(agentd?.pid ?? 0, agentd?.startTime ?? 0)).toBe(true);
+    await runtime.destroy(machine, signal());
+    expect(await isSameProcessAlive(agentd?.pid ?? 0, agentd?.startTime ?? 0)).toBe(false);
+  });
+
+  test("destroy right after provision leaves no process behind", async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    for (let round = 0; round < 5; round++) {
+      const machine = await runtime.provision(newSpec(), { signal: signal() });
+      await runtime.destroy(machine, signal());
+      const left = await listJailProcesses(Number(machine.details.pid), Number(machine.details.startTime));
+      expect(left.filter((each) => each.state !== "Z")).toEqual([]);
     }
   });
 

@@ -7,9 +7,8 @@ import type { RuntimeDependencies } from "../../packages/server/src/runtimes/run
 
 const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The bundle the global setup builds; CIAB_TEST_AGENTD_BUNDLE points elsewhere while agentd is being written. */
-export const agentdBundlePath =
-  process.env.CIAB_TEST_AGENTD_BUNDLE ?? path.join(repository, "packages/agentd/dist/agentd.mjs");
+/** The bundle the global setup builds. */
+export const agentdBundlePath = path.join(repository, "packages/agentd/dist/agentd.mjs");
 
 /** Dependencies for one test file: a fresh data dir (removed by `removeDataDirectory`), a silent logger. */
 export function testDependencies(prefix: string): RuntimeDependencies & { removeDataDirectory: () => void } {

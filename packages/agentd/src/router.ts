@@ -1,12 +1,14 @@
 import { CiabError, agentRoutes } from "./protocol.js";
+import type { FileHandlers } from "./handlers/file-handler.js";
+import type { ProcessHandlers } from "./handlers/process-handler.js";
 import type { Handler } from "./http/agent-request.js";
 
 /** The handlers of every route of agentRoutes (packages/protocol/src/agent/routes.ts). */
 export interface AgentHandlers {
   health: Handler;
   exec: { run: Handler; stream: Handler };
-  processes: Record<"start" | "list" | "get" | "signal" | "stdin" | "output", Handler>;
-  files: Record<"list" | "stat" | "read" | "write" | "mkdir" | "remove" | "rename", Handler>;
+  processes: ProcessHandlers;
+  files: FileHandlers;
   ports: Handler;
 }
 

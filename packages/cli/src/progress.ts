@@ -13,7 +13,7 @@ export function createProgress(stream: NodeJS.WriteStream): Progress {
   let shown = false;
   return {
     update(text) {
-      const width = Math.max(10, (stream.columns ?? 80) - 3);
+      const width = Math.max(10, (stream.columns || 80) - 3);
       stream.write(`\r\x1b[2K${frames[frame++ % frames.length]} ${text.slice(0, width)}`);
       shown = true;
     },

@@ -47,6 +47,10 @@ const recorded: Recorded[] = [];
 /** Lets a handler see the upload arrive while the client is still sending it. */
 let onUploadChunk: ((chunk: Buffer) => void) | undefined;
 
+function errorBody(code: string, message: string, context?: Record<string, unknown>): unknown {
+  return { error: { code, message, ...(context && { context }) } };
+}
+
 function json(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" });
   response.end(JSON.stringify(body));
@@ -59,12 +63,17 @@ beforeAll(async () => {
       chunks.push(chunk);
       if (request.url?.includes("/files/upload")) onUploadChunk?.(chunk);
     }
-    const entry = { method: request.method ?? "", url: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks) };
+    const entry: Recorded = {
+      method: request.method ?? "",
+      url: request.url ?? "",
+      headers: request.headers,
+      body: Buffer.concat(chunks),
+    };
     recorded.push(entry);
     const key = `${entry.method} ${new URL(entry.url, "http://x").pathname}`;
     const handler = handlers.get(key);
     if (handler) await handler(request, response, entry);
-    else json(response, 404, { error: { code: "not_found", message: `no route ${key}` } });
+    else json(response, 404, errorBody("not_found", `no route ${key}`));
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -83,7 +92,9 @@ function client(): Ciab {
 
 describe("Ciab over HTTP", () => {
   it("sends the bearer token, JSON and the wait flag", async () => {
-    handlers.set("POST /api/v1/sandboxes", (_request, response) => json(response, 202, { ...sandbox, state: "provisioning" }));
+    handlers.set("POST /api/v1/sandboxes", (_request, response) =>
+      json(response, 202, { ...sandbox, state: "provisioning" }),
+    );
     const handle = await client().sandboxes.create({ runtime: "local", tags: { team: "a" } }, { wait: false });
     const request = recorded.at(-1)!;
     expect(request.url).toBe("/api/v1/sandboxes?wait=false");
@@ -102,23 +113,27 @@ describe("Ciab over HTTP", () => {
 
   it("maps error codes to typed errors with status and context", async () => {
     handlers.set("GET /api/v1/sandboxes/sbx_gone", (_request, response) =>
-      json(response, 404, { error: { code: "sandbox_not_found", message: "no sandbox sbx_gone", context: { sandbox_id: "sbx_gone" } } }),
+      json(response, 404, errorBody("sandbox_not_found", "no sandbox sbx_gone", { sandbox_id: "sbx_gone" })),
     );
     const error = await client().sandboxes.get("sbx_gone").catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ code: "sandbox_not_found", status: 404, context: { sandbox_id: "sbx_gone" } });
 
     handlers.set("POST /api/v1/sandboxes", (_request, response) =>
-      json(response, 502, { error: { code: "sandbox_failed", message: "bwrap died", context: { sandbox_id: "sbx_2" } } }),
+      json(response, 502, errorBody("sandbox_failed", "bwrap died", { sandbox_id: "sbx_2" })),
     );
     await expect(client().sandboxes.create()).rejects.toBeInstanceOf(SandboxFailedError);
 
-    handlers.set("GET /api/v1/sandboxes", (_request, response) => json(response, 401, { error: { code: "unauthorized", message: "bad token" } }));
+    handlers.set("GET /api/v1/sandboxes", (_request, response) =>
+      json(response, 401, errorBody("unauthorized", "bad token")),
+    );
     await expect(client().sandboxes.list()).rejects.toBeInstanceOf(AuthenticationError);
   });
 
   it("keeps unknown codes on the base class and survives bodies that are not ours", async () => {
-    handlers.set("GET /api/v1/sandboxes/sbx_new", (_request, response) => json(response, 418, { error: { code: "brand_new", message: "later" } }));
+    handlers.set("GET /api/v1/sandboxes/sbx_new", (_request, response) =>
+      json(response, 418, errorBody("brand_new", "later")),
+    );
     const unknown = await client().sandboxes.get("sbx_new").catch((caught: unknown) => caught);
     expect(unknown).toBeInstanceOf(CiabApiError);
     expect(unknown).not.toBeInstanceOf(NotFoundError);
@@ -135,7 +150,14 @@ describe("Ciab over HTTP", () => {
 
   it("streams an upload without a content length, and sends the mode", async () => {
     handlers.set("PUT /api/v1/sandboxes/sbx_1/files/upload", (_request, response, entry) =>
-      json(response, 200, { name: "big.bin", path: "/workspace/big.bin", type: "file", size: entry.body.length, mode: 0o600, modified_at: "" }),
+      json(response, 200, {
+        name: "big.bin",
+        path: "/workspace/big.bin",
+        type: "file",
+        size: entry.body.length,
+        mode: 0o600,
+        modified_at: "",
+      }),
     );
     handlers.set("GET /api/v1/sandboxes/sbx_1", (_request, response) => json(response, 200, sandbox));
     const handle = await client().sandboxes.get("sbx_1");
@@ -185,7 +207,8 @@ describe("Ciab over HTTP", () => {
     handlers.set("POST /api/v1/sandboxes/sbx_1/exec/stream", (_request, response) => {
       response.writeHead(200, { "content-type": "text/event-stream" });
       response.write('event: exec.start\ndata: {"pid":42}\n\n');
-      response.write(`event: exec.output\ndata: {"stream":"stderr","data":"${Buffer.from("oops\n").toString("base64")}"}\n\n`);
+      const data = Buffer.from("oops\n").toString("base64");
+      response.write(`event: exec.output\ndata: {"stream":"stderr","data":"${data}"}\n\n`);
       response.end('event: exec.exit\ndata: {"exit_code":3,"signal":null,"timed_out":false,"duration_ms":5}\n\n');
     });
     const handle = await client().sandboxes.get("sbx_1");
@@ -198,7 +221,10 @@ describe("Ciab over HTTP", () => {
       { type: "exec.output", stream: "stderr", data: Buffer.from("oops\n") },
       { type: "exec.exit", exit_code: 3, signal: null, timed_out: false, duration_ms: 5 },
     ]);
-    expect(JSON.parse(recorded.at(-1)!.body.toString())).toEqual({ command: ["sh", "-c", "echo oops >&2; exit 3"], cwd: "/workspace" });
+    expect(JSON.parse(recorded.at(-1)!.body.toString())).toEqual({
+      command: ["sh", "-c", "echo oops >&2; exit 3"],
+      cwd: "/workspace",
+    });
 
     handlers.set("POST /api/v1/sandboxes/sbx_1/exec/stream", (_request, response) => {
       response.writeHead(200, { "content-type": "text/event-stream" });
@@ -215,7 +241,8 @@ describe("Ciab over HTTP", () => {
     const port = (closed.address() as AddressInfo).port;
     closed.close();
     await once(closed, "close");
-    const error = await new Ciab({ url: `http://127.0.0.1:${port}`, token: "x" }).sandboxes.list().catch((caught: unknown) => caught);
+    const ciab = new Ciab({ url: `http://127.0.0.1:${port}`, token: "x" });
+    const error = await ciab.sandboxes.list().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CiabConnectionError);
     expect(error).toMatchObject({ code: "connection_failed" });
     expect((error as Error).message).toContain("ECONNREFUSED");

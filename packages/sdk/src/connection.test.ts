@@ -14,7 +14,11 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function writeLocalServer(dataDirectory: string, url = "http://127.0.0.1:8420", pid = process.pid): Promise<void> {
+async function writeLocalServer(
+  dataDirectory: string,
+  url = "http://127.0.0.1:8420",
+  pid = process.pid,
+): Promise<void> {
   await writeFile(path.join(dataDirectory, "server.json"), JSON.stringify({ url, pid }));
   await writeFile(path.join(dataDirectory, "admin-token"), "ciab_local\n", { mode: 0o600 });
 }

@@ -26,7 +26,9 @@ export const defaultDataDirectory = ".ciab";
 export const noServerMessage = "no ciab server found: start one with `npx ciab server` or set CIAB_URL";
 
 /** The data directory by flag > `CIAB_DATA_DIR` > `./.ciab`, made absolute. */
-export function resolveDataDirectory(options: Pick<ResolveConnectionOptions, "dataDirectory" | "env" | "cwd"> = {}): string {
+export function resolveDataDirectory(
+  options: Pick<ResolveConnectionOptions, "dataDirectory" | "env" | "cwd"> = {},
+): string {
   const env = options.env ?? process.env;
   const directory = nonEmpty(options.dataDirectory) ?? nonEmpty(env.CIAB_DATA_DIR) ?? defaultDataDirectory;
   return path.resolve(options.cwd ?? process.cwd(), directory);

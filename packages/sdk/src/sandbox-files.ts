@@ -31,7 +31,10 @@ export class SandboxFiles {
   /** Entries of a directory; `depth` above 1 walks into subdirectories. */
   async list(path: string, options: Options & { depth?: number } = {}): Promise<FileEntryBody[]> {
     const { signal, depth } = options;
-    const body = await this.#http.json<{ entries: FileEntryBody[] }>("GET", this.#path, { query: { path, depth }, signal });
+    const body = await this.#http.json<{ entries: FileEntryBody[] }>("GET", this.#path, {
+      query: { path, depth },
+      signal,
+    });
     return body.entries;
   }
 
@@ -79,7 +82,10 @@ export class SandboxFiles {
 
   /** A file's bytes as a Node stream, read from the network as the stream is consumed. */
   async download(path: string, options: Options = {}): Promise<Readable> {
-    const response = await this.#http.send("GET", `${this.#path}/download`, { query: { path }, signal: options.signal });
+    const response = await this.#http.send("GET", `${this.#path}/download`, {
+      query: { path },
+      signal: options.signal,
+    });
     if (response.body === null) return Readable.from([]);
     return Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
   }
@@ -90,7 +96,10 @@ export class SandboxFiles {
   }
 
   rename(from: string, to: string, options: Options = {}): Promise<FileEntryBody> {
-    return this.#http.json<FileEntryBody>("POST", `${this.#path}/rename`, { json: { from, to }, signal: options.signal });
+    return this.#http.json<FileEntryBody>("POST", `${this.#path}/rename`, {
+      json: { from, to },
+      signal: options.signal,
+    });
   }
 
   async remove(path: string, options: Options & { recursive?: boolean } = {}): Promise<void> {

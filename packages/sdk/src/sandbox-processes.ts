@@ -47,7 +47,10 @@ export class SandboxProcesses {
 
   /** Writes to the process's stdin. */
   async writeStdin(pid: number, data: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const response = await this.#http.send("POST", `${this.#path}/${pid}/stdin`, { body: data, signal: options.signal });
+    const response = await this.#http.send("POST", `${this.#path}/${pid}/stdin`, {
+      body: data,
+      signal: options.signal,
+    });
     await response.body?.cancel();
   }
 

@@ -1,5 +1,5 @@
 import { pipeline } from "node:stream/promises";
-import { CiabError, workspacePath } from "../protocol.js";
+import { CiabError, workspacePath, type MkdirRequest } from "../protocol.js";
 import type { Handler } from "../http/agent-request.js";
 import { readJSONBody } from "../http/read-body.js";
 import { respondJSON } from "../http/respond.js";
@@ -22,7 +22,9 @@ function parseDepth(text: string | null): number {
   return depth;
 }
 
-export function createFileHandlers(files: FileService): Record<"list" | "stat" | "read" | "write" | "mkdir" | "remove" | "rename", Handler> {
+export type FileHandlers = Record<"list" | "stat" | "read" | "write" | "mkdir" | "remove" | "rename", Handler>;
+
+export function createFileHandlers(files: FileService): FileHandlers {
   return {
     list: async ({ stream, query }) => {
       const entries = await files.list(query.get("path") ?? workspacePath, parseDepth(query.get("depth")));
@@ -57,7 +59,10 @@ export function createFileHandlers(files: FileService): Record<"list" | "stat" |
       const body = await readJSONBody(stream);
       const mode = optionalNumber(body, "mode");
       const parents = optionalBoolean(body, "parents");
-      respondJSON(stream, await files.mkdir({ path: requireString(body, "path"), ...(mode === undefined ? {} : { mode }), ...(parents === undefined ? {} : { parents }) }));
+      const request: MkdirRequest = { path: requireString(body, "path") };
+      if (mode !== undefined) request.mode = mode;
+      if (parents !== undefined) request.parents = parents;
+      respondJSON(stream, await files.mkdir(request));
     },
 
     remove: async ({ stream }) => {

@@ -11,7 +11,9 @@ const signals = new Set<string>(["SIGTERM", "SIGKILL", "SIGINT", "SIGHUP", "SIGS
 /** A follower that falls this far behind is dropped rather than letting agentd's memory grow. */
 const followerBacklogLimitBytes = 8 * 1024 * 1024;
 
-export function createProcessHandlers(processes: ProcessService): Record<"start" | "list" | "get" | "signal" | "stdin" | "output", Handler> {
+export type ProcessHandlers = Record<"start" | "list" | "get" | "signal" | "stdin" | "output", Handler>;
+
+export function createProcessHandlers(processes: ProcessService): ProcessHandlers {
   return {
     start: async ({ stream }) => {
       const body = await readJSONBody(stream);

@@ -51,5 +51,10 @@ export class FrameWriter {
     };
     stdout.on("data", forward("stdout"));
     stderr.on("data", forward("stderr"));
+    // A peer that left never drains: keep reading so the command can exit and its pipes can close.
+    this.#stream.once("close", () => {
+      stdout.resume();
+      stderr.resume();
+    });
   }
 }

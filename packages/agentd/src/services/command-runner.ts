@@ -25,6 +25,8 @@ export interface CommandExit {
  * would otherwise hold the answer forever.
  */
 const pipeGraceMs = 200;
+/** setTimeout fires at once for delays past a signed 32-bit int; longer timeouts are capped (~24 days). */
+const maxTimerMs = 2 ** 31 - 1;
 
 /** One spawned command in its own process group. */
 export class CommandRun {
@@ -52,7 +54,7 @@ export class CommandRun {
         : setTimeout(() => {
             timedOut = true;
             this.kill("SIGKILL");
-          }, timeoutMs);
+          }, Math.min(timeoutMs, maxTimerMs));
     let grace: NodeJS.Timeout | undefined;
     const closePipes = (): void => {
       if (this.stdout.isPaused() || this.stderr.isPaused()) {
@@ -100,9 +102,12 @@ export class CommandRun {
 /** Spawns argv (no shell) and settles once the process exists, or with `command_not_found`. */
 export class CommandRunner {
   readonly #paths: PathResolver;
+  /** A plain copy of agentd's environment: spawn reads every key, and process.env is slow to read. */
+  readonly #baseEnv: NodeJS.ProcessEnv;
 
   constructor(paths: PathResolver) {
     this.#paths = paths;
+    this.#baseEnv = { ...process.env };
   }
 
   async spawn(spec: CommandSpec): Promise<CommandRun> {
@@ -110,7 +115,7 @@ export class CommandRunner {
     const [file, ...args] = spec.command as [string, ...string[]];
     const child = spawn(file, args, {
       cwd,
-      env: spec.env === undefined ? process.env : { ...process.env, ...spec.env },
+      env: spec.env === undefined ? this.#baseEnv : { ...this.#baseEnv, ...spec.env },
       stdio: [spec.stdin, "pipe", "pipe"],
       detached: true, // its own process group, so a timeout or a signal reaches every descendant
     });

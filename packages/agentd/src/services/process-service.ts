@@ -42,7 +42,8 @@ export class ProcessService {
   }
 
   async start(request: StartProcessRequest): Promise<ProcessInfo> {
-    const run = await this.#runner.spawn({ command: request.command, cwd: request.cwd, env: request.env, stdin: "pipe" });
+    const { command, cwd, env } = request;
+    const run = await this.#runner.spawn({ command, cwd, env, stdin: "pipe" });
     const info: ProcessInfo = {
       pid: run.pid,
       command: request.command,
@@ -53,7 +54,8 @@ export class ProcessService {
       signal: null,
     };
     if (request.tag !== undefined) info.tag = request.tag;
-    const managed: ManagedProcess = { info, run, replay: new ReplayBuffer(processReplayLimitBytes), listeners: new Set(), exitFrame: undefined };
+    const replay = new ReplayBuffer(processReplayLimitBytes);
+    const managed: ManagedProcess = { info, run, replay, listeners: new Set(), exitFrame: undefined };
     this.#forget(run.pid);
     this.#processes.set(run.pid, managed);
     const onOutput = (type: "stdout" | "stderr") => (data: Buffer) => {
@@ -85,12 +87,16 @@ export class ProcessService {
   }
 
   async writeStdin(pid: number, data: Buffer): Promise<number> {
-    const stdin = this.#find(pid).run.stdin;
-    if (!stdin || stdin.destroyed || stdin.writableEnded || !this.#find(pid).info.running) {
+    const managed = this.#find(pid);
+    const stdin = managed.run.stdin;
+    if (!stdin || stdin.destroyed || stdin.writableEnded || !managed.info.running) {
       throw new CiabError("invalid_state", `process ${pid} no longer reads stdin`, { context: { pid } });
     }
     await new Promise<void>((resolve, reject) => {
-      stdin.write(data, (error) => (error ? reject(new CiabError("invalid_state", `stdin of process ${pid} is closed`, { cause: error })) : resolve()));
+      stdin.write(data, (error) => {
+        if (error) reject(new CiabError("invalid_state", `stdin of process ${pid} is closed`, { cause: error }));
+        else resolve();
+      });
     });
     return data.length;
   }

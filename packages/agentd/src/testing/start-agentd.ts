@@ -17,7 +17,8 @@ export interface RunningAgentd {
   restart(): Promise<void>;
   /** Peak and current resident memory of agentd, in KiB. */
   memoryKiB(): Promise<{ rss: number; peak: number }>;
-  stop(): Promise<void>;
+  /** Sends SIGTERM, waits for the exit and removes the temp dir; resolves with agentd's exit code. */
+  stop(): Promise<number | null>;
 }
 
 export function connectUnixSocket(socketPath: string): Promise<Duplex> {
@@ -45,10 +46,10 @@ function launch(socketPath: string, workspaceRoot: string): Promise<ChildProcess
   });
 }
 
-function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function terminate(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
-    child.once("exit", () => resolve());
+    child.once("exit", (code) => resolve(code));
     child.kill("SIGTERM");
   });
 }
@@ -77,8 +78,9 @@ export async function startAgentd(): Promise<RunningAgentd> {
       return { rss: field("VmRSS"), peak: field("VmHWM") };
     },
     async stop() {
-      await terminate(child);
+      const code = await terminate(child);
       await rm(directory, { recursive: true, force: true });
+      return code;
     },
   };
 }

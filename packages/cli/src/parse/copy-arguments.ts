@@ -22,7 +22,9 @@ export function parseCopyTarget(argument: string): LocalTarget | SandboxTarget {
   const match = sandboxTargetPattern.exec(argument);
   if (!match) return { kind: "file", path: argument };
   const [, sandboxID = "", path = ""] = match;
-  if (path === "") throw new UsageError(`"${argument}" names no path in the sandbox (write ${sandboxID}:/workspace/…)`);
+  if (path === "") {
+    throw new UsageError(`"${argument}" names no path in the sandbox (write ${sandboxID}:/workspace/…)`);
+  }
   return { kind: "sandbox", sandboxID, path };
 }
 

@@ -31,6 +31,8 @@ export class AgentSession {
   readonly #connect: () => Promise<Duplex>;
   #session: ClientHttp2Session | undefined;
   #opening: Promise<ClientHttp2Session> | undefined;
+  /** The session the last request used: a failure on it may just mean it died since. */
+  #reused: ClientHttp2Session | undefined;
   #closed = false;
 
   constructor(connect: () => Promise<Duplex>) {
@@ -78,9 +80,6 @@ export class AgentSession {
     session.close();
     setTimeout(() => session.destroy(), 1000).unref(); // streams that follow output would hold it open
   }
-
-  /** The session the last request used: a failure on it may just mean it died since. */
-  #reused: ClientHttp2Session | undefined;
 
   async #current(): Promise<ClientHttp2Session> {
     if (this.#closed) throw new CiabError("agent_unreachable", "the agent client was closed");

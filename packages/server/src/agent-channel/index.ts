@@ -1,1 +1,8 @@
-export { createAgentClient, waitForAgent, type AgentClient, type AgentClientOptions, type AgentFile, type WaitForAgentOptions } from "./agent-client.js";
+export {
+  createAgentClient,
+  waitForAgent,
+  type AgentClient,
+  type AgentClientOptions,
+  type AgentFile,
+  type WaitForAgentOptions,
+} from "./agent-client.js";

@@ -21,7 +21,8 @@ export async function waitForAgent(client: AgentClient, options: WaitForAgentOpt
     options.signal?.throwIfAborted();
     const remainingMs = deadline - performance.now();
     if (remainingMs <= 0) break;
-    const attemptSignal = AbortSignal.any([AbortSignal.timeout(Math.ceil(remainingMs)), ...(options.signal ? [options.signal] : [])]);
+    const timeout = AbortSignal.timeout(Math.ceil(remainingMs));
+    const attemptSignal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     try {
       await client.health(attemptSignal);
       return;

@@ -4,7 +4,6 @@ import { pipeline } from "node:stream/promises";
 import type { FileEntryBody } from "@ciab/protocol";
 import type { Ciab, SandboxHandle } from "@ciab/sdk";
 import type { CommandContext } from "../../context.js";
-import { formatFields } from "../../format/table.js";
 import {
   joinIntoDirectory,
   parseCopyArguments,
@@ -23,7 +22,7 @@ export async function copy(context: CommandContext, [source = "", destination = 
   } else {
     const written = await download(ciab, plan.from, plan.to);
     if (written.path !== "-") {
-      context.print(written, (value) => formatFields([["wrote", value.path], ["bytes", String(value.size)]]));
+      context.print(written, (value) => `${value.path} (${value.size} bytes)`);
     }
   }
 }
@@ -43,7 +42,9 @@ async function upload(ciab: Ciab, from: LocalTarget, to: SandboxTarget): Promise
 async function download(ciab: Ciab, from: SandboxTarget, to: LocalTarget): Promise<{ path: string; size: number }> {
   const sandbox = await ciab.sandboxes.get(from.sandboxID);
   const remote = await sandbox.files.stat(from.path);
-  if (remote.type === "dir") throw new UsageError(`${from.sandboxID}:${from.path} is a directory: directories are not supported yet`);
+  if (remote.type === "dir") {
+    throw new UsageError(`${from.sandboxID}:${from.path} is a directory: directories are not supported yet`);
+  }
   const stream = await sandbox.files.download(from.path);
   if (to.kind === "stdio") {
     await pipeline(stream, process.stdout, { end: false });

@@ -20,7 +20,11 @@ const interruptedExitCode = 130;
  * Output is streamed as it comes; `--json` runs to completion and prints the result. Either way the
  * exit status is the command's.
  */
-export async function exec(context: CommandContext, [id = "", ...words]: string[], options: ExecOptions): Promise<number> {
+export async function exec(
+  context: CommandContext,
+  [id = "", ...words]: string[],
+  options: ExecOptions,
+): Promise<number> {
   const [first] = words;
   if (first === undefined) throw new UsageError("no command given: write `ciab sandbox exec ID -- CMD ARGS...`");
   const request: Omit<ExecRequestBody, "command"> = {

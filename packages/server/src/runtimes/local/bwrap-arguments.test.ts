@@ -70,7 +70,7 @@ describe("bwrapArguments", () => {
   });
 
   test("unshares pid, ipc, uts and, for network none, the network", () => {
-    for (const flag of ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--new-session"]) {
+    for (const flag of ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--cap-drop"]) {
       expect(options).toContain(flag);
     }
     expect(options.join(" ")).toContain("--hostname ciab-abc");
@@ -78,8 +78,9 @@ describe("bwrapArguments", () => {
     expect(bwrapArguments({ ...input, network: "host" })).not.toContain("--unshare-net");
   });
 
-  test("lets the jail outlive the control plane", () => {
+  test("lets the jail outlive the control plane and keeps it in the session of the detached root", () => {
     expect(options).not.toContain("--die-with-parent");
+    expect(options).not.toContain("--new-session");
   });
 
   test("runs agentd in /workspace on the socket in /run/ciab", () => {

@@ -102,7 +102,10 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
   if (input.network === "none") args.push("--unshare-net");
   // No --clearenv/--setenv: argv is world-readable in /proc and spec.env may hold secrets. bwrap passes its
   // own environment, which the runtime sets to exactly `machineEnvironment(spec.env)`, to agentd.
-  args.push("--cap-drop", "ALL", "--new-session", "--chdir", machineWorkspace);
+  // No --new-session: the runtime spawns bwrap detached, so the jail already runs in a session of its own
+  // with no controlling terminal (nothing for TIOCSTI to reach), and keeping every jail process in that
+  // session, led by the root's pid, lets destroy find the jail's pid-1 after the root itself died.
+  args.push("--cap-drop", "ALL", "--chdir", machineWorkspace);
   args.push("--", ...agentdCommand());
   return args;
 }

@@ -18,7 +18,14 @@ import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./
 import { bwrapArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
 import { machinePath, sandboxPaths, type SandboxPaths } from "./machine-layout.js";
 import { readLocalMachine, writeLocalMachine, type LocalMachineDetails } from "./local-machine-file.js";
-import { isSameProcessAlive, listDescendants, readProcessStat, signalProcess, waitUntil } from "./process-tree.js";
+import {
+  isSameProcessAlive,
+  listDescendants,
+  listJailProcesses,
+  readProcessStat,
+  signalProcess,
+  waitUntil,
+} from "./process-tree.js";
 
 /** `image` names a local sandbox may give: the host's own root. */
 const hostImage = "host";
@@ -52,12 +59,13 @@ export class LocalRuntime implements Runtime {
     await mkdir(paths.workspace, { recursive: true });
     await mkdir(paths.run, { recursive: true });
     await unlink(paths.socket).catch(() => undefined);
-    let pid: number | undefined;
+    let started: { pid: number; startTime: number } | undefined;
     try {
       const [command, args, env] = await this.#command(spec, paths);
       options.signal.throwIfAborted();
-      pid = await spawnDetached(command, args, env, paths);
+      const pid = await spawnDetached(command, args, env, paths);
       const stat = await readProcessStat(pid);
+      if (stat !== undefined) started = { pid, startTime: stat.startTime };
       if (stat === undefined || stat.state === "Z") {
         throw new CiabError("runtime_error", `the sandbox process exited at once: ${await logTail(paths.log)}`);
       }
@@ -70,9 +78,10 @@ export class LocalRuntime implements Runtime {
       };
       const machine: Machine = { machineID: String(pid), sandboxID: spec.sandboxID, details: { ...details } };
       await writeLocalMachine(paths.machineFile, { ...machine, installationID: this.dependencies.installationID, details });
+      this.logger.debug({ sandboxID: spec.sandboxID, pid, isolation: this.config.isolation }, "sandbox process started");
       return machine;
     } catch (error) {
-      if (pid !== undefined) await killTree(pid);
+      if (started !== undefined) await killJail(started.pid, started.startTime);
       await rm(paths.directory, { recursive: true, force: true });
       if (error instanceof CiabError || options.signal.aborted) throw error;
       throw new CiabError("runtime_error", `cannot start the sandbox: ${(error as Error).message}`, { cause: error });
@@ -113,12 +122,11 @@ export class LocalRuntime implements Runtime {
     signal.throwIfAborted();
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
     const details = parseDetails(machine);
-    if (await isSameProcessAlive(details.pid, details.startTime)) {
-      if (!(await killTree(details.pid))) {
-        throw new CiabError("runtime_error", `the processes of sandbox ${machine.sandboxID} did not exit`, {
-          retryable: true,
-        });
-      }
+    // Not only when the root is alive: a jail whose root died may still hold processes in its session.
+    if (!(await killJail(details.pid, details.startTime))) {
+      throw new CiabError("runtime_error", `the processes of sandbox ${machine.sandboxID} did not exit`, {
+        retryable: true,
+      });
     }
     await rm(paths.directory, { recursive: true, force: true, maxRetries: 3 });
     await removeAgentSocketLink(paths.socket);
@@ -219,14 +227,15 @@ async function spawnDetached(command: string, args: string[], env: NodeJS.Proces
   }
 }
 
-/** SIGKILLs a process and all its descendants; returns whether they all exited within a few seconds. */
-async function killTree(pid: number): Promise<boolean> {
-  const stat = await readProcessStat(pid);
-  const tree = [...(stat ? [stat] : []), ...(await listDescendants(pid))];
-  for (const process of tree) signalProcess(process.pid, "SIGKILL");
+/**
+ * SIGKILLs every process of a jail until none is left; returns whether that took under a few seconds. Each
+ * round looks again, so a process forked while we kill (bwrap cloning its init) is caught too.
+ */
+async function killJail(pid: number, startTime: number): Promise<boolean> {
   return waitUntil(async () => {
-    const alive = await Promise.all(tree.map((each) => isSameProcessAlive(each.pid, each.startTime)));
-    return !alive.includes(true);
+    const processes = (await listJailProcesses(pid, startTime)).filter((each) => each.state !== "Z");
+    for (const process of processes) signalProcess(process.pid, "SIGKILL");
+    return processes.length === 0;
   }, 5_000);
 }
 

@@ -1,0 +1,119 @@
+import { Option, type Command } from "commander";
+import { action } from "../../action.js";
+import { collect } from "../../parse/key-value.js";
+import { parsePositiveNumber } from "../../parse/numbers.js";
+import type { CreateOptions } from "./create.js";
+import type { ExecOptions } from "./exec.js";
+import type { ListOptions } from "./list.js";
+
+/** Adds `ciab sandbox …` to the program; each verb's module is imported only when it runs. */
+export function addSandboxCommand(program: Command): Command {
+  const sandbox = program.command("sandbox").alias("sbx").description("create, inspect and use sandboxes");
+
+  sandbox
+    .command("create")
+    .description("create a sandbox and wait until it is ready")
+    .addOption(
+      new Option("--runtime <runtime>", "backend to run it on").choices(["local", "docker", "ec2", "fargate"]),
+    )
+    .option("--image <image>", "image to boot from")
+    .option("--name <name>", "a name: lower-case letters, digits and dashes")
+    .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect)
+    .option("--tag <KEY=VALUE>", "tag (repeatable)", collect)
+    .option("--cpus <n>", "CPUs", parsePositiveNumber)
+    .option("--memory-mb <n>", "memory limit in MiB", parsePositiveNumber)
+    .addOption(new Option("--network <network>", "network of the sandbox").choices(["none", "host"]))
+    .option("--json", "print the sandbox as JSON")
+    .action(
+      action<CreateOptions>(async (context, args, options) =>
+        (await import("./create.js")).create(context, args, options),
+      ),
+    );
+
+  sandbox
+    .command("list")
+    .alias("ls")
+    .description("list sandboxes")
+    .option("--all", "include terminated sandboxes")
+    .option("--json", "print { sandboxes } as JSON")
+    .action(
+      action<ListOptions>(async (context, args, options) =>
+        (await import("./list.js")).list(context, args, options),
+      ),
+    );
+
+  sandbox
+    .command("get")
+    .argument("<id>", "sandbox id")
+    .description("show one sandbox")
+    .option("--json", "print the sandbox as JSON")
+    .action(
+      action(async (context, args) =>
+        (await import("./get.js")).get(context, args),
+      ),
+    );
+
+  sandbox
+    .command("pause")
+    .argument("<id>", "sandbox id")
+    .description("pause a sandbox")
+    .option("--json", "print the sandbox as JSON")
+    .action(
+      action(async (context, args) =>
+        (await import("./pause.js")).pause(context, args),
+      ),
+    );
+
+  sandbox
+    .command("resume")
+    .argument("<id>", "sandbox id")
+    .description("resume a paused sandbox")
+    .option("--json", "print the sandbox as JSON")
+    .action(
+      action(async (context, args) =>
+        (await import("./resume.js")).resume(context, args),
+      ),
+    );
+
+  sandbox
+    .command("rm")
+    .alias("delete")
+    .argument("<id...>", "sandbox ids")
+    .description("delete sandboxes")
+    .option("--json", "print { sandboxes, errors } as JSON")
+    .action(
+      action(async (context, args) =>
+        (await import("./remove.js")).remove(context, args),
+      ),
+    );
+
+  sandbox
+    .command("exec")
+    .argument("<id>", "sandbox id")
+    .argument("<command...>", "command and arguments after --; a single word runs through the shell")
+    .usage("[options] <id> -- <command...>")
+    .description("run a command in a sandbox, streaming its output; exits with its exit code")
+    .option("--cwd <dir>", "working directory (default: /workspace)")
+    .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect)
+    .option("--timeout <seconds>", "kill the command after this long (exit code 124)", parsePositiveNumber)
+    .option("--json", "wait for the command and print its result as JSON")
+    .action(
+      action<ExecOptions>(async (context, args, options) =>
+        (await import("./exec.js")).exec(context, args, options),
+      ),
+    );
+
+  sandbox
+    .command("cp")
+    .argument("<source>", "local path, - for stdin, or ID:/path")
+    .argument("<destination>", "local path, - for stdout, or ID:/path")
+    .description("copy a file into or out of a sandbox")
+    .option("--json", "print the written file as JSON")
+    .action(
+      action(async (context, args) =>
+        (await import("./copy.js")).copy(context, args),
+      ),
+    );
+
+  return sandbox;
+}

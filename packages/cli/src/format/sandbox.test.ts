@@ -1,0 +1,75 @@
+import type { Sandbox } from "@ciab/protocol";
+import { describe, expect, it } from "vitest";
+import { formatAge } from "./age.js";
+import { formatProgress, formatSandboxSummary, formatSandboxTable } from "./sandbox.js";
+
+const sandbox: Sandbox = {
+  id: "sbx_01",
+  name: "web",
+  state: "ready",
+  runtime: "docker",
+  image: "node:20",
+  network: "none",
+  tags: {},
+  env_keys: [],
+  resources: {},
+  failure: null,
+  status_message: null,
+  created_at: "2025-01-01T00:00:00.000Z",
+  updated_at: "2025-01-01T00:00:00.000Z",
+  ready_at: "2025-01-01T00:00:01.000Z",
+};
+const now = Date.parse("2025-01-01T00:05:30.000Z");
+
+describe("formatSandboxSummary", () => {
+  it("shows id, name, state, runtime and image", () => {
+    expect(formatSandboxSummary(sandbox)).toBe(
+      ["id       sbx_01", "name     web", "state    ready", "runtime  docker", "image    node:20"].join("\n"),
+    );
+  });
+
+  it("adds the failure when there is one", () => {
+    const failure = { reason: "provision_failed", message: "no image" };
+    const failed: Sandbox = { ...sandbox, state: "failed", failure };
+    expect(formatSandboxSummary(failed)).toContain("failure  no image (provision_failed)");
+  });
+});
+
+describe("formatSandboxTable", () => {
+  it("prints a row per sandbox with its age", () => {
+    expect(formatSandboxTable([sandbox, { ...sandbox, id: "sbx_02", name: "api", state: "paused" }], now)).toBe(
+      [
+        "ID      NAME  STATE   RUNTIME  IMAGE    AGE",
+        "sbx_01  web   ready   docker   node:20  5m",
+        "sbx_02  api   paused  docker   node:20  5m",
+      ].join("\n"),
+    );
+  });
+
+  it("says so when there are none", () => {
+    expect(formatSandboxTable([], now)).toBe("no sandboxes");
+  });
+});
+
+describe("formatProgress", () => {
+  it("shows the state and the status message", () => {
+    expect(formatProgress({ ...sandbox, state: "provisioning", status_message: "starting agentd" })).toBe(
+      "provisioning: starting agentd",
+    );
+    expect(formatProgress({ ...sandbox, state: "pending" })).toBe("pending");
+  });
+});
+
+describe("formatAge", () => {
+  it("uses the largest whole unit", () => {
+    const start = "2025-01-01T00:00:00.000Z";
+    const at = (seconds: number): string => formatAge(start, Date.parse(start) + seconds * 1000);
+    expect(at(0)).toBe("0s");
+    expect(at(59)).toBe("59s");
+    expect(at(60)).toBe("1m");
+    expect(at(3600 * 47)).toBe("47h");
+    expect(at(3600 * 72)).toBe("3d");
+    expect(at(-5)).toBe("0s");
+    expect(formatAge("not a date", now)).toBe("");
+  });
+});
