@@ -1,10 +1,26 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Ciab } from "../../packages/sdk/src/index.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
+
+/** Live (not zombie) processes whose command line names the sandbox's directory. */
+function jailProcesses(sandboxID: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (cmdline.includes(sandboxID) && state !== "Z") pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
 
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -41,6 +57,9 @@ describe("machines that vanish or that nobody owns", () => {
     process.kill(pid, "SIGKILL");
     const info = await waitFor(() => sandbox.refresh(), (value) => value.state === "failed");
     expect(info.failure).toMatchObject({ reason: "machine_lost" });
+    // Killing the jail's root leaves its pid 1 and agentd running; failing the sandbox must end them too.
+    const survivors = await waitFor(async () => jailProcesses(sandbox.id), (pids) => pids.length === 0, 10_000);
+    expect(survivors).toEqual([]);
   });
 
   test("a container labelled ours that no sandbox owns is destroyed after the grace period", async () => {

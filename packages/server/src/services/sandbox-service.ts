@@ -49,15 +49,31 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     }
   }
 
-  async function fail(sandbox: SandboxRecord, reason: string, message: string): Promise<SandboxRecord> {
+  /**
+   * Marks the sandbox failed and destroys what is left of its machine: a half-dead machine (a jail whose
+   * root died, a container that stopped) is of no use and would otherwise linger until the orphan sweep.
+   */
+  async function fail(
+    sandbox: SandboxRecord,
+    reason: string,
+    message: string,
+    machine: SandboxRecord["machine"] = sandbox.machine,
+  ): Promise<SandboxRecord> {
     connections.drop(sandbox.id);
     logger.warn({ sandboxID: sandbox.id, reason, message }, "sandbox failed");
-    return store.sandboxes.update(sandbox.id, {
+    const failed = await store.sandboxes.update(sandbox.id, {
       state: "failed",
       failureReason: reason,
       failureMessage: message,
       statusMessage: null,
     });
+    if (machine) {
+      await runtimes
+        .get(sandbox.runtime)
+        .destroy(machine, AbortSignal.timeout(60_000))
+        .catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "cleanup of a failed sandbox"));
+    }
+    return failed;
   }
 
   async function provision(sandbox: SandboxRecord, runtime: Runtime, env: Record<string, string>, signal: AbortSignal) {
@@ -87,12 +103,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     } catch (error) {
       const cause = error instanceof CiabError ? error : new CiabError("runtime_error", String(error), { cause: error });
       if (signal.aborted) return;
-      await fail(sandbox, cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed", cause.message);
-      if (machine) {
-        await runtime.destroy(machine, AbortSignal.timeout(60_000)).catch((destroyError: unknown) => {
-          logger.warn({ sandboxID: sandbox.id, err: String(destroyError) }, "cleanup after failed provision");
-        });
-      }
+      const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
+      await fail(sandbox, reason, cause.message, machine);
     }
   }
 
