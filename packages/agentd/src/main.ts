@@ -1,14 +1,26 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAgentServer } from "./agent-server.js";
 
-/** ciab-agentd: `node agentd.mjs --socket PATH [--workspace-root DIR]`; prints `ready` once listening. */
+/**
+ * ciab-agentd: `node agentd.mjs --socket PATH [--workspace-root DIR] [--gateway-socket PATH]`; prints
+ * `ready` once listening.
+ */
 const { values } = parseArgs({
   options: {
     socket: { type: "string" },
     "workspace-root": { type: "string", default: "/workspace" },
+    /** The control plane's model gateway socket, relayed to a loopback port inside the sandbox. */
+    "gateway-socket": { type: "string" },
   },
   strict: true,
 });
+
+// Any image keeps its own PATH; the tools every machine gets (agent CLIs, node) come first.
+for (const directory of ["/opt/ciab/bin", "/opt/ciab/tools/node_modules/.bin"]) {
+  const path = process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+  if (existsSync(directory) && !path.split(":").includes(directory)) process.env.PATH = `${directory}:${path}`;
+}
 
 const log = (message: string): void => void process.stderr.write(`ciab-agentd: ${message}\n`);
 

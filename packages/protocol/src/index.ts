@@ -5,3 +5,4 @@ export * from "./agent/files.js";
 export * from "./agent/ports.js";
 export * from "./agent/routes.js";
 export * from "./api/sandboxes.js";
+export * from "./events.js";

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { homedir } from "node:os";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./api/app.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
@@ -37,6 +38,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+function defaultToolsDirectory(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "ciab", "tools");
+}
+
 /** Wires config, store, runtimes, services, loops and the HTTP app, then listens. */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const config = loadConfig({
@@ -56,6 +61,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const bootstrap = await auth.bootstrapAdmin(dataDirectory);
   if (bootstrap.created) logger.info(`first start: admin token written to ${bootstrap.tokenFile}`);
 
+  const toolsDirectory = path.resolve(config.runtime.tools_dir ?? defaultToolsDirectory(options.env ?? process.env));
+  mkdirSync(toolsDirectory, { recursive: true });
   const runtimes = createRuntimeRegistry(
     config.runtime,
     {
@@ -63,6 +70,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       installationID,
       agentdBundlePath: await ensureAgentdBundle(),
       nodeBinaryPath: process.execPath,
+      toolsDirectory,
       logger,
     },
     logger,

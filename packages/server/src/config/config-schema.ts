@@ -58,6 +58,8 @@ export const runtimeSectionSchema = z.strictObject({
     .union([z.array(z.enum(runtimeNames)), z.string().transform((v) => v.split(",").map((s) => s.trim()))])
     .pipe(z.array(z.enum(runtimeNames)))
     .default(["local", "docker"]),
+  /** Host dir of agent CLIs shared by every machine (read-only inside); `~/.cache/ciab/tools` by default. */
+  tools_dir: z.string().min(1).optional(),
   local: localRuntimeSchema.default(localRuntimeSchema.parse({})),
   docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
 });

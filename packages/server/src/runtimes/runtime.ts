@@ -101,6 +101,11 @@ export interface RuntimeDependencies {
   agentdBundlePath: string;
   /** The Node binary that runs agentd inside machines (this process's own by default). */
   nodeBinaryPath: string;
+  /**
+   * Host dir of tools shared by every machine (agent CLIs installed with npm), mounted read-only at
+   * `/opt/ciab/tools`; its `node_modules/.bin` is on every machine's PATH.
+   */
+  toolsDirectory: string;
   logger: Logger;
 }
 

@@ -18,6 +18,7 @@ const dependencies = {
   installationID: "inst_unit",
   agentdBundlePath: "/bundle/agentd.mjs",
   nodeBinaryPath: "/usr/bin/node",
+  toolsDirectory: "/var/cache/ciab/tools",
   logger: createSilentLogger(),
 };
 const config = {
@@ -72,9 +73,13 @@ describe("docker runtime (fake engine)", () => {
       "/run/ciab/agentd.sock",
       "--workspace-root",
       "/workspace",
+      "--gateway-socket",
+      "/run/ciab/gateway.sock",
     ]);
     expect(container?.binds).toEqual([
       "/usr/bin/node:/opt/ciab/node:ro",
+      "/usr/bin/node:/opt/ciab/bin/node:ro",
+      "/var/cache/ciab/tools:/opt/ciab/tools:ro",
       "/bundle/agentd.mjs:/opt/ciab/agentd.mjs:ro",
       `${dataDirectory}/sandboxes/sbx_unit1/run:/run/ciab`,
       `${dataDirectory}/sandboxes/sbx_unit1/workspace:/workspace`,

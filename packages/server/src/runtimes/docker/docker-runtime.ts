@@ -10,6 +10,8 @@ import {
   machineNodePath,
   machineWorkspace,
   sandboxPaths,
+  machineNodeBinDirectory,
+  machineToolsPath,
 } from "../local/machine-layout.js";
 import {
   machineLabels,
@@ -138,6 +140,8 @@ export class DockerRuntime implements Runtime {
       workingDirectory: machineWorkspace,
       binds: [
         `${this.dependencies.nodeBinaryPath}:${machineNodePath}:ro`,
+        `${this.dependencies.nodeBinaryPath}:${machineNodeBinDirectory}/node:ro`,
+        `${this.dependencies.toolsDirectory}:${machineToolsPath}:ro`,
         `${this.dependencies.agentdBundlePath}:${machineAgentdPath}:ro`,
         `${paths.run}:${agentSocketDirectory}`,
         `${paths.workspace}:${machineWorkspace}`,

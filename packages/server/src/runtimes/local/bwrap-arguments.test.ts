@@ -15,6 +15,7 @@ const input = {
   sandboxDirectory: "/var/lib/ciab/sandboxes/sbx_1",
   agentdBundlePath: "/opt/ciab-src/agentd.mjs",
   nodeBinaryPath: "/usr/local/bin/node",
+  toolsDirectory: "/var/cache/ciab/tools",
   hostname: "ciab-abc",
   network: "none" as const,
 };
@@ -92,6 +93,8 @@ describe("bwrapArguments", () => {
       "/run/ciab/agentd.sock",
       "--workspace-root",
       "/workspace",
+      "--gateway-socket",
+      "/run/ciab/gateway.sock",
     ]);
   });
 });
@@ -99,7 +102,7 @@ describe("bwrapArguments", () => {
 describe("machineEnvironment", () => {
   test("sets the basics and lets the sandbox's variables win", () => {
     expect(machineEnvironment({ TOKEN: "secret", LANG: "de_DE.UTF-8" })).toEqual({
-      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      PATH: "/opt/ciab/tools/node_modules/.bin:/opt/ciab/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       HOME: "/workspace",
       TERM: "xterm-256color",
       LANG: "de_DE.UTF-8",

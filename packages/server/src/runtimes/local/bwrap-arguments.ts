@@ -1,7 +1,7 @@
 import { lstat, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { agentSocketDirectory } from "@ciab/protocol";
-import { agentdCommand, machineAgentdPath, machineNodePath, machinePath, machineWorkspace } from "./machine-layout.js";
+import { agentdCommand, machineAgentdPath, machineNodePath, machineNodeBinDirectory, machineToolsPath, machinePath, machineWorkspace } from "./machine-layout.js";
 
 /** Top-level system dirs a jail sees read-only; `/usr` is always bound, the rest when the host has them. */
 export const systemDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] as const;
@@ -57,6 +57,7 @@ export interface BwrapArgumentsInput {
   sandboxDirectory: string;
   agentdBundlePath: string;
   nodeBinaryPath: string;
+  toolsDirectory: string;
   hostname: string;
   network: "none" | "host";
 }
@@ -87,6 +88,12 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     "--ro-bind",
     input.nodeBinaryPath,
     machineNodePath,
+    "--ro-bind",
+    input.nodeBinaryPath,
+    path.posix.join(machineNodeBinDirectory, "node"),
+    "--ro-bind",
+    input.toolsDirectory,
+    machineToolsPath,
     "--tmpfs",
     "/tmp",
     "--proc",

@@ -16,7 +16,7 @@ import type {
 } from "../runtime.js";
 import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./agent-socket.js";
 import { bwrapArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
-import { machinePath, sandboxPaths, type SandboxPaths } from "./machine-layout.js";
+import { gatewaySocketName, machinePath, sandboxPaths, type SandboxPaths } from "./machine-layout.js";
 import { readLocalMachine, writeLocalMachine, type LocalMachineDetails } from "./local-machine-file.js";
 import {
   isSameProcessAlive,
@@ -171,8 +171,10 @@ export class LocalRuntime implements Runtime {
     const { agentdBundlePath, nodeBinaryPath } = this.dependencies;
     if (this.config.isolation === "none") {
       const socket = await agentSocketAddress(paths.socket);
-      const env = { PATH: process.env.PATH ?? machinePath, HOME: paths.workspace, TERM: "xterm-256color", LANG: "C.UTF-8" };
-      const args = [agentdBundlePath, "--socket", socket, "--workspace-root", paths.workspace];
+      const hostPath = `${path.join(this.dependencies.toolsDirectory, "node_modules", ".bin")}:${path.dirname(nodeBinaryPath)}:${process.env.PATH ?? machinePath}`;
+      const env = { PATH: hostPath, HOME: paths.workspace, TERM: "xterm-256color", LANG: "C.UTF-8" };
+      const gatewaySocket = await agentSocketAddress(path.join(paths.run, gatewaySocketName));
+      const args = [agentdBundlePath, "--socket", socket, "--workspace-root", paths.workspace, "--gateway-socket", gatewaySocket];
       return [nodeBinaryPath, args, { ...env, ...spec.env }];
     }
     this.#hostLayout ??= inspectHostLayout();
@@ -181,6 +183,7 @@ export class LocalRuntime implements Runtime {
       sandboxDirectory: paths.directory,
       agentdBundlePath,
       nodeBinaryPath,
+      toolsDirectory: this.dependencies.toolsDirectory,
       hostname: `ciab-${spec.sandboxID.toLowerCase().replace(/[^a-z0-9]/g, "").slice(-12)}`,
       network: spec.network,
     });

@@ -4,8 +4,13 @@ import { CiabError, agentSocketDirectory, agentSocketName } from "@ciab/protocol
 /** Where agentd and its Node binary appear inside a jail or container (local and docker alike). */
 export const machineNodePath = "/opt/ciab/node";
 export const machineAgentdPath = "/opt/ciab/agentd.mjs";
+/** The same Node binary again, in a dir on PATH, so JavaScript agent CLIs (`#!/usr/bin/env node`) run in any image. */
+export const machineNodeBinDirectory = "/opt/ciab/bin";
+export const machineToolsPath = "/opt/ciab/tools";
 export const machineWorkspace = "/workspace";
-export const machinePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+export const machinePath = `${machineToolsPath}/node_modules/.bin:${machineNodeBinDirectory}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+/** The control plane listens here (host side of `/run/ciab`) for the model gateway; agentd relays to it. */
+export const gatewaySocketName = "gateway.sock";
 
 /** The command every machine runs: agentd on the socket in the bind-mounted `/run/ciab`. */
 export function agentdCommand(): string[] {
@@ -16,6 +21,8 @@ export function agentdCommand(): string[] {
     path.posix.join(agentSocketDirectory, agentSocketName),
     "--workspace-root",
     machineWorkspace,
+    "--gateway-socket",
+    path.posix.join(agentSocketDirectory, gatewaySocketName),
   ];
 }
 
