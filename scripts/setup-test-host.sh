@@ -17,3 +17,4 @@ fi
 as_root bash scripts/start-dockerd.sh
 as_root bash scripts/build-default-image.sh
 npm ci --no-audit --no-fund --loglevel=error
+node --import tsx scripts/install-agent-clis.ts

@@ -1,6 +1,8 @@
 import { chmod, unlink } from "node:fs/promises";
 import http2 from "node:http2";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import type { Duplex } from "node:stream";
 import { createExecHandlers } from "./handlers/exec-handler.js";
 import { createFileHandlers } from "./handlers/file-handler.js";
@@ -19,8 +21,12 @@ import { ProcessService } from "./services/process-service.js";
 export interface AgentServerOptions {
   /** The real directory that /workspace maps to. */
   workspaceRoot: string;
+  /** Where agentd keeps persisted process output; defaults to `.ciab-agentd` in the temp dir. */
+  stateDirectory?: string;
   /** Terse diagnostics; agentd's main passes a stderr writer. */
   log?: (message: string) => void;
+  /** The loopback port of the model gateway relay, when main started one; reported by /v1/health. */
+  gatewayPort?: number | undefined;
 }
 
 export interface AgentServer {
@@ -40,9 +46,10 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
   const log = options.log ?? (() => undefined);
   const paths = await PathResolver.create(options.workspaceRoot);
   const runner = new CommandRunner(paths);
-  const processes = new ProcessService(runner);
+  const stateDirectory = options.stateDirectory ?? path.join(os.tmpdir(), ".ciab-agentd");
+  const processes = new ProcessService(runner, { stateDirectory });
   const route = createRouter({
-    health: createHealthHandler(paths.root),
+    health: createHealthHandler(paths.root, options.gatewayPort),
     exec: createExecHandlers(new ExecService(runner)),
     processes: createProcessHandlers(processes),
     files: createFileHandlers(new FileService(paths)),

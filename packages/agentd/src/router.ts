@@ -20,7 +20,7 @@ export interface RouteMatch {
 
 type MethodTable = Partial<Record<string, Handler>>;
 
-const processRoute = /^\/v1\/processes\/(\d+)(?:\/(signal|stdin|output))?$/;
+const processRoute = /^\/v1\/processes\/(\d+)(?:\/(signal|stdin|resize|output))?$/;
 
 /** Matches method and path to a handler; unknown paths throw `not_found`, known ones with another method `method_not_allowed`. */
 export function createRouter(handlers: AgentHandlers): (method: string, path: string) => RouteMatch {
@@ -41,6 +41,7 @@ export function createRouter(handlers: AgentHandlers): (method: string, path: st
     "": { GET: handlers.processes.get },
     signal: { POST: handlers.processes.signal },
     stdin: { POST: handlers.processes.stdin },
+    resize: { POST: handlers.processes.resize },
     output: { GET: handlers.processes.output },
   };
 

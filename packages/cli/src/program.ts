@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { action } from "./action.js";
 import { addSandboxCommand } from "./commands/sandbox/sandbox-command.js";
+import { addSessionCommands } from "./commands/session/session-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
 import { parsePort } from "./parse/numbers.js";
 
@@ -34,6 +35,7 @@ export function createProgram(): Command {
     );
 
   addSandboxCommand(program);
+  addSessionCommands(program);
 
   return program;
 }

@@ -6,3 +6,4 @@ export * from "./agent/ports.js";
 export * from "./agent/routes.js";
 export * from "./api/sandboxes.js";
 export * from "./events.js";
+export * from "./api/sessions.js";

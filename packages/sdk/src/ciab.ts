@@ -1,6 +1,8 @@
 import { resolveConnection, type Connection } from "./connection.js";
 import { HttpClient } from "./http.js";
 import { Sandboxes } from "./sandboxes.js";
+import { Secrets } from "./secrets.js";
+import { Sessions } from "./sessions.js";
 
 export interface CiabOptions {
   /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
@@ -22,6 +24,8 @@ export interface CiabOptions {
  */
 export class Ciab {
   readonly sandboxes: Sandboxes;
+  readonly sessions: Sessions;
+  readonly secrets: Secrets;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -30,6 +34,8 @@ export class Ciab {
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.sandboxes = new Sandboxes(this.#http);
+    this.sessions = new Sessions(this.#http);
+    this.secrets = new Secrets(this.#http);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

@@ -1,5 +1,5 @@
 import { errorFromResponse } from "./errors.js";
-import { parseServerSentEvents } from "./sse.js";
+import { parseServerSentEvents, type ServerSentEvent } from "./sse.js";
 
 /** What a streamed exec or a process's output yields, in order: one start, outputs, one exit. */
 export type ExecEvent =
@@ -14,32 +14,34 @@ export type ExecEvent =
 export async function* readExecEvents(response: Response): AsyncGenerator<ExecEvent, void, undefined> {
   if (response.body === null) return;
   for await (const message of parseServerSentEvents(response.body)) {
-    const data = JSON.parse(message.data) as Record<string, unknown>;
-    switch (message.event) {
-      case "exec.start":
-        yield { type: "exec.start", pid: data.pid as number };
-        break;
-      case "exec.output":
-        yield {
-          type: "exec.output",
-          stream: data.stream === "stderr" ? "stderr" : "stdout",
-          data: Buffer.from(String(data.data), "base64"),
-        };
-        break;
-      case "exec.exit":
-        yield {
-          type: "exec.exit",
-          exit_code: (data.exit_code as number | null | undefined) ?? null,
-          signal: (data.signal as string | null | undefined) ?? null,
-          timed_out: data.timed_out === true,
-          duration_ms: (data.duration_ms as number | undefined) ?? 0,
-        };
-        break;
-      case "error":
-        throw errorFromResponse(response.status, { error: data });
-      default:
-        // Events this client does not know yet (a newer server) are skipped.
-        break;
-    }
+    const event = toExecEvent(response, message);
+    if (event !== undefined) yield event;
+  }
+}
+
+/** One SSE message as an ExecEvent; undefined for events this client does not know yet (a newer server). */
+export function toExecEvent(response: Response, message: ServerSentEvent): ExecEvent | undefined {
+  const data = JSON.parse(message.data) as Record<string, unknown>;
+  switch (message.event) {
+    case "exec.start":
+      return { type: "exec.start", pid: data.pid as number };
+    case "exec.output":
+      return {
+        type: "exec.output",
+        stream: data.stream === "stderr" ? "stderr" : "stdout",
+        data: Buffer.from(String(data.data), "base64"),
+      };
+    case "exec.exit":
+      return {
+        type: "exec.exit",
+        exit_code: (data.exit_code as number | null | undefined) ?? null,
+        signal: (data.signal as string | null | undefined) ?? null,
+        timed_out: data.timed_out === true,
+        duration_ms: (data.duration_ms as number | undefined) ?? 0,
+      };
+    case "error":
+      throw errorFromResponse(response.status, { error: data });
+    default:
+      return undefined;
   }
 }

@@ -12,6 +12,9 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
   /** Whether the answer needs a token; only health does not. */
   authenticated?: boolean;
+  /** Defaults to `application/json`. */
+  accept?: string;
+  headers?: Record<string, string>;
 }
 
 export interface HttpClientOptions {
@@ -51,7 +54,7 @@ export class HttpClient {
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const headers: Record<string, string> = { accept: "application/json", "user-agent": userAgent };
+    const headers: Record<string, string> = { accept: options.accept ?? "application/json", "user-agent": userAgent, ...options.headers };
     if (options.authenticated !== false && connection.token !== undefined) {
       headers.authorization = `Bearer ${connection.token}`;
     }

@@ -11,9 +11,13 @@ export * from "./errors.js";
 export type { ExecEvent } from "./exec-events.js";
 export { parseServerSentEvents, type ServerSentEvent } from "./sse.js";
 export { Sandboxes, type CreateSandboxOptions } from "./sandboxes.js";
+export { Sessions, type FollowEventsOptions } from "./sessions.js";
+export { Secrets, type SecretInfo } from "./secrets.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
+export { SandboxShell, type ShellStreamEvent, type ShellStreamOptions, type TailOptions } from "./sandbox-shell.js";
+export { ProcessAttachment, type AttachOptions, type ProcessExit } from "./process-attachment.js";
 export { SandboxFiles, type ReadFileBody, type UploadSource } from "./sandbox-files.js";
 export type {
   CreateSandboxRequest,
@@ -24,4 +28,7 @@ export type {
   ProcessBody,
   Sandbox,
   SandboxState,
+  CreateSessionRequest,
+  Session,
+  SessionEvent,
 } from "@ciab/protocol";

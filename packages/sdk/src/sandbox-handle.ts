@@ -5,6 +5,7 @@ import type { HttpClient } from "./http.js";
 import { SandboxCommands } from "./sandbox-commands.js";
 import { SandboxFiles } from "./sandbox-files.js";
 import { SandboxProcesses } from "./sandbox-processes.js";
+import { SandboxShell } from "./sandbox-shell.js";
 
 type Options = { signal?: AbortSignal };
 
@@ -20,6 +21,7 @@ export class SandboxHandle {
   readonly commands: SandboxCommands;
   readonly processes: SandboxProcesses;
   readonly files: SandboxFiles;
+  readonly shell: SandboxShell;
   readonly #http: HttpClient;
   readonly #path: string;
   #info: Sandbox;
@@ -31,6 +33,7 @@ export class SandboxHandle {
     this.commands = new SandboxCommands(http, this.#path);
     this.processes = new SandboxProcesses(http, this.#path);
     this.files = new SandboxFiles(http, this.#path);
+    this.shell = new SandboxShell(http, this.#path);
   }
 
   get id(): string {

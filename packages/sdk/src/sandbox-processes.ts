@@ -1,13 +1,18 @@
-import type { ProcessBody, SignalRequest } from "@ciab/protocol";
+import type { ProcessBody, SignalRequest, TerminalSizeBody } from "@ciab/protocol";
 import type { Command } from "./sandbox-commands.js";
 import { readExecEvents, type ExecEvent } from "./exec-events.js";
 import type { HttpClient } from "./http.js";
+import { ProcessAttachment, type AttachOptions } from "./process-attachment.js";
 
 export interface StartProcessOptions {
   cwd?: string;
   env?: Record<string, string>;
   /** A label of yours, returned in listings. */
   tag?: string;
+  /** Run on a pseudo-terminal of this size; `attach` to use it interactively. */
+  pty?: TerminalSizeBody;
+  /** Keep the whole stdout on disk in the sandbox (readable again from any byte offset). */
+  persist_output?: boolean;
   signal?: AbortSignal;
 }
 
@@ -52,6 +57,22 @@ export class SandboxProcesses {
       signal: options.signal,
     });
     await response.body?.cancel();
+  }
+
+  /** Sets the terminal size of a process started with `pty`. */
+  resize(pid: number, cols: number, rows: number, options: { signal?: AbortSignal } = {}): Promise<ProcessBody> {
+    return this.#http.json<ProcessBody>("POST", `${this.#path}/${pid}/resize`, {
+      json: { cols, rows },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Attaches over WebSocket: stdin, output (what was kept first), resize and the exit. Closing the
+   * attachment detaches; the process runs on.
+   */
+  attach(pid: number, options: AttachOptions = {}): Promise<ProcessAttachment> {
+    return ProcessAttachment.open(this.#http, `${this.#path}/${pid}/attach`, options);
   }
 
   /** Replays the output kept so far, then follows it live until the process exits. */

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./api/app.js";
+import { createAttachServer } from "./api/attach.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
@@ -17,6 +18,12 @@ import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
 import { createSandboxService } from "./services/sandbox-service.js";
 import { createWorkspaceService } from "./services/workspace-service.js";
+import { createEventService } from "./services/event-service.js";
+import { createSecretService } from "./services/secret-service.js";
+import { createSessionGateway } from "./services/session-gateway.js";
+import { createSessionRunner } from "./services/session-runner.js";
+import { createSessionService } from "./services/session-service.js";
+import { createGatewayService } from "./gateway/index.js";
 import { createSqliteStore } from "./store/sqlite/index.js";
 
 export const version = "0.1.0";
@@ -92,20 +99,51 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     orphanGraceMs: config.server.orphan_grace_seconds * 1000,
   });
   await reconciler.reconcileOnce();
+  const events = createEventService(store);
+  const secrets = createSecretService(store, dataKey);
+  const sessionGateway = createSessionGateway(store, events, logger);
+  const gateway = createGatewayService({
+    config: config.gateway,
+    dataDirectory,
+    sessions: sessionGateway,
+    secrets: { get: (workspaceID, name) => secrets.value(workspaceID, name) },
+    logger: logger.child({ component: "gateway" }),
+  });
+  const runner = createSessionRunner({
+    store,
+    events,
+    sandboxes,
+    gateway: {
+      open: async (sandboxID) => void (await gateway.open(sandboxID)),
+      close: (sandboxID) => gateway.close(sandboxID),
+      cutOff: (sessionID) => sessionGateway.cutOff(sessionID),
+    },
+    dataKey,
+    toolsDirectory,
+    logger: logger.child({ component: "sessions" }),
+  });
+  const sessions = createSessionService({ store, sandboxes, runner, dataKey });
+  await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
 
+  const exec = createExecService(sandboxes);
   const app = createApp({
     auth,
     sandboxes,
-    exec: createExecService(sandboxes),
+    exec,
     files: createFileService(sandboxes),
     workspaces: createWorkspaceService(store, auth),
+    sessions,
+    events,
+    secrets,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     version,
   });
   const httpServer = createAdaptorServer({ fetch: app.fetch });
+  const attach = createAttachServer({ auth, exec, logger });
+  httpServer.on("upgrade", attach.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.server.port, config.server.host, () => resolve());
@@ -125,10 +163,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       if (closed) return;
       closed = true;
       loops.abort();
+      attach.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await runner.close();
+      await gateway.closeAll();
       await sandboxes.close();
       connections.closeAll();
       await runtimes.close();

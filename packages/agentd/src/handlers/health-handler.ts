@@ -4,13 +4,14 @@ import { respondJSON } from "../http/respond.js";
 
 export const agentVersion = "0.1.0";
 
-export function createHealthHandler(workspaceRoot: string): Handler {
+export function createHealthHandler(workspaceRoot: string, gatewayPort?: number): Handler {
   const health: AgentHealth = {
     agent: "ciab-agentd",
     version: agentVersion,
     pid: process.pid,
     workspaceRoot,
     startedAt: new Date().toISOString(),
+    ...(gatewayPort !== undefined && { gatewayPort }),
   };
   return async ({ stream }) => {
     respondJSON(stream, health);

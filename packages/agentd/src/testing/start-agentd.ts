@@ -33,7 +33,9 @@ export function connectUnixSocket(socketPath: string): Promise<Duplex> {
 }
 
 function launch(socketPath: string, workspaceRoot: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [agentdBundlePath, "--socket", socketPath, "--workspace-root", workspaceRoot], {
+  const stateDirectory = path.join(path.dirname(socketPath), "state");
+  const args = [agentdBundlePath, "--socket", socketPath, "--workspace-root", workspaceRoot, "--state-dir", stateDirectory];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {

@@ -26,7 +26,16 @@ export interface ExecResult {
 /** One line of a streamed exec or process output (NDJSON on the agent channel, SSE events on the API). */
 export type ExecFrame =
   | { type: "start"; pid: number }
-  | { type: "stdout" | "stderr"; data: string; encoding: "base64" }
+  | {
+      type: "stdout" | "stderr";
+      data: string;
+      encoding: "base64";
+      /**
+       * Byte offset of `data`'s first byte in the process's whole stdout. Set on stdout frames of an output
+       * read that asked for `stdoutOffset`, so a reader that reconnects resumes exactly where it stopped.
+       */
+      offset?: number;
+    }
   | { type: "exit"; exitCode: number | null; signal: string | null; timedOut: boolean; durationMs: number };
 
 /** Largest stdout or stderr that one-shot exec keeps, per stream. */

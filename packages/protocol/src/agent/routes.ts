@@ -10,7 +10,10 @@
  *   GET  /v1/processes/:pid                 → ProcessInfo
  *   POST /v1/processes/:pid/signal SignalRequest → ProcessInfo
  *   POST /v1/processes/:pid/stdin  raw body → { written: number }
+ *   POST /v1/processes/:pid/resize ResizeRequest → ProcessInfo (pty processes only)
  *   GET  /v1/processes/:pid/output?follow=1 → NDJSON ExecFrame lines: replay, then live until exit
+ *   GET  /v1/processes/:pid/output?follow=1&stdoutOffset=N → the same for a persistOutput process, but
+ *        stdout replays from byte N of everything it wrote (frames carry `offset`); stderr is live only
  *   GET  /v1/files/list?path=&depth=1       → { entries: FileEntry[] }
  *   GET  /v1/files/stat?path=               → FileEntry
  *   GET  /v1/files/content?path=            → raw bytes (content-length set; x-ciab-mode header)
@@ -41,6 +44,11 @@ export interface AgentHealth {
   /** Where /workspace lives on agentd's side (the same path inside a jail; a host dir without isolation). */
   workspaceRoot: string;
   startedAt: string;
+  /**
+   * The loopback TCP port on which agentd relays to the control plane's model gateway; agents inside the
+   * sandbox reach it at `http://127.0.0.1:<gatewayPort>/<anthropic|openai|google>/…`. Absent without a gateway.
+   */
+  gatewayPort?: number;
 }
 
 /** Path of agentd's socket inside a local or docker sandbox; the runtime bind-mounts its directory. */

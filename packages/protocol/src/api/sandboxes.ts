@@ -90,18 +90,51 @@ export const execResultSchema = z.object({
 });
 export type ExecResultBody = z.infer<typeof execResultSchema>;
 
+const terminalSide = z.number().int().positive().max(10_000);
+
+/** A terminal's size in character cells. */
+export const terminalSizeSchema = z.strictObject({ cols: terminalSide, rows: terminalSide });
+export type TerminalSizeBody = z.infer<typeof terminalSizeSchema>;
+
 export const startProcessSchema = z.strictObject({
   command: execRequestSchema.shape.command,
   cwd: execRequestSchema.shape.cwd,
   env: envMap.optional(),
   tag: z.string().max(256).optional(),
+  /** Run on a pseudo-terminal of this size (TERM=xterm-256color unless env sets it); attach to it over WebSocket. */
+  pty: terminalSizeSchema.optional(),
+  /** Keep the whole stdout on disk in the sandbox, so it can be read again from any byte offset. */
+  persist_output: z.boolean().optional(),
 });
+export type StartProcessBody = z.infer<typeof startProcessSchema>;
+
+/** What an attach WebSocket carries in text messages; binary messages are raw terminal bytes. */
+export type AttachControlMessage =
+  | ({ type: "resize" } & TerminalSizeBody)
+  | { type: "exit"; exit_code: number | null; signal: string | null }
+  | { type: "error"; code: string; message: string; status: number };
+
+export const shellStreamRequestSchema = z.strictObject({
+  cmd: z.string().min(1).max(1_000_000),
+  cwd: execRequestSchema.shape.cwd,
+  env: envMap.optional(),
+});
+export type ShellStreamRequestBody = z.infer<typeof shellStreamRequestSchema>;
+
+export const shellStreamSchema = z.object({
+  /** Tail it at GET /sandboxes/{id}/shell/stream/{stream_id}. */
+  stream_id: z.string(),
+  pid: z.number().int(),
+});
+export type ShellStreamBody = z.infer<typeof shellStreamSchema>;
 
 export const processSchema = z.object({
   pid: z.number().int(),
   command: z.array(z.string()),
   cwd: z.string(),
   tag: z.string().optional(),
+  /** Present for processes on a pseudo-terminal: the terminal's current size. */
+  pty: terminalSizeSchema.optional(),
   started_at: z.string(),
   running: z.boolean(),
   exit_code: z.number().int().nullable(),

@@ -14,6 +14,7 @@ import {
   type RenameRequest,
   type SignalRequest,
   type StartProcessRequest,
+  type TerminalSize,
 } from "@ciab/protocol";
 import { AgentSession, type AgentResponse, type RequestBody } from "./agent-session.js";
 import { readFrames } from "./ndjson-frames.js";
@@ -49,8 +50,14 @@ export interface AgentClient {
   getProcess(pid: number, signal?: AbortSignal): Promise<ProcessInfo>;
   signalProcess(pid: number, signal: SignalRequest["signal"], abortSignal?: AbortSignal): Promise<ProcessInfo>;
   writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }>;
-  /** Kept output of a background process, then (with `follow`) live output until its exit frame. */
-  processOutput(pid: number, options: { follow: boolean }, signal?: AbortSignal): AsyncIterable<ExecFrame>;
+  /**
+   * Kept output of a background process, then (with `follow`) live output until its exit frame. With
+   * `stdoutOffset` (persistOutput processes only), stdout from that byte of everything it wrote, each
+   * stdout frame carrying its `offset`; stderr then comes live only.
+   */
+  processOutput(pid: number, options: ProcessOutputOptions, signal?: AbortSignal): AsyncIterable<ExecFrame>;
+  /** Sets the terminal size of a pty process. */
+  resizeProcess(pid: number, size: TerminalSize, signal?: AbortSignal): Promise<ProcessInfo>;
   listFiles(path: string, depth?: number, signal?: AbortSignal): Promise<FileEntry[]>;
   stat(path: string, signal?: AbortSignal): Promise<FileEntry>;
   readFile(path: string, signal?: AbortSignal): Promise<AgentFile>;
@@ -62,6 +69,11 @@ export interface AgentClient {
   ports(signal?: AbortSignal): Promise<ListeningPort[]>;
   /** Ends the session; the client cannot be used afterwards. */
   close(): void;
+}
+
+export interface ProcessOutputOptions {
+  follow: boolean;
+  stdoutOffset?: number | undefined;
 }
 
 export function createAgentClient(options: AgentClientOptions): AgentClient {
@@ -133,10 +145,17 @@ class HTTP2AgentClient implements AgentClient {
     return JSON.parse(await collectText(response)) as { written: number };
   }
 
-  processOutput(pid: number, options: { follow: boolean }, signal?: AbortSignal): AsyncIterable<ExecFrame> {
+  processOutput(pid: number, options: ProcessOutputOptions, signal?: AbortSignal): AsyncIterable<ExecFrame> {
     const session = this.#session;
-    const path = `${agentRoutes.processes}/${pid}/output${options.follow ? "?follow=1" : ""}`;
+    const query = new URLSearchParams();
+    if (options.follow) query.set("follow", "1");
+    if (options.stdoutOffset !== undefined) query.set("stdoutOffset", String(options.stdoutOffset));
+    const path = `${agentRoutes.processes}/${pid}/output${query.size > 0 ? `?${query}` : ""}`;
     return { [Symbol.asyncIterator]: () => framesOf(session.request("GET", path, { signal }), signal) };
+  }
+
+  resizeProcess(pid: number, size: TerminalSize, signal?: AbortSignal): Promise<ProcessInfo> {
+    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/resize`, size, signal);
   }
 
   async listFiles(path: string, depth = 1, signal?: AbortSignal): Promise<FileEntry[]> {

@@ -5,14 +5,22 @@ import type { Logger } from "../logger.js";
 import type { AuthService } from "../services/auth-service.js";
 import type { ExecService } from "../services/exec-service.js";
 import type { FileService } from "../services/file-service.js";
+import { createShellService } from "../services/shell-service.js";
 import type { SandboxService } from "../services/sandbox-service.js";
 import type { WorkspaceService } from "../services/workspace-service.js";
+import type { EventService } from "../services/event-service.js";
+import type { SecretService } from "../services/secret-service.js";
+import type { SessionService } from "../services/session-service.js";
 import type { ApiEnv } from "./api-env.js";
 import { toErrorResponse } from "./error-handler.js";
+import { attachRoutes } from "./attach.js";
 import { execRoutes } from "./exec.js";
 import { fileRoutes } from "./files.js";
 import { sandboxRoutes } from "./sandboxes.js";
+import { shellRoutes } from "./shell.js";
 import { workspaceRoutes } from "./workspaces.js";
+import { secretRoutes } from "./secrets.js";
+import { sessionRoutes } from "./sessions.js";
 
 export interface AppDependencies {
   auth: AuthService;
@@ -20,6 +28,9 @@ export interface AppDependencies {
   exec: ExecService;
   files: FileService;
   workspaces: WorkspaceService;
+  sessions: SessionService;
+  events: EventService;
+  secrets: SecretService;
   logger: Logger;
   bodyLimitBytes: number;
   version: string;
@@ -64,8 +75,12 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.get("/api/v1/health", (c) => c.json({ status: "ok", version: dependencies.version }));
   app.route("/api/v1", sandboxRoutes(dependencies.sandboxes));
   app.route("/api/v1", execRoutes(dependencies.exec));
+  app.route("/api/v1", attachRoutes());
+  app.route("/api/v1", shellRoutes(createShellService(dependencies.sandboxes)));
   app.route("/api/v1", fileRoutes(dependencies.files));
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
+  app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events));
+  app.route("/api/v1", secretRoutes(dependencies.secrets));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/api/v1/openapi.json", {

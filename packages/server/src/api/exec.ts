@@ -1,12 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { execRequestSchema, execResultSchema, processSchema, signalSchema, startProcessSchema } from "@ciab/protocol";
+import {
+  execRequestSchema,
+  execResultSchema,
+  processSchema,
+  signalSchema,
+  startProcessSchema,
+  terminalSizeSchema,
+} from "@ciab/protocol";
 import type { ExecService } from "../services/exec-service.js";
 import { createRouter } from "./api-env.js";
 import { errorResponses, jsonBody, jsonContent, sandboxIDParams } from "./schemas.js";
 import { streamFrames } from "./sse-frames.js";
 
 const execBody = execRequestSchema.openapi("ExecRequest");
-const processParams = sandboxIDParams.extend({
+export const processParams = sandboxIDParams.extend({
   pid: z.coerce.number().int().positive().openapi({ param: { name: "pid", in: "path" } }),
 });
 const sseResponse = {
@@ -63,6 +70,14 @@ const signalProcess = createRoute({
   responses: { 200: jsonContent(processSchema, "The process"), ...errorResponses },
 });
 
+const resizeProcess = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/processes/{pid}/resize",
+  summary: "Set the terminal size of a process started with `pty`",
+  request: { params: processParams, ...jsonBody(terminalSizeSchema.openapi("TerminalSize")) },
+  responses: { 200: jsonContent(processSchema, "The process"), ...errorResponses },
+});
+
 const processOutput = createRoute({
   method: "get",
   path: "/sandboxes/{id}/processes/{pid}/output",
@@ -103,6 +118,10 @@ export function execRoutes(execService: ExecService) {
     .openapi(signalProcess, async (c) => {
       const { id, pid } = c.req.valid("param");
       return c.json(await execService.signalProcess(c.var.principal, id, pid, c.req.valid("json").signal), 200);
+    })
+    .openapi(resizeProcess, async (c) => {
+      const { id, pid } = c.req.valid("param");
+      return c.json(await execService.resizeProcess(c.var.principal, id, pid, c.req.valid("json")), 200);
     })
     .openapi(processOutput, async (c) => {
       const { id, pid } = c.req.valid("param");

@@ -64,12 +64,23 @@ export const runtimeSectionSchema = z.strictObject({
   docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
 });
 
+const upstreamURL = z.url({ protocol: /^https?$/ });
+
+/** The model gateway's upstreams; a base URL may carry a path prefix (see gateway/gateway-config.ts). */
+export const gatewaySectionSchema = z.strictObject({
+  anthropic_base_url: upstreamURL.default("https://api.anthropic.com"),
+  openai_base_url: upstreamURL.default("https://api.openai.com"),
+  google_base_url: upstreamURL.default("https://generativelanguage.googleapis.com"),
+});
+
 export const configSchema = z.strictObject({
   server: serverSectionSchema.default(serverSectionSchema.parse({})),
   store: storeSectionSchema.default(storeSectionSchema.parse({})),
   runtime: runtimeSectionSchema.default(runtimeSectionSchema.parse({})),
+  gateway: gatewaySectionSchema.default(gatewaySectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
+export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;

@@ -6,6 +6,8 @@ import type {
   ProcessBody,
   ProcessInfo,
   SignalRequest,
+  StartProcessBody,
+  TerminalSizeBody,
 } from "@ciab/protocol";
 import type { Principal } from "./auth-service.js";
 import type { SandboxService } from "./sandbox-service.js";
@@ -35,6 +37,7 @@ export function processView(info: ProcessInfo): ProcessBody {
     signal: info.signal,
   };
   if (info.tag !== undefined) view.tag = info.tag;
+  if (info.pty !== undefined) view.pty = info.pty;
   return view;
 }
 
@@ -47,7 +50,7 @@ export interface StartedFrames {
   rest: AsyncIterator<ExecFrame>;
 }
 
-async function startFrames(frames: AsyncIterable<ExecFrame>): Promise<StartedFrames> {
+export async function startFrames(frames: AsyncIterable<ExecFrame>): Promise<StartedFrames> {
   const iterator = frames[Symbol.asyncIterator]();
   const first = await iterator.next();
   return { first: first.done ? undefined : first.value, rest: iterator };
@@ -75,17 +78,15 @@ export function createExecService(sandboxes: SandboxService) {
       );
     },
 
-    async startProcess(
-      principal: Principal,
-      id: string,
-      body: { command: string | string[]; cwd?: string | undefined; env?: Record<string, string> | undefined; tag?: string | undefined },
-    ): Promise<ProcessBody> {
+    async startProcess(principal: Principal, id: string, body: StartProcessBody): Promise<ProcessBody> {
       const info = await sandboxes.withAgent(principal, id, (agent) =>
         agent.startProcess({
           command: toAgentCommand(body.command),
           ...(body.cwd !== undefined && { cwd: body.cwd }),
           ...(body.env !== undefined && { env: body.env }),
           ...(body.tag !== undefined && { tag: body.tag }),
+          ...(body.pty !== undefined && { pty: body.pty }),
+          ...(body.persist_output === true && { persistOutput: true }),
         }),
       );
       return processView(info);
@@ -108,9 +109,20 @@ export function createExecService(sandboxes: SandboxService) {
       return sandboxes.withAgent(principal, id, (agent) => agent.writeStdin(pid, data));
     },
 
-    output(principal: Principal, id: string, pid: number, signal: AbortSignal): Promise<StartedFrames> {
+    async resizeProcess(principal: Principal, id: string, pid: number, size: TerminalSizeBody): Promise<ProcessBody> {
+      return processView(await sandboxes.withAgent(principal, id, (agent) => agent.resizeProcess(pid, size)));
+    },
+
+    /** Kept output then live output until exit; with `stdoutOffset`, stdout from that byte (persisted processes). */
+    output(
+      principal: Principal,
+      id: string,
+      pid: number,
+      signal: AbortSignal,
+      options: { stdoutOffset?: number | undefined } = {},
+    ): Promise<StartedFrames> {
       return sandboxes.withAgent(principal, id, (agent) =>
-        startFrames(agent.processOutput(pid, { follow: true }, signal)),
+        startFrames(agent.processOutput(pid, { follow: true, stdoutOffset: options.stdoutOffset }, signal)),
       );
     },
   };

@@ -1,4 +1,5 @@
-import type { Resources, RuntimeName, SandboxState } from "@ciab/protocol";
+import type { CreateSandboxRequest, Resources, RuntimeName, SandboxState, SessionState } from "@ciab/protocol";
+import type { ProviderName } from "../providers/provider.js";
 import type { Machine } from "../runtimes/runtime.js";
 
 /** Rows as services see them: camelCase, JSON already parsed, secrets still sealed. */
@@ -56,5 +57,61 @@ export type SandboxPatch = Partial<
   Pick<
     SandboxRecord,
     "state" | "machine" | "failureReason" | "failureMessage" | "statusMessage" | "readyAt" | "terminatedAt"
+  >
+>;
+
+export interface SecretRecord {
+  workspaceID: string;
+  name: string;
+  /** Sealed with the data key; opened only where the value is used (the gateway). */
+  sealedValue: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  workspaceID: string;
+  sandboxID: string | null;
+  ownsSandbox: boolean;
+  keepSandbox: boolean;
+  provider: ProviderName;
+  prompt: string | null;
+  model: string | null;
+  repo: { url: string; ref?: string } | null;
+  sealedEnv: string;
+  envKeys: string[];
+  /** Runtime settings for the session's own sandbox. */
+  sandboxRequest: CreateSandboxRequest;
+  state: SessionState;
+  exitCode: number | null;
+  failureReason: string | null;
+  failureMessage: string | null;
+  processPID: number | null;
+  /** Bytes of the agent's stdout already turned into events; a restarted runner resumes here. */
+  stdoutOffset: number;
+  gatewayTokenHash: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUSD: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export type SessionPatch = Partial<
+  Pick<
+    SessionRecord,
+    | "sandboxID"
+    | "state"
+    | "exitCode"
+    | "failureReason"
+    | "failureMessage"
+    | "processPID"
+    | "stdoutOffset"
+    | "gatewayTokenHash"
+    | "startedAt"
+    | "endedAt"
   >
 >;

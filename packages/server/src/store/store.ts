@@ -1,5 +1,8 @@
-import type { SandboxState } from "@ciab/protocol";
+import type { SandboxState, SessionEvent, SessionState } from "@ciab/protocol";
 import type {
+  SecretRecord,
+  SessionPatch,
+  SessionRecord,
   SandboxPatch,
   SandboxRecord,
   TokenRecord,
@@ -17,6 +20,9 @@ export interface Store {
   readonly users: UserRepository;
   readonly tokens: TokenRepository;
   readonly sandboxes: SandboxRepository;
+  readonly secrets: SecretRepository;
+  readonly sessions: SessionRepository;
+  readonly events: EventRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -60,4 +66,35 @@ export interface SandboxRepository {
   listAll(filter?: SandboxListFilter): Promise<SandboxRecord[]>;
   /** Updates and returns the new row; `updatedAt` is set by the store. */
   update(id: string, patch: SandboxPatch): Promise<SandboxRecord>;
+}
+
+export interface SecretRepository {
+  /** Creates or replaces. */
+  put(record: SecretRecord): Promise<void>;
+  get(workspaceID: string, name: string): Promise<SecretRecord | undefined>;
+  list(workspaceID: string): Promise<SecretRecord[]>;
+  delete(workspaceID: string, name: string): Promise<boolean>;
+}
+
+export interface SessionRepository {
+  create(record: SessionRecord): Promise<void>;
+  get(workspaceID: string, id: string): Promise<SessionRecord | undefined>;
+  /** Across workspaces, for the runner and the gateway only. */
+  getAny(id: string): Promise<SessionRecord | undefined>;
+  list(workspaceID: string, filter?: { states?: SessionState[]; limit?: number }): Promise<SessionRecord[]>;
+  listAll(filter?: { states?: SessionState[] }): Promise<SessionRecord[]>;
+  findByGatewayToken(hash: string): Promise<SessionRecord | undefined>;
+  update(id: string, patch: SessionPatch): Promise<SessionRecord>;
+  addUsage(id: string, usage: { inputTokens: number; outputTokens: number; costUSD: number }): Promise<void>;
+}
+
+export interface EventRepository {
+  /**
+   * Appends numbered events, and moves the session's stdout offset in the same transaction, so a
+   * restarted runner neither loses nor repeats an event.
+   */
+  append(events: SessionEvent[], sessionPatch?: { sessionID: string; stdoutOffset: number }): Promise<void>;
+  /** Events with seq > after, in order. */
+  list(sessionID: string, after: number, limit: number): Promise<SessionEvent[]>;
+  lastSeq(sessionID: string): Promise<number>;
 }

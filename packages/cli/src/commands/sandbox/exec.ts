@@ -10,7 +10,12 @@ export interface ExecOptions {
   env?: string[];
   /** Seconds. */
   timeout?: number;
+  /** Run on a pseudo-terminal and attach this terminal to it. */
+  tty?: boolean;
 }
+
+/** Size of the remote terminal when this one has none (output to a pipe). */
+const defaultTerminalSize = { cols: 80, rows: 24 };
 
 /** Exit status after Ctrl-C, as a shell reports it. */
 const interruptedExitCode = 130;
@@ -18,7 +23,7 @@ const interruptedExitCode = 130;
 /**
  * `ciab sandbox exec ID -- CMD ARGS...`: several words run as argv, a single one through the shell.
  * Output is streamed as it comes; `--json` runs to completion and prints the result. Either way the
- * exit status is the command's.
+ * exit status is the command's. `--tty` runs it on a pseudo-terminal attached to this one (Ctrl-] detaches).
  */
 export async function exec(
   context: CommandContext,
@@ -35,6 +40,16 @@ export async function exec(
   const command = words.length === 1 ? first : words;
   const ciab = await context.client();
   const sandbox = await ciab.sandboxes.get(id);
+  if (options.tty) {
+    if (request.timeout_ms !== undefined) throw new UsageError("--timeout does not apply with --tty");
+    const { attachTerminal, terminalSize } = await import("./attach.js");
+    const started = await sandbox.processes.start(command, {
+      ...(request.cwd !== undefined && { cwd: request.cwd }),
+      ...(request.env !== undefined && { env: request.env }),
+      pty: terminalSize() ?? defaultTerminalSize,
+    });
+    return attachTerminal(sandbox, started.pid);
+  }
   if (context.json) {
     const result = await sandbox.commands.run(command, request);
     context.print(result, () => "");

@@ -97,9 +97,21 @@ export function addSandboxCommand(program: Command): Command {
     .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect)
     .option("--timeout <seconds>", "kill the command after this long (exit code 124)", parsePositiveNumber)
     .option("--json", "wait for the command and print its result as JSON")
+    .option("-t, --tty", "run on a pseudo-terminal attached to this terminal (Ctrl-] detaches)")
     .action(
       action<ExecOptions>(async (context, args, options) =>
         (await import("./exec.js")).exec(context, args, options),
+      ),
+    );
+
+  sandbox
+    .command("attach")
+    .argument("<id>", "sandbox id")
+    .argument("<pid>", "process id")
+    .description("attach this terminal to a running process; Ctrl-] detaches and leaves it running")
+    .action(
+      action(async (context, args) =>
+        (await import("./attach.js")).attach(context, args),
       ),
     );
 

@@ -10,6 +10,9 @@ import {
   createWorkspaceRepository,
 } from "./identity-repositories.js";
 import { createSandboxRepository } from "./sandbox-repository.js";
+import { createSecretRepository } from "./secret-repository.js";
+import { createSessionRepository } from "./session-repository.js";
+import { createEventRepository } from "./event-repository.js";
 
 /** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
 export function createKyselyStore(db: Kysely<Tables>): Store {
@@ -19,6 +22,9 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     users: createUserRepository(db),
     tokens: createTokenRepository(db),
     sandboxes: createSandboxRepository(db),
+    secrets: createSecretRepository(db),
+    sessions: createSessionRepository(db),
+    events: createEventRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

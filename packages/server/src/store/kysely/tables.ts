@@ -13,6 +13,38 @@ export interface Tables {
     revoked_at: string | null;
   };
   sandboxes: SandboxRow;
+  secrets: { workspace_id: string; name: string; sealed_value: string; created_at: string; updated_at: string };
+  sessions: SessionRow;
+  events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
+}
+
+export interface SessionRow {
+  id: string;
+  workspace_id: string;
+  sandbox_id: string | null;
+  owns_sandbox: number;
+  keep_sandbox: number;
+  provider: string;
+  prompt: string | null;
+  model: string | null;
+  repo: string | null;
+  sealed_env: string;
+  env_keys: string;
+  sandbox_request: string;
+  state: string;
+  exit_code: number | null;
+  failure_reason: string | null;
+  failure_message: string | null;
+  process_pid: number | null;
+  stdout_offset: number;
+  gateway_token_hash: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  ended_at: string | null;
 }
 
 export interface SandboxRow {

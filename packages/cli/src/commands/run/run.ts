@@ -1,0 +1,57 @@
+import type { CreateSessionRequest, SessionEvent } from "@ciab/protocol";
+import type { CommandContext } from "../../context.js";
+import { formatEvent, sessionExitCode } from "../../format/event.js";
+import { parseKeyValues } from "../../parse/key-value.js";
+
+export interface RunOptions {
+  provider: CreateSessionRequest["provider"];
+  repo?: string;
+  ref?: string;
+  runtime?: CreateSessionRequest["runtime"];
+  image?: string;
+  model?: string;
+  env?: string[];
+  sandbox?: string;
+  keep?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `ciab run --provider P [--repo URL] "PROMPT"`: starts a headless session, prints its events as they
+ * come (raw JSON lines with --json), and exits with the agent's exit code. Ctrl-C cancels the session.
+ */
+export async function run(context: CommandContext, [prompt = ""]: string[], options: RunOptions): Promise<number> {
+  const ciab = await context.client();
+  const request: CreateSessionRequest = { provider: options.provider, prompt };
+  if (options.repo) request.repo = { url: options.repo, ...(options.ref && { ref: options.ref }) };
+  if (options.runtime) request.runtime = options.runtime;
+  if (options.image) request.image = options.image;
+  if (options.model) request.model = options.model;
+  if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
+  if (options.sandbox) request.sandbox_id = options.sandbox;
+  if (options.keep) request.keep_sandbox = true;
+  const session = await ciab.sessions.create(request);
+  if (!context.json) process.stderr.write(`session ${session.id}\n`);
+  const interrupt = () => void ciab.sessions.cancel(session.id).catch(() => undefined);
+  process.once("SIGINT", interrupt);
+  try {
+    for await (const event of ciab.sessions.follow(session.id)) printEvent(context, event);
+  } finally {
+    process.off("SIGINT", interrupt);
+  }
+  return sessionExitCode(await ciab.sessions.get(session.id));
+}
+
+export function printEvent(context: CommandContext, event: SessionEvent): void {
+  if (context.json) {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+    return;
+  }
+  if (event.type === "shell.output") {
+    const stream = event.data.stream === "stderr" ? process.stderr : process.stdout;
+    stream.write(Buffer.from(String(event.data.data), "base64"));
+    return;
+  }
+  const line = formatEvent(event);
+  if (line) process.stdout.write(`${line}\n`);
+}

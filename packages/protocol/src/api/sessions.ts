@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { createSandboxSchema, runtimeNames } from "./sandboxes.js";
+
+export const sessionStates = ["pending", "starting", "running", "idle", "completed", "failed", "cancelled"] as const;
+export type SessionState = (typeof sessionStates)[number];
+export const finalSessionStates: readonly SessionState[] = ["completed", "failed", "cancelled"];
+
+export const providerNameSchema = z.enum(["claude-code", "codex", "pi", "gemini-cli", "opencode", "shell"]);
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+
+export const repoSchema = z.strictObject({
+  /** Any URL or path git can clone from the control plane's host (https, ssh, file). */
+  url: z.string().min(1).max(2048),
+  /** Branch, tag or commit; the repository's default branch when absent. */
+  ref: z.string().min(1).max(256).optional(),
+});
+
+export const createSessionSchema = z
+  .strictObject({
+    provider: providerNameSchema,
+    /** Headless when given: the agent runs it and exits. Interactive (a TUI in a PTY) when absent. */
+    prompt: z.string().min(1).max(1_000_000).optional(),
+    repo: repoSchema.optional(),
+    env: z.record(envName, z.string().max(32_768)).optional(),
+    model: z.string().min(1).max(256).optional(),
+    /** Run in this existing sandbox; otherwise the session gets a sandbox of its own. */
+    sandbox_id: z.string().min(1).max(64).optional(),
+    runtime: z.enum(runtimeNames).optional(),
+    image: createSandboxSchema.shape.image,
+    resources: createSandboxSchema.shape.resources,
+    network: createSandboxSchema.shape.network,
+    /** Keep the session's own sandbox after the session ends (it is destroyed otherwise). */
+    keep_sandbox: z.boolean().optional(),
+  })
+  .refine((value) => !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network)), {
+    message: "give either sandbox_id or runtime settings (runtime, image, resources, network), not both",
+    path: ["sandbox_id"],
+  });
+export type CreateSessionRequest = z.infer<typeof createSessionSchema>;
+
+export const sessionSchema = z.object({
+  id: z.string(),
+  provider: providerNameSchema,
+  mode: z.enum(["headless", "interactive"]),
+  state: z.enum(sessionStates),
+  sandbox_id: z.string().nullable(),
+  owns_sandbox: z.boolean(),
+  prompt: z.string().nullable(),
+  model: z.string().nullable(),
+  repo: repoSchema.nullable(),
+  env_keys: z.array(z.string()),
+  exit_code: z.number().int().nullable(),
+  failure: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  /** The agent's process inside the sandbox (attach to it, or find it in `processes`). */
+  process_pid: z.number().int().nullable(),
+  usage: z.object({ input_tokens: z.number(), output_tokens: z.number(), cost_usd: z.number() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+});
+export type Session = z.infer<typeof sessionSchema>;
+
+export const sessionEventSchema = z.object({
+  seq: z.number().int(),
+  session_id: z.string(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  raw: z.string().optional(),
+  created_at: z.string(),
+});
+
+export const secretNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "letters, digits and _, at most 128");
+export const setSecretSchema = z.strictObject({ value: z.string().min(1).max(65_536) });
+export const secretSchema = z.object({ name: z.string(), created_at: z.string(), updated_at: z.string() });

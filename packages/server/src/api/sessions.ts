@@ -1,0 +1,106 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { streamSSE } from "hono/streaming";
+import { createSessionSchema, sessionEventSchema, sessionSchema, sessionStates } from "@ciab/protocol";
+import type { EventService } from "../services/event-service.js";
+import type { SessionService } from "../services/session-service.js";
+import { createRouter } from "./api-env.js";
+import { errorResponses, jsonBody, jsonContent } from "./schemas.js";
+import { sessionView } from "./session-view.js";
+
+const session = sessionSchema.openapi("Session");
+const sessionIDParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+
+const create = createRoute({
+  method: "post",
+  path: "/sessions",
+  summary: "Start an agent session",
+  description: "With `prompt`: headless, the agent runs it and exits. Without: interactive (attach to its TUI).",
+  request: jsonBody(createSessionSchema.openapi("CreateSession")),
+  responses: { 201: jsonContent(session, "The session, state pending"), ...errorResponses },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/sessions",
+  summary: "List sessions, newest first",
+  request: {
+    query: z.object({
+      state: z.enum(sessionStates).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+  },
+  responses: { 200: jsonContent(z.object({ sessions: z.array(session) }), "Sessions"), ...errorResponses },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/sessions/{id}",
+  summary: "Get a session",
+  request: { params: sessionIDParams },
+  responses: { 200: jsonContent(session, "The session"), ...errorResponses },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/sessions/{id}/cancel",
+  summary: "Stop the agent (SIGTERM, then SIGKILL after 5 s)",
+  request: { params: sessionIDParams },
+  responses: { 200: jsonContent(session, "The session"), ...errorResponses },
+});
+
+const events = createRoute({
+  method: "get",
+  path: "/sessions/{id}/events",
+  summary: "The session's events",
+  description:
+    "With `Accept: text/event-stream`: server-sent events from `after` (or `Last-Event-ID`), live until the session ends. " +
+    "Otherwise one JSON page of events with seq > after.",
+  request: {
+    params: sessionIDParams,
+    query: z.object({
+      after: z.coerce.number().int().min(0).default(0),
+      limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        "application/json": { schema: z.object({ events: z.array(sessionEventSchema), next_after: z.number() }) },
+        "text/event-stream": { schema: z.string() },
+      },
+      description: "Events",
+    },
+    ...errorResponses,
+  },
+});
+
+export function sessionRoutes(sessions: SessionService, eventService: EventService) {
+  return createRouter()
+    .openapi(create, async (c) => c.json(sessionView(await sessions.create(c.var.principal, c.req.valid("json"))), 201))
+    .openapi(list, async (c) => {
+      const { state, limit } = c.req.valid("query");
+      const records = await sessions.list(c.var.principal, { limit, ...(state && { states: [state] }) });
+      return c.json({ sessions: records.map(sessionView) }, 200);
+    })
+    .openapi(get, async (c) => c.json(sessionView(await sessions.get(c.var.principal, c.req.valid("param").id)), 200))
+    .openapi(cancel, async (c) => c.json(sessionView(await sessions.cancel(c.var.principal, c.req.valid("param").id)), 200))
+    .openapi(events, async (c) => {
+      const principal = c.var.principal;
+      const record = await sessions.get(principal, c.req.valid("param").id);
+      const { after, limit } = c.req.valid("query");
+      if (!/text\/event-stream/.test(c.req.header("accept") ?? "")) {
+        const page = await eventService.list(record.id, after, limit);
+        return c.json({ events: page, next_after: page.at(-1)?.seq ?? after }, 200);
+      }
+      const lastEventID = Number(c.req.header("last-event-id"));
+      const from = Number.isInteger(lastEventID) && lastEventID > 0 ? lastEventID : after;
+      return streamSSE(c, async (stream) => {
+        const abort = new AbortController();
+        stream.onAbort(() => abort.abort());
+        const isFinal = async () => sessions.isFinal(await sessions.get(principal, record.id));
+        for await (const event of eventService.follow(record.id, from, abort.signal, isFinal)) {
+          await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(event) });
+        }
+      }) as never;
+    });
+}

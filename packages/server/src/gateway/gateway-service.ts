@@ -1,0 +1,110 @@
+import { chmod, mkdir, unlink } from "node:fs/promises";
+import http from "node:http";
+import path from "node:path";
+import type { Logger } from "../logger.js";
+import { agentSocketAddress } from "../runtimes/local/agent-socket.js";
+import { gatewaySocketName, sandboxPaths } from "../runtimes/local/machine-layout.js";
+import type { GatewayConfig } from "./gateway-config.js";
+import { createGatewayForwarder } from "./gateway-forwarder.js";
+import { createGatewayHandler } from "./gateway-handler.js";
+import type { GatewaySecrets, GatewaySessions } from "./gateway.js";
+
+export interface GatewayServiceDeps {
+  /** The `[gateway]` config section. */
+  config: GatewayConfig;
+  /** `[server] data_dir`: sockets go in `<dataDirectory>/sandboxes/<sandboxID>/run/gateway.sock`. */
+  dataDirectory: string;
+  sessions: GatewaySessions;
+  secrets: GatewaySecrets;
+  logger: Logger;
+}
+
+export interface GatewayService {
+  /**
+   * Serves the gateway on the sandbox's host `run/gateway.sock` (the machine's `/run/ciab/gateway.sock`,
+   * which agentd relays to a loopback port). Idempotent; resolves with the socket's host path.
+   */
+  open(sandboxID: string): Promise<string>;
+  /**
+   * Stops serving a sandbox, cutting its in-flight requests, and removes its socket. Idempotent. A short
+   * link made for a long run dir is shared with agentd's socket and left to the runtime that removes it.
+   */
+  close(sandboxID: string): Promise<void>;
+  closeAll(): Promise<void>;
+}
+
+interface Listener {
+  socketPath: string;
+  server: http.Server;
+}
+
+export function createGatewayService(deps: GatewayServiceDeps): GatewayService {
+  const forwarder = createGatewayForwarder();
+  const listeners = new Map<string, Promise<Listener>>();
+
+  const start = async (sandboxID: string): Promise<Listener> => {
+    const { run } = sandboxPaths(deps.dataDirectory, sandboxID);
+    const socketPath = path.join(run, gatewaySocketName);
+    await mkdir(run, { recursive: true });
+    // The run dir can sit deeper than sun_path allows; the runtimes' short-link rule applies here too.
+    const address = await agentSocketAddress(socketPath);
+    await unlink(socketPath).catch(() => undefined);
+    const handler = createGatewayHandler({
+      sandboxID,
+      config: deps.config,
+      sessions: deps.sessions,
+      secrets: deps.secrets,
+      forwarder,
+      logger: deps.logger.child({ sandboxID }),
+    });
+    // Model calls can think for minutes before the first byte: no request timeout of our own.
+    const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000 }, handler);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(address, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.on("error", (error) => deps.logger.error({ err: error, sandboxID }, "gateway socket failed"));
+    // Agents in a container may run as another user than the control plane.
+    await chmod(socketPath, 0o666);
+    return { socketPath, server };
+  };
+
+  const stop = async ({ socketPath, server }: Listener): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+    await unlink(socketPath).catch(() => undefined);
+  };
+
+  const close = async (sandboxID: string): Promise<void> => {
+    const listener = listeners.get(sandboxID);
+    if (!listener) return;
+    listeners.delete(sandboxID);
+    const started = await listener.catch(() => undefined);
+    if (started) await stop(started);
+  };
+
+  return {
+    async open(sandboxID) {
+      let listener = listeners.get(sandboxID);
+      if (!listener) {
+        listener = start(sandboxID);
+        listeners.set(sandboxID, listener);
+        listener.catch(() => {
+          if (listeners.get(sandboxID) === listener) listeners.delete(sandboxID);
+        });
+      }
+      return (await listener).socketPath;
+    },
+
+    close,
+
+    async closeAll() {
+      await Promise.all([...listeners.keys()].map((sandboxID) => close(sandboxID)));
+      forwarder.close();
+    },
+  };
+}

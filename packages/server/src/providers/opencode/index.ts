@@ -1,0 +1,2 @@
+export { createOpencodeProvider, OpencodeProvider } from "./opencode-provider.js";
+export { createOpencodeParser } from "./opencode-parser.js";

@@ -1,0 +1,2 @@
+export { createShellProvider, ShellProvider } from "./shell-provider.js";
+export { createShellParser } from "./shell-parser.js";

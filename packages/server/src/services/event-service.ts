@@ -1,0 +1,121 @@
+import { EventEmitter } from "node:events";
+import { finalSessionStates, type NewSessionEvent, type SessionEvent, type SessionState } from "@ciab/protocol";
+import type { Store } from "../store/store.js";
+
+/**
+ * The append-only, numbered event stream of every session. Appends are serialized per session (the
+ * sequence has no gaps), persisted before anyone sees them, then fanned out to live readers.
+ */
+export function createEventService(store: Store) {
+  const nextSeq = new Map<string, number>();
+  const queues = new Map<string, Promise<unknown>>();
+  const live = new EventEmitter();
+  live.setMaxListeners(0);
+
+  async function seqAfterLast(sessionID: string): Promise<number> {
+    const known = nextSeq.get(sessionID);
+    if (known !== undefined) return known;
+    const next = (await store.events.lastSeq(sessionID)) + 1;
+    nextSeq.set(sessionID, next);
+    return next;
+  }
+
+  function serialized<T>(sessionID: string, work: () => Promise<T>): Promise<T> {
+    const previous = queues.get(sessionID) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const settled = result.catch(() => undefined);
+    queues.set(sessionID, settled);
+    void settled.then(() => {
+      if (queues.get(sessionID) === settled) queues.delete(sessionID);
+    });
+    return result;
+  }
+
+  return {
+    /** Numbers, stores and publishes events; `stdoutOffset` moves the session's resume point atomically. */
+    append(sessionID: string, events: NewSessionEvent[], stdoutOffset?: number): Promise<SessionEvent[]> {
+      return serialized(sessionID, async () => {
+        let seq = await seqAfterLast(sessionID);
+        const createdAt = new Date().toISOString();
+        const numbered = events.map((event): SessionEvent => {
+          const stored: SessionEvent = { seq: seq++, session_id: sessionID, type: event.type, data: event.data, created_at: createdAt };
+          if (event.raw !== undefined) stored.raw = event.raw;
+          return stored;
+        });
+        try {
+          await store.events.append(numbered, stdoutOffset === undefined ? undefined : { sessionID, stdoutOffset });
+        } catch (error) {
+          nextSeq.delete(sessionID);
+          throw error;
+        }
+        nextSeq.set(sessionID, seq);
+        for (const event of numbered) live.emit(sessionID, event);
+        return numbered;
+      });
+    },
+
+    list(sessionID: string, after: number, limit = 1000): Promise<SessionEvent[]> {
+      return store.events.list(sessionID, after, Math.min(limit, 10_000));
+    },
+
+    /**
+     * Every event after `after`, then live ones, with no gap or duplicate at the seam; ends after the
+     * event that moves the session to a final state, or when `signal` aborts.
+     */
+    async *follow(sessionID: string, after: number, signal: AbortSignal, isFinal: () => Promise<boolean>): AsyncGenerator<SessionEvent> {
+      const buffered: SessionEvent[] = [];
+      let wake: (() => void) | undefined;
+      const onEvent = (event: SessionEvent) => {
+        buffered.push(event);
+        wake?.();
+      };
+      live.on(sessionID, onEvent);
+      const onAbort = () => wake?.();
+      signal.addEventListener("abort", onAbort);
+      try {
+        let last = after;
+        for (;;) {
+          const page = await store.events.list(sessionID, last, 1000);
+          for (const event of page) {
+            yield event;
+            last = event.seq;
+            if (endsSession(event)) return;
+          }
+          if (page.length < 1000) break;
+        }
+        if (await isFinal()) {
+          // The final event may have been stored between the page read and now.
+          for (const event of await store.events.list(sessionID, last, 10_000)) yield event;
+          return;
+        }
+        while (!signal.aborted) {
+          while (buffered.length > 0) {
+            const event = buffered.shift()!;
+            if (event.seq <= last) continue;
+            yield event;
+            last = event.seq;
+            if (endsSession(event)) return;
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      } finally {
+        live.off(sessionID, onEvent);
+        signal.removeEventListener("abort", onAbort);
+      }
+    },
+
+    /** Forgets cached sequence numbers of a session that ended (they reload from the store if needed). */
+    release(sessionID: string): void {
+      nextSeq.delete(sessionID);
+    },
+  };
+}
+
+export type EventService = ReturnType<typeof createEventService>;
+
+export function endsSession(event: SessionEvent): boolean {
+  return (
+    event.type === "session.state.changed" && finalSessionStates.includes(event.data.state as SessionState)
+  );
+}

@@ -1,0 +1,105 @@
+import { execFile } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { CiabError } from "@ciab/protocol";
+import type { AgentClient } from "../agent-channel/agent-client.js";
+
+const run = promisify(execFile);
+
+export interface RepoSpec {
+  url: string;
+  ref?: string | undefined;
+}
+
+/** What to check out: a branch (tracked as that branch) or a detached commit. */
+interface Resolved {
+  commit: string;
+  branch: string | undefined;
+}
+
+/**
+ * Clones the session's repository on the control plane's host (so credentials for private repos never
+ * enter the sandbox), bundles it, streams the bundle over the agent channel and checks the ref out in
+ * /workspace. No network is needed inside the sandbox.
+ */
+export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, signal: AbortSignal): Promise<Resolved> {
+  const scratch = await mkdtemp(path.join(tmpdir(), "ciab-repo-"));
+  try {
+    const mirror = path.join(scratch, "mirror.git");
+    await git(["clone", "--quiet", "--mirror", "--", repo.url, mirror], scratch, signal, `cannot clone ${repo.url}`);
+    const resolved = await resolveRef(mirror, repo.ref, signal);
+    const bundle = path.join(scratch, "repo.bundle");
+    await git(["bundle", "create", "--quiet", bundle, "--all"], mirror, signal, "cannot bundle the repository");
+    const bundleInSandbox = "/workspace/.ciab-repo.bundle";
+    await agent.writeFile(bundleInSandbox, createReadStream(bundle), 0o600, signal);
+    const checkout = resolved.branch
+      ? `git checkout -q -B "$3" "$2" && git branch -q --set-upstream-to="origin/$3" "$3"`
+      : `git checkout -q --detach "$2"`;
+    // origin points at the real URL (without credentials) so the agent's branch tracks it; its refs come
+    // from the bundle, since the sandbox has no network.
+    const script = [
+      "set -e",
+      "cd /workspace",
+      "git init -q",
+      `git remote add origin "$4"`,
+      `git fetch -q "$1" "+refs/heads/*:refs/remotes/origin/*" "+refs/tags/*:refs/tags/*"`,
+      `rm -f "$1"`,
+      checkout,
+    ].join("\n");
+    const result = await agent.exec(
+      {
+        command: ["sh", "-c", script, "checkout", bundleInSandbox, resolved.commit, resolved.branch ?? "", publicURL(repo.url)],
+        timeoutMs: 10 * 60_000,
+      },
+      signal,
+    );
+    if (result.exitCode !== 0) {
+      throw new CiabError("runtime_error", `checking out ${repo.url} in the sandbox failed: ${result.stderr.trim() || result.stdout.trim()}`);
+    }
+    return resolved;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function resolveRef(mirror: string, ref: string | undefined, signal: AbortSignal): Promise<Resolved> {
+  if (ref === undefined) {
+    const head = (await git(["symbolic-ref", "--quiet", "HEAD"], mirror, signal, "the repository has no default branch")).trim();
+    const branch = head.replace(/^refs\/heads\//, "");
+    return { branch, commit: (await git(["rev-parse", "--verify", `${head}^{commit}`], mirror, signal, `branch ${branch} is empty`)).trim() };
+  }
+  const asBranch = await git(["rev-parse", "--verify", "--quiet", `refs/heads/${ref}^{commit}`], mirror, signal).catch(() => "");
+  if (asBranch.trim()) return { branch: ref, commit: asBranch.trim() };
+  const commit = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], mirror, signal).catch(() => "");
+  if (!commit.trim()) throw new CiabError("invalid_request", `ref ${ref} is not a branch, tag or commit of the repository`);
+  return { branch: undefined, commit: commit.trim() };
+}
+
+async function git(args: string[], cwd: string, signal: AbortSignal, failure?: string): Promise<string> {
+  try {
+    const { stdout } = await run("git", args, {
+      cwd,
+      signal,
+      maxBuffer: 16 * 1024 * 1024,
+      // Never prompt for credentials on the server's terminal; fail instead.
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    });
+    return stdout;
+  } catch (error) {
+    if (!failure) throw error;
+    const stderr = String((error as { stderr?: string }).stderr ?? "").trim();
+    throw new CiabError("invalid_request", `${failure}: ${redactCredentials(stderr) || (error as Error).message}`, { cause: error });
+  }
+}
+
+/** The origin remote inside the sandbox never carries credentials embedded in the URL. */
+function publicURL(url: string): string {
+  return redactCredentials(url);
+}
+
+function redactCredentials(text: string): string {
+  return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1");
+}

@@ -1,0 +1,267 @@
+import { randomBytes } from "node:crypto";
+import { CiabError, type NewSessionEvent, type SessionState } from "@ciab/protocol";
+import type { AgentClient } from "../agent-channel/agent-client.js";
+import type { DataKey } from "../data-key.js";
+import type { Logger } from "../logger.js";
+import type { Launch, LaunchContext, Provider } from "../providers/provider.js";
+import { getProvider } from "../providers/provider-registry.js";
+import { ensureToolInstalled } from "../providers/tool-installer.js";
+import type { SessionRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { hashToken, type Principal } from "./auth-service.js";
+import type { EventService } from "./event-service.js";
+import { OutputLines } from "./output-lines.js";
+import { checkoutRepo } from "./repo-checkout.js";
+import type { SandboxService } from "./sandbox-service.js";
+
+/** The control plane's side of the model gateway, as the runner needs it. */
+export interface SessionGateway {
+  /** Starts serving the sandbox's gateway socket (idempotent). */
+  open(sandboxID: string): Promise<void>;
+  /** Stops serving it (the sandbox is going away). */
+  close(sandboxID: string): Promise<void>;
+  /** Refuses the session's further model calls. */
+  cutOff(sessionID: string): void;
+}
+
+export interface SessionRunnerDependencies {
+  store: Store;
+  events: EventService;
+  sandboxes: SandboxService;
+  gateway: SessionGateway;
+  dataKey: DataKey;
+  toolsDirectory: string;
+  logger: Logger;
+}
+
+/** Interactive agents get a terminal of this size until someone attaches and resizes it. */
+const initialTerminal = { cols: 120, rows: 40 };
+
+/**
+ * Runs sessions: gets a sandbox, installs the agent, checks the repo out, launches the agent with the
+ * gateway's URL and a per-session token, and turns its output into events until it exits. Every step is
+ * recorded first, so a restarted control plane resumes a running session where its events stopped.
+ */
+export function createSessionRunner(dependencies: SessionRunnerDependencies) {
+  const { store, events, sandboxes, logger } = dependencies;
+  const running = new Map<string, { controller: AbortController; cancelRequested: boolean }>();
+
+  const systemPrincipal = (session: SessionRecord): Principal => ({
+    userID: "system",
+    workspaceID: session.workspaceID,
+    role: "admin",
+    tokenID: "system",
+  });
+
+  async function transition(
+    session: SessionRecord,
+    state: SessionState,
+    details: { exitCode?: number | null; reason?: string; message?: string } = {},
+  ): Promise<SessionRecord> {
+    const final = state === "completed" || state === "failed" || state === "cancelled";
+    const updated = await store.sessions.update(session.id, {
+      state,
+      ...(details.exitCode !== undefined && { exitCode: details.exitCode }),
+      ...(details.reason !== undefined && { failureReason: details.reason }),
+      ...(details.message !== undefined && { failureMessage: details.message }),
+      ...(state === "running" || state === "idle" ? { startedAt: session.startedAt ?? new Date().toISOString() } : {}),
+      ...(final && { endedAt: new Date().toISOString() }),
+    });
+    const data: Record<string, unknown> = { state };
+    if (details.exitCode !== undefined) data.exit_code = details.exitCode;
+    if (details.reason !== undefined) data.reason = details.reason;
+    if (details.message !== undefined) data.message = details.message;
+    await events.append(session.id, [{ type: "session.state.changed", data }]);
+    return updated;
+  }
+
+  async function note(session: SessionRecord, message: string): Promise<void> {
+    await events.append(session.id, [{ type: "session.state.changed", data: { state: "starting", message } }]);
+  }
+
+  async function ensureSandbox(session: SessionRecord, signal: AbortSignal): Promise<{ session: SessionRecord; sandboxID: string }> {
+    if (session.sandboxID) return { session, sandboxID: session.sandboxID };
+    await note(session, "creating sandbox");
+    const sandbox = await sandboxes.create(systemPrincipal(session), session.sandboxRequest, { wait: true });
+    if (signal.aborted) throw signal.reason;
+    return { session: await store.sessions.update(session.id, { sandboxID: sandbox.id }), sandboxID: sandbox.id };
+  }
+
+  async function writeLaunchFiles(agent: AgentClient, launch: Launch, signal: AbortSignal): Promise<void> {
+    for (const file of launch.files) {
+      const result = await agent.exec(
+        {
+          command: ["sh", "-c", 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1"', "write", file.path, (file.mode ?? 0o600).toString(8)],
+          stdin: file.content,
+        },
+        signal,
+      );
+      if (result.exitCode !== 0) throw new CiabError("runtime_error", `cannot write ${file.path}: ${result.stderr.trim()}`);
+    }
+  }
+
+  async function launch(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<void> {
+    let sandboxID: string;
+    ({ session, sandboxID } = await ensureSandbox(session, signal));
+    const principal = systemPrincipal(session);
+    if (provider.install) {
+      await note(session, `installing ${provider.install.npmPackage}@${provider.install.version}`);
+      await ensureToolInstalled(provider.install, dependencies.toolsDirectory, { signal });
+    }
+    await dependencies.gateway.open(sandboxID);
+    await sandboxes.withAgent(principal, sandboxID, async (agent) => {
+      if (session.repo) {
+        await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
+        await checkoutRepo(agent, session.repo, signal);
+      }
+      const health = await agent.health(signal);
+      const gatewayPort = (health as { gatewayPort?: number }).gatewayPort;
+      const base = `http://127.0.0.1:${gatewayPort ?? 0}`;
+      const token = `ciabgw_${randomBytes(24).toString("base64url")}`;
+      session = await store.sessions.update(session.id, { gatewayTokenHash: hashToken(token) });
+      const homeDirectory = `/tmp/ciab-sessions/${session.id}/home`;
+      const context: LaunchContext = {
+        gatewayBaseURL: { anthropic: `${base}/anthropic`, openai: `${base}/openai`, google: `${base}/google` },
+        gatewayToken: token,
+        model: session.model ?? undefined,
+        homeDirectory,
+        workDirectory: "/workspace",
+      };
+      const plan = session.prompt !== null ? provider.headless(context, session.prompt) : provider.interactive(context);
+      await writeLaunchFiles(agent, { ...plan, files: [{ path: `${homeDirectory}/.keep`, content: "" }, ...plan.files] }, signal);
+      const userEnv = JSON.parse(dependencies.dataKey.open(session.sealedEnv)) as Record<string, string>;
+      const process = await agent.startProcess(
+        {
+          command: plan.command,
+          cwd: "/workspace",
+          env: { HOME: homeDirectory, ...plan.env, ...userEnv },
+          tag: `session:${session.id}`,
+          persistOutput: true,
+          ...(session.prompt === null && { pty: initialTerminal }),
+        } as Parameters<AgentClient["startProcess"]>[0],
+        signal,
+      );
+      session = await store.sessions.update(session.id, { processPID: process.pid });
+    });
+    session = await transition(session, session.prompt !== null ? "running" : "idle");
+  }
+
+  /** Follows the agent's output from the stored offset until it exits; resumable after a restart. */
+  async function consume(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<void> {
+    const parser = provider.createParser();
+    const lines = new OutputLines(session.stdoutOffset);
+    const interactive = session.prompt === null;
+    const principal = systemPrincipal(session);
+    const exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
+      const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: session.stdoutOffset } as { follow: boolean }, signal);
+      for await (const frame of frames) {
+        if (frame.type === "stdout") {
+          const chunk = Buffer.from(frame.data, "base64");
+          const found = lines.push(chunk, (frame as { offset?: number }).offset);
+          const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
+          if (parsed.length > 0 || found.length > 0) await events.append(session.id, parsed, lines.consumedOffset);
+        } else if (frame.type === "stderr" && !interactive) {
+          await events.append(session.id, [{ type: "shell.output", data: { stream: "stderr", data: frame.data } }]);
+        } else if (frame.type === "exit") {
+          return frame;
+        }
+      }
+      return undefined;
+    });
+    const tail = lines.flush().flatMap((line) => withRaw(parser.parseLine(line), line));
+    await events.append(session.id, [...tail, ...parser.finish()], lines.consumedOffset);
+    if (!exit) throw new CiabError("agent_unreachable", "the agent's output ended without an exit status");
+    const current = (await store.sessions.getAny(session.id))!;
+    const exitCode = exit.exitCode ?? (exit.signal ? 128 : 1);
+    if (running.get(session.id)?.cancelRequested) await transition(current, "cancelled", { exitCode });
+    else if (exitCode === 0) await transition(current, "completed", { exitCode });
+    else await transition(current, "failed", { exitCode, reason: "agent_exit", message: `the agent exited with ${exit.signal ?? `code ${exitCode}`}` });
+  }
+
+  async function finish(session: SessionRecord): Promise<void> {
+    events.release(session.id);
+    dependencies.gateway.cutOff(session.id);
+    const current = (await store.sessions.getAny(session.id))!;
+    if (current.ownsSandbox && !current.keepSandbox && current.sandboxID) {
+      await dependencies.gateway.close(current.sandboxID);
+      await sandboxes.delete(systemPrincipal(current), current.sandboxID).catch((error: unknown) => {
+        logger.warn({ sessionID: session.id, err: String(error) }, "could not destroy the session's sandbox");
+      });
+    }
+  }
+
+  async function drive(session: SessionRecord, resume: boolean): Promise<void> {
+    const entry = { controller: new AbortController(), cancelRequested: false };
+    running.set(session.id, entry);
+    const signal = entry.controller.signal;
+    const provider = getProvider(session.provider);
+    try {
+      if (!resume) {
+        session = await transition(session, "starting");
+        await launch(session, provider, signal);
+        session = (await store.sessions.getAny(session.id))!;
+      } else {
+        await dependencies.gateway.open(session.sandboxID!);
+      }
+      await consume(session, provider, signal);
+    } catch (error) {
+      if (signal.aborted && !entry.cancelRequested) return; // the control plane is shutting down: resume later
+      const current = (await store.sessions.getAny(session.id))!;
+      if (!["completed", "failed", "cancelled"].includes(current.state)) {
+        if (entry.cancelRequested) await transition(current, "cancelled");
+        else {
+          const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
+          await events.append(session.id, [{ type: "session.error", data: { code: failure.code, message: failure.message } }]);
+          await transition(current, "failed", { reason: failure.code, message: failure.message });
+        }
+      }
+    } finally {
+      running.delete(session.id);
+    }
+    await finish(session);
+  }
+
+  return {
+    start(session: SessionRecord): void {
+      void drive(session, false).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session runner"));
+    },
+
+    /** After a restart: running sessions continue from their stored offset; half-started ones fail. */
+    async resumeAll(): Promise<void> {
+      for (const session of await store.sessions.listAll({ states: ["pending", "starting", "running", "idle"] })) {
+        if (running.has(session.id)) continue;
+        if ((session.state === "running" || session.state === "idle") && session.processPID !== null) {
+          void drive(session, true).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session resume"));
+        } else {
+          await transition(session, "failed", { reason: "start_interrupted", message: "the control plane stopped while this session was starting" });
+          await finish(session);
+        }
+      }
+    },
+
+    async cancel(session: SessionRecord): Promise<void> {
+      const entry = running.get(session.id);
+      if (entry) entry.cancelRequested = true;
+      if (session.processPID !== null && session.sandboxID) {
+        const stop = (signal: "SIGTERM" | "SIGKILL") =>
+          sandboxes.withAgent(systemPrincipal(session), session.sandboxID!, (agent) => agent.signalProcess(session.processPID!, signal));
+        await stop("SIGTERM").catch(() => undefined);
+        setTimeout(() => void stop("SIGKILL").catch(() => undefined), 5_000).unref();
+      } else {
+        entry?.controller.abort(new CiabError("conflict", "cancelled"));
+      }
+    },
+
+    async close(): Promise<void> {
+      for (const entry of running.values()) entry.controller.abort();
+    },
+  };
+}
+
+export type SessionRunner = ReturnType<typeof createSessionRunner>;
+
+function withRaw(parsed: NewSessionEvent[], line: string): NewSessionEvent[] {
+  if (parsed.length === 0) return [];
+  // The raw line rides on the first event it produced, so it is stored once.
+  return parsed.map((event, index) => (index === 0 && event.raw === undefined ? { ...event, raw: line } : event));
+}

@@ -1,0 +1,94 @@
+import { CiabError, finalSessionStates, type CreateSessionRequest, type SessionState } from "@ciab/protocol";
+import type { DataKey } from "../data-key.js";
+import { newID } from "../ids.js";
+import { getProvider } from "../providers/provider-registry.js";
+import type { SessionRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import type { Principal } from "./auth-service.js";
+import type { SandboxService } from "./sandbox-service.js";
+import type { SessionRunner } from "./session-runner.js";
+
+export interface SessionServiceDependencies {
+  store: Store;
+  sandboxes: SandboxService;
+  runner: SessionRunner;
+  dataKey: DataKey;
+}
+
+/** Sessions: one agent run in a sandbox. The runner does the work; this holds the rules. */
+export function createSessionService(dependencies: SessionServiceDependencies) {
+  const { store, sandboxes, runner, dataKey } = dependencies;
+
+  async function get(principal: Principal, id: string): Promise<SessionRecord> {
+    const session = await store.sessions.get(principal.workspaceID, id);
+    if (!session) throw new CiabError("not_found", `no session ${id} in this workspace`);
+    return session;
+  }
+
+  return {
+    get,
+
+    async create(principal: Principal, request: CreateSessionRequest): Promise<SessionRecord> {
+      const provider = getProvider(request.provider);
+      if (request.sandbox_id) {
+        const sandbox = await sandboxes.get(principal, request.sandbox_id);
+        if (sandbox.state !== "ready") {
+          throw new CiabError("sandbox_not_ready", `sandbox ${sandbox.id} is ${sandbox.state}; a session needs a ready sandbox`);
+        }
+      }
+      const now = new Date().toISOString();
+      const env = request.env ?? {};
+      const session: SessionRecord = {
+        id: newID("ses"),
+        workspaceID: principal.workspaceID,
+        sandboxID: request.sandbox_id ?? null,
+        ownsSandbox: request.sandbox_id === undefined,
+        keepSandbox: request.keep_sandbox ?? false,
+        provider: provider.name,
+        prompt: request.prompt ?? null,
+        model: request.model ?? null,
+        repo: request.repo ?? null,
+        sealedEnv: dataKey.seal(JSON.stringify(env)),
+        envKeys: Object.keys(env).sort(),
+        sandboxRequest: {
+          ...(request.runtime !== undefined && { runtime: request.runtime }),
+          ...(request.image !== undefined && { image: request.image }),
+          ...(request.resources !== undefined && { resources: request.resources }),
+          ...(request.network !== undefined && { network: request.network }),
+        },
+        state: "pending",
+        exitCode: null,
+        failureReason: null,
+        failureMessage: null,
+        processPID: null,
+        stdoutOffset: 0,
+        gatewayTokenHash: null,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUSD: 0,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: null,
+        endedAt: null,
+      };
+      await store.sessions.create(session);
+      runner.start(session);
+      return session;
+    },
+
+    list(principal: Principal, options: { states?: SessionState[]; limit?: number } = {}) {
+      return store.sessions.list(principal.workspaceID, options);
+    },
+
+    async cancel(principal: Principal, id: string): Promise<SessionRecord> {
+      const session = await get(principal, id);
+      if (finalSessionStates.includes(session.state)) return session;
+      await runner.cancel(session);
+      return get(principal, id);
+    },
+
+    isFinal: (session: SessionRecord) => finalSessionStates.includes(session.state),
+  };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

@@ -1,0 +1,3 @@
+import { processStreamsSuite } from "./process-streams-suite.js";
+
+processStreamsSuite("local");
