@@ -1,6 +1,7 @@
 import type { CreateSessionRequest, Session, SessionEvent } from "@ciab/protocol";
 import type { HttpClient } from "./http.js";
 import { parseServerSentEvents } from "./sse.js";
+import { ProcessAttachment, type AttachOptions } from "./process-attachment.js";
 
 export interface FollowEventsOptions {
   /** Events with seq > after; 0 (all) by default. */
@@ -38,6 +39,11 @@ export class Sessions {
 
   cancel(id: string, options: { signal?: AbortSignal } = {}): Promise<Session> {
     return this.#http.json<Session>("POST", `/api/v1/sessions/${encodeURIComponent(id)}/cancel`, options);
+  }
+
+  /** The terminal of an interactive session's agent; closing the attachment detaches and leaves it running. */
+  attach(id: string, options: AttachOptions = {}): Promise<ProcessAttachment> {
+    return ProcessAttachment.open(this.#http, `/api/v1/sessions/${encodeURIComponent(id)}/attach`, options);
   }
 
   /** One page of stored events (no waiting). */

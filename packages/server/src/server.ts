@@ -4,6 +4,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import { createAdaptorServer } from "@hono/node-server";
+import { CiabError } from "@ciab/protocol";
 import { createApp } from "./api/app.js";
 import { createAttachServer } from "./api/attach.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
@@ -142,7 +143,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     version,
   });
   const httpServer = createAdaptorServer({ fetch: app.fetch });
-  const attach = createAttachServer({ auth, exec, logger });
+  const attach = createAttachServer({
+    auth,
+    exec,
+    sessionTarget: async (principal, sessionID) => {
+      const session = await sessions.get(principal, sessionID);
+      if (session.processPID === null || session.sandboxID === null || sessions.isFinal(session)) {
+        throw new CiabError("invalid_state", `session ${sessionID} has no running agent to attach to (it is ${session.state})`);
+      }
+      return { sandboxID: session.sandboxID, pid: session.processPID };
+    },
+    logger,
+  });
   httpServer.on("upgrade", attach.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

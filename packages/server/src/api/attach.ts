@@ -20,6 +20,7 @@ import { processParams } from "./exec.js";
  */
 
 const attachPath = /^\/api\/v1\/sandboxes\/([^/]+)\/processes\/(\d+)\/attach$/;
+const sessionAttachPath = /^\/api\/v1\/sessions\/([^/]+)\/attach$/;
 const attachQuery = z.object({
   token: z.string().optional().openapi({ description: "The bearer token, for clients that cannot set headers (browsers)" }),
   cols: z.coerce.number().int().positive().optional().openapi({ description: "Resize the pty to this on attach" }),
@@ -48,6 +49,8 @@ export function attachRoutes() {
 export interface AttachDependencies {
   auth: AuthService;
   exec: ExecService;
+  /** Where a session's agent runs, for `/sessions/{id}/attach`. */
+  sessionTarget(principal: Principal, sessionID: string): Promise<{ sandboxID: string; pid: number }>;
   logger: Logger;
 }
 
@@ -68,11 +71,15 @@ export function createAttachServer(dependencies: AttachDependencies): AttachServ
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? "/", "http://localhost");
     const match = attachPath.exec(url.pathname);
-    if (!match) throw new CiabError("not_found", `no WebSocket route ${url.pathname}`);
-    const id = decodeURIComponent(match[1]!);
-    const pid = Number(match[2]);
+    const sessionMatch = sessionAttachPath.exec(url.pathname);
+    if (!match && !sessionMatch) throw new CiabError("not_found", `no WebSocket route ${url.pathname}`);
     const queryToken = url.searchParams.get("token");
     const principal = await auth.authenticate(request.headers.authorization ?? (queryToken ? `Bearer ${queryToken}` : undefined));
+    const { id, pid } = match
+      ? { id: decodeURIComponent(match[1]!), pid: Number(match[2]) }
+      : await dependencies
+          .sessionTarget(principal, decodeURIComponent(sessionMatch![1]!))
+          .then((target) => ({ id: target.sandboxID, pid: target.pid }));
     const size = { cols: Number(url.searchParams.get("cols")), rows: Number(url.searchParams.get("rows")) };
     if (Number.isInteger(size.cols) && Number.isInteger(size.rows) && size.cols > 0 && size.rows > 0) {
       await exec.resizeProcess(principal, id, pid, size).catch((error: unknown) => {

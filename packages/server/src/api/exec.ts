@@ -9,10 +9,10 @@ import {
 } from "@ciab/protocol";
 import type { ExecService } from "../services/exec-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, sandboxIDParams } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
 import { streamFrames } from "./sse-frames.js";
 
-const execBody = execRequestSchema.openapi("ExecRequest");
+const execBody = named(execRequestSchema, "ExecRequest");
 export const processParams = sandboxIDParams.extend({
   pid: z.coerce.number().int().positive().openapi({ param: { name: "pid", in: "path" } }),
 });
@@ -27,7 +27,7 @@ const exec = createRoute({
   summary: "Run a command and wait for it",
   description: "A string command runs with /bin/sh -c; an array is argv. Missing binaries answer `command_not_found`.",
   request: { params: sandboxIDParams, ...jsonBody(execBody) },
-  responses: { 200: jsonContent(execResultSchema.openapi("ExecResult"), "Exit code and output"), ...errorResponses },
+  responses: { 200: jsonContent(named(execResultSchema, "ExecResult"), "Exit code and output"), ...errorResponses },
 });
 
 const execStream = createRoute({
@@ -42,8 +42,8 @@ const startProcess = createRoute({
   method: "post",
   path: "/sandboxes/{id}/processes",
   summary: "Start a background process",
-  request: { params: sandboxIDParams, ...jsonBody(startProcessSchema.openapi("StartProcess")) },
-  responses: { 201: jsonContent(processSchema.openapi("Process"), "The started process"), ...errorResponses },
+  request: { params: sandboxIDParams, ...jsonBody(named(startProcessSchema, "StartProcess")) },
+  responses: { 201: jsonContent(named(processSchema, "Process"), "The started process"), ...errorResponses },
 });
 
 const listProcesses = createRoute({
@@ -74,7 +74,7 @@ const resizeProcess = createRoute({
   method: "post",
   path: "/sandboxes/{id}/processes/{pid}/resize",
   summary: "Set the terminal size of a process started with `pty`",
-  request: { params: processParams, ...jsonBody(terminalSizeSchema.openapi("TerminalSize")) },
+  request: { params: processParams, ...jsonBody(named(terminalSizeSchema, "TerminalSize")) },
   responses: { 200: jsonContent(processSchema, "The process"), ...errorResponses },
 });
 

@@ -3,9 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { fileEntrySchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
 import type { FileService } from "../services/file-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, pathQuery, sandboxIDParams } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, pathQuery, sandboxIDParams, named } from "./schemas.js";
 
-const entry = fileEntrySchema.openapi("FileEntry");
+const entry = named(fileEntrySchema, "FileEntry");
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 const octal = z.coerce.number().int().min(0).max(0o7777);
 
@@ -40,7 +40,7 @@ const write = createRoute({
   method: "post",
   path: "/sandboxes/{id}/files/write",
   summary: "Write a file from JSON (parents are created)",
-  request: { params: sandboxIDParams, ...jsonBody(writeFileSchema.openapi("WriteFile")) },
+  request: { params: sandboxIDParams, ...jsonBody(named(writeFileSchema, "WriteFile")) },
   responses: { 200: jsonContent(entry, "The written file"), ...errorResponses },
 });
 

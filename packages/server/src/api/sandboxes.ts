@@ -3,9 +3,9 @@ import { createSandboxSchema, sandboxListSchema, sandboxSchema } from "@ciab/pro
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
-import { errorResponses, jsonBody, jsonContent, sandboxIDParams } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
 
-const sandbox = sandboxSchema.openapi("Sandbox");
+const sandbox = named(sandboxSchema, "Sandbox");
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const create = createRoute({
@@ -13,7 +13,7 @@ const create = createRoute({
   path: "/sandboxes",
   summary: "Create a sandbox",
   description: "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`).",
-  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(createSandboxSchema.openapi("CreateSandbox")) },
+  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(named(createSandboxSchema, "CreateSandbox")) },
   responses: {
     201: jsonContent(sandbox, "The ready sandbox"),
     202: jsonContent(sandbox, "Provisioning has started"),

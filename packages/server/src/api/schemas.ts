@@ -35,3 +35,13 @@ export const errorResponses = {
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { body: { required: true, content: { "application/json": { schema } } } };
 }
+
+/**
+ * A protocol schema with an OpenAPI name. zod 4 puts methods on each instance when it is made, so a schema
+ * built before @hono/zod-openapi loaded has no `.openapi`; a clone made now does. This keeps the API's
+ * documentation independent of module load order.
+ */
+export function named<T extends z.ZodType>(schema: T, metadata: string | Record<string, unknown>): T {
+  const withOpenAPI = typeof (schema as { openapi?: unknown }).openapi === "function" ? schema : (schema.clone() as T);
+  return (withOpenAPI as unknown as { openapi(metadata: unknown): T }).openapi(metadata);
+}

@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { secretNameSchema, secretSchema, setSecretSchema } from "@ciab/protocol";
 import type { SecretService } from "../services/secret-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
 
-const nameParams = z.object({ name: secretNameSchema.openapi({ param: { name: "name", in: "path" }, example: "ANTHROPIC_API_KEY" }) });
+const nameParams = z.object({ name: named(secretNameSchema, { param: { name: "name", in: "path" }, example: "ANTHROPIC_API_KEY" }) });
 
 const put = createRoute({
   method: "put",

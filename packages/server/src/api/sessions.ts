@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
-import { createSessionSchema, sessionEventSchema, sessionSchema, sessionStates } from "@ciab/protocol";
+import { CiabError, createSessionSchema, sessionEventSchema, sessionSchema, sessionStates } from "@ciab/protocol";
 import type { EventService } from "../services/event-service.js";
 import type { SessionService } from "../services/session-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
 import { sessionView } from "./session-view.js";
 
-const session = sessionSchema.openapi("Session");
+const session = named(sessionSchema, "Session");
 const sessionIDParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 
 const create = createRoute({
@@ -15,7 +15,7 @@ const create = createRoute({
   path: "/sessions",
   summary: "Start an agent session",
   description: "With `prompt`: headless, the agent runs it and exits. Without: interactive (attach to its TUI).",
-  request: jsonBody(createSessionSchema.openapi("CreateSession")),
+  request: jsonBody(named(createSessionSchema, "CreateSession")),
   responses: { 201: jsonContent(session, "The session, state pending"), ...errorResponses },
 });
 
@@ -74,6 +74,17 @@ const events = createRoute({
   },
 });
 
+const attach = createRoute({
+  method: "get",
+  path: "/sessions/{id}/attach",
+  summary: "Attach to an interactive session's terminal over WebSocket",
+  description:
+    "Raw PTY bytes both ways as binary messages; `{\"type\":\"resize\",\"cols\":N,\"rows\":N}` text messages resize. " +
+    "Closing the socket detaches and leaves the agent running. Same protocol as processes/{pid}/attach.",
+  request: { params: sessionIDParams },
+  responses: { 101: { description: "Switching to the WebSocket protocol" }, ...errorResponses },
+});
+
 export function sessionRoutes(sessions: SessionService, eventService: EventService) {
   return createRouter()
     .openapi(create, async (c) => c.json(sessionView(await sessions.create(c.var.principal, c.req.valid("json"))), 201))
@@ -84,6 +95,9 @@ export function sessionRoutes(sessions: SessionService, eventService: EventServi
     })
     .openapi(get, async (c) => c.json(sessionView(await sessions.get(c.var.principal, c.req.valid("param").id)), 200))
     .openapi(cancel, async (c) => c.json(sessionView(await sessions.cancel(c.var.principal, c.req.valid("param").id)), 200))
+    .openapi(attach, () => {
+      throw new CiabError("invalid_request", "attach needs a WebSocket upgrade (`Upgrade: websocket`)");
+    })
     .openapi(events, async (c) => {
       const principal = c.var.principal;
       const record = await sessions.get(principal, c.req.valid("param").id);

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { shellStreamRequestSchema, shellStreamSchema } from "@ciab/protocol";
 import type { ShellService } from "../services/shell-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, sandboxIDParams } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
 import { streamOffsetFrames } from "./sse-offset-frames.js";
 
 const streamParams = sandboxIDParams.extend({
@@ -22,8 +22,8 @@ const startStream = createRoute({
   path: "/sandboxes/{id}/shell/stream",
   summary: "Start a shell command in the background (bash -lc) and get a stream id to tail",
   description: "stderr is folded into stdout; the whole output is kept in the sandbox while the stream is listed.",
-  request: { params: sandboxIDParams, ...jsonBody(shellStreamRequestSchema.openapi("ShellStreamRequest")) },
-  responses: { 201: jsonContent(shellStreamSchema.openapi("ShellStream"), "The stream"), ...errorResponses },
+  request: { params: sandboxIDParams, ...jsonBody(named(shellStreamRequestSchema, "ShellStreamRequest")) },
+  responses: { 201: jsonContent(named(shellStreamSchema, "ShellStream"), "The stream"), ...errorResponses },
 });
 
 const tailStream = createRoute({

@@ -130,9 +130,12 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       const plan = session.prompt !== null ? provider.headless(context, session.prompt) : provider.interactive(context);
       await writeLaunchFiles(agent, { ...plan, files: [{ path: `${homeDirectory}/.keep`, content: "" }, ...plan.files] }, signal);
       const userEnv = JSON.parse(dependencies.dataKey.open(session.sealedEnv)) as Record<string, string>;
+      // A headless agent gets no stdin: several CLIs (pi among them) read a piped stdin to its end before
+      // starting. Interactive ones read their terminal.
+      const command = session.prompt !== null ? ["sh", "-c", 'exec "$@" </dev/null', "ciab-agent", ...plan.command] : plan.command;
       const process = await agent.startProcess(
         {
-          command: plan.command,
+          command,
           cwd: "/workspace",
           env: { HOME: homeDirectory, ...plan.env, ...userEnv },
           tag: `session:${session.id}`,

@@ -1,4 +1,4 @@
-import type { ProcessAttachment, SandboxHandle } from "@ciab/sdk";
+import type { ProcessAttachment } from "@ciab/sdk";
 import type { CommandContext } from "../../context.js";
 import { exitCodeOf } from "../../format/exit-code.js";
 import { splitAtDetachKey } from "../../terminal/detach-key.js";
@@ -9,7 +9,8 @@ export async function attach(context: CommandContext, [id = "", pidText = ""]: s
   const pid = Number(pidText);
   if (!/^\d+$/.test(pidText) || pid <= 0) throw new UsageError(`${pidText || "(none)"} is not a process id`);
   const ciab = await context.client();
-  return attachTerminal(await ciab.sandboxes.get(id), pid);
+  const sandbox = await ciab.sandboxes.get(id);
+  return attachTerminal((size) => sandbox.processes.attach(pid, size), `process ${pid}`);
 }
 
 /** The local terminal's size, when stdout is one. */
@@ -23,8 +24,11 @@ export function terminalSize(): { cols: number; rows: number } | undefined {
  * output comes back, and a local resize becomes a remote one. Answers the process's exit code, or 0 once
  * detached. The terminal is restored whatever happens.
  */
-export async function attachTerminal(sandbox: SandboxHandle, pid: number): Promise<number> {
-  const attachment = await sandbox.processes.attach(pid, terminalSize() ?? {});
+export async function attachTerminal(
+  open: (size: { cols?: number; rows?: number }) => Promise<ProcessAttachment>,
+  what: string,
+): Promise<number> {
+  const attachment = await open(terminalSize() ?? {});
   const stdin = process.stdin;
   const rawMode = stdin.isTTY && !stdin.isRaw;
   let detached = false;
@@ -48,7 +52,7 @@ export async function attachTerminal(sandbox: SandboxHandle, pid: number): Promi
     await pipeOutput(attachment);
     const exit = await attachment.exited.catch(() => undefined);
     if (exit) return exitCodeOf({ ...exit, timed_out: false });
-    process.stderr.write(detached ? `\r\n[detached: process ${pid} keeps running]\r\n` : `\r\n[connection lost: process ${pid} may still run]\r\n`);
+    process.stderr.write(detached ? `\r\n[detached: ${what} keeps running]\r\n` : `\r\n[connection lost: ${what} may still run]\r\n`);
     return detached ? 0 : 1;
   } finally {
     process.off("SIGWINCH", onResize);

@@ -48,7 +48,7 @@ export async function exec(
       ...(request.env !== undefined && { env: request.env }),
       pty: terminalSize() ?? defaultTerminalSize,
     });
-    return attachTerminal(sandbox, started.pid);
+    return attachTerminal((size) => sandbox.processes.attach(started.pid, size), `process ${started.pid}`);
   }
   if (context.json) {
     const result = await sandbox.commands.run(command, request);

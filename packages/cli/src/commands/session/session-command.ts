@@ -57,6 +57,12 @@ export function addSessionCommands(program: Command): void {
     .option("--json", "print the session as JSON")
     .action(action(async (context, args) => (await import("./cancel.js")).cancel(context, args)));
 
+  session
+    .command("attach")
+    .argument("<id>", "session id")
+    .description("attach this terminal to an interactive session (Ctrl-] detaches)")
+    .action(action(async (context, args) => (await import("./attach.js")).attach(context, args)));
+
   const secret = program.command("secret").description("workspace secrets (model API keys…); values are never shown");
   secret
     .command("set")

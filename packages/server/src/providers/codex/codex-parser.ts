@@ -58,7 +58,9 @@ export function createCodexParser(): AgentOutputParser {
         return [...toolCall, event("tool.result", { call_id: callID, output, is_error: item.status === "failed" })];
       }
       case "file_change":
-        if (phase === "started" || item.status !== "completed") return [];
+        if (phase === "started") return [];
+        // A patch that failed changed nothing; its line is kept as agent output.
+        if (item.status !== "completed") return undefined;
         return (item.changes ?? []).map((change) =>
           event("file.changed", { path: change.path ?? "", action: fileActions.get(change.kind ?? "") ?? "edit" }),
         );

@@ -10,12 +10,12 @@ export class ShellProvider implements Provider {
   readonly install = null;
   readonly gatewayAPI = null;
 
-  headless(_context: LaunchContext, prompt: string): Launch {
-    return { command: ["bash", "-lc", prompt], env: {}, files: [] };
+  headless(context: LaunchContext, prompt: string): Launch {
+    return { command: ["bash", "-lc", prompt], env: gatewayEnvironment(context), files: [] };
   }
 
-  interactive(_context: LaunchContext): Launch {
-    return { command: ["bash", "-l"], env: {}, files: [] };
+  interactive(context: LaunchContext): Launch {
+    return { command: ["bash", "-l"], env: gatewayEnvironment(context), files: [] };
   }
 
   createParser(): AgentOutputParser {
@@ -25,4 +25,14 @@ export class ShellProvider implements Provider {
 
 export function createShellProvider(): ShellProvider {
   return new ShellProvider();
+}
+
+/** Scripts reach models through the gateway too: its per-API URLs and the session's token (never a real key). */
+function gatewayEnvironment(context: LaunchContext): Record<string, string> {
+  return {
+    CIAB_GATEWAY_ANTHROPIC_URL: context.gatewayBaseURL.anthropic,
+    CIAB_GATEWAY_OPENAI_URL: context.gatewayBaseURL.openai,
+    CIAB_GATEWAY_GOOGLE_URL: context.gatewayBaseURL.google,
+    CIAB_GATEWAY_TOKEN: context.gatewayToken,
+  };
 }
