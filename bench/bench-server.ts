@@ -7,6 +7,7 @@ import { makeTempDirectory } from "../test/harness/temp-directory.js";
 /** A real server on loopback with a temp data dir, and a JSON caller that keeps its connection alive. */
 export async function startBenchServer(): Promise<{
   server: RunningServer;
+  token: string;
   call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }> {
@@ -27,6 +28,7 @@ export async function startBenchServer(): Promise<{
   };
   return {
     server,
+    token,
     call,
     async close() {
       for (const id of created) await call("DELETE", `/sandboxes/${id}`).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { CiabError, createSessionSchema, sessionEventSchema, sessionSchema, sessionStates } from "@ciab/protocol";
-import type { EventService } from "../services/event-service.js";
+import { toServerSentEvent, type EventService } from "../services/event-service.js";
 import type { SessionService } from "../services/session-service.js";
 import { createRouter } from "./api-env.js";
 import { errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
@@ -112,8 +112,8 @@ export function sessionRoutes(sessions: SessionService, eventService: EventServi
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
         const isFinal = async () => sessions.isFinal(await sessions.get(principal, record.id));
-        for await (const event of eventService.follow(record.id, from, abort.signal, isFinal)) {
-          await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(event) });
+        for await (const batch of eventService.followBatches(record.id, from, abort.signal, isFinal)) {
+          await stream.write(batch.map(toServerSentEvent).join(""));
         }
       }) as never;
     });

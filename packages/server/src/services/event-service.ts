@@ -59,11 +59,17 @@ export function createEventService(store: Store) {
     },
 
     /**
-     * Every event after `after`, then live ones, with no gap or duplicate at the seam; ends after the
-     * event that moves the session to a final state, or when `signal` aborts.
+     * Every event after `after`, then live ones, with no gap or duplicate at the seam, in batches of what
+     * is available at once (one write per batch keeps 10 readers of a fast agent cheap); ends after the
+     * batch holding the event that moves the session to a final state, or when `signal` aborts.
      */
-    async *follow(sessionID: string, after: number, signal: AbortSignal, isFinal: () => Promise<boolean>): AsyncGenerator<SessionEvent> {
-      const buffered: SessionEvent[] = [];
+    async *followBatches(
+      sessionID: string,
+      after: number,
+      signal: AbortSignal,
+      isFinal: () => Promise<boolean>,
+    ): AsyncGenerator<SessionEvent[]> {
+      let buffered: SessionEvent[] = [];
       let wake: (() => void) | undefined;
       const onEvent = (event: SessionEvent) => {
         buffered.push(event);
@@ -72,29 +78,32 @@ export function createEventService(store: Store) {
       live.on(sessionID, onEvent);
       const onAbort = () => wake?.();
       signal.addEventListener("abort", onAbort);
+      let last = after;
+      const fresh = (events: SessionEvent[]) => {
+        const batch = events.filter((event) => event.seq > last);
+        if (batch.length > 0) last = batch.at(-1)!.seq;
+        return batch;
+      };
       try {
-        let last = after;
         for (;;) {
-          const page = await store.events.list(sessionID, last, 1000);
-          for (const event of page) {
-            yield event;
-            last = event.seq;
-            if (endsSession(event)) return;
-          }
-          if (page.length < 1000) break;
+          const page = fresh(await store.events.list(sessionID, last, 5000));
+          if (page.length > 0) yield page;
+          if (page.some(endsSession)) return;
+          if (page.length < 5000) break;
         }
         if (await isFinal()) {
           // The final event may have been stored between the page read and now.
-          for (const event of await store.events.list(sessionID, last, 10_000)) yield event;
+          const rest = fresh(await store.events.list(sessionID, last, 100_000));
+          if (rest.length > 0) yield rest;
           return;
         }
         while (!signal.aborted) {
-          while (buffered.length > 0) {
-            const event = buffered.shift()!;
-            if (event.seq <= last) continue;
-            yield event;
-            last = event.seq;
-            if (endsSession(event)) return;
+          if (buffered.length > 0) {
+            const batch = fresh(buffered);
+            buffered = [];
+            if (batch.length > 0) yield batch;
+            if (batch.some(endsSession)) return;
+            continue;
           }
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
@@ -113,6 +122,18 @@ export function createEventService(store: Store) {
 }
 
 export type EventService = ReturnType<typeof createEventService>;
+
+const serialized = new WeakMap<SessionEvent, string>();
+
+/** An event as one SSE message; serialized once however many readers it goes to. */
+export function toServerSentEvent(event: SessionEvent): string {
+  let text = serialized.get(event);
+  if (text === undefined) {
+    text = `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+    serialized.set(event, text);
+  }
+  return text;
+}
 
 export function endsSession(event: SessionEvent): boolean {
   return (
