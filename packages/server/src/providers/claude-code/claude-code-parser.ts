@@ -1,13 +1,12 @@
 import type { NewSessionEvent } from "@ciab/protocol";
 import type { AgentOutputParser } from "../provider.js";
+import { contentText, unknownLine, numberOr0, isObject, type JSONObject } from "../parser-helpers.js";
 
 /** Tools whose successful result means a file changed; their input names the file. */
 const fileTools: Record<string, string> = { Write: "file_path", Edit: "file_path", MultiEdit: "file_path", NotebookEdit: "notebook_path" };
 
 /** Lines longer than this are not copied into `raw`: the event already holds what matters. */
 const maximumRawLength = 8192;
-
-type JSONObject = Record<string, unknown>;
 
 /**
  * Reads `claude -p --output-format stream-json --verbose [--include-partial-messages]`: `system`,
@@ -111,11 +110,11 @@ export class ClaudeCodeParser implements AgentOutputParser {
     const usage = message.usage;
     if (isObject(usage)) {
       const data: JSONObject = {
-        input_tokens: numberOr(usage.input_tokens),
-        output_tokens: numberOr(usage.output_tokens),
-        cache_read_tokens: numberOr(usage.cache_read_input_tokens),
-        cache_write_tokens: numberOr(usage.cache_creation_input_tokens),
-        cost_usd: numberOr(message.total_cost_usd),
+        input_tokens: numberOr0(usage.input_tokens),
+        output_tokens: numberOr0(usage.output_tokens),
+        cache_read_tokens: numberOr0(usage.cache_read_input_tokens),
+        cache_write_tokens: numberOr0(usage.cache_creation_input_tokens),
+        cost_usd: numberOr0(message.total_cost_usd),
         source: "agent",
       };
       if (this.model !== undefined) data.model = this.model;
@@ -139,23 +138,3 @@ function fileChange(call: { name: string; input: unknown }, toolUseResult: unkno
   return { path: filePath, action: created ? "create" : "edit" };
 }
 
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part) => (isObject(part) && typeof part.text === "string" ? part.text : ""))
-    .filter((text) => text !== "")
-    .join("\n");
-}
-
-function unknownLine(line: string): NewSessionEvent {
-  return { type: "agent.output", data: { line } };
-}
-
-function numberOr(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}
-
-function isObject(value: unknown): value is JSONObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

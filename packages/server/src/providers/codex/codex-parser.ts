@@ -1,5 +1,6 @@
 import type { NewSessionEvent, SessionEventType } from "@ciab/protocol";
 import type { AgentOutputParser } from "../provider.js";
+import { numberOr0, isObject } from "../parser-helpers.js";
 
 /** One item of `codex exec --json` (`item.started` / `item.completed`); fields depend on `type`. */
 interface CodexItem {
@@ -155,10 +156,3 @@ function parseJSON(line: string): Record<string, unknown> | undefined {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function numberOr0(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}

@@ -1,5 +1,6 @@
 import type { NewSessionEvent } from "@ciab/protocol";
 import type { AgentOutputParser } from "../provider.js";
+import { numberOr0 } from "../parser-helpers.js";
 
 /** The `part` of an `opencode run --format json` line (a message part of its session). */
 interface OpencodePart {
@@ -115,6 +116,3 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-function numberOr0(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}

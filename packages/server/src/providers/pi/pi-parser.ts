@@ -1,13 +1,12 @@
 import type { NewSessionEvent } from "@ciab/protocol";
 import type { AgentOutputParser } from "../provider.js";
+import { contentText, unknownLine, numberOr0, isObject, type JSONObject } from "../parser-helpers.js";
 
 /** Lines longer than this are not copied into `raw`; pi's `message_update` lines repeat the whole message. */
 const maximumRawLength = 8192;
 
 /** pi lines that carry nothing the other lines do not also say. */
 const silentTypes = new Set(["session", "agent_start", "turn_end", "message_start", "tool_execution_start", "tool_execution_update", "queue_update"]);
-
-type JSONObject = Record<string, unknown>;
 
 interface UsageTotals {
   input: number;
@@ -140,33 +139,13 @@ export class PiParser implements AgentOutputParser {
 
   private addUsage(usage: unknown): void {
     if (!isObject(usage)) return;
-    this.usage.input += numberOr(usage.input);
-    this.usage.output += numberOr(usage.output);
-    this.usage.cacheRead += numberOr(usage.cacheRead);
-    this.usage.cacheWrite += numberOr(usage.cacheWrite);
-    this.usage.cost += isObject(usage.cost) ? numberOr(usage.cost.total) : 0;
+    this.usage.input += numberOr0(usage.input);
+    this.usage.output += numberOr0(usage.output);
+    this.usage.cacheRead += numberOr0(usage.cacheRead);
+    this.usage.cacheWrite += numberOr0(usage.cacheWrite);
+    this.usage.cost += isObject(usage.cost) ? numberOr0(usage.cost.total) : 0;
   }
 }
 
 type EventMaker = (type: NewSessionEvent["type"], data: JSONObject) => NewSessionEvent;
 
-function contentText(content: unknown): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part) => (isObject(part) && typeof part.text === "string" ? part.text : ""))
-    .filter((text) => text !== "")
-    .join("\n");
-}
-
-function unknownLine(line: string): NewSessionEvent {
-  return { type: "agent.output", data: { line } };
-}
-
-function numberOr(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
-}
-
-function isObject(value: unknown): value is JSONObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
