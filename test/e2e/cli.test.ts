@@ -72,6 +72,34 @@ describe("the ciab CLI against a running server", () => {
     expect(ciab(["sandbox", "get", sandbox.id, "--json"]).stdout).toContain("terminated");
   });
 
+  test("run: prints the session's events and exits with the agent's code; logs replays them", () => {
+    const run = ciab(["run", "--provider", "shell", "echo from-the-agent; exit 4"]);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stdout).toContain("from-the-agent\n");
+    expect(run.stdout).toContain("✗ failed (exit 4)");
+    const sessionID = /session (ses_\w+)/.exec(run.stderr)![1]!;
+
+    const json = ciab(["run", "--provider", "shell", "--json", "echo json-line"]);
+    expect(json.code).toBe(0);
+    const events = json.stdout.trim().split("\n").map((line) => JSON.parse(line) as { seq: number; type: string });
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(events.at(-1)?.type).toBe("session.state.changed");
+
+    expect(ciab(["session", "logs", sessionID]).stdout).toContain("from-the-agent");
+    const listed = JSON.parse(ciab(["session", "list", "--json"]).stdout) as { sessions: { id: string; exit_code: number }[] };
+    expect(listed.sessions.find((session) => session.id === sessionID)?.exit_code).toBe(4);
+    expect(ciab(["session", "get", sessionID]).stdout).toContain("failed (exit 4)");
+  });
+
+  test("secrets go in from stdin and never come out", () => {
+    expect(ciab(["secret", "set", "ANTHROPIC_API_KEY"], "sk-very-secret\n").code).toBe(0);
+    const listed = ciab(["secret", "list", "--json"]);
+    expect(listed.stdout).toContain("ANTHROPIC_API_KEY");
+    expect(listed.stdout).not.toContain("sk-very-secret");
+    expect(ciab(["secret", "rm", "ANTHROPIC_API_KEY"]).code).toBe(0);
+    expect(ciab(["secret", "rm", "ANTHROPIC_API_KEY"]).code).toBe(1);
+  });
+
   test("errors are typed and exit non-zero", () => {
     const missing = ciab(["sandbox", "get", "sbx_00000000000000000000000000"]);
     expect(missing.code).toBe(1);

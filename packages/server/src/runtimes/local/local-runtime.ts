@@ -174,7 +174,19 @@ export class LocalRuntime implements Runtime {
       const hostPath = `${path.join(this.dependencies.toolsDirectory, "node_modules", ".bin")}:${path.dirname(nodeBinaryPath)}:${process.env.PATH ?? machinePath}`;
       const env = { PATH: hostPath, HOME: paths.workspace, TERM: "xterm-256color", LANG: "C.UTF-8" };
       const gatewaySocket = await agentSocketAddress(path.join(paths.run, gatewaySocketName));
-      const args = [agentdBundlePath, "--socket", socket, "--workspace-root", paths.workspace, "--gateway-socket", gatewaySocket];
+      // Without a jail every agentd shares the host's /tmp: each keeps its persisted output in its own dir.
+      const stateDirectory = path.join(paths.directory, "agentd-state");
+      const args = [
+        agentdBundlePath,
+        "--socket",
+        socket,
+        "--workspace-root",
+        paths.workspace,
+        "--gateway-socket",
+        gatewaySocket,
+        "--state-dir",
+        stateDirectory,
+      ];
       return [nodeBinaryPath, args, { ...env, ...spec.env }];
     }
     this.#hostLayout ??= inspectHostLayout();
