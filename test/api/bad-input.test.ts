@@ -117,6 +117,31 @@ describe("bad input gets a typed error and the server stays up", () => {
     expect(list.body.error.code).toBe("path_outside_sandbox");
   });
 
+  test("read of a symlink to a big file is refused by the opened file's size", async () => {
+    const made = await server.api("POST", `/sandboxes/${sandboxID}/exec`, {
+      command: "head -c 12000000 /dev/zero > /workspace/big.bin && ln -s big.bin /workspace/small-looking",
+    });
+    expect(made.body.exit_code).toBe(0);
+    const read = await server.api("GET", `/sandboxes/${sandboxID}/files/read?path=/workspace/small-looking`);
+    expect(read.status).toBe(413);
+    expect(read.body.error.code).toBe("payload_too_large");
+  });
+
+  test("a WebSocket client breaking the protocol does not take the server down", async () => {
+    const started = await server.api("POST", `/sandboxes/${sandboxID}/processes`, { command: ["sleep", "60"] });
+    const { WebSocket } = await import("ws");
+    const url = `${server.url.replace("http", "ws")}/api/v1/sandboxes/${sandboxID}/processes/${started.body.pid}/attach?token=${server.token}`;
+    const socket = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      socket.once("open", resolve);
+      socket.once("error", reject);
+    });
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    socket.send(Buffer.alloc(17 * 1024 * 1024), { binary: true }); // over the server's 16 MiB message limit
+    await closed;
+    expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
+  });
+
   test("the server still answers after all of that", async () => {
     const answer = await server.api("POST", `/sandboxes/${sandboxID}/exec`, { command: ["echo", "alive"] });
     expect(answer.body.stdout).toBe("alive\n");

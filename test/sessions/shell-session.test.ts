@@ -61,6 +61,14 @@ describe.each(["local", "docker"] as const)("sessions with no agent (shell) on %
     expect(decode(main.events, "stdout")).toBe("on main\n");
   });
 
+  test("credentials in a repo URL never show in the session, its events or its failure", async () => {
+    const url = "http://alice:ghp_SECRET123@127.0.0.1:9/private.git"; // a closed loopback port: fails at once
+    const { session, events } = await runToEnd({ provider: "shell", prompt: "true", repo: { url } });
+    expect(session.state).toBe("failed");
+    expect(session.repo?.url).toBe("http://127.0.0.1:9/private.git");
+    expect(JSON.stringify(session) + JSON.stringify(events)).not.toContain("ghp_SECRET123");
+  });
+
   test("a ref that does not exist fails the session with a clear reason", async () => {
     const { session } = await runToEnd({ provider: "shell", prompt: "true", repo: { url: repo.url, ref: "no-such-branch" } });
     expect(session.state).toBe("failed");

@@ -100,6 +100,12 @@ export function createAttachServer(dependencies: AttachDependencies): AttachServ
 
   function bridge(webSocket: WebSocket, session: AttachSession): void {
     const { principal, id, pid, abort } = session;
+    // A client's protocol error (unmasked frame, oversized message, bad UTF-8) arrives as an `error` event:
+    // unhandled, it would take the whole control plane down. ws closes the socket after it.
+    webSocket.on("error", (error) => {
+      logger.debug({ err: error, sandboxID: id, pid }, "attach socket error");
+      abort.abort();
+    });
     webSocket.once("close", () => abort.abort());
     const fail = (error: unknown): void => {
       const ciabError = toCiabError(error);

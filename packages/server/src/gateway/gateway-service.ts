@@ -1,4 +1,4 @@
-import { chmod, mkdir, unlink } from "node:fs/promises";
+import { mkdir, unlink } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import type { Logger } from "../logger.js";
@@ -61,14 +61,20 @@ export function createGatewayService(deps: GatewayServiceDeps): GatewayService {
     const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000 }, handler);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(address, () => {
-        server.off("error", reject);
-        resolve();
-      });
+      // The socket is born 0666 (agents in a container may run as another user than the control plane).
+      // Never chmod it afterwards: its directory is writable from inside the sandbox, which could swap the
+      // path for a symlink to a host file in between. A unix socket binds synchronously inside listen().
+      const previousUmask = process.umask(0o111);
+      try {
+        server.listen(address, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      } finally {
+        process.umask(previousUmask);
+      }
     });
     server.on("error", (error) => deps.logger.error({ err: error, sandboxID }, "gateway socket failed"));
-    // Agents in a container may run as another user than the control plane.
-    await chmod(socketPath, 0o666);
     return { socketPath, server };
   };
 

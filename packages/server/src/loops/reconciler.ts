@@ -31,9 +31,11 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
   const unownedSince = new Map<string, number>();
 
   async function reconcileRuntime(runtime: Runtime, report: ReconcileReport, signal: AbortSignal): Promise<void> {
+    // Rows first, machines second: a sandbox that becomes ready in between is then seen with its machine,
+    // never as a ready row whose machine the snapshot missed.
+    const live = (await store.sandboxes.listAll({ states: liveStates })).filter((row) => row.runtime === runtime.name);
     const machines = await runtime.listManaged(signal);
     const bySandbox = new Map(machines.map((machine) => [machine.sandboxID, machine]));
-    const live = (await store.sandboxes.listAll({ states: liveStates })).filter((row) => row.runtime === runtime.name);
     const owners = new Set<string>();
 
     for (const sandbox of live) {

@@ -92,10 +92,11 @@ export function createEventService(store: Store) {
           if (page.length < 5000) break;
         }
         if (await isFinal()) {
-          // The final event may have been stored between the page read and now.
+          // The final event may have been stored between the page read and now, or (the state is written
+          // just before its event) may still be on its way: then the live loop below delivers it.
           const rest = fresh(await store.events.list(sessionID, last, 100_000));
           if (rest.length > 0) yield rest;
-          return;
+          if (rest.some(endsSession)) return;
         }
         while (!signal.aborted) {
           if (buffered.length > 0) {

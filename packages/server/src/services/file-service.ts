@@ -19,10 +19,23 @@ export function fileEntryView(entry: FileEntry): FileEntryBody {
   return view;
 }
 
-async function collect(stream: Readable): Promise<Buffer> {
+/** Reads a whole stream, but never more than `limit` bytes (a file may grow after it was measured). */
+async function collect(stream: Readable, limit: number, path: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      stream.destroy();
+      throw tooLarge(path, size);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
+}
+
+function tooLarge(path: string, size: number): CiabError {
+  return new CiabError("payload_too_large", `${path} is over ${size - 1} bytes; read returns at most ${readLimitBytes}: use files/download`);
 }
 
 /** Files in a sandbox's work dir, through its agent, which confines every path to /workspace. */
@@ -40,17 +53,14 @@ export function createFileService(sandboxes: SandboxService) {
 
     async read(principal: Principal, id: string, path: string, encoding: "utf8" | "base64") {
       return withAgent(principal, id, async (agent) => {
-        const entry = await agent.stat(path);
-        if (entry.type === "dir") throw new CiabError("is_a_directory", `${entry.path} is a directory`);
-        if (entry.size > readLimitBytes) {
-          throw new CiabError(
-            "payload_too_large",
-            `${entry.path} is ${entry.size} bytes; read returns at most ${readLimitBytes}: use files/download`,
-          );
-        }
+        // The size that counts is the opened file's (stat does not follow symlinks; readFile does).
         const file = await agent.readFile(path);
-        const content = await collect(file.stream);
-        return { path: entry.path, encoding, content: content.toString(encoding), size: content.length };
+        if (file.size > readLimitBytes) {
+          file.stream.destroy();
+          throw tooLarge(path, file.size + 1);
+        }
+        const content = await collect(file.stream, readLimitBytes, path);
+        return { path, encoding, content: content.toString(encoding), size: content.length };
       });
     },
 

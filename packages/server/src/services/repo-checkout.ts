@@ -29,7 +29,7 @@ export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, signal: A
   const scratch = await mkdtemp(path.join(tmpdir(), "ciab-repo-"));
   try {
     const mirror = path.join(scratch, "mirror.git");
-    await git(["clone", "--quiet", "--mirror", "--", repo.url, mirror], scratch, signal, `cannot clone ${repo.url}`);
+    await git(["clone", "--quiet", "--mirror", "--", repo.url, mirror], scratch, signal, `cannot clone ${redactCredentials(repo.url)}`);
     const resolved = await resolveRef(mirror, repo.ref, signal);
     const bundle = path.join(scratch, "repo.bundle");
     await git(["bundle", "create", "--quiet", bundle, "--all"], mirror, signal, "cannot bundle the repository");
@@ -57,7 +57,8 @@ export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, signal: A
       signal,
     );
     if (result.exitCode !== 0) {
-      throw new CiabError("runtime_error", `checking out ${repo.url} in the sandbox failed: ${result.stderr.trim() || result.stdout.trim()}`);
+      const output = redactCredentials(result.stderr.trim() || result.stdout.trim());
+      throw new CiabError("runtime_error", `checking out ${redactCredentials(repo.url)} in the sandbox failed: ${output}`);
     }
     return resolved;
   } finally {
@@ -100,6 +101,7 @@ function publicURL(url: string): string {
   return redactCredentials(url);
 }
 
-function redactCredentials(text: string): string {
+/** Removes `user:secret@` from every URL in a text. */
+export function redactCredentials(text: string): string {
   return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1");
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { CiabError, type NewSessionEvent, type SessionState } from "@ciab/protocol";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CiabError, type ExecFrame, type NewSessionEvent, type SessionState } from "@ciab/protocol";
 import type { AgentClient } from "../agent-channel/agent-client.js";
 import type { DataKey } from "../data-key.js";
 import type { Logger } from "../logger.js";
@@ -83,8 +84,10 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     if (session.sandboxID) return { session, sandboxID: session.sandboxID };
     await note(session, "creating sandbox");
     const sandbox = await sandboxes.create(systemPrincipal(session), session.sandboxRequest, { wait: true });
+    // Recorded before anything else can stop us, so finish() destroys it even when cancelled right now.
+    const updated = await store.sessions.update(session.id, { sandboxID: sandbox.id });
     if (signal.aborted) throw signal.reason;
-    return { session: await store.sessions.update(session.id, { sandboxID: sandbox.id }), sandboxID: sandbox.id };
+    return { session: updated, sandboxID: sandbox.id };
   }
 
   async function writeLaunchFiles(agent: AgentClient, launch: Launch, signal: AbortSignal): Promise<void> {
@@ -112,7 +115,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     await sandboxes.withAgent(principal, sandboxID, async (agent) => {
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
-        await checkoutRepo(agent, session.repo, signal);
+        const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;
+        await checkoutRepo(agent, { ...session.repo, url }, signal);
       }
       const health = await agent.health(signal);
       const gatewayPort = (health as { gatewayPort?: number }).gatewayPort;
@@ -138,7 +142,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
           command,
           cwd: "/workspace",
           env: { HOME: homeDirectory, ...plan.env, ...userEnv },
-          tag: `session:${session.id}`,
+          tag: sessionTag(session.id),
           persistOutput: true,
           ...(session.prompt === null && { pty: initialTerminal }),
         } as Parameters<AgentClient["startProcess"]>[0],
@@ -149,36 +153,65 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     session = await transition(session, session.prompt !== null ? "running" : "idle");
   }
 
-  /** Follows the agent's output from the stored offset until it exits; resumable after a restart. */
+  /**
+   * Follows the agent's output from the stored offset until it exits; resumable after a restart. A stream
+   * cut short (agentd drops a reader that falls far behind; a channel breaks) is picked up again from the
+   * last complete line, since agentd keeps the whole stdout.
+   */
   async function consume(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<void> {
     const parser = provider.createParser();
     const lines = new OutputLines(session.stdoutOffset);
     const interactive = session.prompt === null;
     const principal = systemPrincipal(session);
-    const exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
-      const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: session.stdoutOffset } as { follow: boolean }, signal);
-      for await (const frame of frames) {
-        if (frame.type === "stdout") {
-          const chunk = Buffer.from(frame.data, "base64");
-          const found = lines.push(chunk, (frame as { offset?: number }).offset);
-          const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
-          if (parsed.length > 0 || found.length > 0) await events.append(session.id, parsed, lines.consumedOffset);
-        } else if (frame.type === "stderr" && !interactive) {
-          await events.append(session.id, [{ type: "shell.output", data: { stream: "stderr", data: frame.data } }]);
-        } else if (frame.type === "exit") {
-          return frame;
-        }
+    let exit: Extract<ExecFrame, { type: "exit" }> | undefined;
+    for (let attempt = 0; exit === undefined; attempt += 1) {
+      try {
+        exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
+          const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: lines.consumedOffset }, signal);
+          for await (const frame of frames) {
+            if (frame.type === "stdout") {
+              const found = lines.push(Buffer.from(frame.data, "base64"), frame.offset);
+              const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
+              if (parsed.length > 0 || found.length > 0) await events.append(session.id, parsed, lines.consumedOffset);
+            } else if (frame.type === "stderr" && !interactive) {
+              await events.append(session.id, [{ type: "shell.output", data: { stream: "stderr", data: frame.data } }]);
+            } else if (frame.type === "exit") {
+              return frame;
+            }
+          }
+          return undefined;
+        });
+      } catch (error) {
+        const retryable = error instanceof CiabError && error.code === "agent_unreachable";
+        if (signal.aborted || !retryable || attempt >= outputReconnects) throw error;
       }
-      return undefined;
-    });
+      if (exit === undefined) {
+        if (attempt >= outputReconnects) throw new CiabError("agent_unreachable", "the agent's output ended without an exit status");
+        await sleep(100 * (attempt + 1), undefined, { signal });
+      }
+    }
     const tail = lines.flush().flatMap((line) => withRaw(parser.parseLine(line), line));
     await events.append(session.id, [...tail, ...parser.finish()], lines.consumedOffset);
-    if (!exit) throw new CiabError("agent_unreachable", "the agent's output ended without an exit status");
     const current = (await store.sessions.getAny(session.id))!;
     const exitCode = exit.exitCode ?? (exit.signal ? 128 : 1);
     if (running.get(session.id)?.cancelRequested) await transition(current, "cancelled", { exitCode });
     else if (exitCode === 0) await transition(current, "completed", { exitCode });
     else await transition(current, "failed", { exitCode, reason: "agent_exit", message: `the agent exited with ${exit.signal ?? `code ${exitCode}`}` });
+  }
+
+  /**
+   * Ends the session's agent, whether or not its pid was learned: a cancel can land while the start request
+   * is in flight, so processes tagged with the session are found by their tag too.
+   */
+  async function stopAgent(session: SessionRecord, signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+    if (!session.sandboxID) return;
+    await sandboxes
+      .withAgent(systemPrincipal(session), session.sandboxID, async (agent) => {
+        const tagged = (await agent.listProcesses()).filter((process) => process.running && process.tag === sessionTag(session.id));
+        const pids = new Set([...(session.processPID !== null ? [session.processPID] : []), ...tagged.map((process) => process.pid)]);
+        for (const pid of pids) await agent.signalProcess(pid, signal).catch(() => undefined);
+      })
+      .catch((error: unknown) => logger.debug({ sessionID: session.id, err: String(error) }, "stopping the agent"));
   }
 
   async function finish(session: SessionRecord): Promise<void> {
@@ -211,6 +244,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       if (signal.aborted && !entry.cancelRequested) return; // the control plane is shutting down: resume later
       const current = (await store.sessions.getAny(session.id))!;
       if (!["completed", "failed", "cancelled"].includes(current.state)) {
+        await stopAgent(current, "SIGKILL");
         if (entry.cancelRequested) await transition(current, "cancelled");
         else {
           const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
@@ -236,6 +270,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
         if ((session.state === "running" || session.state === "idle") && session.processPID !== null) {
           void drive(session, true).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session resume"));
         } else {
+          await stopAgent(session, "SIGKILL");
           await transition(session, "failed", { reason: "start_interrupted", message: "the control plane stopped while this session was starting" });
           await finish(session);
         }
@@ -245,12 +280,11 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     async cancel(session: SessionRecord): Promise<void> {
       const entry = running.get(session.id);
       if (entry) entry.cancelRequested = true;
-      if (session.processPID !== null && session.sandboxID) {
-        const stop = (signal: "SIGTERM" | "SIGKILL") =>
-          sandboxes.withAgent(systemPrincipal(session), session.sandboxID!, (agent) => agent.signalProcess(session.processPID!, signal));
-        await stop("SIGTERM").catch(() => undefined);
-        setTimeout(() => void stop("SIGKILL").catch(() => undefined), 5_000).unref();
+      if (session.processPID !== null) {
+        await stopAgent(session, "SIGTERM");
+        setTimeout(() => void stopAgent(session, "SIGKILL"), 5_000).unref();
       } else {
+        // Still starting: abort the launch; drive() then stops whatever it had started.
         entry?.controller.abort(new CiabError("conflict", "cancelled"));
       }
     },
@@ -262,6 +296,14 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
 }
 
 export type SessionRunner = ReturnType<typeof createSessionRunner>;
+
+/** Processes of a session carry this tag, so they can be found without their pid. */
+function sessionTag(sessionID: string): string {
+  return `session:${sessionID}`;
+}
+
+/** How often a cut output stream is resumed before the session fails. */
+const outputReconnects = 5;
 
 function withRaw(parsed: NewSessionEvent[], line: string): NewSessionEvent[] {
   if (parsed.length === 0) return [];

@@ -2,6 +2,7 @@ import { CiabError, finalSessionStates, type CreateSessionRequest, type SessionS
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import { getProvider } from "../providers/provider-registry.js";
+import { redactCredentials } from "./repo-checkout.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
@@ -47,7 +48,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         provider: provider.name,
         prompt: request.prompt ?? null,
         model: request.model ?? null,
-        repo: request.repo ?? null,
+        repo: request.repo ? { ...request.repo, url: redactCredentials(request.repo.url) } : null,
+        sealedRepoURL: request.repo ? dataKey.seal(request.repo.url) : null,
         sealedEnv: dataKey.seal(JSON.stringify(env)),
         envKeys: Object.keys(env).sort(),
         sandboxRequest: {

@@ -78,7 +78,10 @@ export interface SessionRecord {
   provider: ProviderName;
   prompt: string | null;
   model: string | null;
+  /** The repository with any credentials removed from its URL: safe to show and to log. */
   repo: { url: string; ref?: string } | null;
+  /** The URL as given (it may carry credentials), sealed; opened only to clone. */
+  sealedRepoURL: string | null;
   sealedEnv: string;
   envKeys: string[];
   /** Runtime settings for the session's own sandbox. */

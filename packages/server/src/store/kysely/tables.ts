@@ -28,6 +28,7 @@ export interface SessionRow {
   prompt: string | null;
   model: string | null;
   repo: string | null;
+  sealed_repo_url: string | null;
   sealed_env: string;
   env_keys: string;
   sandbox_request: string;

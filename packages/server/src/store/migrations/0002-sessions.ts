@@ -22,6 +22,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("prompt", "text")
     .addColumn("model", "text")
     .addColumn("repo", "text")
+    .addColumn("sealed_repo_url", "text")
     .addColumn("sealed_env", "text", (column) => column.notNull())
     .addColumn("env_keys", "text", (column) => column.notNull())
     .addColumn("sandbox_request", "text", (column) => column.notNull())
