@@ -27,6 +27,8 @@ export interface AgentServerOptions {
   log?: (message: string) => void;
   /** The loopback port of the model gateway relay, when main started one; reported by /v1/health. */
   gatewayPort?: number | undefined;
+  /** The sandbox this agentd serves, reported by /v1/health so the control plane can tell agents apart. */
+  sandboxID?: string | undefined;
 }
 
 export interface AgentServer {
@@ -49,7 +51,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
   const stateDirectory = options.stateDirectory ?? path.join(os.tmpdir(), ".ciab-agentd");
   const processes = new ProcessService(runner, { stateDirectory });
   const route = createRouter({
-    health: createHealthHandler(paths.root, options.gatewayPort),
+    health: createHealthHandler(paths.root, options.gatewayPort, options.sandboxID),
     exec: createExecHandlers(new ExecService(runner)),
     processes: createProcessHandlers(processes),
     files: createFileHandlers(new FileService(paths)),

@@ -13,6 +13,8 @@ const { values } = parseArgs({
     "workspace-root": { type: "string", default: "/workspace" },
     /** The control plane's model gateway socket, relayed to a loopback port inside the sandbox. */
     "gateway-socket": { type: "string" },
+    /** Reported by /v1/health; the control plane refuses an agentd that answers for another sandbox. */
+    "sandbox-id": { type: "string" },
     /** Private dir for persisted process output (default: .ciab-agentd in the temp dir). */
     "state-dir": { type: "string" },
     /** The loopback port of that relay; 0 (the default) picks a free one, reported by /v1/health. */
@@ -53,6 +55,7 @@ const server = await createAgentServer({
   stateDirectory: values["state-dir"],
   log,
   gatewayPort: relay?.port,
+  sandboxID: values["sandbox-id"],
 });
 await server.listen(values.socket);
 process.stdout.write("ready\n");

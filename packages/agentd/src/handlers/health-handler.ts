@@ -4,7 +4,7 @@ import { respondJSON } from "../http/respond.js";
 
 export const agentVersion = "0.1.0";
 
-export function createHealthHandler(workspaceRoot: string, gatewayPort?: number): Handler {
+export function createHealthHandler(workspaceRoot: string, gatewayPort?: number, sandboxID?: string): Handler {
   const health: AgentHealth = {
     agent: "ciab-agentd",
     version: agentVersion,
@@ -12,6 +12,7 @@ export function createHealthHandler(workspaceRoot: string, gatewayPort?: number)
     workspaceRoot,
     startedAt: new Date().toISOString(),
     ...(gatewayPort !== undefined && { gatewayPort }),
+    ...(sandboxID !== undefined && { sandboxID }),
   };
   return async ({ stream }) => {
     respondJSON(stream, health);

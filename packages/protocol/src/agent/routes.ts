@@ -49,6 +49,12 @@ export interface AgentHealth {
    * sandbox reach it at `http://127.0.0.1:<gatewayPort>/<anthropic|openai|google>/…`. Absent without a gateway.
    */
   gatewayPort?: number;
+  /**
+   * The sandbox this agentd was started for. The control plane checks it on every new connection: the
+   * socket's directory is writable from inside the sandbox, which could swap it for a link to another
+   * sandbox's agentd.
+   */
+  sandboxID?: string;
 }
 
 /** Path of agentd's socket inside a local or docker sandbox; the runtime bind-mounts its directory. */

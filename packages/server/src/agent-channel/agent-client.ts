@@ -24,6 +24,11 @@ export { waitForAgent, type WaitForAgentOptions } from "./wait-for-agent.js";
 export interface AgentClientOptions {
   /** Opens a new byte stream to agentd; called again whenever the previous session closed or failed. */
   connect: () => Promise<Duplex>;
+  /**
+   * When set, every new connection first asks agentd which sandbox it serves and is refused unless it is
+   * this one (a socket path inside a sandbox-writable dir can be swapped for a link to another agentd).
+   */
+  expectedSandboxID?: string;
 }
 
 /** A file being downloaded: the body streams from agentd as it is read. */
@@ -77,7 +82,7 @@ export interface ProcessOutputOptions {
 }
 
 export function createAgentClient(options: AgentClientOptions): AgentClient {
-  return new HTTP2AgentClient(new AgentSession(options.connect));
+  return new HTTP2AgentClient(new AgentSession(options.connect, options.expectedSandboxID));
 }
 
 function withPath(route: string, path: string, extra = ""): string {

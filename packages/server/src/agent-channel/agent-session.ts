@@ -35,8 +35,11 @@ export class AgentSession {
   #reused: ClientHttp2Session | undefined;
   #closed = false;
 
-  constructor(connect: () => Promise<Duplex>) {
+  readonly #expectedSandboxID: string | undefined;
+
+  constructor(connect: () => Promise<Duplex>, expectedSandboxID?: string) {
     this.#connect = connect;
+    this.#expectedSandboxID = expectedSandboxID;
   }
 
   /**
@@ -105,8 +108,19 @@ export class AgentSession {
     session.once("close", () => this.#drop(session));
     session.once("goaway", () => this.#drop(session));
     session.once("connect", () => session.setLocalWindowSize(sessionWindowBytes));
+    if (this.#expectedSandboxID !== undefined) await this.#verify(session, this.#expectedSandboxID);
     this.#session = session;
     return session;
+  }
+
+  /** Refuses a connection whose agentd serves another sandbox than the one it was opened for. */
+  async #verify(session: ClientHttp2Session, sandboxID: string): Promise<void> {
+    const response = await this.#send(session, "GET", "/v1/health", {});
+    const health = JSON.parse(await readText(response.stream)) as { sandboxID?: string };
+    if (health.sandboxID !== sandboxID) {
+      this.#drop(session);
+      throw new CiabError("agent_unreachable", `the agent socket of sandbox ${sandboxID} answered for ${health.sandboxID ?? "no sandbox"}`);
+    }
   }
 
   #drop(session: ClientHttp2Session): void {

@@ -20,7 +20,7 @@ export function createAgentConnections(runtimes: RuntimeRegistry): AgentConnecti
       const machine = sandbox.machine;
       if (!machine) throw new CiabError("sandbox_not_ready", `sandbox ${sandbox.id} has no machine yet`);
       const runtime = runtimes.get(sandbox.runtime);
-      const client = createAgentClient({ connect: () => runtime.connectAgent(machine) });
+      const client = createAgentClient({ connect: () => runtime.connectAgent(machine), expectedSandboxID: sandbox.id });
       clients.set(sandbox.id, client);
       return client;
     },

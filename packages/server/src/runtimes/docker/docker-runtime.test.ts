@@ -75,6 +75,8 @@ describe("docker runtime (fake engine)", () => {
       "/workspace",
       "--gateway-socket",
       "/run/ciab/gateway.sock",
+      "--sandbox-id",
+      "sbx_unit1",
     ]);
     expect(container?.binds).toEqual([
       "/usr/bin/node:/opt/ciab/node:ro",

@@ -130,7 +130,7 @@ export class DockerRuntime implements Runtime {
       name: `ciab-${spec.sandboxID}`,
       image,
       hostname: `ciab-${spec.sandboxID.toLowerCase().replace(/[^a-z0-9]/g, "").slice(-12)}`,
-      command: agentdCommand(),
+      command: agentdCommand(spec.sandboxID),
       env: spec.env,
       labels: {
         [machineLabels.managed]: "true",

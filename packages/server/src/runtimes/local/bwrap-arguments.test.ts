@@ -16,6 +16,7 @@ const input = {
   agentdBundlePath: "/opt/ciab-src/agentd.mjs",
   nodeBinaryPath: "/usr/local/bin/node",
   toolsDirectory: "/var/cache/ciab/tools",
+  sandboxID: "sbx_unit1",
   hostname: "ciab-abc",
   network: "none" as const,
 };
@@ -95,6 +96,8 @@ describe("bwrapArguments", () => {
       "/workspace",
       "--gateway-socket",
       "/run/ciab/gateway.sock",
+      "--sandbox-id",
+      "sbx_unit1",
     ]);
   });
 });

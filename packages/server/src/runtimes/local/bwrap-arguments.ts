@@ -58,6 +58,7 @@ export interface BwrapArgumentsInput {
   agentdBundlePath: string;
   nodeBinaryPath: string;
   toolsDirectory: string;
+  sandboxID: string;
   hostname: string;
   network: "none" | "host";
 }
@@ -113,7 +114,7 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
   // with no controlling terminal (nothing for TIOCSTI to reach), and keeping every jail process in that
   // session, led by the root's pid, lets destroy find the jail's pid-1 after the root itself died.
   args.push("--cap-drop", "ALL", "--chdir", machineWorkspace);
-  args.push("--", ...agentdCommand());
+  args.push("--", ...agentdCommand(input.sandboxID));
   return args;
 }
 

@@ -186,6 +186,8 @@ export class LocalRuntime implements Runtime {
         gatewaySocket,
         "--state-dir",
         stateDirectory,
+        "--sandbox-id",
+        spec.sandboxID,
       ];
       return [nodeBinaryPath, args, { ...env, ...spec.env }];
     }
@@ -196,6 +198,7 @@ export class LocalRuntime implements Runtime {
       agentdBundlePath,
       nodeBinaryPath,
       toolsDirectory: this.dependencies.toolsDirectory,
+      sandboxID: spec.sandboxID,
       hostname: `ciab-${spec.sandboxID.toLowerCase().replace(/[^a-z0-9]/g, "").slice(-12)}`,
       network: spec.network,
     });

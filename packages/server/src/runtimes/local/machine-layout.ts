@@ -13,7 +13,7 @@ export const machinePath = `${machineToolsPath}/node_modules/.bin:${machineNodeB
 export const gatewaySocketName = "gateway.sock";
 
 /** The command every machine runs: agentd on the socket in the bind-mounted `/run/ciab`. */
-export function agentdCommand(): string[] {
+export function agentdCommand(sandboxID: string): string[] {
   return [
     machineNodePath,
     machineAgentdPath,
@@ -23,6 +23,8 @@ export function agentdCommand(): string[] {
     machineWorkspace,
     "--gateway-socket",
     path.posix.join(agentSocketDirectory, gatewaySocketName),
+    "--sandbox-id",
+    sandboxID,
   ];
 }
 
