@@ -18,6 +18,7 @@ describe.each(["claude-code", "pi", "codex"] as const)("%s runs headless through
     model = await startModelServer();
     server = await startTestServer({
       env: {
+        CIAB_POLICY_ALLOW_LOCAL_REPOS: "true",
         CIAB_GATEWAY_ANTHROPIC_BASE_URL: model.url,
         CIAB_GATEWAY_OPENAI_BASE_URL: model.url,
         CIAB_GATEWAY_GOOGLE_BASE_URL: model.url,

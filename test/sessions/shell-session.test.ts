@@ -15,7 +15,8 @@ describe.each(["local", "docker"] as const)("sessions with no agent (shell) on %
   let ciab: Ciab;
   const repo = makeGitRepo();
   beforeAll(async () => {
-    server = await startTestServer();
+    // The test repositories are paths on this host.
+    server = await startTestServer({ env: { CIAB_POLICY_ALLOW_LOCAL_REPOS: "true" } });
     ciab = new Ciab({ url: server.url, token: server.token });
   });
   afterAll(async () => {
@@ -117,6 +118,14 @@ describe("bad session requests", () => {
   ])("%s", async (_, body, code) => {
     const answer = await server.api("POST", "/sessions", body);
     expect(answer.body.error.code).toBe(code);
+  });
+
+  test("repository paths on the server's host are refused unless the policy allows them", async () => {
+    for (const url of ["/srv/other-team/repo", "file:///srv/other-team/repo", "../repo"]) {
+      const answer = await server.api("POST", "/sessions", { provider: "shell", prompt: "x", repo: { url } });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.error.message).toContain("allow_local_repos");
+    }
   });
 
   test("another workspace's session is not found", async () => {

@@ -123,7 +123,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     toolsDirectory,
     logger: logger.child({ component: "sessions" }),
   });
-  const sessions = createSessionService({ store, sandboxes, runner, dataKey });
+  const sessions = createSessionService({ store, sandboxes, runner, dataKey, allowLocalRepos: config.policy.allow_local_repos });
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);

@@ -73,11 +73,20 @@ export const gatewaySectionSchema = z.strictObject({
   google_base_url: upstreamURL.default("https://generativelanguage.googleapis.com"),
 });
 
+export const policySectionSchema = z.strictObject({
+  /**
+   * Let sessions clone repositories from paths (and file:// URLs) on the control plane's host. Off by
+   * default: in a shared installation it would let any member read any repository the server can read.
+   */
+  allow_local_repos: bool.default(false),
+});
+
 export const configSchema = z.strictObject({
   server: serverSectionSchema.default(serverSectionSchema.parse({})),
   store: storeSectionSchema.default(storeSectionSchema.parse({})),
   runtime: runtimeSectionSchema.default(runtimeSectionSchema.parse({})),
   gateway: gatewaySectionSchema.default(gatewaySectionSchema.parse({})),
+  policy: policySectionSchema.default(policySectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

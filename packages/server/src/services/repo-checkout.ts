@@ -86,7 +86,8 @@ async function git(args: string[], cwd: string, signal: AbortSignal, failure?: s
       signal,
       maxBuffer: 16 * 1024 * 1024,
       // Never prompt for credentials on the server's terminal; fail instead.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+      // Only plain transports: never `ext::` (runs commands) or other helpers a crafted URL could name.
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ALLOW_PROTOCOL: "https:http:ssh:git:file" },
     });
     return stdout;
   } catch (error) {

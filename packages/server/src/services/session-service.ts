@@ -10,6 +10,8 @@ import type { SandboxService } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
 
 export interface SessionServiceDependencies {
+  /** `[policy] allow_local_repos`. */
+  allowLocalRepos: boolean;
   store: Store;
   sandboxes: SandboxService;
   runner: SessionRunner;
@@ -31,6 +33,12 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
 
     async create(principal: Principal, request: CreateSessionRequest): Promise<SessionRecord> {
       const provider = getProvider(request.provider);
+      if (request.repo && !dependencies.allowLocalRepos && !isRemoteRepo(request.repo.url)) {
+        throw new CiabError(
+          "invalid_request",
+          "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
+        );
+      }
       if (request.sandbox_id) {
         const sandbox = await sandboxes.get(principal, request.sandbox_id);
         if (sandbox.state !== "ready") {
@@ -94,3 +102,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
+
+/** https, http, ssh, git URLs and scp-style `user@host:path`; not paths or file:// on the server's host. */
+function isRemoteRepo(url: string): boolean {
+  return /^(https?|ssh|git):\/\//i.test(url) || /^[\w.-]+@[\w.-]+:(?!\/\/)/.test(url);
+}
