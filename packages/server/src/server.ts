@@ -84,22 +84,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
   );
   const connections = createAgentConnections(runtimes);
-  const sandboxes = createSandboxService({
-    store,
-    runtimes,
-    connections,
-    dataKey,
-    logger,
-    agentReadyTimeoutMs: config.server.agent_ready_timeout_seconds * 1000,
-  });
-  const reconciler = createReconciler({
-    store,
-    runtimes,
-    sandboxes,
-    logger,
-    orphanGraceMs: config.server.orphan_grace_seconds * 1000,
-  });
-  await reconciler.reconcileOnce();
   const events = createEventService(store);
   const secrets = createSecretService(store, dataKey);
   const sessionGateway = createSessionGateway(store, events, logger);
@@ -110,13 +94,29 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     secrets: { get: (workspaceID, name) => secrets.value(workspaceID, name) },
     logger: logger.child({ component: "gateway" }),
   });
+  const sandboxes = createSandboxService({
+    store,
+    runtimes,
+    connections,
+    dataKey,
+    logger,
+    agentReadyTimeoutMs: config.server.agent_ready_timeout_seconds * 1000,
+    releaseSandbox: (sandboxID) => gateway.close(sandboxID),
+  });
+  const reconciler = createReconciler({
+    store,
+    runtimes,
+    sandboxes,
+    logger,
+    orphanGraceMs: config.server.orphan_grace_seconds * 1000,
+  });
+  await reconciler.reconcileOnce();
   const runner = createSessionRunner({
     store,
     events,
     sandboxes,
     gateway: {
       open: async (sandboxID) => void (await gateway.open(sandboxID)),
-      close: (sandboxID) => gateway.close(sandboxID),
       cutOff: (sessionID) => sessionGateway.cutOff(sessionID),
     },
     dataKey,

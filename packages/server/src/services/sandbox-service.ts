@@ -17,6 +17,8 @@ export interface SandboxServiceDependencies {
   dataKey: DataKey;
   logger: Logger;
   agentReadyTimeoutMs: number;
+  /** Called when a sandbox's machine goes (deleted or failed): frees what others keep for it (its gateway). */
+  releaseSandbox?: (sandboxID: string) => Promise<void>;
 }
 
 /** States in which a sandbox still owns a machine (or is about to). */
@@ -60,6 +62,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     machine: SandboxRecord["machine"] = sandbox.machine,
   ): Promise<SandboxRecord> {
     connections.drop(sandbox.id);
+    await dependencies.releaseSandbox?.(sandbox.id).catch(() => undefined);
     logger.warn({ sandboxID: sandbox.id, reason, message }, "sandbox failed");
     const failed = await store.sandboxes.update(sandbox.id, {
       state: "failed",
@@ -168,6 +171,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       }
       sandbox = await store.sandboxes.update(id, { state: "terminating", statusMessage: "destroying machine" });
       connections.drop(id);
+      await dependencies.releaseSandbox?.(id).catch(() => undefined);
       if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
       return store.sandboxes.update(id, {
         state: "terminated",

@@ -19,8 +19,6 @@ import type { SandboxService } from "./sandbox-service.js";
 export interface SessionGateway {
   /** Starts serving the sandbox's gateway socket (idempotent). */
   open(sandboxID: string): Promise<void>;
-  /** Stops serving it (the sandbox is going away). */
-  close(sandboxID: string): Promise<void>;
   /** Refuses the session's further model calls. */
   cutOff(sessionID: string): void;
 }
@@ -219,7 +217,6 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     dependencies.gateway.cutOff(session.id);
     const current = (await store.sessions.getAny(session.id))!;
     if (current.ownsSandbox && !current.keepSandbox && current.sandboxID) {
-      await dependencies.gateway.close(current.sandboxID);
       await sandboxes.delete(systemPrincipal(current), current.sandboxID).catch((error: unknown) => {
         logger.warn({ sessionID: session.id, err: String(error) }, "could not destroy the session's sandbox");
       });
