@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { pino } from "pino";
 import type { LocalRuntimeConfig } from "../../packages/server/src/config/config-schema.js";
 import { createLocalRuntime } from "../../packages/server/src/runtimes/local/index.js";
+import { writeLocalMachine } from "../../packages/server/src/runtimes/local/local-machine-file.js";
 import { isSameProcessAlive, listDescendants, listJailProcesses, readProcessStat, waitUntil } from "../../packages/server/src/runtimes/local/process-tree.js";
 import type { Machine } from "../../packages/server/src/runtimes/runtime.js";
 import { waitForHealth } from "./agent-health.js";
@@ -92,6 +94,49 @@ describe("local runtime", () => {
       const left = await listJailProcesses(Number(machine.details.pid), Number(machine.details.startTime));
       expect(left.filter((each) => each.state !== "Z")).toEqual([]);
     }
+  });
+
+  // A control plane killed between spawning a jail and writing its pid leaves machine.json provisional (or, from
+  // older versions, missing): the jail must still be listed, so the reconciler's orphan sweep can destroy it.
+  describe.each([
+    { name: "bwrap", config: bwrapConfig, dependencies: bwrapDependencies },
+    { name: "isolation none", config: unconfinedConfig, dependencies: unconfinedDependencies },
+  ])("a jail whose machine.json lacks its pid ($name)", ({ config, dependencies }) => {
+    test.each(["missing", "provisional"] as const)("is listed and destroyed when machine.json is %s", async (file) => {
+      const runtime = createLocalRuntime(config, dependencies);
+      const spec = newSpec();
+      const machine = await runtime.provision(spec, { signal: signal() });
+      await waitForHealth(runtime, machine);
+      const machineFile = path.join(String(machine.details.sandboxDirectory), "machine.json");
+      if (file === "missing") await rm(machineFile);
+      else await writeLocalMachine(machineFile, { provisional: true, sandboxID: spec.sandboxID, installationID: dependencies.installationID });
+      const processes = await listJailProcesses(Number(machine.details.pid), Number(machine.details.startTime));
+      expect(processes.length).toBeGreaterThan(config.isolation === "bwrap" ? 2 : 0);
+
+      const listed = (await runtime.listManaged(signal())).filter((each) => each.sandboxID === spec.sandboxID);
+      expect(listed).toMatchObject([{ machineID: machine.machineID, state: "running", details: { pid: machine.details.pid } }]);
+      // Only what the listing says: the reconciler destroys the machine it was given, not the one provision returned.
+      await runtime.destroy({ machineID: listed[0]!.machineID, sandboxID: spec.sandboxID, details: listed[0]!.details }, signal());
+      for (const each of processes) expect(await isSameProcessAlive(each.pid, each.startTime), `pid ${each.pid}`).toBe(false);
+      expect(existsSync(String(machine.details.sandboxDirectory))).toBe(false);
+      expect((await runtime.listManaged(signal())).filter((each) => each.sandboxID === spec.sandboxID)).toEqual([]);
+    });
+  });
+
+  test("a provisional machine.json with no jail is listed stopped and destroyed", async () => {
+    const runtime = createLocalRuntime(bwrapConfig, bwrapDependencies);
+    const spec = newSpec();
+    const directory = path.join(bwrapDependencies.dataDirectory, "sandboxes", spec.sandboxID);
+    await mkdir(directory, { recursive: true });
+    await writeLocalMachine(path.join(directory, "machine.json"), {
+      provisional: true,
+      sandboxID: spec.sandboxID,
+      installationID: bwrapDependencies.installationID,
+    });
+    const listed = (await runtime.listManaged(signal())).filter((each) => each.sandboxID === spec.sandboxID);
+    expect(listed).toMatchObject([{ state: "stopped" }]);
+    await runtime.destroy({ machineID: listed[0]!.machineID, sandboxID: spec.sandboxID, details: listed[0]!.details }, signal());
+    expect(existsSync(directory)).toBe(false);
   });
 
   test("refuses images and resource limits", async () => {

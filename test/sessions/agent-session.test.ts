@@ -9,7 +9,7 @@ import { makeGitRepo } from "./git-fixture.js";
  * The product's main job, end to end: a real agent CLI from npm, in a sandbox, on a cloned repo, talking
  * to a scripted model through ciab's gateway (which swaps the session token for the workspace's key).
  */
-describe.each(["claude-code", "pi", "codex"] as const)("%s runs headless through the gateway", (provider) => {
+describe.each(["claude-code", "pi", "codex", "gemini-cli", "opencode"] as const)("%s runs headless through the gateway", (provider) => {
   let model: Awaited<ReturnType<typeof startModelServer>>;
   let server: TestServer;
   let ciab: Ciab;
@@ -25,7 +25,7 @@ describe.each(["claude-code", "pi", "codex"] as const)("%s runs headless through
       },
     });
     ciab = new Ciab({ url: server.url, token: server.token });
-    for (const name of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]) await ciab.secrets.set(name, `real-key-${name}`);
+    for (const name of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"]) await ciab.secrets.set(name, `real-key-${name}`);
   });
   afterAll(async () => {
     await server?.close();
@@ -61,7 +61,7 @@ describe.each(["claude-code", "pi", "codex"] as const)("%s runs headless through
     expect((await sandbox.files.read("/workspace/README.md"))).toBe("on main\n");
 
     // The model saw the workspace's key, never the session token, and no secret reached the events.
-    const keys = model.requests.map((request) => String(request.headers["x-api-key"] ?? request.headers.authorization ?? ""));
+    const keys = model.requests.map((request) => String(request.headers["x-api-key"] ?? request.headers["x-goog-api-key"] ?? request.headers.authorization ?? ""));
     expect(keys.every((key) => key.includes("real-key-"))).toBe(true);
     expect(JSON.stringify(events)).not.toContain("real-key-");
     await sandbox.delete();

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerAnthropicCountTokens, answerAnthropicMessages } from "./anthropic-messages.js";
+import { answerGoogleCountTokens, answerGoogleGenerateContent, parseGeminiRoute } from "./google-generate-content.js";
 import { answerOpenAIChat } from "./openai-chat.js";
 import { answerOpenAIResponses } from "./openai-responses.js";
 import { helloFileScript, type ModelScript } from "./scripts.js";
@@ -18,7 +19,7 @@ export interface RecordedRequest {
 }
 
 export interface ModelServer {
-  /** `http://127.0.0.1:PORT`; the APIs answer at `/v1/...` and under `/anthropic`, `/openai`, `/google`. */
+  /** `http://127.0.0.1:PORT`; the APIs answer at `/v1/...` and `/v1beta/...` and under `/anthropic`, `/openai`, `/google`. */
   url: string;
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -62,6 +63,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, script
   const method = request.method ?? "GET";
   requests.push({ method, path: url, route, headers, body });
   const json = typeof body === "object" && body !== null ? (body as Record<string, never>) : {};
+  const gemini = method === "POST" ? parseGeminiRoute(route) : undefined;
 
   if (method === "HEAD") {
     response.writeHead(200).end();
@@ -73,6 +75,12 @@ async function handle(request: IncomingMessage, response: ServerResponse, script
     answerOpenAIChat(json, headers, script, response);
   } else if (method === "POST" && route === "/v1/responses") {
     answerOpenAIResponses(json, headers, script, response);
+  } else if (gemini !== undefined && (gemini.method === "generateContent" || gemini.method === "streamGenerateContent")) {
+    const stream = gemini.method === "streamGenerateContent";
+    const sse = new URLSearchParams(url.split("?")[1] ?? "").get("alt") === "sse";
+    answerGoogleGenerateContent(json, gemini.model, { stream, sse }, headers, script, response);
+  } else if (gemini?.method === "countTokens") {
+    answerGoogleCountTokens(response);
   } else if (method === "GET" && route === "/v1/models") {
     const data = ["scripted-model", "claude-sonnet-4-5", "gpt-5.5"].map((id) => ({ id, object: "model", type: "model", display_name: id, created: 0, owned_by: "ciab" }));
     writeJSON(response, 200, { object: "list", data, has_more: false, first_id: "scripted-model", last_id: "gpt-5.5" });

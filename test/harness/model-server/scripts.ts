@@ -15,7 +15,7 @@ export interface JSONSchemaObject {
 
 /** One model call, reduced to what a script decides from. */
 export interface ModelTurn {
-  api: "anthropic-messages" | "openai-chat" | "openai-responses";
+  api: "anthropic-messages" | "openai-chat" | "openai-responses" | "google-generate-content";
   model: string;
   tools: OfferedTool[];
   /** How many tool results the conversation already holds. */

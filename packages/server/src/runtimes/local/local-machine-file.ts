@@ -19,17 +19,29 @@ export interface LocalMachineFile {
   details: LocalMachineDetails;
 }
 
-export async function writeLocalMachine(file: string, machine: LocalMachineFile): Promise<void> {
+/**
+ * What `machine.json` holds from before the jail is spawned until its pid is known. A control plane killed in
+ * between leaves this behind, which tells `listManaged` to look for the jail's processes by their argv.
+ */
+export interface ProvisionalLocalMachineFile {
+  provisional: true;
+  sandboxID: string;
+  installationID: string;
+}
+
+export async function writeLocalMachine(file: string, machine: LocalMachineFile | ProvisionalLocalMachineFile): Promise<void> {
   // Write then rename, so a reader never sees half a file.
   await writeFile(`${file}.partial`, JSON.stringify(machine, null, 2));
   await rename(`${file}.partial`, file);
 }
 
-export async function readLocalMachine(file: string): Promise<LocalMachineFile | undefined> {
+export async function readLocalMachine(file: string): Promise<LocalMachineFile | ProvisionalLocalMachineFile | undefined> {
   try {
-    const value = JSON.parse(await readFile(file, "utf8")) as Partial<LocalMachineFile>;
+    const value = JSON.parse(await readFile(file, "utf8")) as Partial<LocalMachineFile & ProvisionalLocalMachineFile>;
     const details = value.details;
-    if (typeof value.machineID !== "string" || typeof value.sandboxID !== "string") return undefined;
+    if (typeof value.sandboxID !== "string" || typeof value.installationID !== "string") return undefined;
+    if (value.provisional === true) return { provisional: true, sandboxID: value.sandboxID, installationID: value.installationID };
+    if (typeof value.machineID !== "string") return undefined;
     if (typeof details?.pid !== "number" || typeof details.startTime !== "number") return undefined;
     return value as LocalMachineFile;
   } catch {

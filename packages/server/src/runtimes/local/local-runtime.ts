@@ -22,7 +22,10 @@ import {
   isSameProcessAlive,
   listDescendants,
   listJailProcesses,
+  listSandboxJailProcesses,
+  listSandboxProcesses,
   readProcessStat,
+  type SandboxProcess,
   signalProcess,
   waitUntil,
 } from "./process-tree.js";
@@ -59,6 +62,10 @@ export class LocalRuntime implements Runtime {
     await mkdir(paths.workspace, { recursive: true });
     await mkdir(paths.run, { recursive: true });
     await unlink(paths.socket).catch(() => undefined);
+    // Before the spawn, so no jail ever runs without a machine.json: a control plane killed before the pid
+    // is written leaves this provisional one, and `listManaged` then finds the jail by its argv.
+    const installationID = this.dependencies.installationID;
+    await writeLocalMachine(paths.machineFile, { provisional: true, sandboxID: spec.sandboxID, installationID });
     let started: { pid: number; startTime: number } | undefined;
     try {
       const [command, args, env] = await this.#command(spec, paths);
@@ -77,11 +84,11 @@ export class LocalRuntime implements Runtime {
         socketPath: paths.socket,
       };
       const machine: Machine = { machineID: String(pid), sandboxID: spec.sandboxID, details: { ...details } };
-      await writeLocalMachine(paths.machineFile, { ...machine, installationID: this.dependencies.installationID, details });
+      await writeLocalMachine(paths.machineFile, { ...machine, installationID, details });
       this.logger.debug({ sandboxID: spec.sandboxID, pid, isolation: this.config.isolation }, "sandbox process started");
       return machine;
     } catch (error) {
-      if (started !== undefined) await killJail(started.pid, started.startTime);
+      await killSandbox(paths, spec.sandboxID, started);
       await rm(paths.directory, { recursive: true, force: true });
       if (error instanceof CiabError || options.signal.aborted) throw error;
       throw new CiabError("runtime_error", `cannot start the sandbox: ${(error as Error).message}`, { cause: error });
@@ -121,9 +128,11 @@ export class LocalRuntime implements Runtime {
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
-    const details = parseDetails(machine);
+    const { pid, startTime } = machine.details;
+    // A machine found by argv alone may have no start time worth trusting: the sweep by argv covers it.
+    const known = typeof pid === "number" && typeof startTime === "number" ? { pid, startTime } : undefined;
     // Not only when the root is alive: a jail whose root died may still hold processes in its session.
-    if (!(await killJail(details.pid, details.startTime))) {
+    if (!(await killSandbox(paths, machine.sandboxID, known))) {
       throw new CiabError("runtime_error", `the processes of sandbox ${machine.sandboxID} did not exit`, {
         retryable: true,
       });
@@ -133,18 +142,58 @@ export class LocalRuntime implements Runtime {
   }
 
   async listManaged(signal: AbortSignal): Promise<ManagedMachine[]> {
-    const sandboxesDirectory = path.join(this.dependencies.dataDirectory, "sandboxes");
+    const sandboxesDirectory = path.resolve(this.dependencies.dataDirectory, "sandboxes");
     const names = await readdir(sandboxesDirectory).catch(() => [] as string[]);
     const machines: ManagedMachine[] = [];
+    // Sandboxes whose machine.json says all there is (ours with a pid, or another installation's).
+    const described = new Set<string>();
+    const provisional = new Set<string>();
     for (const name of names) {
       signal.throwIfAborted();
       const file = await readLocalMachine(path.join(sandboxesDirectory, name, "machine.json"));
-      if (file === undefined || file.installationID !== this.dependencies.installationID) continue;
+      if (file === undefined) continue;
+      if (file.installationID !== this.dependencies.installationID) {
+        described.add(name);
+        continue;
+      }
+      if ("provisional" in file) {
+        provisional.add(name);
+        continue;
+      }
+      described.add(name);
       const stat = await readProcessStat(file.details.pid);
       const alive = stat !== undefined && stat.startTime === file.details.startTime && stat.state !== "Z";
       // A dead jail whose dir remains is reported `stopped`, so the reconciler can destroy what is left.
       const state = !alive ? "stopped" : stat.state === "T" || stat.state === "t" ? "paused" : "running";
       machines.push({ machineID: file.machineID, sandboxID: file.sandboxID, state, details: { ...file.details } });
+    }
+    signal.throwIfAborted();
+    // Jails of this data dir that machine.json does not name (killed mid-provision, file lost): found by their
+    // argv, reported under their oldest process so the reconciler's orphan sweep destroys them.
+    const found = new Map<string, SandboxProcess>();
+    for (const each of await listSandboxProcesses(sandboxesDirectory)) {
+      if (described.has(each.sandboxID)) continue;
+      const oldest = found.get(each.sandboxID);
+      if (oldest === undefined || each.startTime < oldest.startTime) found.set(each.sandboxID, each);
+    }
+    for (const [sandboxID, root] of found) {
+      const paths = sandboxPaths(this.dependencies.dataDirectory, sandboxID);
+      const details: LocalMachineDetails = {
+        pid: root.pid,
+        startTime: root.startTime,
+        isolation: root.isolation,
+        sandboxDirectory: paths.directory,
+        socketPath: paths.socket,
+      };
+      const state = root.state === "T" || root.state === "t" ? "paused" : "running";
+      machines.push({ machineID: String(root.pid), sandboxID, state, details: { ...details } });
+    }
+    // A provisional file with no process: the spawn never happened or its jail is gone; only the dir is left.
+    for (const sandboxID of provisional) {
+      if (found.has(sandboxID)) continue;
+      const paths = sandboxPaths(this.dependencies.dataDirectory, sandboxID);
+      const details = { isolation: this.config.isolation, sandboxDirectory: paths.directory, socketPath: paths.socket };
+      machines.push({ machineID: `provisional-${sandboxID}`, sandboxID, state: "stopped", details });
     }
     return machines;
   }
@@ -246,12 +295,22 @@ async function spawnDetached(command: string, args: string[], env: NodeJS.Proces
 }
 
 /**
- * SIGKILLs every process of a jail until none is left; returns whether that took under a few seconds. Each
- * round looks again, so a process forked while we kill (bwrap cloning its init) is caught too.
+ * SIGKILLs every process of a sandbox's jail until none is left; returns whether that took under a few
+ * seconds. The jail is the one `known` names and any other this sandbox dir's argv leads to (a jail spawned
+ * by a control plane killed before it wrote the pid). Each round looks again, so a process forked while we
+ * kill (bwrap cloning its init) is caught too.
  */
-async function killJail(pid: number, startTime: number): Promise<boolean> {
+async function killSandbox(
+  paths: SandboxPaths,
+  sandboxID: string,
+  known: { pid: number; startTime: number } | undefined,
+): Promise<boolean> {
+  const sandboxesDirectory = path.dirname(paths.directory);
   return waitUntil(async () => {
-    const processes = (await listJailProcesses(pid, startTime)).filter((each) => each.state !== "Z");
+    const processes = [
+      ...(known === undefined ? [] : await listJailProcesses(known.pid, known.startTime)),
+      ...(await listSandboxJailProcesses(sandboxesDirectory, sandboxID)),
+    ].filter((each) => each.state !== "Z");
     for (const process of processes) signalProcess(process.pid, "SIGKILL");
     return processes.length === 0;
   }, 5_000);
