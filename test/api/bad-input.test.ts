@@ -83,6 +83,9 @@ describe("bad input gets a typed error and the server stays up", () => {
       expect(answer.body.error.code).toBe("sandbox_not_found");
     }
     expect((await server.api("GET", "/sandboxes", undefined, { token: other })).body.sandboxes).toEqual([]);
+    const hostNetwork = await server.api("POST", "/sandboxes", { runtime: "local", network: "host" }, { token: other });
+    expect(hostNetwork.status).toBe(403);
+    expect(hostNetwork.body.error.message).toContain("allow_host_network");
     const member = await server.api("POST", "/workspaces", { name: "x" }, { token: other });
     expect(member.status).toBe(403);
     expect(member.body.error.code).toBe("forbidden");

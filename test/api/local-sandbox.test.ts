@@ -15,6 +15,13 @@ sandboxLifecycleSuite("local", (context) => {
     expect(write.stdout.trim().split("\n").at(-1)).not.toBe("0");
   });
 
+  test("sysctls are read-only: root in the jail cannot reach the host kernel's settings", async () => {
+    const { sandbox } = context();
+    // Checked with access(), never a write: a failing test must not change the host.
+    const probe = await sandbox.commands.run(["sh", "-c", "test -w /proc/sys/kernel/core_pattern && echo writable || echo read-only"]);
+    expect(probe.stdout).toBe("read-only\n");
+  });
+
   test("pid namespace: the jail sees only its own processes", async () => {
     const { sandbox } = context();
     const count = await sandbox.commands.run(["sh", "-c", "ls /proc | grep -c '^[0-9]'"]);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -71,6 +71,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
 
   const toolsDirectory = path.resolve(config.runtime.tools_dir ?? defaultToolsDirectory(options.env ?? process.env));
   mkdirSync(toolsDirectory, { recursive: true });
+  // Sandbox dirs hold what sandboxes wrote (setuid files from a container's root among them): no other
+  // host user may reach into them.
+  const sandboxesDirectory = path.join(dataDirectory, "sandboxes");
+  mkdirSync(sandboxesDirectory, { recursive: true, mode: 0o700 });
+  chmodSync(sandboxesDirectory, 0o700);
   const runtimes = createRuntimeRegistry(
     config.runtime,
     {
@@ -102,6 +107,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
     agentReadyTimeoutMs: config.server.agent_ready_timeout_seconds * 1000,
     releaseSandbox: (sandboxID) => gateway.close(sandboxID),
+    allowHostNetwork: config.policy.allow_host_network,
   });
   const reconciler = createReconciler({
     store,

@@ -19,6 +19,9 @@ export interface AgentResponse {
   stream: ClientHttp2Stream;
 }
 
+/** A new connection must say which sandbox it serves within this long. */
+const verifyTimeoutMs = 10_000;
+
 /** Mirrors agentd's windows so downloads are not throttled to a round trip per 64 KiB either. */
 const streamWindowBytes = 1024 * 1024;
 const sessionWindowBytes = 16 * 1024 * 1024;
@@ -115,7 +118,10 @@ export class AgentSession {
 
   /** Refuses a connection whose agentd serves another sandbox than the one it was opened for. */
   async #verify(session: ClientHttp2Session, sandboxID: string): Promise<void> {
-    const response = await this.#send(session, "GET", "/v1/health", {});
+    const response = await this.#send(session, "GET", "/v1/health", { signal: AbortSignal.timeout(verifyTimeoutMs) }).catch((error: unknown) => {
+      this.#drop(session);
+      throw error instanceof CiabError ? error : new CiabError("agent_unreachable", `the agent of sandbox ${sandboxID} did not say who it is`);
+    });
     const health = JSON.parse(await readText(response.stream)) as { sandboxID?: string };
     if (health.sandboxID !== sandboxID) {
       this.#drop(session);
@@ -176,10 +182,24 @@ export class AgentSession {
   }
 }
 
+/**
+ * The largest JSON answer taken from agentd. Whatever listens on a sandbox's socket is treated as
+ * untrusted: it could be the sandbox's own program, answering with gigabytes.
+ */
+const maximumAnswerBytes = 32 * 1024 * 1024;
+
 async function readText(stream: ClientHttp2Stream): Promise<string> {
   const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maximumAnswerBytes) {
+        stream.close();
+        throw new CiabError("payload_too_large", `agentd answered with more than ${maximumAnswerBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
   } catch (error) {
     throw toChannelError(error, undefined);
   }

@@ -1,7 +1,10 @@
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecFrame } from "@ciab/protocol";
+import { CiabError } from "@ciab/protocol";
 import { toChannelError } from "./agent-session.js";
+
+const maximumFrameCharacters = 64 * 1024 * 1024;
 
 /** Parses NDJSON ExecFrame lines as they arrive; a stream cut before its end surfaces as `agent_unreachable`. */
 export async function* readFrames(stream: Readable, signal?: AbortSignal): AsyncGenerator<ExecFrame> {
@@ -10,6 +13,8 @@ export async function* readFrames(stream: Readable, signal?: AbortSignal): Async
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       pending += decoder.write(chunk);
+      // agentd writes frames of at most a few MiB; a longer unterminated line is not agentd talking.
+      if (pending.length > maximumFrameCharacters) throw new CiabError("agent_unreachable", "agentd sent an oversized frame");
       let newline = pending.indexOf("\n");
       while (newline !== -1) {
         const line = pending.slice(0, newline);

@@ -79,6 +79,8 @@ export const policySectionSchema = z.strictObject({
    * default: in a shared installation it would let any member read any repository the server can read.
    */
   allow_local_repos: bool.default(false),
+  /** Let non-admins create sandboxes with `network: "host"` (the host's loopback services become reachable). */
+  allow_host_network: bool.default(false),
 });
 
 export const configSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { loadConfig } from "../config/load-config.js";
 import { joinUpstreamURL } from "./gateway-config.js";
 
@@ -28,3 +28,10 @@ test("[gateway] base URLs default to the providers and are settable by env", () 
   });
   expect(() => loadConfig({ env: { CIAB_GATEWAY_ANTHROPIC_BASE_URL: "ftp://x" } })).toThrow(/CIAB_GATEWAY_ANTHROPIC_BASE_URL/);
 });
+
+describe("joinUpstreamURL refuses to climb out of the base path", () => {
+  test.each(["/v1/../../internal/x", "/v1/%2e%2e/%2E%2E/internal", "/v1/./x"])("%s", (path) => {
+    expect(() => joinUpstreamURL("https://proxy.example/llm/openai/v1", path, "")).toThrow(/no \. or \.\. path segments/);
+  });
+});
+

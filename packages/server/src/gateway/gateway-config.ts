@@ -1,3 +1,4 @@
+import { CiabError } from "@ciab/protocol";
 import type { GatewaySectionConfig } from "../config/config-schema.js";
 
 export const gatewayAPIs = ["anthropic", "openai", "google"] as const;
@@ -30,6 +31,10 @@ export function joinUpstreamURL(baseURL: string, path: string, rawQuery: string)
   const base = new URL(baseURL);
   const baseSegments = base.pathname.split("/").filter(Boolean);
   const pathSegments = path.split("/").filter(Boolean);
+  // URL resolves `..` (and `%2e%2e`): it would climb out of a configured base path with the real key.
+  if (pathSegments.some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    throw new CiabError("invalid_path", "the gateway takes no . or .. path segments");
+  }
   let overlap = Math.min(baseSegments.length, pathSegments.length);
   while (overlap > 0 && !sameSegments(baseSegments.slice(-overlap), pathSegments.slice(0, overlap))) overlap -= 1;
   const trailingSlash = path.endsWith("/") && pathSegments.length > 0 ? "/" : "";

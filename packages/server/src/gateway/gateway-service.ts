@@ -38,6 +38,9 @@ interface Listener {
   server: http.Server;
 }
 
+/** Agents keep a handful of connections; this bounds a sandbox that opens thousands. */
+const maximumConnectionsPerSandbox = 256;
+
 export function createGatewayService(deps: GatewayServiceDeps): GatewayService {
   const forwarder = createGatewayForwarder();
   const listeners = new Map<string, Promise<Listener>>();
@@ -59,6 +62,8 @@ export function createGatewayService(deps: GatewayServiceDeps): GatewayService {
     });
     // Model calls can think for minutes before the first byte: no request timeout of our own.
     const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000 }, handler);
+    // One sandbox must not use up the control plane's file descriptors for everyone.
+    server.maxConnections = maximumConnectionsPerSandbox;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       // The socket is born 0666 (agents in a container may run as another user than the control plane).

@@ -16,6 +16,20 @@ describe("OutputLines", () => {
     expect(lines.push(Buffer.from("one\ntwo\nthree\n"), 0)).toEqual(["two", "three"]);
   });
 
+  test("a line without end is cut at the maximum, in linear time", () => {
+    const lines = new OutputLines(0);
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    const started = performance.now();
+    let pieces: string[] = [];
+    for (let index = 0; index < 64; index += 1) pieces = pieces.concat(lines.push(chunk));
+    // 4 MiB with no newline: three full pieces out, the fourth waits for more (or the end).
+    expect(pieces).toHaveLength(3);
+    expect(pieces.every((piece) => piece.length === 1024 * 1024)).toBe(true);
+    expect(lines.consumedOffset).toBe(3 * 1024 * 1024);
+    expect(lines.flush()[0]).toHaveLength(1024 * 1024);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   test("resumes at a stored offset and keeps multi-byte characters whole", () => {
     const lines = new OutputLines(100);
     const text = Buffer.from("héllo wörld\n");

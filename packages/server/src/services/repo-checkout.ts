@@ -86,8 +86,7 @@ async function git(args: string[], cwd: string, signal: AbortSignal, failure?: s
       signal,
       maxBuffer: 16 * 1024 * 1024,
       // Never prompt for credentials on the server's terminal; fail instead.
-      // Only plain transports: never `ext::` (runs commands) or other helpers a crafted URL could name.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ALLOW_PROTOCOL: "https:http:ssh:git:file" },
+      env: isolatedGitEnvironment(cwd),
     });
     return stdout;
   } catch (error) {
@@ -105,4 +104,21 @@ function publicURL(url: string): string {
 /** Removes `user:secret@` from every URL in a text. */
 export function redactCredentials(text: string): string {
   return text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1");
+}
+
+/**
+ * git as a stranger: no prompts, no user or system config (no credential helpers, no stored tokens), no
+ * ssh keys or agent of the server's, and only plain transports (never `ext::`, which runs commands). A
+ * private repository's credentials come with its URL, nowhere else.
+ */
+function isolatedGitEnvironment(scratch: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: scratch,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_ALLOW_PROTOCOL: "https:http:ssh:git:file",
+    GIT_SSH_COMMAND: "ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityFile=/dev/null -o BatchMode=yes -o IdentityAgent=none",
+  };
 }

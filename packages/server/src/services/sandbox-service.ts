@@ -17,6 +17,8 @@ export interface SandboxServiceDependencies {
   dataKey: DataKey;
   logger: Logger;
   agentReadyTimeoutMs: number;
+  /** `[policy] allow_host_network`: members may ask for `network: "host"`; admins always may. */
+  allowHostNetwork?: boolean;
   /** Called when a sandbox's machine goes (deleted or failed): frees what others keep for it (its gateway). */
   releaseSandbox?: (sandboxID: string) => Promise<void>;
 }
@@ -117,6 +119,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     async create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
       const runtime = runtimes.get(request.runtime ?? runtimes.defaultName);
       checkCapabilities(runtime, request);
+      if (request.network === "host" && principal.role !== "admin" && !dependencies.allowHostNetwork) {
+        throw new CiabError("forbidden", "network host is for admins unless [policy] allow_host_network = true");
+      }
       const id = newID("sbx");
       const now = new Date().toISOString();
       const env = request.env ?? {};

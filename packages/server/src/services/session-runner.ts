@@ -121,7 +121,12 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       const base = `http://127.0.0.1:${gatewayPort ?? 0}`;
       const token = `ciabgw_${randomBytes(24).toString("base64url")}`;
       session = await store.sessions.update(session.id, { gatewayTokenHash: hashToken(token) });
-      const homeDirectory = `/tmp/ciab-sessions/${session.id}/home`;
+      // Inside a jail or container /tmp is the machine's own; without isolation it would be the host's shared
+      // /tmp, so the session's home goes beside its work dir instead.
+      const homeDirectory =
+        health.workspaceRoot === "/workspace"
+          ? `/tmp/ciab-sessions/${session.id}/home`
+          : `${health.workspaceRoot.replace(/\/workspace$/, "")}/sessions/${session.id}/home`;
       const context: LaunchContext = {
         gatewayBaseURL: { anthropic: `${base}/anthropic`, openai: `${base}/openai`, google: `${base}/google` },
         gatewayToken: token,
@@ -302,8 +307,11 @@ function sessionTag(sessionID: string): string {
 /** How often a cut output stream is resumed before the session fails. */
 const outputReconnects = 5;
 
+/** Raw lines past this size are not kept beside their events (the parsed event still is). */
+const maximumRawBytes = 64 * 1024;
+
 function withRaw(parsed: NewSessionEvent[], line: string): NewSessionEvent[] {
-  if (parsed.length === 0) return [];
+  if (parsed.length === 0 || line.length > maximumRawBytes) return parsed;
   // The raw line rides on the first event it produced, so it is stored once.
   return parsed.map((event, index) => (index === 0 && event.raw === undefined ? { ...event, raw: line } : event));
 }

@@ -76,7 +76,7 @@ describe("bwrapArguments", () => {
       expect(options).toContain(flag);
     }
     expect(options.join(" ")).toContain("--hostname ciab-abc");
-    expect(options.join(" ")).toContain("--tmpfs /tmp --proc /proc --dev /dev");
+    expect(options.join(" ")).toContain("--tmpfs /tmp --proc /proc --ro-bind /proc/sys /proc/sys --dev /dev");
     expect(bwrapArguments({ ...input, network: "host" })).not.toContain("--unshare-net");
   });
 

@@ -99,6 +99,11 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     "/tmp",
     "--proc",
     "/proc",
+    // The jail's root has no capabilities, but sysctl writes are checked by uid alone: without this a
+    // jail could set kernel.core_pattern and run a program as root on the host.
+    "--ro-bind",
+    "/proc/sys",
+    "/proc/sys",
     "--dev",
     "/dev",
     "--unshare-pid",
