@@ -25,7 +25,15 @@ export interface HeadlessRun {
  */
 export async function runHeadlessOnHost(
   provider: Provider,
-  options: { prompt: string; modelServerURL: string; model?: string; toolsDirectory?: string; timeoutMilliseconds?: number },
+  options: {
+    prompt: string;
+    modelServerURL: string;
+    model?: string;
+    toolsDirectory?: string;
+    timeoutMilliseconds?: number;
+    /** Leave stdin an open pipe, to show the launch itself does not wait on it. */
+    keepStdinOpen?: boolean;
+  },
 ): Promise<HeadlessRun> {
   const root = await mkdtemp(path.join(tmpdir(), `ciab-${provider.name}-`));
   const context: LaunchContext = {
@@ -49,11 +57,12 @@ export async function runHeadlessOnHost(
   const toolsBinaries = path.join(options.toolsDirectory ?? defaultToolsDirectory, "node_modules", ".bin");
   const env = { PATH: `${toolsBinaries}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, LANG: "C.UTF-8", ...launch.env };
   const [command, ...commandArguments] = launch.command;
-  const child = spawn(command!, commandArguments, { cwd: context.workDirectory, env, stdio: ["ignore", "pipe", "pipe"] });
+  const stdin = options.keepStdinOpen ? "pipe" : "ignore";
+  const child = spawn(command!, commandArguments, { cwd: context.workDirectory, env, stdio: [stdin, "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (data: string) => (stdout += data));
-  child.stderr.setEncoding("utf8").on("data", (data: string) => (stderr += data));
+  child.stdout!.setEncoding("utf8").on("data", (data: string) => (stdout += data));
+  child.stderr!.setEncoding("utf8").on("data", (data: string) => (stderr += data));
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMilliseconds ?? 90_000);
   const exitCode = await new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
