@@ -3,6 +3,7 @@ import { action } from "./action.js";
 import { addSandboxCommand } from "./commands/sandbox/sandbox-command.js";
 import { addSessionCommands } from "./commands/session/session-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
+import type { UsageOptions } from "./commands/usage/report.js";
 import { parsePort } from "./parse/numbers.js";
 
 export const version = "0.1.0";
@@ -36,6 +37,18 @@ export function createProgram(): Command {
 
   addSandboxCommand(program);
   addSessionCommands(program);
+
+  program
+    .command("usage")
+    .description("machine time and cost by workspace, user, runtime and day (admins see every workspace)")
+    .option("--from <day>", "first UTC day, YYYY-MM-DD (default: 30 days before --to)")
+    .option("--to <day>", "last UTC day, YYYY-MM-DD (default: today)")
+    .option("--group-by <keys>", "comma-separated: workspace,user,runtime,day (default: all)")
+    .option("--workspace <id>", "admins: only this workspace")
+    .option("--json", "print the report as JSON")
+    .action(
+      action<UsageOptions>(async (context, args, options) => (await import("./commands/usage/report.js")).report(context, args, options)),
+    );
 
   return program;
 }

@@ -27,6 +27,8 @@ export const errorStatus = {
   command_not_found: 422,
   capability_unsupported: 422,
   image_not_found: 422,
+  /** The workspace spent its `[budget] max_hourly_usd` this clock hour; new machines wait for the next hour. */
+  cost_cap_reached: 429,
   exec_timeout: 504,
   agent_unreachable: 502,
   runtime_error: 502,

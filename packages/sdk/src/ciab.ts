@@ -3,6 +3,7 @@ import { HttpClient } from "./http.js";
 import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
+import { Usage } from "./usage.js";
 
 export interface CiabOptions {
   /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
@@ -26,6 +27,7 @@ export class Ciab {
   readonly sandboxes: Sandboxes;
   readonly sessions: Sessions;
   readonly secrets: Secrets;
+  readonly usage: Usage;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -36,6 +38,7 @@ export class Ciab {
     this.sandboxes = new Sandboxes(this.#http);
     this.sessions = new Sessions(this.#http);
     this.secrets = new Secrets(this.#http);
+    this.usage = new Usage(this.#http);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

@@ -65,6 +65,13 @@ export class SandboxUnavailableError extends CiabApiError {
 export class SandboxFailedError extends CiabApiError {
   override readonly name: string = "SandboxFailedError";
 }
+/**
+ * The workspace spent its hourly cap (`[budget] max_hourly_usd`); `context.resets_at` says when the clock hour
+ * turns and new sessions and sandboxes can start again.
+ */
+export class CostCapReachedError extends CiabApiError {
+  override readonly name: string = "CostCapReachedError";
+}
 export class InternalServerError extends CiabApiError {
   override readonly name: string = "InternalServerError";
 }
@@ -96,6 +103,7 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   command_not_found: UnprocessableError,
   capability_unsupported: CapabilityUnsupportedError,
   image_not_found: UnprocessableError,
+  cost_cap_reached: CostCapReachedError,
   exec_timeout: ExecTimeoutError,
   agent_unreachable: SandboxUnavailableError,
   runtime_error: SandboxUnavailableError,

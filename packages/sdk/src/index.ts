@@ -13,6 +13,7 @@ export { parseServerSentEvents, type ServerSentEvent } from "./sse.js";
 export { Sandboxes, type CreateSandboxOptions } from "./sandboxes.js";
 export { Sessions, type FollowEventsOptions } from "./sessions.js";
 export { Secrets, type SecretInfo } from "./secrets.js";
+export { Usage, type UsageReportOptions } from "./usage.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -31,4 +32,8 @@ export type {
   CreateSessionRequest,
   Session,
   SessionEvent,
+  SessionEndReason,
+  UsageGroupKey,
+  UsageReport,
+  UsageRow,
 } from "@ciab/protocol";

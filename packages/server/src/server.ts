@@ -12,8 +12,13 @@ import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createReconciler } from "./loops/reconciler.js";
+import { startBudgetLoops } from "./loops/budget-loops.js";
 import { createRuntimeRegistry } from "./runtimes/runtime-registry.js";
+import { createActivityTracker } from "./services/activity-tracker.js";
 import { createAgentConnections } from "./services/agent-connections.js";
+import { createBudgetService } from "./services/budget-service.js";
+import { createPricing } from "./services/pricing-service.js";
+import { createUsageService } from "./services/usage-service.js";
 import { createAuthService } from "./services/auth-service.js";
 import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
@@ -89,6 +94,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
   );
   const connections = createAgentConnections(runtimes);
+  const activity = createActivityTracker();
+  const budget = createBudgetService({ store, maxHourlyUSD: config.budget.max_hourly_usd });
   const events = createEventService(store);
   const secrets = createSecretService(store, dataKey);
   const sessionGateway = createSessionGateway(store, events, logger);
@@ -108,6 +115,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     agentReadyTimeoutMs: config.server.agent_ready_timeout_seconds * 1000,
     releaseSandbox: (sandboxID) => gateway.close(sandboxID),
     allowHostNetwork: config.policy.allow_host_network,
+    pricing: createPricing(config.budget),
+    budget,
+    activity,
   });
   const reconciler = createReconciler({
     store,
@@ -128,11 +138,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     dataKey,
     toolsDirectory,
     logger: logger.child({ component: "sessions" }),
+    activity,
   });
-  const sessions = createSessionService({ store, sandboxes, runner, dataKey, allowLocalRepos: config.policy.allow_local_repos });
+  const sessions = createSessionService({ store, sandboxes, runner, dataKey, allowLocalRepos: config.policy.allow_local_repos, budget });
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
+  startBudgetLoops({ config: config.budget, store, runner, sandboxes, activity, logger: logger.child({ component: "budget" }) }, loops.signal);
 
   const exec = createExecService(sandboxes);
   const app = createApp({
@@ -144,6 +156,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     sessions,
     events,
     secrets,
+    usage: createUsageService(store),
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     version,

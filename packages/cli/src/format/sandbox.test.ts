@@ -18,13 +18,15 @@ const sandbox: Sandbox = {
   created_at: "2025-01-01T00:00:00.000Z",
   updated_at: "2025-01-01T00:00:00.000Z",
   ready_at: "2025-01-01T00:00:01.000Z",
+  cost_usd: 0.0123,
+  end_reason: null,
 };
 const now = Date.parse("2025-01-01T00:05:30.000Z");
 
 describe("formatSandboxSummary", () => {
   it("shows id, name, state, runtime and image", () => {
     expect(formatSandboxSummary(sandbox)).toBe(
-      ["id       sbx_01", "name     web", "state    ready", "runtime  docker", "image    node:20"].join("\n"),
+      ["id       sbx_01", "name     web", "state    ready", "runtime  docker", "image    node:20", "cost     $0.0123"].join("\n"),
     );
   });
 
@@ -33,15 +35,20 @@ describe("formatSandboxSummary", () => {
     const failed: Sandbox = { ...sandbox, state: "failed", failure };
     expect(formatSandboxSummary(failed)).toContain("failure  no image (provision_failed)");
   });
+
+  it("says when the budget ended it", () => {
+    const ended: Sandbox = { ...sandbox, state: "terminated", end_reason: "max_runtime" };
+    expect(formatSandboxSummary(ended)).toContain("ended by  max_runtime");
+  });
 });
 
 describe("formatSandboxTable", () => {
   it("prints a row per sandbox with its age", () => {
     expect(formatSandboxTable([sandbox, { ...sandbox, id: "sbx_02", name: "api", state: "paused" }], now)).toBe(
       [
-        "ID      NAME  STATE   RUNTIME  IMAGE    AGE",
-        "sbx_01  web   ready   docker   node:20  5m",
-        "sbx_02  api   paused  docker   node:20  5m",
+        "ID      NAME  STATE   RUNTIME  IMAGE    AGE  COST",
+        "sbx_01  web   ready   docker   node:20  5m   $0.0123",
+        "sbx_02  api   paused  docker   node:20  5m   $0.0123",
       ].join("\n"),
     );
   });

@@ -1,6 +1,7 @@
 import type { Sandbox } from "@ciab/protocol";
 import { formatAge } from "./age.js";
 import { formatFields, formatTable } from "./table.js";
+import { formatUSD } from "./usd.js";
 
 /** What `sandbox create`, `get`, `pause` and `resume` print. */
 export function formatSandboxSummary(sandbox: Sandbox): string {
@@ -10,7 +11,9 @@ export function formatSandboxSummary(sandbox: Sandbox): string {
     ["state", sandbox.state],
     ["runtime", sandbox.runtime],
     ["image", sandbox.image],
+    ["cost", formatUSD(sandbox.cost_usd)],
   ];
+  if (sandbox.end_reason) fields.push(["ended by", sandbox.end_reason]);
   if (sandbox.failure) fields.push(["failure", `${sandbox.failure.message} (${sandbox.failure.reason})`]);
   return formatFields(fields);
 }
@@ -19,7 +22,7 @@ export function formatSandboxSummary(sandbox: Sandbox): string {
 export function formatSandboxTable(sandboxes: readonly Sandbox[], now: number = Date.now()): string {
   if (sandboxes.length === 0) return "no sandboxes";
   return formatTable(
-    ["ID", "NAME", "STATE", "RUNTIME", "IMAGE", "AGE"],
+    ["ID", "NAME", "STATE", "RUNTIME", "IMAGE", "AGE", "COST"],
     sandboxes.map((sandbox) => [
       sandbox.id,
       sandbox.name,
@@ -27,6 +30,7 @@ export function formatSandboxTable(sandboxes: readonly Sandbox[], now: number = 
       sandbox.runtime,
       sandbox.image,
       formatAge(sandbox.created_at, now),
+      formatUSD(sandbox.cost_usd),
     ]),
   );
 }

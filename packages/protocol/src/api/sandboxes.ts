@@ -65,6 +65,10 @@ export const sandboxSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   ready_at: z.string().nullable(),
+  /** Compute cost so far in USD, from the machine's price and the time it held a machine. */
+  cost_usd: z.number(),
+  /** Why the sandbox went away when the budget ended it (`max_runtime`); null otherwise. */
+  end_reason: z.string().nullable(),
 });
 export type Sandbox = z.infer<typeof sandboxSchema>;
 

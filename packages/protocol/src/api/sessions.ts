@@ -5,6 +5,13 @@ export const sessionStates = ["pending", "starting", "running", "idle", "complet
 export type SessionState = (typeof sessionStates)[number];
 export const finalSessionStates: readonly SessionState[] = ["completed", "failed", "cancelled"];
 
+/**
+ * `agent_exit`: the agent exited by itself (any code); `cancelled`: someone cancelled it; `idle_timeout` and
+ * `max_runtime`: the budget ended it; `error`: it failed for another reason (`failure.reason` says which).
+ */
+export const sessionEndReasons = ["agent_exit", "cancelled", "idle_timeout", "max_runtime", "error"] as const;
+export type SessionEndReason = (typeof sessionEndReasons)[number];
+
 export const providerNameSchema = z.enum(["claude-code", "codex", "pi", "gemini-cli", "opencode", "shell"]);
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
@@ -54,7 +61,12 @@ export const sessionSchema = z.object({
   failure: z.object({ reason: z.string(), message: z.string() }).nullable(),
   /** The agent's process inside the sandbox (attach to it, or find it in `processes`). */
   process_pid: z.number().int().nullable(),
+  /** Model calls metered by the gateway; `cost_usd` here is what the model provider charges. */
   usage: z.object({ input_tokens: z.number(), output_tokens: z.number(), cost_usd: z.number() }),
+  /** Compute cost of the session's run time in USD (its sandbox's price per hour). */
+  cost_usd: z.number(),
+  /** How a finished session ended; null while it lives. */
+  end_reason: z.enum(sessionEndReasons).nullable(),
   created_at: z.string(),
   updated_at: z.string(),
   started_at: z.string().nullable(),

@@ -11,6 +11,8 @@ import type { WorkspaceService } from "../services/workspace-service.js";
 import type { EventService } from "../services/event-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { SessionService } from "../services/session-service.js";
+import type { UsageService } from "../services/usage-service.js";
+import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { toErrorResponse } from "./error-handler.js";
 import { attachRoutes } from "./attach.js";
@@ -31,6 +33,7 @@ export interface AppDependencies {
   sessions: SessionService;
   events: EventService;
   secrets: SecretService;
+  usage: UsageService;
   logger: Logger;
   bodyLimitBytes: number;
   version: string;
@@ -81,6 +84,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
   app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
+  app.route("/api/v1", adminUsageRoutes(dependencies.usage));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/api/v1/openapi.json", {

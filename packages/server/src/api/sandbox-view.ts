@@ -1,8 +1,9 @@
 import type { Sandbox } from "@ciab/protocol";
+import { openCost } from "../store/metering.js";
 import type { SandboxRecord } from "../store/records.js";
 
-/** The API's view of a sandbox: snake_case, env values never shown. */
-export function sandboxView(record: SandboxRecord): Sandbox {
+/** The API's view of a sandbox: snake_case, env values never shown, cost counted up to `nowMs`. */
+export function sandboxView(record: SandboxRecord, nowMs = Date.now()): Sandbox {
   return {
     id: record.id,
     name: record.name,
@@ -20,5 +21,7 @@ export function sandboxView(record: SandboxRecord): Sandbox {
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     ready_at: record.readyAt,
+    cost_usd: record.costUSD + openCost(record.meteredSince, record.usdPerHour, nowMs),
+    end_reason: record.endReason,
   };
 }

@@ -70,7 +70,7 @@ export function sandboxRoutes(sandboxes: SandboxService) {
     })
     .openapi(list, async (c) => {
       const records = await sandboxes.list(c.var.principal, { all: c.req.valid("query").all ?? false });
-      return c.json({ sandboxes: records.map(sandboxView) }, 200);
+      return c.json({ sandboxes: records.map((record) => sandboxView(record)) }, 200);
     })
     .openapi(get, async (c) => c.json(sandboxView(await sandboxes.get(c.var.principal, c.req.valid("param").id)), 200))
     .openapi(remove, async (c) =>

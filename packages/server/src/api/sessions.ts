@@ -91,7 +91,7 @@ export function sessionRoutes(sessions: SessionService, eventService: EventServi
     .openapi(list, async (c) => {
       const { state, limit } = c.req.valid("query");
       const records = await sessions.list(c.var.principal, { limit, ...(state && { states: [state] }) });
-      return c.json({ sessions: records.map(sessionView) }, 200);
+      return c.json({ sessions: records.map((record) => sessionView(record)) }, 200);
     })
     .openapi(get, async (c) => c.json(sessionView(await sessions.get(c.var.principal, c.req.valid("param").id)), 200))
     .openapi(cancel, async (c) => c.json(sessionView(await sessions.cancel(c.var.principal, c.req.valid("param").id)), 200))

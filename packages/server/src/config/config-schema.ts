@@ -83,15 +83,54 @@ export const policySectionSchema = z.strictObject({
   allow_host_network: bool.default(false),
 });
 
+const usdPerHour = z.coerce.number().min(0).max(10_000);
+
+/** Cost guardrails (docs/decisions/0007-budget.md). Limits left unset are off. */
+export const budgetSectionSchema = z.strictObject({
+  /** What a local sandbox costs per hour (it runs on the control plane's host). */
+  local_usd_per_hour: usdPerHour.default(0),
+  docker_usd_per_hour: usdPerHour.default(0),
+  fargate_usd_per_hour: usdPerHour.default(0),
+  /** On-demand USD/hour per EC2 instance type, over the built-in table (`"t3.medium" = 0.0416`). */
+  prices: z
+    .union([z.record(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, "an instance type"), usdPerHour), z.string().transform(parsePrices)])
+    .pipe(z.record(z.string(), usdPerHour))
+    .default({}),
+  /** Price of an EC2 instance type found in no table. */
+  ec2_unknown_usd_per_hour: usdPerHour.default(1),
+  /** Hard limit on a session's and a sandbox's life, whatever the activity; fractions allowed. */
+  max_runtime_minutes: z.coerce.number().positive().optional(),
+  /** A workspace that burned this much within the current clock hour gets no new sessions or sandboxes. */
+  max_hourly_usd: z.coerce.number().min(0).optional(),
+  /** A live session with no traffic for this long ends with `idle_timeout`. */
+  idle_timeout_seconds: z.coerce.number().positive().optional(),
+  /** How often running cost is written to the usage ledger. */
+  accrual_interval_seconds: z.coerce.number().positive().default(60),
+  /** How often the max-runtime killer and the idle reaper look. */
+  enforce_interval_seconds: z.coerce.number().positive().default(15),
+});
+
+/** `CIAB_BUDGET_PRICES` as `t3.medium=0.0416,m5.large=0.096`. */
+function parsePrices(text: string): Record<string, unknown> {
+  const prices: Record<string, unknown> = {};
+  for (const pair of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+    const [name = "", value = ""] = pair.split("=", 2).map((part) => part.trim());
+    prices[name] = value;
+  }
+  return prices;
+}
+
 export const configSchema = z.strictObject({
   server: serverSectionSchema.default(serverSectionSchema.parse({})),
   store: storeSectionSchema.default(storeSectionSchema.parse({})),
   runtime: runtimeSectionSchema.default(runtimeSectionSchema.parse({})),
   gateway: gatewaySectionSchema.default(gatewaySectionSchema.parse({})),
   policy: policySectionSchema.default(policySectionSchema.parse({})),
+  budget: budgetSectionSchema.default(budgetSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
+export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;

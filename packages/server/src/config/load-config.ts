@@ -10,6 +10,9 @@ const envAliases: Record<string, string[]> = {
   CIAB_DATA_DIR: ["server", "data_dir"],
   CIAB_PORT: ["server", "port"],
   CIAB_RUNTIME: ["runtime", "backend"],
+  CIAB_EC2_MAX_RUNTIME_MINUTES: ["budget", "max_runtime_minutes"],
+  CIAB_EC2_MAX_HOURLY_USD: ["budget", "max_hourly_usd"],
+  CIAB_SESSION_IDLE_TIMEOUT: ["budget", "idle_timeout_seconds"],
 };
 
 export interface LoadConfigOptions {

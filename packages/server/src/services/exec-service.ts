@@ -60,7 +60,7 @@ export async function startFrames(frames: AsyncIterable<ExecFrame>): Promise<Sta
 export function createExecService(sandboxes: SandboxService) {
   return {
     async run(principal: Principal, id: string, body: ExecRequestBody, signal?: AbortSignal): Promise<ExecResultBody> {
-      const result = await sandboxes.withAgent(principal, id, (agent) => agent.exec(toAgentExecRequest(body), signal));
+      const result = await sandboxes.withAgentActive(principal, id, (agent) => agent.exec(toAgentExecRequest(body), signal));
       return {
         exit_code: result.exitCode,
         signal: result.signal,
@@ -73,13 +73,13 @@ export function createExecService(sandboxes: SandboxService) {
     },
 
     stream(principal: Principal, id: string, body: ExecRequestBody, signal: AbortSignal): Promise<StartedFrames> {
-      return sandboxes.withAgent(principal, id, (agent) =>
-        startFrames(agent.execStream(toAgentExecRequest(body), signal)),
+      return sandboxes.withAgentActive(principal, id, (agent) =>
+        startFrames(touching(agent.execStream(toAgentExecRequest(body), signal), () => sandboxes.touch(id))),
       );
     },
 
     async startProcess(principal: Principal, id: string, body: StartProcessBody): Promise<ProcessBody> {
-      const info = await sandboxes.withAgent(principal, id, (agent) =>
+      const info = await sandboxes.withAgentActive(principal, id, (agent) =>
         agent.startProcess({
           command: toAgentCommand(body.command),
           ...(body.cwd !== undefined && { cwd: body.cwd }),
@@ -102,15 +102,15 @@ export function createExecService(sandboxes: SandboxService) {
     },
 
     async signalProcess(principal: Principal, id: string, pid: number, signal: SignalRequest["signal"]) {
-      return processView(await sandboxes.withAgent(principal, id, (agent) => agent.signalProcess(pid, signal)));
+      return processView(await sandboxes.withAgentActive(principal, id, (agent) => agent.signalProcess(pid, signal)));
     },
 
     writeStdin(principal: Principal, id: string, pid: number, data: Buffer) {
-      return sandboxes.withAgent(principal, id, (agent) => agent.writeStdin(pid, data));
+      return sandboxes.withAgentActive(principal, id, (agent) => agent.writeStdin(pid, data));
     },
 
     async resizeProcess(principal: Principal, id: string, pid: number, size: TerminalSizeBody): Promise<ProcessBody> {
-      return processView(await sandboxes.withAgent(principal, id, (agent) => agent.resizeProcess(pid, size)));
+      return processView(await sandboxes.withAgentActive(principal, id, (agent) => agent.resizeProcess(pid, size)));
     },
 
     /** Kept output then live output until exit; with `stdoutOffset`, stdout from that byte (persisted processes). */
@@ -129,3 +129,11 @@ export function createExecService(sandboxes: SandboxService) {
 }
 
 export type ExecService = ReturnType<typeof createExecService>;
+
+/** Passes frames through, noting each as traffic: a long command's output keeps its sandbox busy. */
+async function* touching(frames: AsyncIterable<ExecFrame>, touch: () => void): AsyncGenerator<ExecFrame> {
+  for await (const frame of frames) {
+    touch();
+    yield frame;
+  }
+}

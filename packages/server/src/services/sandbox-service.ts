@@ -7,8 +7,11 @@ import type { Runtime } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import type { ActivityTracker } from "./activity-tracker.js";
 import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
+import type { BudgetService } from "./budget-service.js";
+import type { Pricing } from "./pricing-service.js";
 
 export interface SandboxServiceDependencies {
   store: Store;
@@ -21,6 +24,12 @@ export interface SandboxServiceDependencies {
   allowHostNetwork?: boolean;
   /** Called when a sandbox's machine goes (deleted or failed): frees what others keep for it (its gateway). */
   releaseSandbox?: (sandboxID: string) => Promise<void>;
+  /** Prices machines; every sandbox costs 0 without it. */
+  pricing?: Pricing;
+  /** Refuses new sandboxes of a workspace over its hourly cap. */
+  budget?: BudgetService;
+  /** Told of traffic into a sandbox (the idle reaper reads it). */
+  activity?: ActivityTracker;
 }
 
 /** States in which a sandbox still owns a machine (or is about to). */
@@ -98,7 +107,12 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         },
         { signal, onProgress: progress },
       );
-      const withMachine = await store.sandboxes.update(sandbox.id, { machine, statusMessage: "starting agent" });
+      const usdPerHour = dependencies.pricing?.usdPerHour(runtime.name, machine) ?? 0;
+      const withMachine = await store.sandboxes.update(sandbox.id, {
+        machine,
+        statusMessage: "starting agent",
+        ...(usdPerHour !== sandbox.usdPerHour && { usdPerHour }),
+      });
       await waitForAgent(connections.get(withMachine), { timeoutMs: dependencies.agentReadyTimeoutMs, signal });
       await store.sandboxes.update(sandbox.id, {
         state: "ready",
@@ -122,6 +136,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (request.network === "host" && principal.role !== "admin" && !dependencies.allowHostNetwork) {
         throw new CiabError("forbidden", "network host is for admins unless [policy] allow_host_network = true");
       }
+      await dependencies.budget?.checkCap(principal.workspaceID);
       const id = newID("sbx");
       const now = new Date().toISOString();
       const env = request.env ?? {};
@@ -145,6 +160,12 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         updatedAt: now,
         readyAt: null,
         terminatedAt: null,
+        userID: principal.userID,
+        usdPerHour: dependencies.pricing?.usdPerHour(runtime.name, null) ?? 0,
+        billsPaused: dependencies.pricing?.billsPaused(runtime.name) ?? true,
+        costUSD: 0,
+        meteredSince: now,
+        endReason: null,
       };
       await store.sandboxes.create(sandbox);
       const controller = new AbortController();
@@ -165,7 +186,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });
     },
 
-    async delete(principal: Principal, id: string): Promise<SandboxRecord> {
+    /** `endReason` records why the budget ended it (`max_runtime`). */
+    async delete(principal: Principal, id: string, options: { endReason?: string } = {}): Promise<SandboxRecord> {
       let sandbox = await get(principal, id);
       if (sandbox.state === "terminated") return sandbox;
       const pending = inFlight.get(id);
@@ -174,7 +196,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         await pending.done;
         sandbox = await get(principal, id);
       }
-      sandbox = await store.sandboxes.update(id, { state: "terminating", statusMessage: "destroying machine" });
+      sandbox = await store.sandboxes.update(id, {
+        state: "terminating",
+        statusMessage: "destroying machine",
+        ...(options.endReason !== undefined && { endReason: options.endReason }),
+      });
       connections.drop(id);
       await dependencies.releaseSandbox?.(id).catch(() => undefined);
       if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
@@ -219,6 +245,21 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         if (error instanceof CiabError && error.code === "agent_unreachable") await failIfMachineLost(sandbox);
         throw error;
       }
+    },
+
+    /**
+     * Like `withAgent`, for calls that are traffic a person or program sends into the sandbox (exec, shell,
+     * stdin, signals): they keep its sessions from being idle.
+     */
+    async withAgentActive<T>(principal: Principal, id: string, call: (agent: AgentClient) => Promise<T>): Promise<T> {
+      const result = await this.withAgent(principal, id, call);
+      dependencies.activity?.touch(id);
+      return result;
+    },
+
+    /** Marks traffic on a sandbox that did not go through `withAgentActive` (output streamed to a client). */
+    touch(id: string): void {
+      dependencies.activity?.touch(id);
     },
 
     isProvisioningHere: (id: string) => inFlight.has(id),

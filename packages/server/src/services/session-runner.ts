@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CiabError, type ExecFrame, type NewSessionEvent, type SessionState } from "@ciab/protocol";
+import { CiabError, type ExecFrame, type NewSessionEvent, type SessionEndReason, type SessionState } from "@ciab/protocol";
 import type { AgentClient } from "../agent-channel/agent-client.js";
 import type { DataKey } from "../data-key.js";
 import type { Logger } from "../logger.js";
@@ -10,6 +10,7 @@ import { ensureToolInstalled } from "../providers/tool-installer.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { hashToken, type Principal } from "./auth-service.js";
+import type { ActivityTracker } from "./activity-tracker.js";
 import type { EventService } from "./event-service.js";
 import { OutputLines } from "./output-lines.js";
 import { checkoutRepo } from "./repo-checkout.js";
@@ -31,7 +32,20 @@ export interface SessionRunnerDependencies {
   dataKey: DataKey;
   toolsDirectory: string;
   logger: Logger;
+  /** Told of the agent's output, which keeps its session from being idle. */
+  activity?: ActivityTracker;
 }
+
+/** How a session is made to end from outside its agent: a cancel, or the budget's loops. */
+export interface SessionEnding {
+  state: "cancelled" | "failed";
+  endReason: SessionEndReason;
+  /** For `failed`: the failure's reason code and message. */
+  reason?: string;
+  message?: string;
+}
+
+const cancelled: SessionEnding = { state: "cancelled", endReason: "cancelled" };
 
 /** Interactive agents get a terminal of this size until someone attaches and resizes it. */
 const initialTerminal = { cols: 120, rows: 40 };
@@ -43,10 +57,10 @@ const initialTerminal = { cols: 120, rows: 40 };
  */
 export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   const { store, events, sandboxes, logger } = dependencies;
-  const running = new Map<string, { controller: AbortController; cancelRequested: boolean }>();
+  const running = new Map<string, { controller: AbortController; ending: SessionEnding | undefined }>();
 
   const systemPrincipal = (session: SessionRecord): Principal => ({
-    userID: "system",
+    userID: session.userID,
     workspaceID: session.workspaceID,
     role: "admin",
     tokenID: "system",
@@ -55,11 +69,13 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   async function transition(
     session: SessionRecord,
     state: SessionState,
-    details: { exitCode?: number | null; reason?: string; message?: string } = {},
+    details: { exitCode?: number | null; reason?: string; message?: string; endReason?: SessionEndReason } = {},
   ): Promise<SessionRecord> {
     const final = state === "completed" || state === "failed" || state === "cancelled";
+    const endReason = details.endReason ?? (state === "cancelled" ? "cancelled" : details.reason === "agent_exit" || state === "completed" ? "agent_exit" : "error");
     const updated = await store.sessions.update(session.id, {
       state,
+      ...(final && { endReason }),
       ...(details.exitCode !== undefined && { exitCode: details.exitCode }),
       ...(details.reason !== undefined && { failureReason: details.reason }),
       ...(details.message !== undefined && { failureMessage: details.message }),
@@ -70,6 +86,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     if (details.exitCode !== undefined) data.exit_code = details.exitCode;
     if (details.reason !== undefined) data.reason = details.reason;
     if (details.message !== undefined) data.message = details.message;
+    if (final) data.end_reason = endReason;
     await events.append(session.id, [{ type: "session.state.changed", data }]);
     return updated;
   }
@@ -83,7 +100,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     await note(session, "creating sandbox");
     const sandbox = await sandboxes.create(systemPrincipal(session), session.sandboxRequest, { wait: true });
     // Recorded before anything else can stop us, so finish() destroys it even when cancelled right now.
-    const updated = await store.sessions.update(session.id, { sandboxID: sandbox.id });
+    const updated = await store.sessions.update(session.id, { sandboxID: sandbox.id, usdPerHour: sandbox.usdPerHour });
     if (signal.aborted) throw signal.reason;
     return { session: updated, sandboxID: sandbox.id };
   }
@@ -172,6 +189,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
         exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
           const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: lines.consumedOffset }, signal);
           for await (const frame of frames) {
+            if (frame.type === "stdout" || frame.type === "stderr") dependencies.activity?.touch(session.sandboxID!);
             if (frame.type === "stdout") {
               const found = lines.push(Buffer.from(frame.data, "base64"), frame.offset);
               const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
@@ -197,7 +215,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     await events.append(session.id, [...tail, ...parser.finish()], lines.consumedOffset);
     const current = (await store.sessions.getAny(session.id))!;
     const exitCode = exit.exitCode ?? (exit.signal ? 128 : 1);
-    if (running.get(session.id)?.cancelRequested) await transition(current, "cancelled", { exitCode });
+    const ending = running.get(session.id)?.ending;
+    if (ending) await endAs(current, ending, exitCode);
     else if (exitCode === 0) await transition(current, "completed", { exitCode });
     else await transition(current, "failed", { exitCode, reason: "agent_exit", message: `the agent exited with ${exit.signal ?? `code ${exitCode}`}` });
   }
@@ -217,19 +236,30 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       .catch((error: unknown) => logger.debug({ sessionID: session.id, err: String(error) }, "stopping the agent"));
   }
 
+  async function endAs(session: SessionRecord, ending: SessionEnding, exitCode?: number): Promise<void> {
+    await transition(session, ending.state, {
+      ...(exitCode !== undefined && { exitCode }),
+      ...(ending.reason !== undefined && { reason: ending.reason }),
+      ...(ending.message !== undefined && { message: ending.message }),
+      endReason: ending.endReason,
+    });
+  }
+
   async function finish(session: SessionRecord): Promise<void> {
     events.release(session.id);
     dependencies.gateway.cutOff(session.id);
     const current = (await store.sessions.getAny(session.id))!;
     if (current.ownsSandbox && !current.keepSandbox && current.sandboxID) {
-      await sandboxes.delete(systemPrincipal(current), current.sandboxID).catch((error: unknown) => {
+      const budgetEnd = current.endReason === "max_runtime" || current.endReason === "idle_timeout";
+      const options = budgetEnd ? { endReason: current.endReason! } : {};
+      await sandboxes.delete(systemPrincipal(current), current.sandboxID, options).catch((error: unknown) => {
         logger.warn({ sessionID: session.id, err: String(error) }, "could not destroy the session's sandbox");
       });
     }
   }
 
   async function drive(session: SessionRecord, resume: boolean): Promise<void> {
-    const entry = { controller: new AbortController(), cancelRequested: false };
+    const entry: { controller: AbortController; ending: SessionEnding | undefined } = { controller: new AbortController(), ending: undefined };
     running.set(session.id, entry);
     const signal = entry.controller.signal;
     const provider = getProvider(session.provider);
@@ -243,11 +273,11 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       }
       await consume(session, provider, signal);
     } catch (error) {
-      if (signal.aborted && !entry.cancelRequested) return; // the control plane is shutting down: resume later
+      if (signal.aborted && !entry.ending) return; // the control plane is shutting down: resume later
       const current = (await store.sessions.getAny(session.id))!;
       if (!["completed", "failed", "cancelled"].includes(current.state)) {
         await stopAgent(current, "SIGKILL");
-        if (entry.cancelRequested) await transition(current, "cancelled");
+        if (entry.ending) await endAs(current, entry.ending);
         else {
           const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
           await events.append(session.id, [{ type: "session.error", data: { code: failure.code, message: failure.message } }]);
@@ -279,9 +309,26 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       }
     },
 
-    async cancel(session: SessionRecord): Promise<void> {
+    cancel(session: SessionRecord): Promise<void> {
+      return this.end(session, cancelled);
+    },
+
+    /**
+     * Stops the agent and ends the session as `ending` says. A session this runner is not driving (its
+     * start was interrupted) is ended here and now.
+     */
+    async end(session: SessionRecord, ending: SessionEnding): Promise<void> {
       const entry = running.get(session.id);
-      if (entry) entry.cancelRequested = true;
+      if (entry?.ending) return; // already ending: the first reason stands
+      if (entry) entry.ending = ending;
+      else {
+        await stopAgent(session, "SIGKILL");
+        const current = (await store.sessions.getAny(session.id))!;
+        if (["completed", "failed", "cancelled"].includes(current.state)) return;
+        await endAs(current, ending);
+        await finish(current);
+        return;
+      }
       if (session.processPID !== null) {
         await stopAgent(session, "SIGTERM");
         setTimeout(() => void stopAgent(session, "SIGKILL"), 5_000).unref();

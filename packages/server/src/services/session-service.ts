@@ -6,6 +6,7 @@ import { redactCredentials } from "./repo-checkout.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
+import type { BudgetService } from "./budget-service.js";
 import type { SandboxService } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
 
@@ -16,6 +17,8 @@ export interface SessionServiceDependencies {
   sandboxes: SandboxService;
   runner: SessionRunner;
   dataKey: DataKey;
+  /** Refuses new sessions of a workspace over its hourly cap. */
+  budget?: BudgetService;
 }
 
 /** Sessions: one agent run in a sandbox. The runner does the work; this holds the rules. */
@@ -39,8 +42,11 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
       }
+      await dependencies.budget?.checkCap(principal.workspaceID);
+      let usdPerHour = 0;
       if (request.sandbox_id) {
         const sandbox = await sandboxes.get(principal, request.sandbox_id);
+        usdPerHour = sandbox.usdPerHour;
         if (sandbox.state !== "ready") {
           throw new CiabError("sandbox_not_ready", `sandbox ${sandbox.id} is ${sandbox.state}; a session needs a ready sandbox`);
         }
@@ -80,6 +86,9 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         updatedAt: now,
         startedAt: null,
         endedAt: null,
+        userID: principal.userID,
+        endReason: null,
+        usdPerHour,
       };
       await store.sessions.create(session);
       runner.start(session);

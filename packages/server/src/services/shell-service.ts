@@ -28,7 +28,7 @@ function parseStreamID(streamID: string): number {
 export function createShellService(sandboxes: SandboxService) {
   return {
     async start(principal: Principal, id: string, body: ShellStreamRequestBody): Promise<ShellStreamBody> {
-      const info = await sandboxes.withAgent(principal, id, (agent) =>
+      const info = await sandboxes.withAgentActive(principal, id, (agent) =>
         agent.startProcess({
           command: shellStreamCommand(body.cmd),
           ...(body.cwd !== undefined && { cwd: body.cwd }),

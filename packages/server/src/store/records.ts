@@ -1,4 +1,4 @@
-import type { CreateSandboxRequest, Resources, RuntimeName, SandboxState, SessionState } from "@ciab/protocol";
+import type { CreateSandboxRequest, Resources, RuntimeName, SandboxState, SessionEndReason, SessionState } from "@ciab/protocol";
 import type { ProviderName } from "../providers/provider.js";
 import type { Machine } from "../runtimes/runtime.js";
 
@@ -51,12 +51,33 @@ export interface SandboxRecord {
   updatedAt: string;
   readyAt: string | null;
   terminatedAt: string | null;
+  /** Who asked for it (`system` when nobody did); usage is reported per user. */
+  userID: string;
+  /** The machine's price; set when the machine is known (an EC2 instance type is priced once launched). */
+  usdPerHour: number;
+  /** Whether a paused machine still costs (a frozen jail or container holds its host; a stopped EC2 does not). */
+  billsPaused: boolean;
+  /** Cost folded into the usage ledger so far; the interval since `meteredSince` comes on top. */
+  costUSD: number;
+  /** Start of the interval not yet folded into `costUSD`; null while the sandbox does not bill. */
+  meteredSince: string | null;
+  /** Why the budget ended it (`max_runtime`); null otherwise. */
+  endReason: string | null;
 }
 
+/** Fields a caller may change; a state or price change folds the running cost first (store/metering.ts). */
 export type SandboxPatch = Partial<
   Pick<
     SandboxRecord,
-    "state" | "machine" | "failureReason" | "failureMessage" | "statusMessage" | "readyAt" | "terminatedAt"
+    | "state"
+    | "machine"
+    | "failureReason"
+    | "failureMessage"
+    | "statusMessage"
+    | "readyAt"
+    | "terminatedAt"
+    | "usdPerHour"
+    | "endReason"
   >
 >;
 
@@ -101,6 +122,11 @@ export interface SessionRecord {
   updatedAt: string;
   startedAt: string | null;
   endedAt: string | null;
+  /** Who started it (`system` for sessions from before users were recorded). */
+  userID: string;
+  endReason: SessionEndReason | null;
+  /** Its sandbox's price, copied when the sandbox is known; the session's compute cost comes from it. */
+  usdPerHour: number;
 }
 
 export type SessionPatch = Partial<
@@ -116,5 +142,7 @@ export type SessionPatch = Partial<
     | "gatewayTokenHash"
     | "startedAt"
     | "endedAt"
+    | "endReason"
+    | "usdPerHour"
   >
 >;

@@ -23,6 +23,7 @@ export interface Store {
   readonly secrets: SecretRepository;
   readonly sessions: SessionRepository;
   readonly events: EventRepository;
+  readonly usage: UsageRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -64,8 +65,30 @@ export interface SandboxRepository {
   list(workspaceID: string, filter?: SandboxListFilter): Promise<SandboxRecord[]>;
   /** Across workspaces, for background loops only. */
   listAll(filter?: SandboxListFilter): Promise<SandboxRecord[]>;
-  /** Updates and returns the new row; `updatedAt` is set by the store. */
+  /**
+   * Updates and returns the new row; `updatedAt` is set by the store. A change of state or price first folds
+   * the open cost interval into the usage ledger, in the same transaction (store/metering.ts).
+   */
   update(id: string, patch: SandboxPatch): Promise<SandboxRecord>;
+  /** Folds the open cost interval up to `now` into the ledger; returns the row as it is afterwards. */
+  accrue(id: string, now?: Date): Promise<SandboxRecord | undefined>;
+}
+
+/** The hourly usage ledger (`usage_hours`), written by the sandbox repository as it folds intervals. */
+export interface UsageRepository {
+  /** Folded cost of a workspace's sandboxes within one clock hour (`YYYY-MM-DDTHH`). */
+  workspaceHourCost(workspaceID: string, hour: string): Promise<number>;
+  /** Sums per workspace, user, runtime and day over hours in [fromHour, toHour]; at most `limit` rows. */
+  aggregate(filter: { workspaceID?: string; fromHour: string; toHour: string; limit: number }): Promise<UsageAggregate[]>;
+}
+
+export interface UsageAggregate {
+  workspaceID: string;
+  userID: string;
+  runtime: string;
+  day: string;
+  seconds: number;
+  costUSD: number;
 }
 
 export interface SecretRepository {

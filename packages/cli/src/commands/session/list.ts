@@ -1,6 +1,7 @@
 import type { Session } from "@ciab/protocol";
 import type { CommandContext } from "../../context.js";
 import { formatTable } from "../../format/table.js";
+import { formatUSD } from "../../format/usd.js";
 
 export interface SessionListOptions {
   state?: Session["state"];
@@ -15,14 +16,15 @@ export async function list(context: CommandContext, _args: string[], options: Se
     rows.length === 0
       ? "no sessions"
       : formatTable(
-          ["ID", "PROVIDER", "STATE", "EXIT", "SANDBOX", "COST", "CREATED"],
+          ["ID", "PROVIDER", "STATE", "EXIT", "SANDBOX", "COMPUTE", "MODEL", "CREATED"],
           rows.map((session) => [
             session.id,
             session.provider,
             session.state,
             session.exit_code === null ? "" : String(session.exit_code),
             session.sandbox_id ?? "",
-            `$${session.usage.cost_usd.toFixed(4)}`,
+            formatUSD(session.cost_usd),
+            formatUSD(session.usage.cost_usd),
             session.created_at,
           ]),
         ),

@@ -13,6 +13,7 @@ import { createSandboxRepository } from "./sandbox-repository.js";
 import { createSecretRepository } from "./secret-repository.js";
 import { createSessionRepository } from "./session-repository.js";
 import { createEventRepository } from "./event-repository.js";
+import { createUsageRepository } from "./usage-repository.js";
 
 /** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
 export function createKyselyStore(db: Kysely<Tables>): Store {
@@ -25,6 +26,7 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     secrets: createSecretRepository(db),
     sessions: createSessionRepository(db),
     events: createEventRepository(db),
+    usage: createUsageRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

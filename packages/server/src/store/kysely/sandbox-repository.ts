@@ -1,7 +1,39 @@
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
+import type { SandboxState } from "@ciab/protocol";
+import { billsIn, sliceByHour } from "../metering.js";
 import type { SandboxListFilter, SandboxRepository } from "../store.js";
 import type { SandboxPatch, SandboxRecord } from "../records.js";
 import type { SandboxRow, Tables } from "./tables.js";
+import { addUsageHour } from "./usage-repository.js";
+
+/**
+ * Folds the row's open interval up to `now` into the ledger and answers the meter columns to write: the
+ * interval restarts at `now` when the sandbox bills in its next state, and closes otherwise.
+ */
+async function foldMeter(
+  trx: Transaction<Tables>,
+  row: SandboxRow,
+  now: Date,
+  next: { state: SandboxState; usdPerHour: number },
+): Promise<Pick<SandboxRow, "cost_usd" | "metered_since">> {
+  let cost = row.cost_usd;
+  if (row.metered_since !== null) {
+    for (const slice of sliceByHour(Date.parse(row.metered_since), now.getTime(), row.usd_per_hour)) {
+      await addUsageHour(trx, {
+        sandbox_id: row.id,
+        hour: slice.hour,
+        workspace_id: row.workspace_id,
+        user_id: row.user_id ?? "system",
+        runtime: row.runtime,
+        seconds: slice.seconds,
+        cost_usd: slice.costUSD,
+      });
+      cost += slice.costUSD;
+    }
+  }
+  const bills = billsIn(next.state, row.bills_paused === 1);
+  return { cost_usd: cost, metered_since: bills ? now.toISOString() : null };
+}
 
 export function createSandboxRepository(db: Kysely<Tables>): SandboxRepository {
   const select = (filter: SandboxListFilter = {}) => {
@@ -31,13 +63,40 @@ export function createSandboxRepository(db: Kysely<Tables>): SandboxRepository {
       return (await select(filter).execute()).map(fromRow);
     },
     async update(id, patch) {
-      const row = await db
-        .updateTable("sandboxes")
-        .set({ ...toPatchRow(patch), updated_at: new Date().toISOString() })
-        .where("id", "=", id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return fromRow(row);
+      if (patch.state === undefined && patch.usdPerHour === undefined) {
+        const row = await db
+          .updateTable("sandboxes")
+          .set({ ...toPatchRow(patch), updated_at: new Date().toISOString() })
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return fromRow(row);
+      }
+      return db.transaction().execute(async (trx) => {
+        const now = new Date();
+        const current = await trx.selectFrom("sandboxes").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+        const meter = await foldMeter(trx, current, now, {
+          state: patch.state ?? (current.state as SandboxState),
+          usdPerHour: patch.usdPerHour ?? current.usd_per_hour,
+        });
+        const row = await trx
+          .updateTable("sandboxes")
+          .set({ ...toPatchRow(patch), ...meter, updated_at: now.toISOString() })
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return fromRow(row);
+      });
+    },
+    async accrue(id, now = new Date()) {
+      return db.transaction().execute(async (trx) => {
+        const current = await trx.selectFrom("sandboxes").selectAll().where("id", "=", id).executeTakeFirst();
+        if (!current) return undefined;
+        if (current.metered_since === null) return fromRow(current);
+        const meter = await foldMeter(trx, current, now, { state: current.state as SandboxState, usdPerHour: current.usd_per_hour });
+        const row = await trx.updateTable("sandboxes").set(meter).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
+        return fromRow(row);
+      });
     },
   };
 }
@@ -63,6 +122,12 @@ function toRow(record: SandboxRecord): SandboxRow {
     updated_at: record.updatedAt,
     ready_at: record.readyAt,
     terminated_at: record.terminatedAt,
+    user_id: record.userID,
+    usd_per_hour: record.usdPerHour,
+    bills_paused: record.billsPaused ? 1 : 0,
+    cost_usd: record.costUSD,
+    metered_since: record.meteredSince,
+    end_reason: record.endReason,
   };
 }
 
@@ -75,6 +140,8 @@ function toPatchRow(patch: SandboxPatch): Partial<SandboxRow> {
   if (patch.statusMessage !== undefined) row.status_message = patch.statusMessage;
   if (patch.readyAt !== undefined) row.ready_at = patch.readyAt;
   if (patch.terminatedAt !== undefined) row.terminated_at = patch.terminatedAt;
+  if (patch.usdPerHour !== undefined) row.usd_per_hour = patch.usdPerHour;
+  if (patch.endReason !== undefined) row.end_reason = patch.endReason;
   return row;
 }
 
@@ -99,5 +166,11 @@ function fromRow(row: SandboxRow): SandboxRecord {
     updatedAt: row.updated_at,
     readyAt: row.ready_at,
     terminatedAt: row.terminated_at,
+    userID: row.user_id ?? "system",
+    usdPerHour: row.usd_per_hour,
+    billsPaused: row.bills_paused === 1,
+    costUSD: row.cost_usd,
+    meteredSince: row.metered_since,
+    endReason: row.end_reason,
   };
 }

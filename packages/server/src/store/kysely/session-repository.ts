@@ -82,6 +82,9 @@ function toRow(record: SessionRecord): SessionRow {
     updated_at: record.updatedAt,
     started_at: record.startedAt,
     ended_at: record.endedAt,
+    user_id: record.userID,
+    end_reason: record.endReason,
+    usd_per_hour: record.usdPerHour,
   };
 }
 
@@ -97,6 +100,8 @@ function toPatchRow(patch: SessionPatch): Partial<SessionRow> {
     gatewayTokenHash: "gateway_token_hash",
     startedAt: "started_at",
     endedAt: "ended_at",
+    endReason: "end_reason",
+    usdPerHour: "usd_per_hour",
   };
   const row: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(keys)) {
@@ -135,5 +140,8 @@ function fromRow(row: SessionRow): SessionRecord {
     updatedAt: row.updated_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,
+    userID: row.user_id ?? "system",
+    endReason: row.end_reason as SessionRecord["endReason"],
+    usdPerHour: row.usd_per_hour,
   };
 }

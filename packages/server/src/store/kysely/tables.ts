@@ -15,6 +15,7 @@ export interface Tables {
   sandboxes: SandboxRow;
   secrets: { workspace_id: string; name: string; sealed_value: string; created_at: string; updated_at: string };
   sessions: SessionRow;
+  usage_hours: UsageHourRow;
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
 }
 
@@ -46,6 +47,20 @@ export interface SessionRow {
   updated_at: string;
   started_at: string | null;
   ended_at: string | null;
+  user_id: string | null;
+  end_reason: string | null;
+  usd_per_hour: number;
+}
+
+/** Machine time and cost of one sandbox within one clock hour (UTC, `YYYY-MM-DDTHH`). */
+export interface UsageHourRow {
+  sandbox_id: string;
+  hour: string;
+  workspace_id: string;
+  user_id: string;
+  runtime: string;
+  seconds: number;
+  cost_usd: number;
 }
 
 export interface SandboxRow {
@@ -68,4 +83,10 @@ export interface SandboxRow {
   updated_at: string;
   ready_at: string | null;
   terminated_at: string | null;
+  user_id: string | null;
+  usd_per_hour: number;
+  bills_paused: number;
+  cost_usd: number;
+  metered_since: string | null;
+  end_reason: string | null;
 }

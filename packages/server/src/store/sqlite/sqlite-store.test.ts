@@ -25,6 +25,12 @@ function sandboxRecord(workspaceID: string, overrides: Partial<SandboxRecord> = 
     updatedAt: now,
     readyAt: now,
     terminatedAt: null,
+    userID: "usr_a",
+    usdPerHour: 0,
+    billsPaused: true,
+    costUSD: 0,
+    meteredSince: null,
+    endReason: null,
     ...overrides,
   };
 }

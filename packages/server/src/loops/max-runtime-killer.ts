@@ -1,0 +1,70 @@
+import type { Logger } from "../logger.js";
+import type { SandboxService } from "../services/sandbox-service.js";
+import { liveStates } from "../services/sandbox-service.js";
+import type { SessionEnding, SessionRunner } from "../services/session-runner.js";
+import type { SessionRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+
+export interface MaxRuntimeKillerDependencies {
+  store: Store;
+  runner: Pick<SessionRunner, "end">;
+  sandboxes: Pick<SandboxService, "delete">;
+  /** `[budget] max_runtime_minutes` in milliseconds. */
+  maxRuntimeMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+const liveSessionStates: SessionRecord["state"][] = ["pending", "starting", "running", "idle"];
+
+/**
+ * Ends what outlived `[budget] max_runtime_minutes`, busy or not: sessions fail with `max_runtime` (their own
+ * sandbox goes with them), and sandboxes past the limit are deleted with that end reason, after the sessions
+ * running in them are ended.
+ */
+export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencies) {
+  const { store, runner, sandboxes, maxRuntimeMs, logger } = dependencies;
+  const now = dependencies.now ?? Date.now;
+  const minutes = Number((maxRuntimeMs / 60_000).toFixed(3));
+  const ending: SessionEnding = {
+    state: "failed",
+    endReason: "max_runtime",
+    reason: "max_runtime",
+    message: `ran longer than [budget] max_runtime_minutes (${minutes})`,
+  };
+  const system = (workspaceID: string) => ({ userID: "system", workspaceID, role: "admin" as const, tokenID: "system" });
+
+  return {
+    async killOnce(signal?: AbortSignal): Promise<{ sessions: string[]; sandboxes: string[] }> {
+      const at = now();
+      const ended: string[] = [];
+      const deleted: string[] = [];
+      const live = await store.sessions.listAll({ states: liveSessionStates });
+      const endedSandboxes = new Set<string>();
+      for (const session of live) {
+        if (signal?.aborted) break;
+        if (at - Date.parse(session.createdAt) < maxRuntimeMs) continue;
+        logger.info({ sessionID: session.id }, "session reached its max runtime");
+        await runner.end(session, ending);
+        ended.push(session.id);
+        if (session.ownsSandbox && !session.keepSandbox && session.sandboxID) endedSandboxes.add(session.sandboxID);
+      }
+      for (const sandbox of await store.sandboxes.listAll({ states: liveStates })) {
+        if (signal?.aborted) break;
+        if (sandbox.state === "terminating" || endedSandboxes.has(sandbox.id)) continue;
+        if (at - Date.parse(sandbox.createdAt) < maxRuntimeMs) continue;
+        for (const session of live) {
+          if (session.sandboxID !== sandbox.id || ended.includes(session.id)) continue;
+          await runner.end(session, ending);
+          ended.push(session.id);
+        }
+        logger.info({ sandboxID: sandbox.id }, "sandbox reached its max runtime");
+        await sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "max_runtime" });
+        deleted.push(sandbox.id);
+      }
+      return { sessions: ended, sandboxes: deleted };
+    },
+  };
+}
+
+export type MaxRuntimeKiller = ReturnType<typeof createMaxRuntimeKiller>;

@@ -1,0 +1,38 @@
+import type { RuntimeName } from "@ciab/protocol";
+import type { BudgetConfig } from "../config/config-schema.js";
+import type { Machine } from "../runtimes/runtime.js";
+import { instancePricesUSDPerHour } from "./pricing-table.js";
+
+export interface Pricing {
+  /**
+   * USD per hour of a sandbox's machine. EC2 is priced by the instance type its runtime records in the
+   * machine's details, so it is known only once the machine is; before that it is 0.
+   */
+  usdPerHour(runtime: RuntimeName, machine: Machine | null): number;
+  /** Whether a paused machine of this runtime still costs (docs/decisions/0007-budget.md). */
+  billsPaused(runtime: RuntimeName): boolean;
+}
+
+export function createPricing(config: Pick<BudgetConfig, "local_usd_per_hour" | "docker_usd_per_hour" | "fargate_usd_per_hour" | "prices" | "ec2_unknown_usd_per_hour">): Pricing {
+  const table: Record<string, number> = { ...instancePricesUSDPerHour, ...config.prices };
+  return {
+    usdPerHour(runtime, machine) {
+      switch (runtime) {
+        case "local":
+          return config.local_usd_per_hour;
+        case "docker":
+          return config.docker_usd_per_hour;
+        case "fargate":
+          return config.fargate_usd_per_hour;
+        case "ec2": {
+          if (!machine) return 0;
+          const instanceType = machine.details.instanceType;
+          if (typeof instanceType !== "string") return config.ec2_unknown_usd_per_hour;
+          return Object.hasOwn(table, instanceType) ? table[instanceType]! : config.ec2_unknown_usd_per_hour;
+        }
+      }
+    },
+    // A stopped EC2 instance bills only its disks; a frozen jail, container or Fargate task holds its capacity.
+    billsPaused: (runtime) => runtime !== "ec2",
+  };
+}
