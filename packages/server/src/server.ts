@@ -94,11 +94,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
   );
   const connections = createAgentConnections(runtimes);
-  const activity = createActivityTracker();
   const budget = createBudgetService({ store, maxHourlyUSD: config.budget.max_hourly_usd });
   const events = createEventService(store);
+  const activity = createActivityTracker();
   const secrets = createSecretService(store, dataKey);
-  const sessionGateway = createSessionGateway(store, events, logger);
+  const sessionGateway = createSessionGateway(store, events, logger, activity);
   const gateway = createGatewayService({
     config: config.gateway,
     dataDirectory,

@@ -15,9 +15,13 @@ describe("the API's own description and first start", () => {
     const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toBe("3.1.0");
     for (const route of ["/sandboxes", "/sandboxes/{id}", "/sandboxes/{id}/exec", "/sandboxes/{id}/exec/stream",
-      "/sandboxes/{id}/files", "/sandboxes/{id}/files/upload", "/sandboxes/{id}/ports", "/sandboxes/{id}/processes"]) {
+      "/sandboxes/{id}/files", "/sandboxes/{id}/files/upload", "/sandboxes/{id}/ports", "/sandboxes/{id}/processes",
+      "/admin/usage"]) {
       expect(Object.keys(document.paths), route).toContain(`/api/v1${route}`);
     }
+    const paths = document.paths as Record<string, Record<string, { responses: Record<string, unknown>; parameters?: { name: string }[] }>>;
+    expect(Object.keys(paths["/api/v1/sessions"]!.post!.responses)).toContain("429");
+    expect(paths["/api/v1/admin/usage"]!.get!.parameters!.map((parameter) => parameter.name)).toEqual(["from", "to", "group_by", "workspace_id"]);
   });
 
   test("health needs no token", async () => {

@@ -3,7 +3,7 @@ import { createSandboxSchema, sandboxListSchema, sandboxSchema } from "@ciab/pro
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
-import { errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
+import { costCapResponse, errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
 
 const sandbox = named(sandboxSchema, "Sandbox");
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
@@ -18,6 +18,7 @@ const create = createRoute({
     201: jsonContent(sandbox, "The ready sandbox"),
     202: jsonContent(sandbox, "Provisioning has started"),
     ...errorResponses,
+    ...costCapResponse,
   },
 });
 

@@ -32,6 +32,11 @@ export const errorResponses = {
   502: jsonContent(errorResponseSchema, "The runtime or the agent failed"),
 };
 
+/** Creating anything that gets a machine: the workspace may be over its hourly cost cap. */
+export const costCapResponse = {
+  429: jsonContent(errorResponseSchema, "cost_cap_reached: the workspace spent its [budget] max_hourly_usd this hour"),
+};
+
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { body: { required: true, content: { "application/json": { schema } } } };
 }

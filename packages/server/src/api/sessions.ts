@@ -4,7 +4,7 @@ import { CiabError, createSessionSchema, sessionEventSchema, sessionSchema, sess
 import { toServerSentEvent, type EventService } from "../services/event-service.js";
 import type { SessionService } from "../services/session-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
+import { costCapResponse, errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
 import { sessionView } from "./session-view.js";
 
 const session = named(sessionSchema, "Session");
@@ -16,7 +16,7 @@ const create = createRoute({
   summary: "Start an agent session",
   description: "With `prompt`: headless, the agent runs it and exits. Without: interactive (attach to its TUI).",
   request: jsonBody(named(createSessionSchema, "CreateSession")),
-  responses: { 201: jsonContent(session, "The session, state pending"), ...errorResponses },
+  responses: { 201: jsonContent(session, "The session, state pending"), ...errorResponses, ...costCapResponse },
 });
 
 const list = createRoute({

@@ -3,18 +3,26 @@ import type { GatewaySessions, GatewayUsage } from "../gateway/index.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { hashToken } from "./auth-service.js";
+import type { ActivityTracker } from "./activity-tracker.js";
 import type { EventService } from "./event-service.js";
 
 /**
  * The sessions as the model gateway sees them: a token is good only for its own session, in its own
  * sandbox, while the session lives; usage it meters becomes events and the session's running totals.
  */
-export function createSessionGateway(store: Store, events: EventService, logger: Logger): GatewaySessions & { cutOff(sessionID: string): void } {
+export function createSessionGateway(
+  store: Store,
+  events: EventService,
+  logger: Logger,
+  /** Model calls are traffic: a headless agent waiting on a long answer is not idle. */
+  activity?: ActivityTracker,
+): GatewaySessions & { cutOff(sessionID: string): void } {
   const cut = new Set<string>();
   return {
     async resolve(sandboxID, token) {
       const session = await store.sessions.findByGatewayToken(hashToken(token));
       if (!session || session.sandboxID !== sandboxID || finalSessionStates.includes(session.state)) return undefined;
+      activity?.touch(sandboxID);
       return { sessionID: session.id, workspaceID: session.workspaceID };
     },
     isCutOff: (sessionID) => cut.has(sessionID),
