@@ -1,5 +1,4 @@
-import { CiabError, usageGroupKeys, type UsageGroupKey, type UsageReport, type UsageRow } from "@ciab/protocol";
-import type { RuntimeName } from "@ciab/protocol";
+import { CiabError, usageGroupKeys, type RuntimeName, type UsageGroupKey, type UsageReport, type UsageRow } from "@ciab/protocol";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
 import { liveStates } from "./sandbox-service.js";
