@@ -19,7 +19,7 @@ const createdSchema = z.object({
 const create = createRoute({
   method: "post",
   path: "/workspaces",
-  summary: "Create a workspace with its first user and token (admins only)",
+  summary: "Create a workspace with its first user and token (installation admins only)",
   request: jsonBody(createWorkspaceSchema),
   responses: { 201: jsonContent(createdSchema, "The workspace, its user and a token shown once"), ...errorResponses },
 });

@@ -9,6 +9,7 @@ import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
+import { authorizeSandbox, type SandboxGrant } from "./sandbox-policy.js";
 
 export interface SandboxServiceDependencies {
   store: Store;
@@ -17,7 +18,7 @@ export interface SandboxServiceDependencies {
   dataKey: DataKey;
   logger: Logger;
   agentReadyTimeoutMs: number;
-  /** `[policy] allow_host_network`: members may ask for `network: "host"`; admins always may. */
+  /** `[policy] allow_host_network`: everyone may ask for `network: "host"`; installation admins always may. */
   allowHostNetwork?: boolean;
   /** Called when a sandbox's machine goes (deleted or failed): frees what others keep for it (its gateway). */
   releaseSandbox?: (sandboxID: string) => Promise<void>;
@@ -39,18 +40,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     const sandbox = await store.sandboxes.get(principal.workspaceID, id);
     if (!sandbox) throw new CiabError("sandbox_not_found", `no sandbox ${id} in this workspace`);
     return sandbox;
-  }
-
-  function checkCapabilities(runtime: Runtime, request: CreateSandboxRequest): void {
-    const unsupported = (what: string) =>
-      new CiabError("capability_unsupported", `the ${runtime.name} runtime does not support ${what}`);
-    if (request.resources && Object.keys(request.resources).length > 0 && !runtime.capabilities.resourceLimits) {
-      throw unsupported("resource limits (resources)");
-    }
-    if (request.network === "host" && !runtime.capabilities.hostNetwork) throw unsupported("network host");
-    if (request.image !== undefined && request.image !== runtime.defaultImage && !runtime.capabilities.images) {
-      throw unsupported(`images (it boots ${runtime.defaultImage})`);
-    }
   }
 
   /**
@@ -116,18 +105,24 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   return {
     get,
 
-    async create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
-      const runtime = runtimes.get(request.runtime ?? runtimes.defaultName);
-      checkCapabilities(runtime, request);
-      if (request.network === "host" && principal.role !== "admin" && !dependencies.allowHostNetwork) {
-        throw new CiabError("forbidden", "network host is for admins unless [policy] allow_host_network = true");
-      }
+    /** The policy gate for `principal`; every sandbox is made from the grant it returns. */
+    authorize(principal: Principal, request: CreateSandboxRequest): SandboxGrant {
+      return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false }, principal, request);
+    },
+
+    create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
+      return this.createGranted(this.authorize(principal, request), options);
+    },
+
+    /** Creates what a grant allows, in the grant's workspace. */
+    async createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
+      const { runtime, request, workspaceID } = grant;
       const id = newID("sbx");
       const now = new Date().toISOString();
       const env = request.env ?? {};
       const sandbox: SandboxRecord = {
         id,
-        workspaceID: principal.workspaceID,
+        workspaceID,
         name: request.name ?? id.replace("_", "-").slice(0, 20),
         state: "provisioning",
         runtime: runtime.name,
@@ -152,7 +147,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       inFlight.set(id, { controller, done });
       if (!options.wait) return sandbox;
       await done;
-      const result = await get(principal, id);
+      const result = (await store.sandboxes.get(workspaceID, id))!;
       if (result.state === "failed") {
         throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
           context: { sandbox_id: id, reason: result.failureReason },

@@ -1,4 +1,4 @@
-import { CiabError, finalSessionStates, type CreateSessionRequest, type SessionState } from "@ciab/protocol";
+import { CiabError, finalSessionStates, type CreateSandboxRequest, type CreateSessionRequest, type SessionState } from "@ciab/protocol";
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import { getProvider } from "../providers/provider-registry.js";
@@ -6,6 +6,7 @@ import { redactCredentials } from "./repo-checkout.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
+import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
 
@@ -39,11 +40,22 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
       }
+      const sandboxRequest: CreateSandboxRequest = {
+        ...(request.runtime !== undefined && { runtime: request.runtime }),
+        ...(request.image !== undefined && { image: request.image }),
+        ...(request.resources !== undefined && { resources: request.resources }),
+        ...(request.network !== undefined && { network: request.network }),
+      };
+      let grant: SandboxGrant | undefined;
       if (request.sandbox_id) {
         const sandbox = await sandboxes.get(principal, request.sandbox_id);
         if (sandbox.state !== "ready") {
           throw new CiabError("sandbox_not_ready", `sandbox ${sandbox.id} is ${sandbox.state}; a session needs a ready sandbox`);
         }
+      } else {
+        // Checked now, with the caller's rights, exactly as POST /sandboxes checks them; the runner only
+        // ever creates what this grant allows.
+        grant = sandboxes.authorize(principal, sandboxRequest);
       }
       const now = new Date().toISOString();
       const env = request.env ?? {};
@@ -60,12 +72,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         sealedRepoURL: request.repo ? dataKey.seal(request.repo.url) : null,
         sealedEnv: dataKey.seal(JSON.stringify(env)),
         envKeys: Object.keys(env).sort(),
-        sandboxRequest: {
-          ...(request.runtime !== undefined && { runtime: request.runtime }),
-          ...(request.image !== undefined && { image: request.image }),
-          ...(request.resources !== undefined && { resources: request.resources }),
-          ...(request.network !== undefined && { network: request.network }),
-        },
+        sandboxRequest,
         state: "pending",
         exitCode: null,
         failureReason: null,
@@ -82,7 +89,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         endedAt: null,
       };
       await store.sessions.create(session);
-      runner.start(session);
+      runner.start(session, grant);
       return session;
     },
 

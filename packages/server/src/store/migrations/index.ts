@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./0001-initial.js";
 import * as sessions from "./0002-sessions.js";
+import * as installationAdmins from "./0003-installation-admins.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-sessions": sessions,
+  "0003-installation-admins": installationAdmins,
 };
 
 export const migrationProvider: MigrationProvider = {

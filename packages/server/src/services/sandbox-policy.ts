@@ -1,0 +1,46 @@
+import { CiabError, type CreateSandboxRequest } from "@ciab/protocol";
+import type { Runtime } from "../runtimes/runtime.js";
+import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
+import type { Principal } from "./auth-service.js";
+
+/** Only `authorizeSandbox` makes one, so a caller holding a grant has been through the gate. */
+declare const grantBrand: unique symbol;
+
+/**
+ * A sandbox request that passed the policy gate for a caller: the only thing the sandbox service creates
+ * machines from. Sessions that make their own sandbox get their grant when the session is created, with the
+ * caller's rights, and hand it to the runner; no path creates a sandbox with rights of its own.
+ */
+export interface SandboxGrant {
+  readonly workspaceID: string;
+  readonly runtime: Runtime;
+  readonly request: CreateSandboxRequest;
+  readonly [grantBrand]: true;
+}
+
+export interface SandboxPolicyOptions {
+  runtimes: RuntimeRegistry;
+  /** `[policy] allow_host_network`: everyone may ask for `network: "host"`; installation admins always may. */
+  allowHostNetwork: boolean;
+}
+
+/**
+ * The one gate for every way a sandbox is made (`POST /sandboxes`, a session's own sandbox, and any path
+ * added later): the runtime must be enabled and able to do what is asked (images, resource limits, host
+ * network), and host networking, which reaches the host's loopback services, is an installation-wide right.
+ */
+export function authorizeSandbox(options: SandboxPolicyOptions, principal: Principal, request: CreateSandboxRequest): SandboxGrant {
+  const runtime = options.runtimes.get(request.runtime ?? options.runtimes.defaultName);
+  const unsupported = (what: string) => new CiabError("capability_unsupported", `the ${runtime.name} runtime does not support ${what}`);
+  if (request.resources && Object.keys(request.resources).length > 0 && !runtime.capabilities.resourceLimits) {
+    throw unsupported("resource limits (resources)");
+  }
+  if (request.network === "host" && !runtime.capabilities.hostNetwork) throw unsupported("network host");
+  if (request.image !== undefined && request.image !== runtime.defaultImage && !runtime.capabilities.images) {
+    throw unsupported(`images (it boots ${runtime.defaultImage})`);
+  }
+  if (request.network === "host" && !principal.installationAdmin && !options.allowHostNetwork) {
+    throw new CiabError("forbidden", "network host is for installation admins unless [policy] allow_host_network = true");
+  }
+  return { workspaceID: principal.workspaceID, runtime, request } as SandboxGrant;
+}
