@@ -24,6 +24,7 @@ import { createSecretService } from "./services/secret-service.js";
 import { createSessionGateway } from "./services/session-gateway.js";
 import { createSessionRunner } from "./services/session-runner.js";
 import { createSessionService } from "./services/session-service.js";
+import { createOutboundPolicy } from "./services/outbound-policy.js";
 import { createGatewayService } from "./gateway/index.js";
 import { createSqliteStore } from "./store/sqlite/index.js";
 
@@ -117,6 +118,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     orphanGraceMs: config.server.orphan_grace_seconds * 1000,
   });
   await reconciler.reconcileOnce();
+  const outbound = createOutboundPolicy({ allowPrivateNetwork: config.policy.allow_private_network, allow: config.policy.outbound_allow });
   const runner = createSessionRunner({
     store,
     events,
@@ -126,10 +128,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       cutOff: (sessionID) => sessionGateway.cutOff(sessionID),
     },
     dataKey,
+    outbound,
     toolsDirectory,
     logger: logger.child({ component: "sessions" }),
   });
-  const sessions = createSessionService({ store, sandboxes, runner, dataKey, allowLocalRepos: config.policy.allow_local_repos });
+  const sessions = createSessionService({ store, sandboxes, runner, dataKey, outbound, allowLocalRepos: config.policy.allow_local_repos });
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);

@@ -12,6 +12,7 @@ import type { Store } from "../store/store.js";
 import { hashToken, type Principal } from "./auth-service.js";
 import type { EventService } from "./event-service.js";
 import { OutputLines } from "./output-lines.js";
+import type { OutboundPolicy } from "./outbound-policy.js";
 import { checkoutRepo } from "./repo-checkout.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService } from "./sandbox-service.js";
@@ -30,6 +31,8 @@ export interface SessionRunnerDependencies {
   sandboxes: SandboxService;
   gateway: SessionGateway;
   dataKey: DataKey;
+  /** Checks and pins the repository clone (`[policy]`). */
+  outbound: OutboundPolicy;
   toolsDirectory: string;
   logger: Logger;
 }
@@ -121,7 +124,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;
-        await checkoutRepo(agent, { ...session.repo, url }, signal);
+        await checkoutRepo(agent, { ...session.repo, url }, dependencies.outbound, signal);
       }
       const health = await agent.health(signal);
       const gatewayPort = (health as { gatewayPort?: number }).gatewayPort;

@@ -6,6 +6,8 @@ import { redactCredentials } from "./repo-checkout.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
+import { gitRemoteHost } from "./git-remote.js";
+import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
@@ -13,6 +15,8 @@ import type { SessionRunner } from "./session-runner.js";
 export interface SessionServiceDependencies {
   /** `[policy] allow_local_repos`. */
   allowLocalRepos: boolean;
+  /** `[policy]` for remote repositories: refused hosts are answered at once (and checked again at clone). */
+  outbound: OutboundPolicy;
   store: Store;
   sandboxes: SandboxService;
   runner: SessionRunner;
@@ -40,6 +44,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
       }
+      const repoHost = request.repo ? gitRemoteHost(request.repo.url) : undefined;
+      if (repoHost !== undefined && (await dependencies.outbound.isRefused(repoHost))) throw refusal(repoHost);
       const sandboxRequest: CreateSandboxRequest = {
         ...(request.runtime !== undefined && { runtime: request.runtime }),
         ...(request.image !== undefined && { image: request.image }),
