@@ -4,6 +4,8 @@ import { startTestServer, type TestServer } from "../harness/test-server.js";
 let server: TestServer;
 let memberToken: string;
 let workspaceAdminToken: string;
+let memberWorkspaceID: string;
+let adminWorkspaceID: string;
 
 beforeAll(async () => {
   server = await startTestServer({ env: { CIAB_RUNTIME_ENABLED: "local", CIAB_RUNTIME_BACKEND: "local" } });
@@ -12,6 +14,8 @@ beforeAll(async () => {
   expect([member.status, admin.status]).toEqual([201, 201]);
   memberToken = member.body.token;
   workspaceAdminToken = admin.body.token;
+  memberWorkspaceID = member.body.workspace.id;
+  adminWorkspaceID = admin.body.workspace.id;
 });
 
 afterAll(async () => {
@@ -67,4 +71,21 @@ test("a workspace admin cannot touch another workspace's secrets, sandboxes or s
   expect(session.status).toBe(404);
   expect((await server.api("GET", "/secrets")).body.secrets.map((secret: { name: string }) => secret.name)).toEqual(["ANTHROPIC_API_KEY"]);
   await server.api("DELETE", `/sandboxes/${own.body.id}`);
+});
+
+test("a workspace admin adds users to their own workspace only; members add none; installation admins anywhere", async () => {
+  const added = await server.api("POST", `/workspaces/${adminWorkspaceID}/users`, { name: "dev", role: "member" }, { token: workspaceAdminToken });
+  expect(added.status).toBe(201);
+  expect(added.body.user).toMatchObject({ name: "dev", role: "member" });
+  expect((await server.api("GET", "/sandboxes", undefined, { token: added.body.token })).status).toBe(200);
+  const byMember = await server.api("POST", `/workspaces/${memberWorkspaceID}/users`, { name: "x", role: "admin" }, { token: memberToken });
+  expect(byMember.status).toBe(403);
+  const elsewhere = await server.api("POST", `/workspaces/${memberWorkspaceID}/users`, { name: "x", role: "admin" }, { token: workspaceAdminToken });
+  const nowhere = await server.api("POST", "/workspaces/ws_does_not_exist/users", { name: "x" }, { token: workspaceAdminToken });
+  expect([elsewhere.status, nowhere.status]).toEqual([404, 404]);
+  expect(elsewhere.body.error.message.replace(memberWorkspaceID, "ID")).toBe(nowhere.body.error.message.replace("ws_does_not_exist", "ID"));
+  const byInstallationAdmin = await server.api("POST", `/workspaces/${memberWorkspaceID}/users`, { name: "lead", role: "admin" });
+  expect(byInstallationAdmin.status).toBe(201);
+  // The new workspace admin is not an installation admin.
+  expect((await server.api("POST", "/workspaces", { name: "z" }, { token: byInstallationAdmin.body.token })).status).toBe(403);
 });

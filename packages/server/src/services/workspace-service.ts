@@ -28,6 +28,31 @@ export function createWorkspaceService(store: Store, auth: AuthService) {
       const token = await auth.issueToken(user, `first token of ${workspace.name}`);
       return { workspace, user, token };
     },
+
+    /**
+     * Adds a user (and their first token) to a workspace: what a workspace admin administers. A workspace
+     * admin may do it in their own workspace only; another workspace is not found, whether it exists or not.
+     * Installation admins may do it anywhere.
+     */
+    async addUser(principal: Principal, workspaceID: string, request: { name: string; role?: UserRecord["role"] | undefined }) {
+      const own = principal.workspaceID === workspaceID;
+      const workspace = own || principal.installationAdmin ? await store.workspaces.get(workspaceID) : undefined;
+      if (!workspace) throw new CiabError("not_found", `no workspace ${workspaceID}`);
+      if (!principal.installationAdmin && principal.role !== "admin") {
+        throw new CiabError("forbidden", "only the workspace's admins add users to it");
+      }
+      const user: UserRecord = {
+        id: newID("usr"),
+        workspaceID,
+        name: request.name,
+        role: request.role ?? "member",
+        installationAdmin: false,
+        createdAt: new Date().toISOString(),
+      };
+      await store.users.create(user);
+      const token = await auth.issueToken(user, `first token of ${user.name}`);
+      return { user, token };
+    },
   };
 }
 
