@@ -17,9 +17,31 @@ interface ParsedRemote {
   rebuild(target: OutboundTarget): PinnedGitRemote;
 }
 
+/**
+ * Whether a repository URL is a path on this host (a path, or file://) or a remote, and which host a remote
+ * connects to. Only forms we check and pin are remotes; every other way git knows to reach somewhere
+ * (`git+ssh://`, `<transport>::<address>`, other schemes) is refused, so none slips by as a "path".
+ */
+export function repoLocation(url: string): { kind: "local" } | { kind: "remote"; host: string } {
+  if (/^file:\/\//i.test(url)) return { kind: "local" };
+  const beforeSlash = url.split("/")[0]!;
+  if (beforeSlash.replace(/\[[^\]]*\]/g, "").includes("::")) throw unsupported();
+  const remote = parseRemote(url);
+  if (remote) return { kind: "remote", host: remote.host };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw unsupported();
+  // git reads a colon before the first slash as `host:path` over ssh; one that is not a plain host is refused.
+  if (beforeSlash.includes(":")) throw new CiabError("invalid_request", "the repository URL's host is not a host name or an address");
+  return { kind: "local" };
+}
+
+function unsupported(): CiabError {
+  return new CiabError("invalid_request", "repository URLs are https://, http://, ssh://, git://, [user@]host:path, or a path");
+}
+
 /** The host a remote repository URL connects to, or undefined for a path on this host. */
 export function gitRemoteHost(url: string): string | undefined {
-  return parseRemote(url)?.host;
+  const location = repoLocation(url);
+  return location.kind === "remote" ? location.host : undefined;
 }
 
 /**
@@ -29,8 +51,8 @@ export function gitRemoteHost(url: string): string | undefined {
  * in the URL. A second DNS answer cannot move the connection. Paths on this host are not remotes: undefined.
  */
 export async function pinGitRemote(url: string, policy: OutboundPolicy): Promise<PinnedGitRemote | undefined> {
-  const remote = parseRemote(url);
-  if (!remote) return undefined;
+  if (repoLocation(url).kind === "local") return undefined;
+  const remote = parseRemote(url)!;
   return remote.rebuild(await policy.resolve(remote.host));
 }
 
@@ -52,7 +74,7 @@ function parseRemote(url: string): ParsedRemote | undefined {
     if (host === "") throw new CiabError("invalid_request", "the repository URL has no host");
     return { scheme, host, rebuild: (target) => (scheme === "http" || scheme === "https" ? pinHTTP(parsed, target) : pinInURL(parsed, target)) };
   }
-  const scp = /^([\w.-]+@)([^:/[\]]+|\[[0-9A-Fa-f:.]+\]):(?!\/\/)(.*)$/s.exec(url);
+  const scp = /^([\w.-]+@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?![/:])(.*)$/s.exec(url);
   if (scp) {
     const [, user = "", bracketed = "", path = ""] = scp;
     const host = bracketed.replace(/^\[(.*)\]$/, "$1");

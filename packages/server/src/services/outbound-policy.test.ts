@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { pinGitRemote } from "./git-remote.js";
+import { pinGitRemote, repoLocation } from "./git-remote.js";
 import { createOutboundPolicy, type HostLookup } from "./outbound-policy.js";
 
 /** A resolver with fixed answers: the policy's logic, apart from the system's DNS. */
@@ -95,4 +95,27 @@ test("[policy] outbound_allow takes a list or a comma-separated env value and re
   for (const bad of ["10.0.0.0/33", "http://x", "a b", "::1/129", "10.0.0.0/8/1"]) {
     expect(() => policySectionSchema.parse({ outbound_allow: [bad] }), bad).toThrow();
   }
+});
+
+describe("repoLocation: a path, a remote we can check, or refused", () => {
+  test.each([
+    ["/srv/repo", { kind: "local" }],
+    ["../repo", { kind: "local" }],
+    ["file:///srv/repo", { kind: "local" }],
+    ["dir/with:colon", { kind: "local" }],
+    ["https://github.com/org/repo.git", { kind: "remote", host: "github.com" }],
+    ["git@github.com:org/repo.git", { kind: "remote", host: "github.com" }],
+    ["localhost:repo", { kind: "remote", host: "localhost" }],
+    ["git@[::1]:repo", { kind: "remote", host: "::1" }],
+    ["ssh://[fd00:ec2::254]:22/r", { kind: "remote", host: "fd00:ec2::254" }],
+  ])("%s", (url, expected) => {
+    expect(repoLocation(url)).toEqual(expected);
+  });
+
+  test.each(["git+ssh://127.0.0.1/r", "ssh+git://127.0.0.1/r", "https::http://127.0.0.1/r", "ext::sh -c id", "fd::3", "ftp://127.0.0.1/r", "bad host:path", "a%b:repo"])(
+    "%s is refused",
+    (url) => {
+      expect(() => repoLocation(url)).toThrow(expect.objectContaining({ code: "invalid_request" }));
+    },
+  );
 });

@@ -6,7 +6,7 @@ import { redactCredentials } from "./repo-checkout.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
-import { gitRemoteHost } from "./git-remote.js";
+import { repoLocation } from "./git-remote.js";
 import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService } from "./sandbox-service.js";
@@ -38,14 +38,14 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
 
     async create(principal: Principal, request: CreateSessionRequest): Promise<SessionRecord> {
       const provider = getProvider(request.provider);
-      if (request.repo && !dependencies.allowLocalRepos && !isRemoteRepo(request.repo.url)) {
+      const location = request.repo ? repoLocation(request.repo.url) : undefined;
+      if (location?.kind === "local" && !dependencies.allowLocalRepos) {
         throw new CiabError(
           "invalid_request",
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
       }
-      const repoHost = request.repo ? gitRemoteHost(request.repo.url) : undefined;
-      if (repoHost !== undefined && (await dependencies.outbound.isRefused(repoHost))) throw refusal(repoHost);
+      if (location?.kind === "remote" && (await dependencies.outbound.isRefused(location.host))) throw refusal(location.host);
       const sandboxRequest: CreateSandboxRequest = {
         ...(request.runtime !== undefined && { runtime: request.runtime }),
         ...(request.image !== undefined && { image: request.image }),
@@ -115,8 +115,3 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
-
-/** https, http, ssh, git URLs and scp-style `user@host:path`; not paths or file:// on the server's host. */
-function isRemoteRepo(url: string): boolean {
-  return /^(https?|ssh|git):\/\//i.test(url) || /^[\w.-]+@[\w.-]+:(?!\/\/)/.test(url);
-}
