@@ -103,3 +103,12 @@ test.each([
     }
   }
 });
+
+test("a HEAD of an API's base URL (a connection warm-up) is answered by the gateway itself", async () => {
+  const before = model.requests.length;
+  for (const path of ["/anthropic", "/openai/", "/google"]) {
+    expect((await request({ socketPath }, { method: "HEAD", path })).status, path).toBe(200);
+  }
+  expect((await request({ socketPath }, { method: "HEAD", path: "/anthropic/v1/messages" })).status).toBe(403);
+  expect(model.requests.length).toBe(before);
+});

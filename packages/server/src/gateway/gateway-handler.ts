@@ -53,6 +53,11 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
     throw new CiabError("forbidden", "no such gateway route; use /anthropic/…, /openai/… or /google/…");
   }
   const rest = match?.[2] ?? "/";
+  if (request.method === "HEAD" && rest === "/") {
+    // Agents (claude-code) warm their connection with a HEAD of the base URL: answered here, never forwarded.
+    response.writeHead(200, { "content-length": 0 }).end();
+    return;
+  }
   gatewayPathSegments(rest);
   if (!isAllowedRoute(api, request.method, rest)) {
     throw new CiabError("forbidden", `${request.method} /${api}${rest} is not a route the model gateway forwards`);
