@@ -109,6 +109,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     agentReadyTimeoutMs: config.server.agent_ready_timeout_seconds * 1000,
     releaseSandbox: (sandboxID) => gateway.close(sandboxID),
     allowHostNetwork: config.policy.allow_host_network,
+    limits: {
+      runtimes: config.policy.runtimes,
+      images: config.policy.images,
+      maxCpus: config.policy.max_cpus,
+      maxMemoryMB: config.policy.max_memory_mb,
+      maxPids: config.policy.max_pids,
+    },
   });
   const reconciler = createReconciler({
     store,

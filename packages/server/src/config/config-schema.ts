@@ -74,6 +74,12 @@ export const gatewaySectionSchema = z.strictObject({
   google_base_url: upstreamURL.default("https://generativelanguage.googleapis.com"),
 });
 
+/** A list in config.toml, or comma-separated in an env variable. */
+const stringList = z.union([
+  z.array(z.string()),
+  z.string().transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== "")),
+]);
+
 /** A host name, an IP address, or a CIDR. */
 const outboundEntry = z.string().refine(isOutboundEntry, { message: "expected a host name, an IP address or a CIDR such as 10.0.0.0/8" });
 
@@ -91,10 +97,15 @@ export const policySectionSchema = z.strictObject({
    */
   allow_private_network: bool.default(false),
   /** Host names or addresses / CIDRs (`git.corp.example`, `10.20.0.0/16`, `127.0.0.1`) reachable whatever they are. */
-  outbound_allow: z
-    .union([z.array(z.string()), z.string().transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== ""))])
-    .pipe(z.array(outboundEntry))
-    .default([]),
+  outbound_allow: stringList.pipe(z.array(outboundEntry)).default([]),
+  /** Runtimes that callers other than installation admins may use; empty: every enabled runtime. */
+  runtimes: stringList.pipe(z.array(z.enum(runtimeNames))).default([]),
+  /** Images (besides each runtime's default) that callers other than installation admins may boot; empty: any. */
+  images: stringList.default([]),
+  /** Caps on what callers other than installation admins may ask for in `resources`. */
+  max_cpus: z.coerce.number().positive().optional(),
+  max_memory_mb: z.coerce.number().int().positive().optional(),
+  max_pids: z.coerce.number().int().positive().optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -9,7 +9,7 @@ import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
-import { authorizeSandbox, type SandboxGrant } from "./sandbox-policy.js";
+import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
 
 export interface SandboxServiceDependencies {
   store: Store;
@@ -20,6 +20,8 @@ export interface SandboxServiceDependencies {
   agentReadyTimeoutMs: number;
   /** `[policy] allow_host_network`: everyone may ask for `network: "host"`; installation admins always may. */
   allowHostNetwork?: boolean;
+  /** `[policy]` runtimes, images and resource caps for everyone but installation admins. */
+  limits?: SandboxLimits;
   /** Called when a sandbox's machine goes (deleted or failed): frees what others keep for it (its gateway). */
   releaseSandbox?: (sandboxID: string) => Promise<void>;
 }
@@ -107,7 +109,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 
     /** The policy gate for `principal`; every sandbox is made from the grant it returns. */
     authorize(principal: Principal, request: CreateSandboxRequest): SandboxGrant {
-      return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false }, principal, request);
+      const limits = dependencies.limits ?? { runtimes: [], images: [] };
+      return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false, limits }, principal, request);
     },
 
     create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
