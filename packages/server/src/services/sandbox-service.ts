@@ -104,60 +104,63 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     }
   }
 
+  /** The policy gate for `principal`; every sandbox is made from the grant it returns. */
+  function authorize(principal: Principal, request: CreateSandboxRequest): SandboxGrant {
+    const limits = dependencies.limits ?? { runtimes: [], images: [] };
+    return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false, limits }, principal, request);
+  }
+
+  /** Creates what a grant allows, in the grant's workspace. */
+  async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
+    const { runtime, request, workspaceID } = grant;
+    const id = newID("sbx");
+    const now = new Date().toISOString();
+    const env = request.env ?? {};
+    const sandbox: SandboxRecord = {
+      id,
+      workspaceID,
+      name: request.name ?? id.replace("_", "-").slice(0, 20),
+      state: "provisioning",
+      runtime: runtime.name,
+      image: request.image ?? runtime.defaultImage,
+      network: request.network ?? "none",
+      tags: request.tags ?? {},
+      sealedEnv: dataKey.seal(JSON.stringify(env)),
+      envKeys: Object.keys(env).sort(),
+      resources: request.resources ?? {},
+      machine: null,
+      failureReason: null,
+      failureMessage: null,
+      statusMessage: "starting machine",
+      createdAt: now,
+      updatedAt: now,
+      readyAt: null,
+      terminatedAt: null,
+    };
+    await store.sandboxes.create(sandbox);
+    const controller = new AbortController();
+    const done = provision(sandbox, runtime, env, controller.signal).finally(() => inFlight.delete(id));
+    inFlight.set(id, { controller, done });
+    if (!options.wait) return sandbox;
+    await done;
+    const result = (await store.sandboxes.get(workspaceID, id))!;
+    if (result.state === "failed") {
+      throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
+        context: { sandbox_id: id, reason: result.failureReason },
+      });
+    }
+    return result;
+  }
+
   return {
     get,
-
-    /** The policy gate for `principal`; every sandbox is made from the grant it returns. */
-    authorize(principal: Principal, request: CreateSandboxRequest): SandboxGrant {
-      const limits = dependencies.limits ?? { runtimes: [], images: [] };
-      return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false, limits }, principal, request);
-    },
+    authorize,
 
     create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
-      return this.createGranted(this.authorize(principal, request), options);
+      return createGranted(authorize(principal, request), options);
     },
 
-    /** Creates what a grant allows, in the grant's workspace. */
-    async createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
-      const { runtime, request, workspaceID } = grant;
-      const id = newID("sbx");
-      const now = new Date().toISOString();
-      const env = request.env ?? {};
-      const sandbox: SandboxRecord = {
-        id,
-        workspaceID,
-        name: request.name ?? id.replace("_", "-").slice(0, 20),
-        state: "provisioning",
-        runtime: runtime.name,
-        image: request.image ?? runtime.defaultImage,
-        network: request.network ?? "none",
-        tags: request.tags ?? {},
-        sealedEnv: dataKey.seal(JSON.stringify(env)),
-        envKeys: Object.keys(env).sort(),
-        resources: request.resources ?? {},
-        machine: null,
-        failureReason: null,
-        failureMessage: null,
-        statusMessage: "starting machine",
-        createdAt: now,
-        updatedAt: now,
-        readyAt: null,
-        terminatedAt: null,
-      };
-      await store.sandboxes.create(sandbox);
-      const controller = new AbortController();
-      const done = provision(sandbox, runtime, env, controller.signal).finally(() => inFlight.delete(id));
-      inFlight.set(id, { controller, done });
-      if (!options.wait) return sandbox;
-      await done;
-      const result = (await store.sandboxes.get(workspaceID, id))!;
-      if (result.state === "failed") {
-        throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
-          context: { sandbox_id: id, reason: result.failureReason },
-        });
-      }
-      return result;
-    },
+    createGranted,
 
     list(principal: Principal, options: { all: boolean }) {
       return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });

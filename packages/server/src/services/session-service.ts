@@ -45,7 +45,6 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
       }
-      if (location?.kind === "remote" && (await dependencies.outbound.isRefused(location.host))) throw refusal(location.host);
       const sandboxRequest: CreateSandboxRequest = {
         ...(request.runtime !== undefined && { runtime: request.runtime }),
         ...(request.image !== undefined && { image: request.image }),
@@ -63,6 +62,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         // ever creates what this grant allows.
         grant = sandboxes.authorize(principal, sandboxRequest);
       }
+      // After the cheap checks: this one may wait on DNS.
+      if (location?.kind === "remote" && (await dependencies.outbound.isRefused(location.host))) throw refusal(location.host);
       const now = new Date().toISOString();
       const env = request.env ?? {};
       const session: SessionRecord = {
