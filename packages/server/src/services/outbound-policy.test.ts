@@ -1,6 +1,8 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, test } from "vitest";
 import { pinGitRemote, repoLocation } from "./git-remote.js";
-import { createOutboundPolicy, type HostLookup } from "./outbound-policy.js";
+import { createOutboundPolicy, pinnedLookup, type HostLookup } from "./outbound-policy.js";
 
 /** A resolver with fixed answers: the policy's logic, apart from the system's DNS. */
 const answers: Record<string, string[]> = {
@@ -118,4 +120,25 @@ describe("repoLocation: a path, a remote we can check, or refused", () => {
       expect(() => repoLocation(url)).toThrow(expect.objectContaining({ code: "invalid_request" }));
     },
   );
+});
+
+test("pinnedLookup sends node's http to the checked address, whatever the name would resolve to now", async () => {
+  const server = http.createServer((request, response) => response.end(request.headers.host));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const target = { host: "pinned.invalid", address: "127.0.0.1", family: 4 as const };
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ host: "pinned.invalid", port, lookup: pinnedLookup(target), agent: false }, (response) => {
+          let text = "";
+          response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          response.once("end", () => resolve(text));
+        })
+        .once("error", reject);
+    });
+    expect(body).toBe(`pinned.invalid:${port}`);
+  } finally {
+    server.close();
+  }
 });
