@@ -7,15 +7,17 @@ import path from "node:path";
 import { agentdBundlePath } from "../../packages/agentd/scripts/bundle.mjs";
 import type { AgentHealth } from "../../packages/protocol/src/index.js";
 import type { GatewaySecrets, GatewaySessions, GatewayUsage } from "../../packages/server/src/gateway/gateway.js";
+import { gatewayAPIs, type GatewayAPI } from "../../packages/server/src/gateway/gateway-config.js";
 
-/** In-memory sessions: token → session of a sandbox; records usage. */
-export function fakeSessions(tokens: Record<string, { sessionID: string; workspaceID: string; sandboxID: string }>) {
+/** In-memory sessions: token → session of a sandbox (speaking every API unless `apis` says); records usage. */
+export function fakeSessions(tokens: Record<string, { sessionID: string; workspaceID: string; sandboxID: string; apis?: GatewayAPI[] }>) {
   const cutOff = new Set<string>();
   const usage: Array<{ sessionID: string; usage: GatewayUsage }> = [];
   const sessions: GatewaySessions = {
     async resolve(sandboxID, token) {
       const found = tokens[token];
-      return found && found.sandboxID === sandboxID ? { sessionID: found.sessionID, workspaceID: found.workspaceID } : undefined;
+      if (!found || found.sandboxID !== sandboxID) return undefined;
+      return { sessionID: found.sessionID, workspaceID: found.workspaceID, apis: found.apis ?? gatewayAPIs };
     },
     isCutOff: (sessionID) => cutOff.has(sessionID),
     recordUsage: (sessionID, recorded) => void usage.push({ sessionID, usage: recorded }),

@@ -93,7 +93,7 @@ test("unknown, missing and other sandboxes' tokens are 401; a cut-off session is
   expect(cut.status).toBe(403);
   expect(JSON.parse(cut.body).error).toMatchObject({ code: "forbidden", message: expect.stringContaining("cut off") });
   const unknownAPI = await request({ socketPath }, { path: "/mistral/v1/chat", headers: { "x-api-key": "tok-a" } });
-  expect(JSON.parse(unknownAPI.body).error.code).toBe("not_found");
+  expect(JSON.parse(unknownAPI.body).error.code).toBe("forbidden");
   expect(stub.requests.length).toBe(before);
 });
 

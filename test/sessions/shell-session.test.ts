@@ -16,7 +16,7 @@ describe.each(["local", "docker"] as const)("sessions with no agent (shell) on %
   const repo = makeGitRepo();
   beforeAll(async () => {
     // The test repositories are paths on this host.
-    server = await startTestServer({ env: { CIAB_POLICY_ALLOW_LOCAL_REPOS: "true" } });
+    server = await startTestServer({ env: { CIAB_POLICY_ALLOW_LOCAL_REPOS: "true", CIAB_POLICY_OUTBOUND_ALLOW: "127.0.0.1" } });
     ciab = new Ciab({ url: server.url, token: server.token });
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { CommandContext, type GlobalOptions } from "./context.js";
 import { errorOutput, formatError } from "./format/error.js";
+import { terminalText } from "./terminal/sandbox-output.js";
 
 /** A command's body: gets the positional arguments and the merged options; answers the exit code. */
 export type ActionBody<Options> = (
@@ -22,7 +23,8 @@ export function action<Options>(body: ActionBody<Options>): (...received: unknow
       process.exitCode = (await body(context, command.args, options)) ?? 0;
     } catch (error) {
       if (context.json) process.stdout.write(`${JSON.stringify(errorOutput(error), null, 2)}\n`);
-      else process.stderr.write(`${formatError(error)}\n`);
+      // A message can quote a sandbox (a failed checkout's output, an agent's failure).
+      else process.stderr.write(terminalText(process.stderr, `${formatError(error)}\n`));
       process.exitCode = 1;
     }
   };

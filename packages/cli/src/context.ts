@@ -1,4 +1,5 @@
 import type { Ciab } from "@ciab/sdk";
+import { createSandboxOutput, terminalText, type SandboxOutput } from "./terminal/sandbox-output.js";
 
 /** Options every command takes (`--url`, `--token`, `--data-dir`) and its own `--json`. */
 export interface GlobalOptions {
@@ -13,6 +14,7 @@ export class CommandContext {
   readonly json: boolean;
   readonly globals: GlobalOptions;
   #client: Promise<Ciab> | undefined;
+  readonly #outputs = new Map<"stdout" | "stderr", SandboxOutput>();
 
   constructor(globals: GlobalOptions) {
     this.globals = globals;
@@ -26,8 +28,27 @@ export class CommandContext {
     return this.#client;
   }
 
-  /** Prints a value as JSON (`--json`) or the human text made from it. */
+  /**
+   * Prints a value as JSON (`--json`, escaped by construction) or the human text made from it, which may
+   * quote a sandbox (names, failure messages) and so is cleaned of control sequences on a terminal.
+   */
   print<T>(value: T, human: (value: T) => string): void {
-    process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`);
+    process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : terminalText(process.stdout, `${human(value)}\n`));
+  }
+
+  /** The writer for a stream of sandbox output to this process's stdout or stderr; one per stream. */
+  sandboxOutput(stream: "stdout" | "stderr"): SandboxOutput {
+    let output = this.#outputs.get(stream);
+    if (!output) {
+      output = createSandboxOutput(stream === "stderr" ? process.stderr : process.stdout);
+      this.#outputs.set(stream, output);
+    }
+    return output;
+  }
+
+  /** Ends every sandbox output stream (flushing what a split character or sequence held back). */
+  endSandboxOutput(): void {
+    for (const output of this.#outputs.values()) output.end();
+    this.#outputs.clear();
   }
 }

@@ -8,7 +8,11 @@ import { Usage } from "./usage.js";
 export interface CiabOptions {
   /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
   url?: string | undefined;
-  /** Defaults to `CIAB_TOKEN`, then the local server's `<data dir>/admin-token`. */
+  /**
+   * Defaults to `CIAB_TOKEN`, then the local server's `<data dir>/admin-token`. A token given here or in
+   * `CIAB_TOKEN` is sent only to `url` / `CIAB_URL` or to the server of a data dir named here or in
+   * `CIAB_DATA_DIR`, never to one found in the default `./.ciab`.
+   */
   token?: string | undefined;
   /** Where to look for a local server; defaults to `CIAB_DATA_DIR`, then `./.ciab`. */
   dataDirectory?: string | undefined;

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { noServerMessage, resolveConnection, resolveDataDirectory } from "./connection.js";
+import { noServerMessage, resolveConnection, resolveDataDirectory, untrustedDirectoryMessage } from "./connection.js";
 import { CiabConnectionError } from "./errors.js";
 
 let directory: string;
@@ -78,5 +78,21 @@ describe("resolveConnection", () => {
     await expect(resolveConnection({ env: { CIAB_DATA_DIR: directory } })).rejects.toMatchObject({
       code: "server_not_found",
     });
+  });
+
+  it("never sends a token from the environment to a server.json found in ./.ciab of the working directory", async () => {
+    const planted = path.join(directory, ".ciab");
+    await mkdir(planted);
+    await writeLocalServer(planted, "http://127.0.0.1:9");
+    await expect(resolveConnection({ env: { CIAB_TOKEN: "ciab_secret" }, cwd: directory })).rejects.toMatchObject({
+      code: "server_not_found",
+      message: untrustedDirectoryMessage,
+    });
+    await expect(resolveConnection({ token: "ciab_secret", env: {}, cwd: directory })).rejects.toMatchObject({ message: untrustedDirectoryMessage });
+    expect(await resolveConnection({ env: { CIAB_TOKEN: "ciab_secret", CIAB_DATA_DIR: planted }, cwd: directory })).toEqual({
+      url: "http://127.0.0.1:9",
+      token: "ciab_secret",
+    });
+    expect(await resolveConnection({ env: {}, cwd: directory })).toEqual({ url: "http://127.0.0.1:9", token: "ciab_local" });
   });
 });

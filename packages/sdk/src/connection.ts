@@ -25,6 +25,9 @@ export const defaultDataDirectory = ".ciab";
 
 export const noServerMessage = "no ciab server found: start one with `npx ciab server` or set CIAB_URL";
 
+export const untrustedDirectoryMessage =
+  "a token from CIAB_TOKEN or --token goes only to a server you name: set CIAB_URL (or --url), or name the data dir with CIAB_DATA_DIR (or --data-dir); a ./.ciab/server.json could have been put there by the repository you are in";
+
 /** The data directory by flag > `CIAB_DATA_DIR` > `./.ciab`, made absolute. */
 export function resolveDataDirectory(
   options: Pick<ResolveConnectionOptions, "dataDirectory" | "env" | "cwd"> = {},
@@ -37,7 +40,9 @@ export function resolveDataDirectory(
 /**
  * Resolves url and token by flags > `CIAB_URL`/`CIAB_TOKEN` > the data directory's `server.json` and
  * `admin-token`. The admin token is only sent to the server that wrote it (same origin as its
- * `server.json`), so pointing `CIAB_URL` elsewhere never leaks a local token.
+ * `server.json`), so pointing `CIAB_URL` elsewhere never leaks a local token. A token from a flag or the
+ * environment goes only to a server the user named: by URL, or by a data dir they named. The default
+ * `./.ciab` is found in whatever directory one stands in, and any repository can carry one.
  */
 export async function resolveConnection(options: ResolveConnectionOptions = {}): Promise<Connection> {
   const env = options.env ?? process.env;
@@ -45,6 +50,10 @@ export async function resolveConnection(options: ResolveConnectionOptions = {}):
   const explicitToken = nonEmpty(options.token) ?? nonEmpty(env.CIAB_TOKEN);
   if (explicitURL !== undefined && explicitToken !== undefined) {
     return { url: normalizeURL(explicitURL), token: explicitToken };
+  }
+  const namedDirectory = nonEmpty(options.dataDirectory) ?? nonEmpty(env.CIAB_DATA_DIR);
+  if (explicitToken !== undefined && explicitURL === undefined && namedDirectory === undefined) {
+    throw new CiabConnectionError("server_not_found", untrustedDirectoryMessage);
   }
   const directory = resolveDataDirectory(options);
   const local = await readLocalServer(directory);

@@ -29,6 +29,7 @@ import { createSecretService } from "./services/secret-service.js";
 import { createSessionGateway } from "./services/session-gateway.js";
 import { createSessionRunner } from "./services/session-runner.js";
 import { createSessionService } from "./services/session-service.js";
+import { createOutboundPolicy } from "./services/outbound-policy.js";
 import { createGatewayService } from "./gateway/index.js";
 import { createSqliteStore } from "./store/sqlite/index.js";
 
@@ -118,6 +119,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     pricing: createPricing(config.budget),
     budget,
     activity,
+    limits: {
+      runtimes: config.policy.runtimes,
+      images: config.policy.images,
+      maxCpus: config.policy.max_cpus,
+      maxMemoryMB: config.policy.max_memory_mb,
+      maxPids: config.policy.max_pids,
+    },
   });
   const reconciler = createReconciler({
     store,
@@ -127,6 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     orphanGraceMs: config.server.orphan_grace_seconds * 1000,
   });
   await reconciler.reconcileOnce();
+  const outbound = createOutboundPolicy({ allowPrivateNetwork: config.policy.allow_private_network, allow: config.policy.outbound_allow });
   const runner = createSessionRunner({
     store,
     events,
@@ -136,11 +145,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       cutOff: (sessionID) => sessionGateway.cutOff(sessionID),
     },
     dataKey,
+    outbound,
     toolsDirectory,
     logger: logger.child({ component: "sessions" }),
     activity,
   });
-  const sessions = createSessionService({ store, sandboxes, runner, dataKey, allowLocalRepos: config.policy.allow_local_repos, budget });
+  const sessions = createSessionService({ store, sandboxes, runner, dataKey, outbound, allowLocalRepos: config.policy.allow_local_repos, budget });
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);

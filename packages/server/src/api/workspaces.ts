@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { WorkspaceService } from "../services/workspace-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent } from "./schemas.js";
+import { errorResponseSchema, errorResponses, jsonBody, jsonContent } from "./schemas.js";
 
 const createWorkspaceSchema = z.strictObject({
   name: z.string().min(1).max(128),
@@ -16,24 +16,60 @@ const createdSchema = z.object({
   token: z.string(),
 });
 
+const addUserSchema = z.strictObject({
+  name: z.string().min(1).max(128),
+  role: z.enum(["admin", "member"]).optional(),
+});
+
+const userCreatedSchema = z.object({
+  user: z.object({ id: z.string(), name: z.string(), role: z.enum(["admin", "member"]) }),
+  /** Shown once; only its hash is stored. */
+  token: z.string(),
+});
+
+const workspaceIDParams = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "ws_01j9z3k8x2m4n6p8r0t2v4w6y8" }),
+});
+
+const addUser = createRoute({
+  method: "post",
+  path: "/workspaces/{id}/users",
+  summary: "Add a user with a first token to a workspace (its admins, or installation admins)",
+  request: { params: workspaceIDParams, ...jsonBody(addUserSchema) },
+  responses: {
+    201: jsonContent(userCreatedSchema, "The user and a token shown once"),
+    403: jsonContent(errorResponseSchema, "Not an admin of this workspace"),
+    ...errorResponses,
+  },
+});
+
 const create = createRoute({
   method: "post",
   path: "/workspaces",
-  summary: "Create a workspace with its first user and token (admins only)",
+  summary: "Create a workspace with its first user and token (installation admins only)",
   request: jsonBody(createWorkspaceSchema),
-  responses: { 201: jsonContent(createdSchema, "The workspace, its user and a token shown once"), ...errorResponses },
+  responses: {
+    201: jsonContent(createdSchema, "The workspace, its user and a token shown once"),
+    403: jsonContent(errorResponseSchema, "Not an installation admin"),
+    ...errorResponses,
+  },
 });
 
 export function workspaceRoutes(workspaces: WorkspaceService) {
-  return createRouter().openapi(create, async (c) => {
-    const { workspace, user, token } = await workspaces.create(c.var.principal, c.req.valid("json"));
-    return c.json(
-      {
-        workspace: { id: workspace.id, name: workspace.name, created_at: workspace.createdAt },
-        user: { id: user.id, name: user.name, role: user.role },
-        token,
-      },
-      201,
-    );
-  });
+  return createRouter()
+    .openapi(create, async (c) => {
+      const { workspace, user, token } = await workspaces.create(c.var.principal, c.req.valid("json"));
+      return c.json(
+        {
+          workspace: { id: workspace.id, name: workspace.name, created_at: workspace.createdAt },
+          user: { id: user.id, name: user.name, role: user.role },
+          token,
+        },
+        201,
+      );
+    })
+    .openapi(addUser, async (c) => {
+      const { user, token } = await workspaces.addUser(c.var.principal, c.req.valid("param").id, c.req.valid("json"));
+      return c.json({ user: { id: user.id, name: user.name, role: user.role }, token }, 201);
+    });
 }

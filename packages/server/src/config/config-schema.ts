@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isIP } from "node:net";
 import { runtimeNames } from "@ciab/protocol";
 
 /**
@@ -73,14 +74,38 @@ export const gatewaySectionSchema = z.strictObject({
   google_base_url: upstreamURL.default("https://generativelanguage.googleapis.com"),
 });
 
+/** A list in config.toml, or comma-separated in an env variable. */
+const stringList = z.union([
+  z.array(z.string()),
+  z.string().transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== "")),
+]);
+
+/** A host name, an IP address, or a CIDR. */
+const outboundEntry = z.string().refine(isOutboundEntry, { message: "expected a host name, an IP address or a CIDR such as 10.0.0.0/8" });
+
 export const policySectionSchema = z.strictObject({
   /**
    * Let sessions clone repositories from paths (and file:// URLs) on the control plane's host. Off by
    * default: in a shared installation it would let any member read any repository the server can read.
    */
   allow_local_repos: bool.default(false),
-  /** Let non-admins create sandboxes with `network: "host"` (the host's loopback services become reachable). */
+  /** Let everyone, not only installation admins, create sandboxes with `network: "host"` (the host's loopback services become reachable). */
   allow_host_network: bool.default(false),
+  /**
+   * Let connections the server makes for callers (repository clones) reach private, CGNAT, link-local and
+   * IPv6 unique-local addresses. Loopback and cloud metadata addresses stay refused unless in outbound_allow.
+   */
+  allow_private_network: bool.default(false),
+  /** Host names or addresses / CIDRs (`git.corp.example`, `10.20.0.0/16`, `127.0.0.1`) reachable whatever they are. */
+  outbound_allow: stringList.pipe(z.array(outboundEntry)).default([]),
+  /** Runtimes that callers other than installation admins may use; empty: every enabled runtime. */
+  runtimes: stringList.pipe(z.array(z.enum(runtimeNames))).default([]),
+  /** Images (besides each runtime's default) that callers other than installation admins may boot; empty: any. */
+  images: stringList.default([]),
+  /** Caps on what callers other than installation admins may ask for in `resources`. */
+  max_cpus: z.coerce.number().positive().optional(),
+  max_memory_mb: z.coerce.number().int().positive().optional(),
+  max_pids: z.coerce.number().int().positive().optional(),
 });
 
 const usdPerHour = z.coerce.number().min(0).max(10_000);
@@ -134,3 +159,12 @@ export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
 export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
+
+function isOutboundEntry(entry: string): boolean {
+  const [network = "", prefix, extra] = entry.split("/");
+  if (extra !== undefined) return false;
+  const version = isIP(network);
+  if (version === 0) return prefix === undefined && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(network);
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}

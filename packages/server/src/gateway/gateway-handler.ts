@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import { CiabError } from "@ciab/protocol";
 import type { Logger } from "../logger.js";
 import { isGatewayAPI, joinUpstreamURL, upstreamBaseURL, type GatewayAPI, type GatewayConfig } from "./gateway-config.js";
+import { gatewayPathSegments } from "./gateway-path.js";
+import { isAllowedRoute } from "./gateway-routes.js";
 import { withoutHopByHop, type GatewayForwarder, type ResponseObserver } from "./gateway-forwarder.js";
 import { gatewaySecretNames, type GatewaySecrets, type GatewaySessions } from "./gateway.js";
 import { costOf } from "./model-prices.js";
@@ -20,7 +22,10 @@ export interface GatewayHandlerDeps {
 /** Every header an agent may carry its key in; none of them is ever forwarded. */
 const credentialHeaders = ["x-api-key", "authorization", "x-goog-api-key"];
 
-/** `/<api>/<rest>?<query>` → check the token, swap in the real key, forward, meter. */
+/**
+ * `/<api>/<rest>?<query>` → check the path against the API's routes, check the token and that its session's
+ * agent speaks this API, swap in the real key, forward, meter. Nothing refused reaches the upstream.
+ */
 export function createGatewayHandler(deps: GatewayHandlerDeps): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const started = performance.now();
@@ -45,9 +50,18 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
   const match = /^\/([a-z]+)(\/.*)?$/.exec(path);
   const api = match?.[1];
   if (api === undefined || !isGatewayAPI(api)) {
-    throw new CiabError("not_found", "no such gateway route; use /anthropic/…, /openai/… or /google/…");
+    throw new CiabError("forbidden", "no such gateway route; use /anthropic/…, /openai/… or /google/…");
   }
   const rest = match?.[2] ?? "/";
+  if (request.method === "HEAD" && rest === "/") {
+    // Agents (claude-code) warm their connection with a HEAD of the base URL: answered here, never forwarded.
+    response.writeHead(200, { "content-length": 0 }).end();
+    return;
+  }
+  gatewayPathSegments(rest);
+  if (!isAllowedRoute(api, request.method, rest)) {
+    throw new CiabError("forbidden", `${request.method} /${api}${rest} is not a route the model gateway forwards`);
+  }
 
   const token = tokenOf(request.headers, rawQuery);
   if (token === undefined) throw new CiabError("unauthorized", "no gateway token: send the session's token as the API key");
@@ -55,6 +69,9 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
   if (!session) throw new CiabError("unauthorized", "the gateway token is not valid for this sandbox");
   if (deps.sessions.isCutOff(session.sessionID)) {
     throw new CiabError("forbidden", `session ${session.sessionID} was cut off from the model gateway`);
+  }
+  if (!session.apis.includes(api)) {
+    throw new CiabError("forbidden", `session ${session.sessionID}'s agent does not use the ${api} API`);
   }
   const key = await deps.secrets.get(session.workspaceID, gatewaySecretNames[api]);
 

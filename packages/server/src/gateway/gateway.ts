@@ -12,9 +12,10 @@ export interface GatewaySessions {
   /**
    * The session a gateway token belongs to. Answers undefined when the token is unknown, expired, or
    * belongs to a session of another sandbox than `sandboxID` (the socket the request came in on), so a
-   * token leaked from one sandbox is useless in any other.
+   * token leaked from one sandbox is useless in any other. `apis` are the model APIs the session's agent
+   * speaks; its token is refused on the others' routes.
    */
-  resolve(sandboxID: string, token: string): Promise<{ sessionID: string; workspaceID: string } | undefined>;
+  resolve(sandboxID: string, token: string): Promise<{ sessionID: string; workspaceID: string; apis: readonly GatewayAPI[] } | undefined>;
   /** Whether the session may no longer call models (budget reached, cancelled, ended); checked per request. */
   isCutOff(sessionID: string): boolean;
   /**

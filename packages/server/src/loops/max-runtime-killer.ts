@@ -32,7 +32,7 @@ export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencie
     reason: "max_runtime",
     message: `ran longer than [budget] max_runtime_minutes (${minutes})`,
   };
-  const system = (workspaceID: string) => ({ userID: "system", workspaceID, role: "admin" as const, tokenID: "system" });
+  const system = (workspaceID: string) => ({ userID: "system", workspaceID, role: "admin" as const, installationAdmin: false, tokenID: "system" });
 
   return {
     async killOnce(signal?: AbortSignal): Promise<{ sessions: string[]; sandboxes: string[] }> {

@@ -10,7 +10,10 @@ import { newID } from "../ids.js";
 export interface Principal {
   userID: string;
   workspaceID: string;
+  /** The caller's role in `workspaceID`. */
   role: UserRecord["role"];
+  /** Installation-wide rights (creating workspaces), independent of the workspace role. */
+  installationAdmin: boolean;
   tokenID: string;
 }
 
@@ -18,7 +21,7 @@ export interface AuthService {
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** Creates a token for a user; the text is returned once and only its hash is stored. */
   issueToken(user: UserRecord, name: string): Promise<string>;
-  /** On first start: a default workspace, an admin and its token in `<data dir>/admin-token`. */
+  /** On first start: a default workspace, an installation admin and its token in `<data dir>/admin-token`. */
   bootstrapAdmin(dataDirectory: string): Promise<{ created: boolean; tokenFile: string }>;
 }
 
@@ -46,6 +49,7 @@ export function createAuthService(store: Store): AuthService {
         userID: found.user.id,
         workspaceID: found.token.workspaceID,
         role: found.user.role,
+        installationAdmin: found.user.installationAdmin,
         tokenID: found.token.id,
       };
       if (cache.size > 10_000) cache.clear();
@@ -71,7 +75,7 @@ export function createAuthService(store: Store): AuthService {
       const now = new Date().toISOString();
       const workspaceID = newID("ws");
       await store.workspaces.create({ id: workspaceID, name: "default", createdAt: now });
-      const admin: UserRecord = { id: newID("usr"), workspaceID, name: "admin", role: "admin", createdAt: now };
+      const admin: UserRecord = { id: newID("usr"), workspaceID, name: "admin", role: "admin", installationAdmin: true, createdAt: now };
       await store.users.create(admin);
       const token = await this.issueToken(admin, "admin (first start)");
       writeFileSync(tokenFile, token + "\n", { mode: 0o600 });

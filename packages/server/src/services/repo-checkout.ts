@@ -6,6 +6,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { CiabError } from "@ciab/protocol";
 import type { AgentClient } from "../agent-channel/agent-client.js";
+import { gitRemoteHost, isRedirectFailure, pinGitRemote } from "./git-remote.js";
+import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 
 const run = promisify(execFile);
 
@@ -25,11 +27,11 @@ interface Resolved {
  * enter the sandbox), bundles it, streams the bundle over the agent channel and checks the ref out in
  * /workspace. No network is needed inside the sandbox.
  */
-export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, signal: AbortSignal): Promise<Resolved> {
+export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, outbound: OutboundPolicy, signal: AbortSignal): Promise<Resolved> {
   const scratch = await mkdtemp(path.join(tmpdir(), "ciab-repo-"));
   try {
     const mirror = path.join(scratch, "mirror.git");
-    await git(["clone", "--quiet", "--mirror", "--", repo.url, mirror], scratch, signal, `cannot clone ${redactCredentials(repo.url)}`);
+    await clone(repo.url, mirror, scratch, outbound, signal);
     const resolved = await resolveRef(mirror, repo.ref, signal);
     const bundle = path.join(scratch, "repo.bundle");
     await git(["bundle", "create", "--quiet", bundle, "--all"], mirror, signal, "cannot bundle the repository");
@@ -66,6 +68,21 @@ export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, signal: A
   }
 }
 
+/**
+ * A remote is checked against the outbound policy and pinned to the checked address; a path on this host
+ * was allowed (or not) by `[policy] allow_local_repos` when the session was made.
+ */
+async function clone(url: string, mirror: string, scratch: string, outbound: OutboundPolicy, signal: AbortSignal): Promise<void> {
+  const remote = (await pinGitRemote(url, outbound)) ?? { url, config: [], sshOptions: [] };
+  try {
+    await git([...remote.config, "clone", "--quiet", "--mirror", "--", remote.url, mirror], scratch, signal, `cannot clone ${redactCredentials(url)}`, remote.sshOptions);
+  } catch (error) {
+    const stderr = String(((error as { cause?: { stderr?: string } }).cause ?? {}).stderr ?? "");
+    if (isRedirectFailure(stderr)) throw refusal(gitRemoteHost(url) ?? "the repository");
+    throw error;
+  }
+}
+
 async function resolveRef(mirror: string, ref: string | undefined, signal: AbortSignal): Promise<Resolved> {
   if (ref === undefined) {
     const head = (await git(["symbolic-ref", "--quiet", "HEAD"], mirror, signal, "the repository has no default branch")).trim();
@@ -79,14 +96,14 @@ async function resolveRef(mirror: string, ref: string | undefined, signal: Abort
   return { branch: undefined, commit: commit.trim() };
 }
 
-async function git(args: string[], cwd: string, signal: AbortSignal, failure?: string): Promise<string> {
+async function git(args: string[], cwd: string, signal: AbortSignal, failure?: string, sshOptions: string[] = []): Promise<string> {
   try {
     const { stdout } = await run("git", args, {
       cwd,
       signal,
       maxBuffer: 16 * 1024 * 1024,
       // Never prompt for credentials on the server's terminal; fail instead.
-      env: isolatedGitEnvironment(cwd),
+      env: isolatedGitEnvironment(cwd, sshOptions),
     });
     return stdout;
   } catch (error) {
@@ -111,7 +128,7 @@ export function redactCredentials(text: string): string {
  * ssh keys or agent of the server's, and only plain transports (never `ext::`, which runs commands). A
  * private repository's credentials come with its URL, nowhere else.
  */
-function isolatedGitEnvironment(scratch: string): NodeJS.ProcessEnv {
+function isolatedGitEnvironment(scratch: string, sshOptions: string[]): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: scratch,
@@ -119,6 +136,6 @@ function isolatedGitEnvironment(scratch: string): NodeJS.ProcessEnv {
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
     GIT_ALLOW_PROTOCOL: "https:http:ssh:git:file",
-    GIT_SSH_COMMAND: "ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityFile=/dev/null -o BatchMode=yes -o IdentityAgent=none",
+    GIT_SSH_COMMAND: ["ssh -F /dev/null -o IdentitiesOnly=yes -o IdentityFile=/dev/null -o BatchMode=yes -o IdentityAgent=none", ...sshOptions].join(" "),
   };
 }

@@ -12,6 +12,7 @@ import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
 import type { Pricing } from "./pricing-service.js";
+import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
 
 export interface SandboxServiceDependencies {
   store: Store;
@@ -20,8 +21,10 @@ export interface SandboxServiceDependencies {
   dataKey: DataKey;
   logger: Logger;
   agentReadyTimeoutMs: number;
-  /** `[policy] allow_host_network`: members may ask for `network: "host"`; admins always may. */
+  /** `[policy] allow_host_network`: everyone may ask for `network: "host"`; installation admins always may. */
   allowHostNetwork?: boolean;
+  /** `[policy]` runtimes, images and resource caps for everyone but installation admins. */
+  limits?: SandboxLimits;
   /** Called when a sandbox's machine goes (deleted or failed): frees what others keep for it (its gateway). */
   releaseSandbox?: (sandboxID: string) => Promise<void>;
   /** Prices machines; every sandbox costs 0 without it. */
@@ -48,18 +51,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     const sandbox = await store.sandboxes.get(principal.workspaceID, id);
     if (!sandbox) throw new CiabError("sandbox_not_found", `no sandbox ${id} in this workspace`);
     return sandbox;
-  }
-
-  function checkCapabilities(runtime: Runtime, request: CreateSandboxRequest): void {
-    const unsupported = (what: string) =>
-      new CiabError("capability_unsupported", `the ${runtime.name} runtime does not support ${what}`);
-    if (request.resources && Object.keys(request.resources).length > 0 && !runtime.capabilities.resourceLimits) {
-      throw unsupported("resource limits (resources)");
-    }
-    if (request.network === "host" && !runtime.capabilities.hostNetwork) throw unsupported("network host");
-    if (request.image !== undefined && request.image !== runtime.defaultImage && !runtime.capabilities.images) {
-      throw unsupported(`images (it boots ${runtime.defaultImage})`);
-    }
   }
 
   /**
@@ -127,60 +118,70 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     }
   }
 
+  /** The policy gate for `principal`; every sandbox is made from the grant it returns. */
+  function authorize(principal: Principal, request: CreateSandboxRequest): SandboxGrant {
+    const limits = dependencies.limits ?? { runtimes: [], images: [] };
+    return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false, limits }, principal, request);
+  }
+
+  /** Creates what a grant allows, in the grant's workspace. */
+  async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
+    const { runtime, request, workspaceID } = grant;
+    await dependencies.budget?.checkCap(workspaceID);
+    const id = newID("sbx");
+    const now = new Date().toISOString();
+    const env = request.env ?? {};
+    const sandbox: SandboxRecord = {
+      id,
+      workspaceID,
+      name: request.name ?? id.replace("_", "-").slice(0, 20),
+      state: "provisioning",
+      runtime: runtime.name,
+      image: request.image ?? runtime.defaultImage,
+      network: request.network ?? "none",
+      tags: request.tags ?? {},
+      sealedEnv: dataKey.seal(JSON.stringify(env)),
+      envKeys: Object.keys(env).sort(),
+      resources: request.resources ?? {},
+      machine: null,
+      failureReason: null,
+      failureMessage: null,
+      statusMessage: "starting machine",
+      createdAt: now,
+      updatedAt: now,
+      readyAt: null,
+      terminatedAt: null,
+      userID: grant.userID,
+      usdPerHour: dependencies.pricing?.usdPerHour(runtime.name, null) ?? 0,
+      billsPaused: dependencies.pricing?.billsPaused(runtime.name) ?? true,
+      costUSD: 0,
+      meteredSince: now,
+      endReason: null,
+    };
+    await store.sandboxes.create(sandbox);
+    const controller = new AbortController();
+    const done = provision(sandbox, runtime, env, controller.signal).finally(() => inFlight.delete(id));
+    inFlight.set(id, { controller, done });
+    if (!options.wait) return sandbox;
+    await done;
+    const result = (await store.sandboxes.get(workspaceID, id))!;
+    if (result.state === "failed") {
+      throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
+        context: { sandbox_id: id, reason: result.failureReason },
+      });
+    }
+    return result;
+  }
+
   return {
     get,
+    authorize,
 
-    async create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
-      const runtime = runtimes.get(request.runtime ?? runtimes.defaultName);
-      checkCapabilities(runtime, request);
-      if (request.network === "host" && principal.role !== "admin" && !dependencies.allowHostNetwork) {
-        throw new CiabError("forbidden", "network host is for admins unless [policy] allow_host_network = true");
-      }
-      await dependencies.budget?.checkCap(principal.workspaceID);
-      const id = newID("sbx");
-      const now = new Date().toISOString();
-      const env = request.env ?? {};
-      const sandbox: SandboxRecord = {
-        id,
-        workspaceID: principal.workspaceID,
-        name: request.name ?? id.replace("_", "-").slice(0, 20),
-        state: "provisioning",
-        runtime: runtime.name,
-        image: request.image ?? runtime.defaultImage,
-        network: request.network ?? "none",
-        tags: request.tags ?? {},
-        sealedEnv: dataKey.seal(JSON.stringify(env)),
-        envKeys: Object.keys(env).sort(),
-        resources: request.resources ?? {},
-        machine: null,
-        failureReason: null,
-        failureMessage: null,
-        statusMessage: "starting machine",
-        createdAt: now,
-        updatedAt: now,
-        readyAt: null,
-        terminatedAt: null,
-        userID: principal.userID,
-        usdPerHour: dependencies.pricing?.usdPerHour(runtime.name, null) ?? 0,
-        billsPaused: dependencies.pricing?.billsPaused(runtime.name) ?? true,
-        costUSD: 0,
-        meteredSince: now,
-        endReason: null,
-      };
-      await store.sandboxes.create(sandbox);
-      const controller = new AbortController();
-      const done = provision(sandbox, runtime, env, controller.signal).finally(() => inFlight.delete(id));
-      inFlight.set(id, { controller, done });
-      if (!options.wait) return sandbox;
-      await done;
-      const result = await get(principal, id);
-      if (result.state === "failed") {
-        throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
-          context: { sandbox_id: id, reason: result.failureReason },
-        });
-      }
-      return result;
+    create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
+      return createGranted(authorize(principal, request), options);
     },
+
+    createGranted,
 
     list(principal: Principal, options: { all: boolean }) {
       return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });

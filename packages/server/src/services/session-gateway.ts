@@ -1,5 +1,6 @@
 import { finalSessionStates } from "@ciab/protocol";
-import type { GatewaySessions, GatewayUsage } from "../gateway/index.js";
+import { gatewayAPIs, type GatewaySessions, type GatewayUsage } from "../gateway/index.js";
+import { getProvider } from "../providers/provider-registry.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/store.js";
 import { hashToken } from "./auth-service.js";
@@ -23,7 +24,9 @@ export function createSessionGateway(
       const session = await store.sessions.findByGatewayToken(hashToken(token));
       if (!session || session.sandboxID !== sandboxID || finalSessionStates.includes(session.state)) return undefined;
       activity?.touch(sandboxID);
-      return { sessionID: session.id, workspaceID: session.workspaceID };
+      const api = getProvider(session.provider).gatewayAPI;
+      // A shell session's script is told every API's URL (providers/shell): it may call any of them.
+      return { sessionID: session.id, workspaceID: session.workspaceID, apis: api === null ? gatewayAPIs : [api] };
     },
     isCutOff: (sessionID) => cut.has(sessionID),
     recordUsage(sessionID, usage: GatewayUsage) {

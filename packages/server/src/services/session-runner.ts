@@ -13,7 +13,9 @@ import { hashToken, type Principal } from "./auth-service.js";
 import type { ActivityTracker } from "./activity-tracker.js";
 import type { EventService } from "./event-service.js";
 import { OutputLines } from "./output-lines.js";
+import type { OutboundPolicy } from "./outbound-policy.js";
 import { checkoutRepo } from "./repo-checkout.js";
+import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService } from "./sandbox-service.js";
 
 /** The control plane's side of the model gateway, as the runner needs it. */
@@ -30,6 +32,8 @@ export interface SessionRunnerDependencies {
   sandboxes: SandboxService;
   gateway: SessionGateway;
   dataKey: DataKey;
+  /** Checks and pins the repository clone (`[policy]`). */
+  outbound: OutboundPolicy;
   toolsDirectory: string;
   logger: Logger;
   /** Told of the agent's output, which keeps its session from being idle. */
@@ -62,7 +66,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   const systemPrincipal = (session: SessionRecord): Principal => ({
     userID: session.userID,
     workspaceID: session.workspaceID,
-    role: "admin",
+    role: "member",
+    installationAdmin: false,
     tokenID: "system",
   });
 
@@ -95,10 +100,15 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     await events.append(session.id, [{ type: "session.state.changed", data: { state: "starting", message } }]);
   }
 
-  async function ensureSandbox(session: SessionRecord, signal: AbortSignal): Promise<{ session: SessionRecord; sandboxID: string }> {
+  async function ensureSandbox(
+    session: SessionRecord,
+    grant: SandboxGrant | undefined,
+    signal: AbortSignal,
+  ): Promise<{ session: SessionRecord; sandboxID: string }> {
     if (session.sandboxID) return { session, sandboxID: session.sandboxID };
+    if (!grant) throw new CiabError("internal", `session ${session.id} has neither a sandbox nor a grant to create one`);
     await note(session, "creating sandbox");
-    const sandbox = await sandboxes.create(systemPrincipal(session), session.sandboxRequest, { wait: true });
+    const sandbox = await sandboxes.createGranted(grant, { wait: true });
     // Recorded before anything else can stop us, so finish() destroys it even when cancelled right now.
     const updated = await store.sessions.update(session.id, { sandboxID: sandbox.id, usdPerHour: sandbox.usdPerHour });
     if (signal.aborted) throw signal.reason;
@@ -118,9 +128,9 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     }
   }
 
-  async function launch(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<void> {
+  async function launch(session: SessionRecord, provider: Provider, grant: SandboxGrant | undefined, signal: AbortSignal): Promise<void> {
     let sandboxID: string;
-    ({ session, sandboxID } = await ensureSandbox(session, signal));
+    ({ session, sandboxID } = await ensureSandbox(session, grant, signal));
     const principal = systemPrincipal(session);
     if (provider.install) {
       await note(session, `installing ${provider.install.npmPackage}@${provider.install.version}`);
@@ -131,7 +141,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;
-        await checkoutRepo(agent, { ...session.repo, url }, signal);
+        await checkoutRepo(agent, { ...session.repo, url }, dependencies.outbound, signal);
       }
       const health = await agent.health(signal);
       const gatewayPort = (health as { gatewayPort?: number }).gatewayPort;
@@ -258,7 +268,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     }
   }
 
-  async function drive(session: SessionRecord, resume: boolean): Promise<void> {
+  async function drive(session: SessionRecord, resume: boolean, grant?: SandboxGrant): Promise<void> {
     const entry: { controller: AbortController; ending: SessionEnding | undefined } = { controller: new AbortController(), ending: undefined };
     running.set(session.id, entry);
     const signal = entry.controller.signal;
@@ -266,7 +276,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     try {
       if (!resume) {
         session = await transition(session, "starting");
-        await launch(session, provider, signal);
+        await launch(session, provider, grant, signal);
         session = (await store.sessions.getAny(session.id))!;
       } else {
         await dependencies.gateway.open(session.sandboxID!);
@@ -291,8 +301,9 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   }
 
   return {
-    start(session: SessionRecord): void {
-      void drive(session, false).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session runner"));
+    /** Starts a new session; `grant` (from the policy gate) is what its own sandbox may be, if it makes one. */
+    start(session: SessionRecord, grant: SandboxGrant | undefined): void {
+      void drive(session, false, grant).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session runner"));
     },
 
     /** After a restart: running sessions continue from their stored offset; half-started ones fail. */

@@ -1,4 +1,4 @@
-import { CiabError, finalSessionStates, type CreateSessionRequest, type SessionState } from "@ciab/protocol";
+import { CiabError, finalSessionStates, type CreateSandboxRequest, type CreateSessionRequest, type SessionState } from "@ciab/protocol";
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import { getProvider } from "../providers/provider-registry.js";
@@ -7,12 +7,17 @@ import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
+import { repoLocation } from "./git-remote.js";
+import { refusal, type OutboundPolicy } from "./outbound-policy.js";
+import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
 
 export interface SessionServiceDependencies {
   /** `[policy] allow_local_repos`. */
   allowLocalRepos: boolean;
+  /** `[policy]` for remote repositories: refused hosts are answered at once (and checked again at clone). */
+  outbound: OutboundPolicy;
   store: Store;
   sandboxes: SandboxService;
   runner: SessionRunner;
@@ -36,7 +41,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
 
     async create(principal: Principal, request: CreateSessionRequest): Promise<SessionRecord> {
       const provider = getProvider(request.provider);
-      if (request.repo && !dependencies.allowLocalRepos && !isRemoteRepo(request.repo.url)) {
+      const location = request.repo ? repoLocation(request.repo.url) : undefined;
+      if (location?.kind === "local" && !dependencies.allowLocalRepos) {
         throw new CiabError(
           "invalid_request",
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
@@ -44,13 +50,26 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
       }
       await dependencies.budget?.checkCap(principal.workspaceID);
       let usdPerHour = 0;
+      const sandboxRequest: CreateSandboxRequest = {
+        ...(request.runtime !== undefined && { runtime: request.runtime }),
+        ...(request.image !== undefined && { image: request.image }),
+        ...(request.resources !== undefined && { resources: request.resources }),
+        ...(request.network !== undefined && { network: request.network }),
+      };
+      let grant: SandboxGrant | undefined;
       if (request.sandbox_id) {
         const sandbox = await sandboxes.get(principal, request.sandbox_id);
         usdPerHour = sandbox.usdPerHour;
         if (sandbox.state !== "ready") {
           throw new CiabError("sandbox_not_ready", `sandbox ${sandbox.id} is ${sandbox.state}; a session needs a ready sandbox`);
         }
+      } else {
+        // Checked now, with the caller's rights, exactly as POST /sandboxes checks them; the runner only
+        // ever creates what this grant allows.
+        grant = sandboxes.authorize(principal, sandboxRequest);
       }
+      // After the cheap checks: this one may wait on DNS.
+      if (location?.kind === "remote" && (await dependencies.outbound.isRefused(location.host))) throw refusal(location.host);
       const now = new Date().toISOString();
       const env = request.env ?? {};
       const session: SessionRecord = {
@@ -66,12 +85,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         sealedRepoURL: request.repo ? dataKey.seal(request.repo.url) : null,
         sealedEnv: dataKey.seal(JSON.stringify(env)),
         envKeys: Object.keys(env).sort(),
-        sandboxRequest: {
-          ...(request.runtime !== undefined && { runtime: request.runtime }),
-          ...(request.image !== undefined && { image: request.image }),
-          ...(request.resources !== undefined && { resources: request.resources }),
-          ...(request.network !== undefined && { network: request.network }),
-        },
+        sandboxRequest,
         state: "pending",
         exitCode: null,
         failureReason: null,
@@ -91,7 +105,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         usdPerHour,
       };
       await store.sessions.create(session);
-      runner.start(session);
+      runner.start(session, grant);
       return session;
     },
 
@@ -111,8 +125,3 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
-
-/** https, http, ssh, git URLs and scp-style `user@host:path`; not paths or file:// on the server's host. */
-function isRemoteRepo(url: string): boolean {
-  return /^(https?|ssh|git):\/\//i.test(url) || /^[\w.-]+@[\w.-]+:(?!\/\/)/.test(url);
-}

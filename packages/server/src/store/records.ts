@@ -9,6 +9,7 @@ export interface WorkspaceRecord {
   createdAt: string;
 }
 
+/** A user's role in their own workspace: `admin` administers that workspace, `member` uses it. */
 export type UserRole = "admin" | "member";
 
 export interface UserRecord {
@@ -16,6 +17,8 @@ export interface UserRecord {
   workspaceID: string;
   name: string;
   role: UserRole;
+  /** Administers the whole installation (creates workspaces, installation settings), whatever `role` says. */
+  installationAdmin: boolean;
   createdAt: string;
 }
 

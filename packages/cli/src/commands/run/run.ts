@@ -2,6 +2,7 @@ import type { CreateSessionRequest, SessionEvent } from "@ciab/protocol";
 import type { CommandContext } from "../../context.js";
 import { formatEvent, sessionExitCode } from "../../format/event.js";
 import { parseKeyValues } from "../../parse/key-value.js";
+import { terminalText } from "../../terminal/sandbox-output.js";
 
 export interface RunOptions {
   provider: CreateSessionRequest["provider"];
@@ -37,21 +38,25 @@ export async function run(context: CommandContext, [prompt = ""]: string[], opti
   try {
     for await (const event of ciab.sessions.follow(session.id)) printEvent(context, event);
   } finally {
+    context.endSandboxOutput();
     process.off("SIGINT", interrupt);
   }
   return sessionExitCode(await ciab.sessions.get(session.id));
 }
 
+/**
+ * One event for the user: raw JSON with `--json` (escaped by construction); otherwise the agent's output and
+ * our lines about it, which quote the agent, cleaned of control sequences when they go to a terminal.
+ */
 export function printEvent(context: CommandContext, event: SessionEvent): void {
   if (context.json) {
     process.stdout.write(`${JSON.stringify(event)}\n`);
     return;
   }
   if (event.type === "shell.output") {
-    const stream = event.data.stream === "stderr" ? process.stderr : process.stdout;
-    stream.write(Buffer.from(String(event.data.data), "base64"));
+    context.sandboxOutput(event.data.stream === "stderr" ? "stderr" : "stdout").write(Buffer.from(String(event.data.data), "base64"));
     return;
   }
   const line = formatEvent(event);
-  if (line) process.stdout.write(`${line}\n`);
+  if (line) process.stdout.write(terminalText(process.stdout, `${line}\n`));
 }

@@ -1,8 +1,10 @@
+import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { FileEntryBody } from "@ciab/protocol";
 import type { Ciab, SandboxHandle } from "@ciab/sdk";
+import { createSandboxOutput } from "../../terminal/sandbox-output.js";
 import type { CommandContext } from "../../context.js";
 import {
   joinIntoDirectory,
@@ -47,7 +49,10 @@ async function download(ciab: Ciab, from: SandboxTarget, to: LocalTarget): Promi
   }
   const stream = await sandbox.files.download(from.path);
   if (to.kind === "stdio") {
-    await pipeline(stream, process.stdout, { end: false });
+    // A file of the sandbox's shown on a terminal is cleaned like any of its output; to a pipe it is exact.
+    const output = createSandboxOutput(process.stdout);
+    for await (const chunk of stream) if (!output.write(chunk as Uint8Array)) await once(process.stdout, "drain");
+    output.end();
     return { path: "-", size: remote.size };
   }
   let path = to.path;

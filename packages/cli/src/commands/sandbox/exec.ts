@@ -22,7 +22,8 @@ const interruptedExitCode = 130;
 
 /**
  * `ciab sandbox exec ID -- CMD ARGS...`: several words run as argv, a single one through the shell.
- * Output is streamed as it comes; `--json` runs to completion and prints the result. Either way the
+ * Output is streamed as it comes (on a terminal, cleaned of control sequences but colour: the sandbox is not
+ * trusted with the user's terminal); `--json` runs to completion and prints the result. Either way the
  * exit status is the command's. `--tty` runs it on a pseudo-terminal attached to this one (Ctrl-] detaches).
  */
 export async function exec(
@@ -62,7 +63,7 @@ export async function exec(
     for await (const event of sandbox.commands.stream(command, { ...request, signal: controller.signal })) {
       if (event.type === "exec.output") {
         const target = event.stream === "stderr" ? process.stderr : process.stdout;
-        if (!target.write(event.data)) await once(target, "drain");
+        if (!context.sandboxOutput(event.stream).write(event.data)) await once(target, "drain");
       } else if (event.type === "exec.exit") {
         return exitCodeOf(event);
       }
@@ -72,6 +73,7 @@ export async function exec(
     if (controller.signal.aborted) return interruptedExitCode;
     throw error;
   } finally {
+    context.endSandboxOutput();
     process.off("SIGINT", interrupt);
   }
 }

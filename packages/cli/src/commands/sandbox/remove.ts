@@ -1,6 +1,7 @@
 import type { Sandbox } from "@ciab/protocol";
 import type { CommandContext } from "../../context.js";
 import { errorOutput, formatError, type ErrorOutput } from "../../format/error.js";
+import { terminalText } from "../../terminal/sandbox-output.js";
 
 /**
  * `ciab sandbox rm ID...`: deletes each one, going on past failures; exits 1 if any failed. With
@@ -17,7 +18,7 @@ export async function remove(context: CommandContext, ids: string[]): Promise<nu
       if (!context.json) process.stdout.write(`${info.id} ${info.state}\n`);
     } catch (error) {
       errors.push({ id, ...errorOutput(error).error });
-      if (!context.json) process.stderr.write(`${formatError(error)}\n`);
+      if (!context.json) process.stderr.write(terminalText(process.stderr, `${formatError(error)}\n`));
     }
   }
   if (context.json) context.print({ sandboxes, errors }, () => "");

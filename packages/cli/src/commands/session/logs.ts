@@ -8,6 +8,14 @@ export interface LogsOptions {
 
 /** `ciab session logs ID [-f]`: the stored events, and with -f the live ones until the session ends. */
 export async function logs(context: CommandContext, [id = ""]: string[], options: LogsOptions): Promise<void> {
+  try {
+    await printLogs(context, id, options);
+  } finally {
+    context.endSandboxOutput();
+  }
+}
+
+async function printLogs(context: CommandContext, id: string, options: LogsOptions): Promise<void> {
   const ciab = await context.client();
   if (options.follow) {
     for await (const event of ciab.sessions.follow(id, { after: options.after ?? 0 })) printEvent(context, event);

@@ -40,6 +40,7 @@ export function createUserRepository(db: Kysely<Tables>): UserRepository {
           workspace_id: record.workspaceID,
           name: record.name,
           role: record.role,
+          installation_admin: record.installationAdmin ? 1 : 0,
           created_at: record.createdAt,
         })
         .execute();
@@ -85,6 +86,7 @@ export function createTokenRepository(db: Kysely<Tables>): TokenRepository {
           "tokens.revoked_at",
           "users.name as user_name",
           "users.role",
+          "users.installation_admin",
           "users.created_at as user_created_at",
         ])
         .where("tokens.hash", "=", hash)
@@ -106,6 +108,7 @@ export function createTokenRepository(db: Kysely<Tables>): TokenRepository {
           workspace_id: row.workspace_id,
           name: row.user_name,
           role: row.role,
+          installation_admin: row.installation_admin,
           created_at: row.user_created_at,
         }),
       };
@@ -118,7 +121,8 @@ function userFromRow(row: Tables["users"]): UserRecord {
     id: row.id,
     workspaceID: row.workspace_id,
     name: row.name,
-    role: row.role as UserRecord["role"],
+    role: row.role === "admin" ? "admin" : "member",
+    installationAdmin: row.installation_admin === 1,
     createdAt: row.created_at,
   };
 }

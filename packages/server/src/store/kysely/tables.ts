@@ -2,7 +2,7 @@
 export interface Tables {
   meta: { key: string; value: string };
   workspaces: { id: string; name: string; created_at: string };
-  users: { id: string; workspace_id: string; name: string; role: string; created_at: string };
+  users: { id: string; workspace_id: string; name: string; role: string; installation_admin: number; created_at: string };
   tokens: {
     id: string;
     user_id: string;
