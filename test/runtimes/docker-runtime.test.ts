@@ -18,6 +18,7 @@ const config: DockerRuntimeConfig = {
   default_image: "ciab/default:bookworm",
   build_default_image: true,
   network: "none",
+  default_memory_mb: 4096,
   default_pids: 4096,
 };
 afterAll(() => dependencies.removeDataDirectory());

@@ -19,6 +19,9 @@ const input = {
   sandboxID: "sbx_unit1",
   hostname: "ciab-abc",
   network: "none" as const,
+  tmpSizeBytes: 1024 * 1024 * 1024,
+  seccompFD: 4,
+  jailUser: undefined,
 };
 
 /** Pairs `[source, destination]` of every mount option of one kind. */
