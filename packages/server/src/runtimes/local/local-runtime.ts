@@ -189,10 +189,10 @@ export class LocalRuntime implements Runtime {
       if (file.details.isolation !== this.config.isolation) continue;
       recorded.add(name);
       const stat = await readProcessStat(file.details.pid);
-      const rootAlive = stat !== undefined && stat.startTime === file.details.startTime && stat.state !== "Z";
-      const alive = rootAlive || (file.details.cgroups !== undefined && (await jailCgroupProcesses(file.details.cgroups)).length > 0);
-      // A dead jail whose dir remains is reported `stopped`, so the reconciler can destroy what is left.
-      const state = !alive ? "stopped" : rootAlive && (stat.state === "T" || stat.state === "t") ? "paused" : "running";
+      const alive = stat !== undefined && stat.startTime === file.details.startTime && stat.state !== "Z";
+      // A jail whose root died is reported `stopped` (what is left of it in its cgroup included), so the
+      // reconciler fails its sandbox and destroys the rest.
+      const state = !alive ? "stopped" : stat.state === "T" || stat.state === "t" ? "paused" : "running";
       machines.push({ machineID: file.machineID, sandboxID: file.sandboxID, state, details: { ...file.details } });
     }
     // A cgroup of ours with no record (its sandbox dir lost): the processes in it are a jail we started.
