@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { readFile, rm, rmdir, truncate, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -15,6 +16,8 @@ export async function mountWorkspaceVolume(image: string, workspace: string, siz
   // No journal and no reserved blocks: a scratch dir that dies with its sandbox, every byte the jail's.
   await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-O", "^has_journal", "-E", `root_owner=${owner}:${owner}`, image]);
   await run("mount", ["-o", "loop,nosuid,nodev", image, workspace]);
+  // mkfs's lost+found would show in every listing of /workspace; nothing here ever runs fsck on it.
+  await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
 }
 
 /** Whether something is mounted at `directory` (the host's mount table, not the jail's). */
