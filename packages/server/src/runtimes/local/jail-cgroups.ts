@@ -179,3 +179,16 @@ export async function listJailCgroups(cgroups: JailCgroups): Promise<Map<string,
   }
   return found;
 }
+
+/** The recorded cgroup dirs that are this installation's dirs of this sandbox; anything else is ignored. */
+export function recordedJailCgroups(value: unknown, installationID: string, sandboxID: string): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (each): each is string =>
+      typeof each === "string" &&
+      each.startsWith("/sys/fs/cgroup/") &&
+      !each.includes("/../") &&
+      path.basename(each) === sandboxID &&
+      path.basename(path.dirname(each)).startsWith(`ciab-${installationID}-`),
+  );
+}

@@ -22,6 +22,7 @@ import {
   jailCgroupProcesses,
   joinJailCgroup,
   listJailCgroups,
+  recordedJailCgroups,
   removeJailCgroup,
   type JailCgroups,
 } from "./jail-cgroups.js";
@@ -35,7 +36,7 @@ import {
 } from "./local-machine-file.js";
 import { isSameProcessAlive, listDescendants, listJailProcesses, readProcessStat, signalProcess, waitUntil } from "./process-tree.js";
 import { seccompProgram } from "./seccomp-filter.js";
-import { mountWorkspaceVolume, removeWorkspaceVolume } from "./workspace-volume.js";
+import { mountRunDirectory, mountWorkspaceVolume, removeWorkspaceVolume, unmountIfMounted } from "./workspace-volume.js";
 
 /** `image` names a local sandbox may give: the host's own root. */
 const hostImage = "host";
@@ -256,7 +257,7 @@ export class LocalRuntime implements Runtime {
     };
   }
 
-  /** Gives the jail's uid its workspace (a sized volume when configured) and its run dir. */
+  /** Gives the jail's uid its workspace (a sized volume when configured) and its run dir (a small tmpfs). */
   async #prepareJailDirectories(paths: SandboxPaths, record: ProvisionalLocalMachineFile): Promise<void> {
     const uid = record.jailUID!;
     if (this.config.workspace_size_mb > 0) {
@@ -266,7 +267,7 @@ export class LocalRuntime implements Runtime {
     } else {
       await chown(paths.workspace, uid, uid);
     }
-    await chown(paths.run, uid, uid);
+    await mountRunDirectory(paths.run, uid);
   }
 
   /**
@@ -274,7 +275,7 @@ export class LocalRuntime implements Runtime {
    * all that was made for it, from what our record says. Throws, retryably, if processes outlive the kill.
    */
   async #removeSandbox(paths: SandboxPaths, sandboxID: string, recorded: Record<string, unknown>): Promise<void> {
-    const cgroups = ownCgroupDirectories(recorded.cgroups, this.dependencies.installationID, sandboxID);
+    const cgroups = recordedJailCgroups(recorded.cgroups, this.dependencies.installationID, sandboxID);
     const { pid, startTime } = recorded;
     const known = typeof pid === "number" && typeof startTime === "number" ? { pid, startTime } : undefined;
     const emptied = await waitUntil(async () => {
@@ -287,8 +288,9 @@ export class LocalRuntime implements Runtime {
     if (!emptied || !(await removeJailCgroup(cgroups))) {
       throw new CiabError("runtime_error", `the processes of sandbox ${sandboxID} did not exit`, { retryable: true });
     }
-    // Whatever the record says: the host's mount table tells whether the workspace is still mounted.
+    // Whatever the record says: the host's mount table tells what is still mounted.
     await removeWorkspaceVolume(paths.workspaceVolume, paths.workspace);
+    await unmountIfMounted(paths.run);
     if (typeof recorded.jailUID === "number") await releaseJailUser(this.dependencies.dataDirectory, recorded.jailUID, sandboxID);
     await rm(paths.directory, { recursive: true, force: true, maxRetries: 3 });
     await removeAgentSocketLink(paths.socket);
@@ -364,19 +366,6 @@ function parseDetails(machine: Machine): LocalMachineDetails {
 
 function isSafeSandboxID(sandboxID: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(sandboxID) && !sandboxID.includes("..");
-}
-
-/** The recorded cgroup dirs that are this installation's dirs of this sandbox; anything else is ignored. */
-function ownCgroupDirectories(value: unknown, installationID: string, sandboxID: string): string[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter(
-    (each): each is string =>
-      typeof each === "string" &&
-      each.startsWith("/sys/fs/cgroup/") &&
-      !each.includes("/../") &&
-      path.basename(each) === sandboxID &&
-      path.basename(path.dirname(each)).startsWith(`ciab-${installationID}-`),
-  );
 }
 
 /** The last KiB of agentd's log; the jail writes it, so only that much is ever read. */

@@ -20,6 +20,25 @@ export async function mountWorkspaceVolume(image: string, workspace: string, siz
   await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
 }
 
+/** Size of a jail's run dir: two sockets live there, nothing else needs room. */
+const runDirectoryBytes = 8 * 1024 * 1024;
+
+/**
+ * Mounts a small tmpfs of `owner`'s at a jail's run dir (its `/run/ciab`), so that dir, writable from inside,
+ * cannot fill the host's disk either.
+ */
+export async function mountRunDirectory(directory: string, owner: number): Promise<void> {
+  const options = `size=${runDirectoryBytes},mode=0700,uid=${owner},gid=${owner},nosuid,nodev,noexec`;
+  await run("mount", ["-t", "tmpfs", "-o", options, "ciab-run", directory]);
+}
+
+/** Unmounts whatever is mounted at `directory`, if anything. */
+export async function unmountIfMounted(directory: string): Promise<void> {
+  if (!(await isMounted(directory))) return;
+  // The jail's processes are dead by now; lazily, so a late-closing file cannot keep the dir mounted.
+  await run("umount", [directory]).catch(() => run("umount", ["-l", directory]));
+}
+
 /** Whether something is mounted at `directory` (the host's mount table, not the jail's). */
 export async function isMounted(directory: string): Promise<boolean> {
   const table = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
@@ -29,9 +48,6 @@ export async function isMounted(directory: string): Promise<boolean> {
 
 /** Unmounts the volume (its loop device goes with it) and deletes the image; done when neither is left. */
 export async function removeWorkspaceVolume(image: string, workspace: string): Promise<void> {
-  if (await isMounted(workspace)) {
-    // The jail's processes are dead by now; lazily, so a late-closing file cannot keep the dir mounted.
-    await run("umount", [workspace]).catch(() => run("umount", ["-l", workspace]));
-  }
+  await unmountIfMounted(workspace);
   await rm(image, { force: true });
 }
