@@ -133,7 +133,7 @@ describe("a jail on a root control plane", () => {
   test("/tmp, /dev/shm and /run/ciab fill up at their size, /workspace at its quota, each with ENOSPC", async () => {
     const sandbox = await ciab.sandboxes.create({ runtime: "local" });
     try {
-      for (const [file, megabytes] of [["/tmp/fill", 16], ["/dev/shm/fill", 16], ["/run/ciab/fill", 8], ["/workspace/fill", 64]] as const) {
+      for (const [file, megabytes] of [["/tmp/fill", 16], ["/dev/shm/fill", 16], ["/run/ciab/fill", 64], ["/workspace/fill", 64]] as const) {
         const result = await sandbox.commands.run(["dd", "if=/dev/zero", `of=${file}`, "bs=1M", `count=${megabytes * 2}`]);
         expect(result.exit_code, file).not.toBe(0);
         expect(result.stderr, file).toContain("No space left on device");

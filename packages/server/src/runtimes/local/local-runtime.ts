@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { chown, mkdir, open, readdir, rm, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Duplex } from "node:stream";
@@ -101,11 +102,13 @@ export class LocalRuntime implements Runtime {
       if (record.jailUID !== undefined) await this.#prepareJailDirectories(paths, record);
       options.signal.throwIfAborted();
       const [command, args, env, extraInput] = await this.#command(spec, paths, setup, record.jailUID);
-      const gated = await spawnGated(command, args, { env, cwd: paths.directory, logPath: paths.log, extraInput });
+      // A jail's output goes to its own sized run dir, so no amount of it fills the host's disk.
+      const logPath = record.jailUID === undefined ? paths.log : paths.jailLog;
+      const gated = await spawnGated(command, args, { env, cwd: paths.directory, logPath, extraInput });
       spawned = gated;
       if (record.cgroups !== undefined) await joinJailCgroup(record.cgroups, gated.pid);
       const stat = await readProcessStat(gated.pid);
-      if (stat === undefined) throw new CiabError("runtime_error", `the sandbox process exited at once: ${await logTail(paths.log)}`);
+      if (stat === undefined) throw new CiabError("runtime_error", `the sandbox process exited at once: ${await logTail(paths)}`);
       const { provisional: _, sandboxID: __, installationID: ___, ...resources } = record;
       const details: LocalMachineDetails = {
         ...resources,
@@ -217,7 +220,7 @@ export class LocalRuntime implements Runtime {
       // A jail that died will never listen: say so now instead of letting the caller wait out its timeout.
       const details = parseDetails(machine);
       if (await isSameProcessAlive(details.pid, details.startTime)) throw error;
-      throw new CiabError("runtime_error", `agentd of sandbox ${machine.sandboxID} exited: ${await logTail(paths.log)}`, {
+      throw new CiabError("runtime_error", `agentd of sandbox ${machine.sandboxID} exited: ${await logTail(paths)}`, {
         cause: error,
       });
     }
@@ -368,20 +371,26 @@ function isSafeSandboxID(sandboxID: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(sandboxID) && !sandboxID.includes("..");
 }
 
-/** The last KiB of agentd's log; the jail writes it, so only that much is ever read. */
-async function logTail(logPath: string): Promise<string> {
+/**
+ * The last KiB of agentd's log. A jail's log sits in its run dir, where the jail may have put anything in
+ * its place: the final component is never followed, a FIFO never waited on, and only a regular file read.
+ */
+async function logTail(paths: SandboxPaths): Promise<string> {
   const tailBytes = 1_024;
-  const text = await open(logPath, "r")
-    .then(async (handle) => {
-      try {
-        const { size } = await handle.stat();
-        const buffer = Buffer.alloc(Math.min(size, tailBytes));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, Math.max(0, size - tailBytes));
-        return buffer.subarray(0, bytesRead).toString("utf8");
-      } finally {
-        await handle.close();
-      }
-    })
-    .catch(() => "");
-  return text.trim() || `nothing in ${logPath}`;
+  for (const file of [paths.jailLog, paths.log]) {
+    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (handle === undefined) continue;
+    try {
+      const status = await handle.stat();
+      if (!status.isFile()) continue;
+      const buffer = Buffer.alloc(Math.min(status.size, tailBytes));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, Math.max(0, status.size - tailBytes));
+      return buffer.subarray(0, bytesRead).toString("utf8").trim() || `nothing in ${file}`;
+    } catch {
+      continue;
+    } finally {
+      await handle.close();
+    }
+  }
+  return "no agentd log";
 }

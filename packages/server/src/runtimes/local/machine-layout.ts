@@ -39,6 +39,8 @@ export interface SandboxPaths {
   /** agentd's socket as seen from the host. */
   socket: string;
   log: string;
+  /** agentd's log when the jail has its own uid: in the sized run dir, which the jail can write. */
+  jailLog: string;
   machineFile: string;
 }
 
@@ -56,6 +58,7 @@ export function sandboxPaths(dataDirectory: string, sandboxID: string): SandboxP
     run,
     socket: path.join(run, agentSocketName),
     log: path.join(directory, "agentd.log"),
+    jailLog: path.join(run, "agentd.log"),
     machineFile: path.join(directory, "machine.json"),
   };
 }

@@ -20,8 +20,8 @@ export async function mountWorkspaceVolume(image: string, workspace: string, siz
   await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
 }
 
-/** Size of a jail's run dir: two sockets live there, nothing else needs room. */
-const runDirectoryBytes = 8 * 1024 * 1024;
+/** Size of a jail's run dir: two sockets and agentd's log. */
+const runDirectoryBytes = 64 * 1024 * 1024;
 
 /**
  * Mounts a small tmpfs of `owner`'s at a jail's run dir (its `/run/ciab`), so that dir, writable from inside,
