@@ -86,7 +86,7 @@ export class LocalRuntime implements Runtime {
     await unlink(paths.socket).catch(() => undefined);
     const installationID = this.dependencies.installationID;
     const record: ProvisionalLocalMachineFile = { provisional: true, sandboxID: spec.sandboxID, installationID, isolation: this.config.isolation };
-    let spawned: { pid: number; cancel(): void } | undefined;
+    let spawned: { pid: number; startTime: number | undefined; cancel(): void } | undefined;
     try {
       // Each thing made is recorded before it is made, so a destroy after a crash at any step finds it.
       await writeLocalMachine(paths.machineFile, record);
@@ -105,9 +105,9 @@ export class LocalRuntime implements Runtime {
       // A jail's output goes to its own sized run dir, so no amount of it fills the host's disk.
       const logPath = record.jailUID === undefined ? paths.log : paths.jailLog;
       const gated = await spawnGated(command, args, { env, cwd: paths.directory, logPath, extraInput });
-      spawned = gated;
-      if (record.cgroups !== undefined) await joinJailCgroup(record.cgroups, gated.pid);
       const stat = await readProcessStat(gated.pid);
+      spawned = { ...gated, startTime: stat?.startTime };
+      if (record.cgroups !== undefined) await joinJailCgroup(record.cgroups, gated.pid);
       if (stat === undefined) throw new CiabError("runtime_error", `the sandbox process exited at once: ${await logTail(paths)}`);
       const { provisional: _, sandboxID: __, installationID: ___, ...resources } = record;
       const details: LocalMachineDetails = {
@@ -124,7 +124,7 @@ export class LocalRuntime implements Runtime {
       return machine;
     } catch (error) {
       spawned?.cancel();
-      const known = spawned === undefined ? undefined : { pid: spawned.pid, startTime: (await readProcessStat(spawned.pid))?.startTime ?? 0 };
+      const known = spawned?.startTime === undefined ? {} : { pid: spawned.pid, startTime: spawned.startTime };
       await this.#removeSandbox(paths, spec.sandboxID, { ...record, ...known });
       if (error instanceof CiabError || options.signal.aborted) throw error;
       throw new CiabError("runtime_error", `cannot start the sandbox: ${(error as Error).message}`, { cause: error });
