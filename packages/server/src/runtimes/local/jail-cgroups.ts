@@ -164,6 +164,8 @@ export async function removeJailCgroup(directories: string[]): Promise<boolean> 
   for (const directory of directories) {
     // The kernel frees a dead task's cgroup a moment after its pid leaves cgroup.procs.
     await waitUntil(() => rmdir(directory).then(() => true, (error: NodeJS.ErrnoException) => error.code === "ENOENT"), 2_000);
+    // The base goes with its last jail (rmdir refuses while others remain); the next provision makes it again.
+    await rmdir(path.dirname(directory)).catch(() => undefined);
   }
   return emptied;
 }
