@@ -20,7 +20,7 @@ describe("bad input gets a typed error and the server stays up", () => {
     ["unknown field", { runtime: "local", colour: "blue" }, 400, "invalid_request"],
     ["bad name", { name: "Not A Name!" }, 400, "invalid_request"],
     ["bad env name", { env: { "1BAD": "x" } }, 400, "invalid_request"],
-    ["resources on local", { runtime: "local", resources: { cpus: 1 } }, 422, "capability_unsupported"],
+    ["resources out of range", { runtime: "local", resources: { pids: 2 } }, 400, "invalid_request"],
     ["image on local", { runtime: "local", image: "debian:12" }, 422, "capability_unsupported"],
   ])("create with %s", async (_, body, status, code) => {
     const answer = await server.api("POST", "/sandboxes", body);

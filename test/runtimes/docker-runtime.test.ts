@@ -18,6 +18,7 @@ const config: DockerRuntimeConfig = {
   default_image: "ciab/default:bookworm",
   build_default_image: true,
   network: "none",
+  default_memory_mb: 4096,
   default_pids: 4096,
 };
 afterAll(() => dependencies.removeDataDirectory());
@@ -54,6 +55,7 @@ describe("docker runtime", () => {
       expect(info.HostConfig).toMatchObject({
         NanoCpus: 1_500_000_000,
         Memory: 512 * 1024 * 1024,
+        MemorySwap: 512 * 1024 * 1024,
         PidsLimit: 4096,
         NetworkMode: "none",
         Privileged: false,
@@ -61,6 +63,16 @@ describe("docker runtime", () => {
         SecurityOpt: ["no-new-privileges"],
       });
       expect(info.Config.Env).toContain("CIAB_TEST=1");
+    } finally {
+      await runtime.destroy(machine, signal());
+    }
+  });
+
+  test("a sandbox that names no limits gets the default memory and pids limits", async () => {
+    const machine = await runtime.provision(newSpec(), { signal: signal() });
+    try {
+      const info = await docker.getContainer(machine.machineID).inspect();
+      expect(info.HostConfig).toMatchObject({ Memory: 4096 * 1024 * 1024, MemorySwap: 4096 * 1024 * 1024, PidsLimit: 4096 });
     } finally {
       await runtime.destroy(machine, signal());
     }

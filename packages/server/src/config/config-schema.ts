@@ -38,6 +38,20 @@ export const localRuntimeSchema = z.strictObject({
   /** `none`: a network namespace with loopback only. `host`: the host's network. */
   network: z.enum(["none", "host"]).default("none"),
   bwrap_path: z.string().min(1).default("bwrap"),
+  /**
+   * Jails get host uids from this range, one each (when the server runs as root). The default sits above
+   * systemd-nspawn's container range and below 2^31, clear of /etc/subuid ranges handed to users.
+   */
+  jail_uid_base: z.coerce.number().int().min(1).max(2 ** 32 - 2).default(2_000_000_000),
+  jail_uid_count: z.coerce.number().int().min(1).default(65_536),
+  /** Limits of a jail whose sandbox asks for none (`resources`), through a cgroup of its own. */
+  default_cpus: z.coerce.number().positive().optional(),
+  default_memory_mb: z.coerce.number().int().positive().default(4096),
+  default_pids: z.coerce.number().int().positive().default(4096),
+  /** Size of a jail's `/tmp` and of its `/dev/shm` (tmpfs, in memory). */
+  tmp_size_mb: z.coerce.number().int().positive().default(1024),
+  /** Size of a jail's `/workspace` (a loop-mounted ext4 volume; needs root); 0 for no quota. */
+  workspace_size_mb: z.coerce.number().int().min(0).default(10_240),
 });
 
 export const dockerRuntimeSchema = z.strictObject({
@@ -47,7 +61,7 @@ export const dockerRuntimeSchema = z.strictObject({
   build_default_image: bool.default(true),
   network: z.enum(["none", "host"]).default("none"),
   default_cpus: z.coerce.number().positive().optional(),
-  default_memory_mb: z.coerce.number().int().positive().optional(),
+  default_memory_mb: z.coerce.number().int().positive().default(4096),
   default_pids: z.coerce.number().int().positive().default(4096),
 });
 

@@ -21,7 +21,11 @@ export interface ReconcileReport {
 }
 
 /**
- * Makes the database and the backends agree. Sandboxes whose machine vanished fail with `machine_lost`;
+ * Makes the database and the backends agree. What it destroys comes only from each runtime's own listing,
+ * which every runtime builds from what the control plane recorded or labelled (machine files, cgroups it
+ * made, container labels it set), never from what runs inside a sandbox; a runtime's listing holds only its
+ * own machines, so no runtime's sweep reaps another's.
+ * Sandboxes whose machine vanished fail with `machine_lost`;
  * sandboxes left mid-step by a killed control plane are finished; machines labelled ours that no live
  * sandbox owns are destroyed once they have been seen unowned for the grace period (a machine being
  * provisioned right now is owned by its `provisioning` row, so it is never taken).
@@ -50,15 +54,17 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
 
     const now = Date.now();
     for (const machine of machines) {
+      // Per runtime: a pid of a local jail and a container id must never share a grace clock.
+      const key = `${runtime.name}/${machine.machineID}`;
       if (owners.has(machine.sandboxID)) {
-        unownedSince.delete(machine.machineID);
+        unownedSince.delete(key);
         continue;
       }
-      const since = unownedSince.get(machine.machineID) ?? now;
-      unownedSince.set(machine.machineID, since);
+      const since = unownedSince.get(key) ?? now;
+      unownedSince.set(key, since);
       if (now - since < dependencies.orphanGraceMs) continue;
       await runtime.destroy(machine, signal);
-      unownedSince.delete(machine.machineID);
+      unownedSince.delete(key);
       report.orphansDestroyed.push(machine.machineID);
       logger.info({ machineID: machine.machineID, sandboxID: machine.sandboxID }, "destroyed an unowned machine");
     }

@@ -91,7 +91,8 @@ export function createDockerodeClient(socketPath: string): DockerClient {
             Binds: spec.binds,
             NetworkMode: spec.network,
             ...(spec.nanoCPUs === undefined ? {} : { NanoCpus: spec.nanoCPUs }),
-            ...(spec.memoryBytes === undefined ? {} : { Memory: spec.memoryBytes }),
+            // Swap equal to memory: the limit is the whole bound, not half of it (Docker's default doubles it).
+            ...(spec.memoryBytes === undefined ? {} : { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes }),
             ...(spec.pidsLimit === undefined ? {} : { PidsLimit: spec.pidsLimit }),
             Privileged: false,
             CapDrop: ["NET_RAW", "MKNOD", "AUDIT_WRITE", "SETFCAP"],

@@ -19,6 +19,9 @@ const input = {
   sandboxID: "sbx_unit1",
   hostname: "ciab-abc",
   network: "none" as const,
+  tmpSizeBytes: 1024 * 1024 * 1024,
+  seccompFD: 4,
+  jailUser: undefined,
 };
 
 /** Pairs `[source, destination]` of every mount option of one kind. */
@@ -78,6 +81,28 @@ describe("bwrapArguments", () => {
     expect(options.join(" ")).toContain("--hostname ciab-abc");
     expect(options.join(" ")).toContain("--tmpfs /tmp --proc /proc --ro-bind /proc/sys /proc/sys --dev /dev");
     expect(bwrapArguments({ ...input, network: "host" })).not.toContain("--unshare-net");
+  });
+
+  test("sizes /tmp and /dev/shm, leaves /dev read-only, and applies the seccomp filter", () => {
+    const joined = options.join(" ");
+    expect(joined).toContain("--perms 1777 --size 1073741824 --tmpfs /tmp");
+    expect(joined).toContain("--perms 1777 --size 1073741824 --tmpfs /dev/shm --remount-ro /dev");
+    expect(joined).toContain("--seccomp 4 --cap-drop ALL");
+    // Dirs bwrap makes as root would be 0700: a jail uid could not see through them.
+    expect(joined).toContain("--perms 0755 --dir /etc");
+    expect(joined).toContain("--perms 0755 --dir /opt/ciab/bin");
+  });
+
+  test("as root: the outer bwrap lays out the jail, setpriv drops to the jail's uid, the inner bwrap adds the user namespace", () => {
+    const nested = bwrapArguments({ ...input, jailUser: { uid: 2_000_000_042, bwrapPath: "bwrap" } });
+    const outer = nested.slice(0, nested.indexOf("--"));
+    expect(outer.join(" ")).toContain("--cap-drop ALL --cap-add CAP_SETUID --cap-add CAP_SETGID");
+    expect(outer).not.toContain("--seccomp");
+    const inner = nested.slice(nested.indexOf("--") + 1);
+    expect(inner.slice(0, 5)).toEqual(["setpriv", "--reuid=2000000042", "--regid=2000000042", "--clear-groups", "--"]);
+    const innerBwrap = inner.slice(5, inner.indexOf("--", 5));
+    expect(innerBwrap.join(" ")).toBe("bwrap --unshare-user --uid 0 --gid 0 --dev-bind / / --seccomp 4 --cap-drop ALL --chdir /workspace");
+    expect(inner.slice(inner.indexOf("--", 5) + 1)[0]).toBe("/opt/ciab/node");
   });
 
   test("lets the jail outlive the control plane and keeps it in the session of the detached root", () => {

@@ -61,6 +61,17 @@ export interface BwrapArgumentsInput {
   sandboxID: string;
   hostname: string;
   network: "none" | "host";
+  /** Size of the jail's `/tmp` and of `/dev/shm`, the only writable places besides `/workspace`. */
+  tmpSizeBytes: number;
+  /** The fd (in bwrap's process) from which the seccomp program of `seccomp-filter.ts` is read. */
+  seccompFD: number;
+  /**
+   * Present when the control plane runs as root: the jail's host uid (and gid). The outer bwrap then runs
+   * as root, lays out the jail's file system (so no host dir needs opening to that uid), and runs an inner
+   * bwrap under `setpriv` as this uid, which adds the user namespace (its uid 0 is this uid on the host).
+   * Absent: bwrap runs as the server's own non-root user and makes the user namespace itself.
+   */
+  jailUser: { uid: number; bwrapPath: string } | undefined;
 }
 
 /**
@@ -68,7 +79,13 @@ export interface BwrapArgumentsInput {
  * control plane that started it. The environment is not in it: see `machineEnvironment`.
  */
 export function bwrapArguments(input: BwrapArgumentsInput): string[] {
-  const args: string[] = [];
+  // bwrap run by root makes missing mount points 0700 and root's; the jail's uid must see through them.
+  const args = ["/etc", "/run", "/opt", path.posix.dirname(machineNodeBinDirectory), machineNodeBinDirectory].flatMap((directory) => [
+    "--perms",
+    "0755",
+    "--dir",
+    directory,
+  ]);
   for (const entry of input.host.systemEntries) {
     if (entry.symlinkTarget !== undefined) args.push("--symlink", entry.symlinkTarget, entry.path);
     else args.push("--ro-bind", entry.path, entry.path);
@@ -95,6 +112,10 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     "--ro-bind",
     input.toolsDirectory,
     machineToolsPath,
+    "--perms",
+    "1777",
+    "--size",
+    String(input.tmpSizeBytes),
     "--tmpfs",
     "/tmp",
     "--proc",
@@ -105,6 +126,15 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     "/proc/sys",
     "/proc/sys",
     "--dev",
+    "/dev",
+    // /dev is read-only but for its device nodes and pts, so its only writable part is the sized shm.
+    "--perms",
+    "1777",
+    "--size",
+    String(input.tmpSizeBytes),
+    "--tmpfs",
+    "/dev/shm",
+    "--remount-ro",
     "/dev",
     "--unshare-pid",
     "--unshare-ipc",
@@ -118,8 +148,17 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
   // No --new-session: the runtime spawns bwrap detached, so the jail already runs in a session of its own
   // with no controlling terminal (nothing for TIOCSTI to reach), and keeping every jail process in that
   // session, led by the root's pid, lets destroy find the jail's pid-1 after the root itself died.
-  args.push("--cap-drop", "ALL", "--chdir", machineWorkspace);
-  args.push("--", ...agentdCommand(input.sandboxID));
+  const seccomp = ["--seccomp", String(input.seccompFD)];
+  if (input.jailUser === undefined) {
+    args.push(...seccomp, "--cap-drop", "ALL", "--chdir", machineWorkspace, "--", ...agentdCommand(input.sandboxID));
+    return args;
+  }
+  // The outer bwrap keeps only what setpriv needs to drop to the jail's uid; setpriv's setuid clears even that.
+  const { uid, bwrapPath } = input.jailUser;
+  args.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--");
+  args.push("setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--");
+  args.push(bwrapPath, "--unshare-user", "--uid", "0", "--gid", "0", "--dev-bind", "/", "/", ...seccomp, "--cap-drop", "ALL");
+  args.push("--chdir", machineWorkspace, "--", ...agentdCommand(input.sandboxID));
   return args;
 }
 

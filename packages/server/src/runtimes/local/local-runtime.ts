@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdir, open, readFile, readdir, rm, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chown, mkdir, open, readdir, rm, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import { CiabError } from "@ciab/protocol";
@@ -16,33 +16,53 @@ import type {
 } from "../runtime.js";
 import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./agent-socket.js";
 import { bwrapArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
-import { gatewaySocketName, machinePath, sandboxPaths, type SandboxPaths } from "./machine-layout.js";
-import { readLocalMachine, writeLocalMachine, type LocalMachineDetails } from "./local-machine-file.js";
+import { firstInputFD, spawnGated } from "./gated-spawn.js";
 import {
-  isSameProcessAlive,
-  listDescendants,
-  listJailProcesses,
-  listSandboxJailProcesses,
-  listSandboxProcesses,
-  readProcessStat,
-  type SandboxProcess,
-  signalProcess,
-  waitUntil,
-} from "./process-tree.js";
+  createJailCgroup,
+  detectJailCgroups,
+  jailCgroupProcesses,
+  joinJailCgroup,
+  listJailCgroups,
+  recordedJailCgroups,
+  removeJailCgroup,
+  type JailCgroups,
+} from "./jail-cgroups.js";
+import { claimJailUser, releaseJailUser } from "./jail-users.js";
+import { gatewaySocketName, machinePath, sandboxPaths, type SandboxPaths } from "./machine-layout.js";
+import {
+  readLocalMachine,
+  writeLocalMachine,
+  type LocalMachineDetails,
+  type ProvisionalLocalMachineFile,
+} from "./local-machine-file.js";
+import { isSameProcessAlive, listDescendants, listJailProcesses, readProcessStat, signalProcess, waitUntil } from "./process-tree.js";
+import { seccompProgram } from "./seccomp-filter.js";
+import { mountRunDirectory, mountWorkspaceVolume, removeWorkspaceVolume, unmountIfMounted } from "./workspace-volume.js";
 
 /** `image` names a local sandbox may give: the host's own root. */
 const hostImage = "host";
+const mebibyte = 1024 * 1024;
+
+/** What the runtime learns about this host once, at its first provision or listing. */
+interface HostSetup {
+  layout: HostLayout;
+  /** Where jails' cgroups go; undefined when no hierarchy is writable (limits off, warned once). */
+  cgroups: JailCgroups | undefined;
+  /** Root can give each jail a host uid of its own and a loop-mounted workspace. */
+  isRoot: boolean;
+}
 
 /**
  * Sandboxes as bubblewrap jails on this host (or, with `isolation = "none"`, plain processes). Each jail runs
- * agentd detached from the control plane, so it survives a restart; `machine.json` in the sandbox dir and
- * `Machine.details` both record its pid and start time, which together name the process for good.
+ * agentd detached from the control plane, so it survives a restart. The control plane keeps its own record
+ * of each jail (`machine.json`, see local-machine-file.ts) and its cgroup, and decides what a machine is,
+ * whether it lives and what to kill from those alone.
  */
 export class LocalRuntime implements Runtime {
   readonly name = "local" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: false, hostNetwork: true, images: false };
+  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false };
   readonly defaultImage = hostImage;
-  #hostLayout: Promise<HostLayout> | undefined;
+  #setup: Promise<HostSetup> | undefined;
 
   constructor(
     private readonly config: LocalRuntimeConfig,
@@ -54,42 +74,58 @@ export class LocalRuntime implements Runtime {
     if (spec.image !== undefined && spec.image !== hostImage) {
       throw new CiabError("capability_unsupported", `the local runtime boots the host's root only, not ${spec.image}`);
     }
-    if (Object.values(spec.resources).some((value) => value !== undefined)) {
-      throw new CiabError("capability_unsupported", "the local runtime does not limit cpus, memory or pids");
+    const setup = await this.#hostSetup();
+    if (setup.cgroups === undefined && Object.values(spec.resources).some((value) => value !== undefined)) {
+      throw new CiabError("capability_unsupported", "no cgroup hierarchy is writable here: the local runtime cannot limit cpus, memory or pids");
     }
     options.signal.throwIfAborted();
     const paths = sandboxPaths(this.dependencies.dataDirectory, spec.sandboxID);
-    await mkdir(paths.workspace, { recursive: true });
-    await mkdir(paths.run, { recursive: true });
+    await mkdir(paths.directory, { recursive: true, mode: 0o700 });
+    await mkdir(paths.workspace, { recursive: true, mode: 0o700 });
+    await mkdir(paths.run, { recursive: true, mode: 0o700 });
     await unlink(paths.socket).catch(() => undefined);
-    // Before the spawn, so no jail ever runs without a machine.json: a control plane killed before the pid
-    // is written leaves this provisional one, and `listManaged` then finds the jail by its argv.
     const installationID = this.dependencies.installationID;
-    await writeLocalMachine(paths.machineFile, { provisional: true, sandboxID: spec.sandboxID, installationID });
-    let started: { pid: number; startTime: number } | undefined;
+    const record: ProvisionalLocalMachineFile = { provisional: true, sandboxID: spec.sandboxID, installationID, isolation: this.config.isolation };
+    let spawned: { pid: number; startTime: number | undefined; cancel(): void } | undefined;
     try {
-      const [command, args, env] = await this.#command(spec, paths);
-      options.signal.throwIfAborted();
-      const pid = await spawnDetached(command, args, env, paths);
-      const stat = await readProcessStat(pid);
-      if (stat !== undefined) started = { pid, startTime: stat.startTime };
-      if (stat === undefined || stat.state === "Z") {
-        throw new CiabError("runtime_error", `the sandbox process exited at once: ${await logTail(paths.log)}`);
+      // Each thing made is recorded before it is made, so a destroy after a crash at any step finds it.
+      await writeLocalMachine(paths.machineFile, record);
+      if (this.config.isolation === "bwrap" && setup.isRoot) {
+        record.jailUID = await claimJailUser(this.dependencies.dataDirectory, this.#uidRange(), spec.sandboxID);
+        await writeLocalMachine(paths.machineFile, record);
       }
+      if (setup.cgroups !== undefined) {
+        record.cgroups = setup.cgroups.bases.map((base) => path.join(base, spec.sandboxID));
+        await writeLocalMachine(paths.machineFile, record);
+        await createJailCgroup(setup.cgroups, spec.sandboxID, this.#limits(spec));
+      }
+      if (record.jailUID !== undefined) await this.#prepareJailDirectories(paths, record);
+      options.signal.throwIfAborted();
+      const [command, args, env, extraInput] = await this.#command(spec, paths, setup, record.jailUID);
+      // A jail's output goes to its own sized run dir, so no amount of it fills the host's disk.
+      const logPath = record.jailUID === undefined ? paths.log : paths.jailLog;
+      const gated = await spawnGated(command, args, { env, cwd: paths.directory, logPath, extraInput });
+      const stat = await readProcessStat(gated.pid);
+      spawned = { ...gated, startTime: stat?.startTime };
+      if (record.cgroups !== undefined) await joinJailCgroup(record.cgroups, gated.pid);
+      if (stat === undefined) throw new CiabError("runtime_error", `the sandbox process exited at once: ${await logTail(paths)}`);
+      const { provisional: _, sandboxID: __, installationID: ___, ...resources } = record;
       const details: LocalMachineDetails = {
-        pid,
+        ...resources,
+        pid: gated.pid,
         startTime: stat.startTime,
-        isolation: this.config.isolation,
         sandboxDirectory: paths.directory,
         socketPath: paths.socket,
       };
-      const machine: Machine = { machineID: String(pid), sandboxID: spec.sandboxID, details: { ...details } };
+      const machine: Machine = { machineID: String(gated.pid), sandboxID: spec.sandboxID, details: { ...details } };
       await writeLocalMachine(paths.machineFile, { ...machine, installationID, details });
-      this.logger.debug({ sandboxID: spec.sandboxID, pid, isolation: this.config.isolation }, "sandbox process started");
+      gated.release();
+      this.logger.debug({ sandboxID: spec.sandboxID, pid: gated.pid, isolation: this.config.isolation, uid: record.jailUID }, "sandbox process started");
       return machine;
     } catch (error) {
-      await killSandbox(paths, spec.sandboxID, started);
-      await rm(paths.directory, { recursive: true, force: true });
+      spawned?.cancel();
+      const known = spawned?.startTime === undefined ? {} : { pid: spawned.pid, startTime: spawned.startTime };
+      await this.#removeSandbox(paths, spec.sandboxID, { ...record, ...known });
       if (error instanceof CiabError || options.signal.aborted) throw error;
       throw new CiabError("runtime_error", `cannot start the sandbox: ${(error as Error).message}`, { cause: error });
     }
@@ -128,72 +164,50 @@ export class LocalRuntime implements Runtime {
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
-    const { pid, startTime } = machine.details;
-    // A machine found by argv alone may have no start time worth trusting: the sweep by argv covers it.
-    const known = typeof pid === "number" && typeof startTime === "number" ? { pid, startTime } : undefined;
-    // Not only when the root is alive: a jail whose root died may still hold processes in its session.
-    if (!(await killSandbox(paths, machine.sandboxID, known))) {
-      throw new CiabError("runtime_error", `the processes of sandbox ${machine.sandboxID} did not exit`, {
-        retryable: true,
-      });
-    }
-    await rm(paths.directory, { recursive: true, force: true, maxRetries: 3 });
-    await removeAgentSocketLink(paths.socket);
+    // Our record on disk first: it names what was made even when the caller's copy predates it.
+    const file = await readLocalMachine(paths.machineFile);
+    const recorded = file !== undefined && file.installationID === this.dependencies.installationID ? ("details" in file ? file.details : file) : {};
+    await this.#removeSandbox(paths, machine.sandboxID, { ...machine.details, ...recorded });
   }
 
   async listManaged(signal: AbortSignal): Promise<ManagedMachine[]> {
+    const setup = await this.#hostSetup();
     const sandboxesDirectory = path.resolve(this.dependencies.dataDirectory, "sandboxes");
-    const names = await readdir(sandboxesDirectory).catch(() => [] as string[]);
     const machines: ManagedMachine[] = [];
-    // Sandboxes whose machine.json says all there is (ours with a pid, or another installation's).
-    const described = new Set<string>();
-    const provisional = new Set<string>();
-    for (const name of names) {
+    const recorded = new Set<string>();
+    for (const name of await readdir(sandboxesDirectory).catch(() => [] as string[])) {
       signal.throwIfAborted();
       const file = await readLocalMachine(path.join(sandboxesDirectory, name, "machine.json"));
-      if (file === undefined) continue;
-      if (file.installationID !== this.dependencies.installationID) {
-        described.add(name);
-        continue;
-      }
+      // Another installation's, or this one's under the other isolation: never ours to report or reap.
+      if (file === undefined || file.sandboxID !== name || file.installationID !== this.dependencies.installationID) continue;
+      const paths = sandboxPaths(this.dependencies.dataDirectory, name);
       if ("provisional" in file) {
-        provisional.add(name);
+        if (file.isolation !== this.config.isolation) continue;
+        recorded.add(name);
+        // Its process, if it ever got spawned, never passed the gate; only what was made for it is left.
+        const { provisional: _, sandboxID: __, installationID: ___, ...resources } = file;
+        const details = { ...resources, sandboxDirectory: paths.directory, socketPath: paths.socket };
+        machines.push({ machineID: `provisional-${name}`, sandboxID: name, state: "stopped", details });
         continue;
       }
-      described.add(name);
+      if (file.details.isolation !== this.config.isolation) continue;
+      recorded.add(name);
       const stat = await readProcessStat(file.details.pid);
       const alive = stat !== undefined && stat.startTime === file.details.startTime && stat.state !== "Z";
-      // A dead jail whose dir remains is reported `stopped`, so the reconciler can destroy what is left.
+      // A jail whose root died is reported `stopped` (what is left of it in its cgroup included), so the
+      // reconciler fails its sandbox and destroys the rest.
       const state = !alive ? "stopped" : stat.state === "T" || stat.state === "t" ? "paused" : "running";
       machines.push({ machineID: file.machineID, sandboxID: file.sandboxID, state, details: { ...file.details } });
     }
-    signal.throwIfAborted();
-    // Jails of this data dir that machine.json does not name (killed mid-provision, file lost): found by their
-    // argv, reported under their oldest process so the reconciler's orphan sweep destroys them.
-    const found = new Map<string, SandboxProcess>();
-    for (const each of await listSandboxProcesses(sandboxesDirectory)) {
-      if (described.has(each.sandboxID)) continue;
-      const oldest = found.get(each.sandboxID);
-      if (oldest === undefined || each.startTime < oldest.startTime) found.set(each.sandboxID, each);
-    }
-    for (const [sandboxID, root] of found) {
-      const paths = sandboxPaths(this.dependencies.dataDirectory, sandboxID);
-      const details: LocalMachineDetails = {
-        pid: root.pid,
-        startTime: root.startTime,
-        isolation: root.isolation,
-        sandboxDirectory: paths.directory,
-        socketPath: paths.socket,
-      };
-      const state = root.state === "T" || root.state === "t" ? "paused" : "running";
-      machines.push({ machineID: String(root.pid), sandboxID, state, details: { ...details } });
-    }
-    // A provisional file with no process: the spawn never happened or its jail is gone; only the dir is left.
-    for (const sandboxID of provisional) {
-      if (found.has(sandboxID)) continue;
-      const paths = sandboxPaths(this.dependencies.dataDirectory, sandboxID);
-      const details = { isolation: this.config.isolation, sandboxDirectory: paths.directory, socketPath: paths.socket };
-      machines.push({ machineID: `provisional-${sandboxID}`, sandboxID, state: "stopped", details });
+    // A cgroup of ours with no record (its sandbox dir lost): the processes in it are a jail we started.
+    if (setup.cgroups !== undefined) {
+      for (const [sandboxID, cgroups] of await listJailCgroups(setup.cgroups)) {
+        if (recorded.has(sandboxID) || !isSafeSandboxID(sandboxID)) continue;
+        const paths = sandboxPaths(this.dependencies.dataDirectory, sandboxID);
+        const state = (await jailCgroupProcesses(cgroups)).length > 0 ? "running" : "stopped";
+        const details = { isolation: this.config.isolation, cgroups, sandboxDirectory: paths.directory, socketPath: paths.socket };
+        machines.push({ machineID: `cgroup-${sandboxID}`, sandboxID, state, details });
+      }
     }
     return machines;
   }
@@ -206,17 +220,91 @@ export class LocalRuntime implements Runtime {
       // A jail that died will never listen: say so now instead of letting the caller wait out its timeout.
       const details = parseDetails(machine);
       if (await isSameProcessAlive(details.pid, details.startTime)) throw error;
-      throw new CiabError("runtime_error", `agentd of sandbox ${machine.sandboxID} exited: ${await logTail(paths.log)}`, {
+      throw new CiabError("runtime_error", `agentd of sandbox ${machine.sandboxID} exited: ${await logTail(paths)}`, {
         cause: error,
       });
     }
   }
 
   async close(): Promise<void> {
-    this.#hostLayout = undefined;
+    const setup = await this.#setup?.catch(() => undefined);
+    this.#setup = undefined;
+    // Our base cgroups go when no jail is left in them (rmdir refuses a non-empty one).
+    for (const base of setup?.cgroups?.bases ?? []) await rmdir(base).catch(() => undefined);
   }
 
-  async #command(spec: MachineSpec, paths: SandboxPaths): Promise<[string, string[], NodeJS.ProcessEnv]> {
+  #hostSetup(): Promise<HostSetup> {
+    this.#setup ??= (async () => {
+      const isRoot = process.getuid?.() === 0;
+      const leaf = `${this.dependencies.installationID}-${this.config.isolation}`;
+      const [layout, cgroups] = await Promise.all([inspectHostLayout(), detectJailCgroups(leaf)]);
+      if (cgroups === undefined) this.logger.warn("no writable cgroup hierarchy: sandboxes run without memory, pids and cpu limits");
+      if (!isRoot && this.config.isolation === "bwrap") {
+        this.logger.warn("the server is not root: jails run as its own uid, and /workspace has no size quota");
+      }
+      return { layout, cgroups, isRoot };
+    })();
+    return this.#setup;
+  }
+
+  #uidRange() {
+    return { base: this.config.jail_uid_base, count: this.config.jail_uid_count };
+  }
+
+  #limits(spec: MachineSpec) {
+    const memoryMB = spec.resources.memory_mb ?? this.config.default_memory_mb;
+    return {
+      memoryBytes: memoryMB === undefined ? undefined : memoryMB * mebibyte,
+      pids: spec.resources.pids ?? this.config.default_pids,
+      cpus: spec.resources.cpus ?? this.config.default_cpus,
+    };
+  }
+
+  /** Gives the jail's uid its workspace (a sized volume when configured) and its run dir (a small tmpfs). */
+  async #prepareJailDirectories(paths: SandboxPaths, record: ProvisionalLocalMachineFile): Promise<void> {
+    const uid = record.jailUID!;
+    if (this.config.workspace_size_mb > 0) {
+      record.workspaceVolume = true;
+      await writeLocalMachine(paths.machineFile, record);
+      await mountWorkspaceVolume(paths.workspaceVolume, paths.workspace, this.config.workspace_size_mb * mebibyte, uid);
+    } else {
+      await chown(paths.workspace, uid, uid);
+    }
+    await mountRunDirectory(paths.run, uid);
+  }
+
+  /**
+   * Kills every process of a sandbox (those of its cgroup, and of its root's session and tree) and removes
+   * all that was made for it, from what our record says. Throws, retryably, if processes outlive the kill.
+   */
+  async #removeSandbox(paths: SandboxPaths, sandboxID: string, recorded: Record<string, unknown>): Promise<void> {
+    const cgroups = recordedJailCgroups(recorded.cgroups, this.dependencies.installationID, sandboxID);
+    const { pid, startTime } = recorded;
+    const known = typeof pid === "number" && typeof startTime === "number" ? { pid, startTime } : undefined;
+    const emptied = await waitUntil(async () => {
+      const processes = known === undefined ? [] : (await listJailProcesses(known.pid, known.startTime)).filter((each) => each.state !== "Z");
+      for (const each of processes) signalProcess(each.pid, "SIGKILL");
+      const inCgroup = await jailCgroupProcesses(cgroups);
+      for (const each of inCgroup) signalProcess(each, "SIGKILL");
+      return processes.length === 0 && inCgroup.length === 0;
+    }, 5_000);
+    if (!emptied || !(await removeJailCgroup(cgroups))) {
+      throw new CiabError("runtime_error", `the processes of sandbox ${sandboxID} did not exit`, { retryable: true });
+    }
+    // Whatever the record says: the host's mount table tells what is still mounted.
+    await removeWorkspaceVolume(paths.workspaceVolume, paths.workspace);
+    await unmountIfMounted(paths.run);
+    if (typeof recorded.jailUID === "number") await releaseJailUser(this.dependencies.dataDirectory, recorded.jailUID, sandboxID);
+    await rm(paths.directory, { recursive: true, force: true, maxRetries: 3 });
+    await removeAgentSocketLink(paths.socket);
+  }
+
+  async #command(
+    spec: MachineSpec,
+    paths: SandboxPaths,
+    setup: HostSetup,
+    jailUID: number | undefined,
+  ): Promise<[string, string[], NodeJS.ProcessEnv, Buffer[]]> {
     const { agentdBundlePath, nodeBinaryPath } = this.dependencies;
     if (this.config.isolation === "none") {
       const socket = await agentSocketAddress(paths.socket);
@@ -238,11 +326,10 @@ export class LocalRuntime implements Runtime {
         "--sandbox-id",
         spec.sandboxID,
       ];
-      return [nodeBinaryPath, args, { ...env, ...spec.env }];
+      return [nodeBinaryPath, args, { ...env, ...spec.env }, []];
     }
-    this.#hostLayout ??= inspectHostLayout();
     const args = bwrapArguments({
-      host: await this.#hostLayout,
+      host: setup.layout,
       sandboxDirectory: paths.directory,
       agentdBundlePath,
       nodeBinaryPath,
@@ -250,8 +337,11 @@ export class LocalRuntime implements Runtime {
       sandboxID: spec.sandboxID,
       hostname: `ciab-${spec.sandboxID.toLowerCase().replace(/[^a-z0-9]/g, "").slice(-12)}`,
       network: spec.network,
+      tmpSizeBytes: this.config.tmp_size_mb * mebibyte,
+      seccompFD: firstInputFD,
+      jailUser: jailUID === undefined ? undefined : { uid: jailUID, bwrapPath: this.config.bwrap_path },
     });
-    return [this.config.bwrap_path, args, machineEnvironment(spec.env)];
+    return [this.config.bwrap_path, args, machineEnvironment(spec.env), [seccompProgram()]];
   }
 
   async #liveDetails(machine: Machine): Promise<LocalMachineDetails> {
@@ -277,46 +367,30 @@ function parseDetails(machine: Machine): LocalMachineDetails {
   return machine.details as unknown as LocalMachineDetails;
 }
 
-/** Starts `command` in its own session with output to the sandbox log, not tied to this process. */
-async function spawnDetached(command: string, args: string[], env: NodeJS.ProcessEnv, paths: SandboxPaths) {
-  const log = await open(paths.log, "a");
-  try {
-    const child = spawn(command, args, { detached: true, stdio: ["ignore", log.fd, log.fd], env, cwd: paths.workspace });
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
-    });
-    child.unref();
-    if (child.pid === undefined) throw new Error(`${command} has no pid`);
-    return child.pid;
-  } finally {
-    await log.close();
-  }
+function isSafeSandboxID(sandboxID: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(sandboxID) && !sandboxID.includes("..");
 }
 
 /**
- * SIGKILLs every process of a sandbox's jail until none is left; returns whether that took under a few
- * seconds. The jail is the one `known` names and any other this sandbox dir's argv leads to (a jail spawned
- * by a control plane killed before it wrote the pid). Each round looks again, so a process forked while we
- * kill (bwrap cloning its init) is caught too.
+ * The last KiB of agentd's log. A jail's log sits in its run dir, where the jail may have put anything in
+ * its place: the final component is never followed, a FIFO never waited on, and only a regular file read.
  */
-async function killSandbox(
-  paths: SandboxPaths,
-  sandboxID: string,
-  known: { pid: number; startTime: number } | undefined,
-): Promise<boolean> {
-  const sandboxesDirectory = path.dirname(paths.directory);
-  return waitUntil(async () => {
-    const processes = [
-      ...(known === undefined ? [] : await listJailProcesses(known.pid, known.startTime)),
-      ...(await listSandboxJailProcesses(sandboxesDirectory, sandboxID)),
-    ].filter((each) => each.state !== "Z");
-    for (const process of processes) signalProcess(process.pid, "SIGKILL");
-    return processes.length === 0;
-  }, 5_000);
-}
-
-async function logTail(logPath: string): Promise<string> {
-  const text = await readFile(logPath, "utf8").catch(() => "");
-  return text.slice(-1_000).trim() || `nothing in ${logPath}`;
+async function logTail(paths: SandboxPaths): Promise<string> {
+  const tailBytes = 1_024;
+  for (const file of [paths.jailLog, paths.log]) {
+    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+    if (handle === undefined) continue;
+    try {
+      const status = await handle.stat();
+      if (!status.isFile()) continue;
+      const buffer = Buffer.alloc(Math.min(status.size, tailBytes));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, Math.max(0, status.size - tailBytes));
+      return buffer.subarray(0, bytesRead).toString("utf8").trim() || `nothing in ${file}`;
+    } catch {
+      continue;
+    } finally {
+      await handle.close();
+    }
+  }
+  return "no agentd log";
 }

@@ -28,15 +28,19 @@ export function agentdCommand(sandboxID: string): string[] {
   ];
 }
 
-/** A sandbox's host files: `<dataDirectory>/sandboxes/<sandboxID>/{workspace,run,agentd.log,machine.json}`. */
+/** A sandbox's host files: `<dataDirectory>/sandboxes/<sandboxID>/{workspace,run,agentd.log,machine.json,workspace.img}`. */
 export interface SandboxPaths {
   directory: string;
   workspace: string;
+  /** The sparse image of the workspace's sized file system, when it has one (`workspace-volume.ts`). */
+  workspaceVolume: string;
   /** Bind-mounted at the machine's `/run/ciab`. */
   run: string;
   /** agentd's socket as seen from the host. */
   socket: string;
   log: string;
+  /** agentd's log when the jail has its own uid: in the sized run dir, which the jail can write. */
+  jailLog: string;
   machineFile: string;
 }
 
@@ -50,9 +54,11 @@ export function sandboxPaths(dataDirectory: string, sandboxID: string): SandboxP
   return {
     directory,
     workspace: path.join(directory, "workspace"),
+    workspaceVolume: path.join(directory, "workspace.img"),
     run,
     socket: path.join(run, agentSocketName),
     log: path.join(directory, "agentd.log"),
+    jailLog: path.join(run, "agentd.log"),
     machineFile: path.join(directory, "machine.json"),
   };
 }

@@ -1,5 +1,4 @@
 import { readFile, readdir } from "node:fs/promises";
-import path from "node:path";
 
 /** The fields of /proc/<pid>/stat that the local runtime uses. */
 export interface ProcessStat {
@@ -96,62 +95,6 @@ export async function listJailProcesses(rootPID: number, rootStartTime: number):
   );
   const seedPIDs = seeds.map((stat) => stat.pid);
   return [...seeds, ...descendantsIn(processes, seedPIDs).filter((stat) => !seedPIDs.includes(stat.pid))];
-}
-
-/** A process whose argv names a sandbox dir of one data dir: a jail's bwrap (root or init) or an unconfined agentd. */
-export interface SandboxProcess extends ProcessStat {
-  sandboxID: string;
-  isolation: "bwrap" | "none";
-}
-
-/**
- * The sandbox a command line starts, when it is one the local runtime spawned for `sandboxesDirectory`: both
- * commands end in `--sandbox-id <id>` and pass `<sandboxesDirectory>/<id>/…` paths (bwrap's binds, agentd's
- * workspace). The agentd inside a jail sees only `/workspace` paths, so it is found as a descendant instead.
- */
-export function sandboxOfCommandLine(argv: string[], sandboxesDirectory: string): { sandboxID: string; isolation: "bwrap" | "none" } | undefined {
-  const sandboxID = argv.at(-1);
-  if (argv.length < 3 || argv.at(-2) !== "--sandbox-id" || sandboxID === undefined) return undefined;
-  // Only ids `sandboxPaths` accepts: anything else is no jail of ours and must not climb out of the dir.
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(sandboxID) || sandboxID.includes("..")) return undefined;
-  const prefix = `${path.join(sandboxesDirectory, sandboxID)}/`;
-  if (!argv.some((argument) => argument.startsWith(prefix))) return undefined;
-  return { sandboxID, isolation: argv.includes("--unshare-pid") ? "bwrap" : "none" };
-}
-
-/** Every live process whose argv names a sandbox of `sandboxesDirectory` (see `sandboxOfCommandLine`). */
-export async function listSandboxProcesses(sandboxesDirectory: string): Promise<SandboxProcess[]> {
-  const found: SandboxProcess[] = [];
-  for (const stat of await readAllProcesses()) {
-    if (stat.state === "Z" || stat.state === "X") continue;
-    const commandLine = await readFile(`/proc/${stat.pid}/cmdline`, "utf8").catch(() => "");
-    const sandbox = sandboxOfCommandLine(commandLine.split("\0").slice(0, -1), sandboxesDirectory);
-    if (sandbox !== undefined) found.push({ ...stat, ...sandbox });
-  }
-  return found;
-}
-
-/**
- * Every process of the jails of one sandbox found by argv (no pid recorded): those processes, their
- * descendants, and the rest of their session when its leader is one of them or gone (as in `listJailProcesses`).
- */
-export async function listSandboxJailProcesses(sandboxesDirectory: string, sandboxID: string): Promise<ProcessStat[]> {
-  const anchors = (await listSandboxProcesses(sandboxesDirectory)).filter((each) => each.sandboxID === sandboxID);
-  if (anchors.length === 0) return [];
-  const processes = await readAllProcesses();
-  const seeds = new Map<number, ProcessStat>(anchors.map((each) => [each.pid, each]));
-  for (const sessionID of new Set(anchors.map((each) => each.sessionID))) {
-    const leader = processes.find((each) => each.pid === sessionID);
-    // Never sweep a session led by some other live process (the control plane's own, say).
-    if (leader !== undefined && !seeds.has(leader.pid)) continue;
-    const earliest = Math.min(...anchors.filter((each) => each.sessionID === sessionID).map((each) => each.startTime));
-    const start = leader?.startTime ?? earliest;
-    for (const stat of processes) {
-      if (stat.sessionID === sessionID && stat.startTime >= start && stat.startTime - start <= sessionStartWindow) seeds.set(stat.pid, stat);
-    }
-  }
-  const seedPIDs = [...seeds.keys()];
-  return [...seeds.values(), ...descendantsIn(processes, seedPIDs).filter((stat) => !seeds.has(stat.pid))];
 }
 
 /** Sends `signal` to a pid, ignoring a process that is already gone. */

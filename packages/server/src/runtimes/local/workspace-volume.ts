@@ -1,0 +1,53 @@
+import { execFile } from "node:child_process";
+import { readFile, rm, rmdir, truncate, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/**
+ * A jail's `/workspace` as an ext4 file system of a fixed size in a sparse image beside it, loop-mounted on
+ * the host: writes past the quota fail inside with ENOSPC ("No space left on device"), as on a full disk.
+ * The image takes host disk only for what the jail writes. Needs root (mount) and mkfs.ext4.
+ */
+export async function mountWorkspaceVolume(image: string, workspace: string, sizeBytes: number, owner: number): Promise<void> {
+  await writeFile(image, "", { mode: 0o600 });
+  await truncate(image, sizeBytes);
+  // No journal and no reserved blocks: a scratch dir that dies with its sandbox, every byte the jail's.
+  await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-O", "^has_journal", "-E", `root_owner=${owner}:${owner}`, image]);
+  await run("mount", ["-o", "loop,nosuid,nodev", image, workspace]);
+  // mkfs's lost+found would show in every listing of /workspace; nothing here ever runs fsck on it.
+  await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
+}
+
+/** Size of a jail's run dir: two sockets and agentd's log. */
+const runDirectoryBytes = 64 * 1024 * 1024;
+
+/**
+ * Mounts a small tmpfs of `owner`'s at a jail's run dir (its `/run/ciab`), so that dir, writable from inside,
+ * cannot fill the host's disk either.
+ */
+export async function mountRunDirectory(directory: string, owner: number): Promise<void> {
+  const options = `size=${runDirectoryBytes},mode=0700,uid=${owner},gid=${owner},nosuid,nodev,noexec`;
+  await run("mount", ["-t", "tmpfs", "-o", options, "ciab-run", directory]);
+}
+
+/** Unmounts whatever is mounted at `directory`, if anything. */
+export async function unmountIfMounted(directory: string): Promise<void> {
+  if (!(await isMounted(directory))) return;
+  // The jail's processes are dead by now; lazily, so a late-closing file cannot keep the dir mounted.
+  await run("umount", [directory]).catch(() => run("umount", ["-l", directory]));
+}
+
+/** Whether something is mounted at `directory` (the host's mount table, not the jail's). */
+export async function isMounted(directory: string): Promise<boolean> {
+  const table = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const escaped = directory.replace(/[\\ \t\n]/g, (character) => `\\${character.charCodeAt(0).toString(8).padStart(3, "0")}`);
+  return table.split("\n").some((line) => line.split(" ")[4] === escaped);
+}
+
+/** Unmounts the volume (its loop device goes with it) and deletes the image; done when neither is left. */
+export async function removeWorkspaceVolume(image: string, workspace: string): Promise<void> {
+  await unmountIfMounted(workspace);
+  await rm(image, { force: true });
+}
