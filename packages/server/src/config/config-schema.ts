@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { runtimeNames } from "@ciab/protocol";
+import { ec2RuntimeSchema } from "../runtimes/ec2/ec2-runtime-config.js";
 
 /**
  * The whole configuration, one zod schema. Every key is settable in config.toml and as
@@ -62,6 +63,7 @@ export const runtimeSectionSchema = z.strictObject({
   tools_dir: z.string().min(1).optional(),
   local: localRuntimeSchema.default(localRuntimeSchema.parse({})),
   docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
+  ec2: ec2RuntimeSchema.default(ec2RuntimeSchema.parse({})),
 });
 
 const upstreamURL = z.url({ protocol: /^https?$/ });
@@ -94,4 +96,5 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
+export type { EC2RuntimeConfig } from "../runtimes/ec2/ec2-runtime-config.js";
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
