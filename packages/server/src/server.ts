@@ -85,6 +85,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       nodeBinaryPath: process.execPath,
       toolsDirectory,
       logger,
+      dataKey,
     },
     logger,
   );

@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { Resources, RuntimeName } from "@ciab/protocol";
+import type { DataKey } from "../data-key.js";
 import type { Logger } from "../logger.js";
 
 /** What a runtime needs to start one machine for one sandbox. */
@@ -107,6 +108,20 @@ export interface RuntimeDependencies {
    */
   toolsDirectory: string;
   logger: Logger;
+  /** Seals what a runtime keeps in machine details that must stay secret (ec2's SSH keys). */
+  dataKey?: DataKey;
+  /**
+   * Short-lived signed URLs from which a machine with nothing installed downloads node, agentd and the tools
+   * (ec2 on a plain AMI). Absent when the server has no `[server] public_url`.
+   */
+  machineDownloads?: (sandboxID: string) => MachineDownloads;
+}
+
+export interface MachineDownloads {
+  node: string;
+  agentd: string;
+  /** A gzipped tar of the tools dir. */
+  tools: string;
 }
 
 export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;
