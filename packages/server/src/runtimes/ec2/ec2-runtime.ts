@@ -193,7 +193,7 @@ export class EC2Runtime implements Runtime {
         }
         return undefined;
       },
-      { timeoutMs: this.config.instance_ready_timeout_secs * 1000, signal, firstDelayMs: 500 },
+      { timeoutMs: this.config.instance_ready_timeout_secs * 1000, signal, firstDelayMs: 500, maxDelayMs: 2_000 },
       () =>
         new CiabError("runtime_error", `instance ${instanceID} was not ${wanted} within ${this.config.instance_ready_timeout_secs} s`, {
           retryable: true,
@@ -216,7 +216,7 @@ export class EC2Runtime implements Runtime {
           return undefined;
         }
       },
-      { timeoutMs: this.config.ssh_timeout_secs * 1000, signal, firstDelayMs: 500, maxDelayMs: 3_000 },
+      { timeoutMs: this.config.ssh_timeout_secs * 1000, signal, firstDelayMs: 250, maxDelayMs: 1_000 },
       () =>
         new CiabError("agent_unreachable", `agentd on ${machine.machineID} did not answer over ssh within ${this.config.ssh_timeout_secs} s`, {
           cause: lastError,
