@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Server, utils, type Connection } from "ssh2";
+import { generateSSHKeyPair } from "./ssh-keys.js";
 
 /** What the product's `[runtime.ec2.bastion]` section takes to reach the harness's bastion. */
 export interface BastionAddress {
@@ -36,12 +37,12 @@ const stderrTailBytes = 4_000;
 export async function startBastion(options: BastionOptions): Promise<Bastion> {
   const user = options.user ?? "ciab-bastion";
   const maxConnections = options.maxConnections ?? 64;
-  const clientKey = utils.generateKeyPairSync("ed25519");
-  const hostKey = utils.generateKeyPairSync("ed25519");
-  const allowed = utils.parseKey(clientKey.public);
+  const clientKey = generateSSHKeyPair();
+  const hostKey = generateSSHKeyPair();
+  const allowed = utils.parseKey(clientKey.publicKey);
   if (allowed instanceof Error) throw allowed;
   const connections = new Set<Connection>();
-  const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+  const server = new Server({ hostKeys: [hostKey.privateKey] }, (client) => {
     if (connections.size >= maxConnections) return client.end();
     connections.add(client);
     client.on("close", () => connections.delete(client));
@@ -83,8 +84,8 @@ export async function startBastion(options: BastionOptions): Promise<Bastion> {
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    address: { host: "127.0.0.1", port, user, privateKey: clientKey.private },
-    hostPublicKey: hostKey.public,
+    address: { host: "127.0.0.1", port, user, privateKey: clientKey.privateKey },
+    hostPublicKey: hostKey.publicKey,
     close: () =>
       new Promise<void>((resolve) => {
         for (const connection of connections) connection.end();

@@ -6,3 +6,5 @@ export type { PlayedInstance } from "./instance-actor.js";
 export type { BootRecord, BootStageResult } from "./instance-container.js";
 export { startInstancePlayer, type InstancePlayer, type InstancePlayerOptions } from "./instance-player.js";
 export { startMoto, type Moto } from "./moto.js";
+export { generateSSHKeyPair } from "./ssh-keys.js";
+export { runThroughBastion, type InstanceLogin } from "./ssh-through-bastion.js";

@@ -6,13 +6,13 @@ import {
   TerminateInstancesCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { agentAMIID, canonicalOwnerID, ubuntuJammyAMIID } from "./amis.js";
 import { docker } from "./docker-cli.js";
 import { harnessEC2Client } from "./ec2-client.js";
 import { startInstancePlayer, type InstancePlayer } from "./instance-player.js";
 import { startMoto, type Moto } from "./moto.js";
+import { generateSSHKeyPair } from "./ssh-keys.js";
 import { runThroughBastion } from "./ssh-through-bastion.js";
 
 let moto: Moto;
@@ -58,7 +58,7 @@ describe("moto with the harness's AMIs", () => {
 
 describe("instance player", () => {
   test("boots an instance with real cloud-init and its user-data, reachable over SSH through the bastion", async () => {
-    const key = utils.generateKeyPairSync("ed25519");
+    const key = generateSSHKeyPair();
     const { instanceID, privateIP } = await launch(
       ubuntuJammyAMIID,
       [
@@ -66,7 +66,7 @@ describe("instance player", () => {
         "users:",
         "  - default",
         "  - name: tester",
-        `    ssh_authorized_keys: ["${key.public}"]`,
+        `    ssh_authorized_keys: ["${key.publicKey}"]`,
         "write_files:",
         "  - path: /etc/ciab-harness-test",
         "    content: written by cloud-init",
@@ -76,16 +76,16 @@ describe("instance player", () => {
     expect(boot.stages.filter((stage) => stage.exitCode !== 0)).toEqual([]);
     await inContainer(instanceID, "test", "-f", "/var/lib/cloud/instance/boot-finished");
     expect(await inContainer(instanceID, "cat", "/etc/ciab-harness-test")).toBe("written by cloud-init");
-    const id = await runThroughBastion(player.bastion, { privateIP, user: "tester", privateKey: key.private, command: "id -un" });
+    const id = await runThroughBastion(player.bastion, { privateIP, user: "tester", privateKey: key.privateKey, command: "id -un" });
     expect(id.trim()).toBe("tester");
     console.log(`boot to cloud-init done: ${boot.milliseconds} ms (${boot.stages.map((stage) => `${stage.name} ${stage.milliseconds}`).join(", ")})`);
   });
 
   test("the bastion refuses an address no running instance has, and a wrong key", async () => {
-    const key = utils.generateKeyPairSync("ed25519");
-    await expect(runThroughBastion(player.bastion, { privateIP: "10.255.255.254", user: "admin", privateKey: key.private, command: "true" })).rejects.toThrow();
+    const key = generateSSHKeyPair();
+    await expect(runThroughBastion(player.bastion, { privateIP: "10.255.255.254", user: "admin", privateKey: key.privateKey, command: "true" })).rejects.toThrow();
     await expect(
-      runThroughBastion({ ...player.bastion, privateKey: key.private }, { privateIP: "10.255.255.254", user: "admin", privateKey: key.private, command: "true" }),
+      runThroughBastion({ ...player.bastion, privateKey: key.privateKey }, { privateIP: "10.255.255.254", user: "admin", privateKey: key.privateKey, command: "true" }),
     ).rejects.toThrow(/authentication/i);
   });
 
