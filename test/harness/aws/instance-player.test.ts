@@ -7,6 +7,7 @@ import {
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { plainAMIImage } from "./ami-images.js";
 import { agentAMIID, canonicalOwnerID, ubuntuJammyAMIID } from "./amis.js";
 import { docker } from "./docker-cli.js";
 import { harnessEC2Client } from "./ec2-client.js";
@@ -125,6 +126,15 @@ describe("instance player", () => {
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceID] }));
     await player.waitFor(instanceID, (instance) => instance.containerState === "removed");
     await expect(docker(["inspect", container])).rejects.toThrow(/No such/);
+  });
+
+  test("a new player removes the containers a player whose process died left behind", async () => {
+    const deadPID = "4194303";
+    const { stdout } = await docker(["create", "--label", "ciab.harness=instance-player", "--label", `ciab.player-pid=${deadPID}`, plainAMIImage]);
+    const second = await startInstancePlayer({ endpoint: moto.endpoint });
+    await second.close();
+    await expect(docker(["inspect", stdout.trim()])).rejects.toThrow(/No such/);
+    expect(player.failedPolls).toBe(0);
   });
 
   test("tolerates moto stopping, and close() leaves no container", async () => {

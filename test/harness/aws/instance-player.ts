@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
-import { assertPlainAMIImagePresent, imageForAMI } from "./ami-images.js";
+import { DescribeInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
+import { assertPlainAMIImagePresent } from "./ami-images.js";
 import { startBastion, type BastionAddress } from "./bastion.js";
+import { cachedImageLookup, readUserData } from "./boot-inputs.js";
 import { docker } from "./docker-cli.js";
 import { harnessEC2Client } from "./ec2-client.js";
 import { InstanceActor, type PlayedInstance } from "./instance-actor.js";
 import type { BootRecord } from "./instance-container.js";
+import { removeOrphanedContainers } from "./orphaned-containers.js";
 
 export interface InstancePlayerOptions {
   endpoint: string;
@@ -33,7 +35,6 @@ export interface InstancePlayer {
   close(): Promise<void>;
 }
 
-const maxUserDataBytes = 64 * 1024;
 const maxPages = 20;
 
 /**
@@ -42,6 +43,7 @@ const maxPages = 20;
  */
 export async function startInstancePlayer(options: InstancePlayerOptions): Promise<InstancePlayer> {
   await assertPlainAMIImagePresent();
+  await removeOrphanedContainers();
   const ec2 = harnessEC2Client(options.endpoint, options.region);
   const playerID = randomBytes(4).toString("hex");
   const actors = new Map<string, InstanceActor>();
@@ -77,7 +79,7 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
         prepareBoot,
         withBootSlot: bootSlots,
         containerName: `ciab-ec2-${instanceID}-${playerID}`,
-        labels: { "ciab.harness": "instance-player", "ciab.player": playerID, "ciab.instance-id": instanceID },
+        labels: { "ciab.harness": "instance-player", "ciab.player": playerID, "ciab.player-pid": String(process.pid), "ciab.instance-id": instanceID },
         changed,
       });
       actors.set(instanceID, actor);
@@ -164,41 +166,6 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
       if (leftovers.length > 0) await docker(["rm", "--force", "--volumes", ...leftovers]).catch(() => undefined);
       ec2.destroy();
     },
-  };
-}
-
-/** The instance's user-data as cloud-init reads it; a few tries, as moto may be slow to answer. */
-async function readUserData(ec2: EC2Client, instanceID: string, signal: AbortSignal): Promise<Buffer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const answer = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceID, Attribute: "userData" }), {
-        abortSignal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]),
-      });
-      const encoded = answer.UserData?.Value ?? "";
-      if (encoded.length > Math.ceil((maxUserDataBytes * 4) / 3) + 4) throw new Error(`user-data of ${instanceID} is over ${maxUserDataBytes} bytes`);
-      return Buffer.from(encoded, "base64");
-    } catch (error) {
-      if (signal.aborted || attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
-}
-
-/** The Docker image for an AMI, by the AMI's name; an AMI moto cannot describe boots the plain image. */
-function cachedImageLookup(ec2: EC2Client): (imageID: string, signal: AbortSignal) => Promise<string> {
-  const images = new Map<string, string>();
-  return async (imageID, signal) => {
-    const known = images.get(imageID);
-    if (known) return known;
-    try {
-      const answer = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageID] }), { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) });
-      const image = imageForAMI(answer.Images?.[0]?.Name);
-      images.set(imageID, image);
-      return image;
-    } catch (error) {
-      if (signal.aborted) throw error;
-      return imageForAMI(undefined);
-    }
   };
 }
 
