@@ -13,6 +13,7 @@ import { hashToken, type Principal } from "./auth-service.js";
 import type { EventService } from "./event-service.js";
 import { OutputLines } from "./output-lines.js";
 import { checkoutRepo } from "./repo-checkout.js";
+import { provideToolInMachine } from "./machine-tools.js";
 import type { SandboxService } from "./sandbox-service.js";
 
 /** The control plane's side of the model gateway, as the runner needs it. */
@@ -111,6 +112,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     }
     await dependencies.gateway.open(sandboxID);
     await sandboxes.withAgent(principal, sandboxID, async (agent) => {
+      if (provider.install) await provideToolInMachine(agent, provider.install, dependencies.toolsDirectory, signal);
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;

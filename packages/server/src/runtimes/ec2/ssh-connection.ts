@@ -37,8 +37,15 @@ export class SSHConnection {
   #clients: Client[];
   #gone = false;
 
-  private constructor(clients: Client[]) {
+  readonly #reverseSocket: { remote: string; local: string } | undefined;
+  readonly #onWarning: SSHConnectionOptions["onWarning"];
+  #reverseServed = false;
+  #reverseAttempt: Promise<void> | undefined;
+
+  private constructor(clients: Client[], options: SSHConnectionOptions) {
     this.#clients = clients;
+    this.#reverseSocket = options.reverseSocket;
+    this.#onWarning = options.onWarning;
     this.closed = new Promise((resolve) => {
       for (const client of clients) client.once("close", () => resolve());
     });
@@ -68,12 +75,8 @@ export class SSHConnection {
       }
       options.signal.throwIfAborted();
       const client = await connectClient(options.target, sock, options.timeoutMs, clients);
-      const connection = new SSHConnection(clients);
-      if (options.reverseSocket) {
-        await serveReverseSocket(client, options.reverseSocket).catch((error: unknown) =>
-          options.onWarning?.(`cannot serve ${options.reverseSocket!.remote} on the instance`, error),
-        );
-      }
+      const connection = new SSHConnection(clients, options);
+      await connection.#serveReverseSocket(client);
       return connection;
     } catch (error) {
       for (const client of clients) client.end();
@@ -88,8 +91,9 @@ export class SSHConnection {
   }
 
   /** A new channel to the unix socket at `socketPath` on the target. */
-  openStream(socketPath: string): Promise<Duplex> {
+  async openStream(socketPath: string): Promise<Duplex> {
     const client = this.#clients[this.#clients.length - 1]!;
+    await this.#serveReverseSocket(client);
     return new Promise((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(socketPath, (error, stream) => {
         if (error) {
@@ -104,6 +108,22 @@ export class SSHConnection {
         }
       });
     });
+  }
+
+  /**
+   * Asks sshd for the remote forward until it succeeds once: on a booting instance the first connection can
+   * come before the user-data made the socket's directory.
+   */
+  async #serveReverseSocket(client: Client): Promise<void> {
+    const socket = this.#reverseSocket;
+    if (socket === undefined || this.#reverseServed) return;
+    this.#reverseAttempt ??= serveReverseSocket(client, socket)
+      .then(
+        () => void (this.#reverseServed = true),
+        (error: unknown) => this.#onWarning?.(`cannot serve ${socket.remote} on the instance (will retry)`, error),
+      )
+      .finally(() => (this.#reverseAttempt = undefined));
+    await this.#reverseAttempt;
   }
 
   close(): void {
@@ -142,21 +162,26 @@ function connectClient(endpoint: SSHEndpoint, sock: Duplex | undefined, timeoutM
   });
 }
 
+const forwardedClients = new WeakSet<Client>();
+
 async function serveReverseSocket(client: Client, socket: { remote: string; local: string }): Promise<void> {
   const localAddress = await agentSocketAddress(socket.local);
-  client.on("unix connection", (info, accept) => {
-    if (info.socketPath !== socket.remote) return;
-    const channel = accept();
-    const upstream = net.connect({ path: localAddress, allowHalfOpen: true });
-    const cut = (): void => {
-      channel.destroy();
-      upstream.destroy();
-    };
-    channel.on("error", cut);
-    upstream.on("error", cut);
-    channel.pipe(upstream);
-    upstream.pipe(channel);
-  });
+  if (!forwardedClients.has(client)) {
+    forwardedClients.add(client);
+    client.on("unix connection", (info, accept) => {
+      if (info.socketPath !== socket.remote) return;
+      const channel = accept();
+      const upstream = net.connect({ path: localAddress, allowHalfOpen: true });
+      const cut = (): void => {
+        channel.destroy();
+        upstream.destroy();
+      };
+      channel.on("error", cut);
+      upstream.on("error", cut);
+      channel.pipe(upstream);
+      upstream.pipe(channel);
+    });
+  }
   await new Promise<void>((resolve, reject) =>
     client.openssh_forwardInStreamLocal(socket.remote, (error) => (error ? reject(error) : resolve())),
   );

@@ -46,7 +46,7 @@ export function buildUserData(options: UserDataOptions): string {
         ];
   const runcmd: (string | string[])[] = [
     ["mkdir", "-p", instanceRunDirectory, instanceWorkspace, instanceToolsPath, path.posix.dirname(instanceNodePath)],
-    ["chown", `${user}:`, instanceRunDirectory, instanceWorkspace],
+    ["chown", `${user}:`, instanceRunDirectory, instanceWorkspace, instanceToolsPath],
   ];
   if (options.bootstrap) runcmd.push(...downloadCommands(options.bootstrap));
   runcmd.push(
