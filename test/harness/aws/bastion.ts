@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { Server, utils, type Connection } from "ssh2";
+import ssh2, { type Connection } from "ssh2";
 import { generateSSHKeyPair } from "./ssh-keys.js";
 
 /** What the product's `[runtime.ec2.bastion]` section takes to reach the harness's bastion. */
@@ -27,6 +27,8 @@ export interface BastionOptions {
   maxConnections?: number;
 }
 
+// ssh2 is CommonJS, and Node's ES module loader finds only some of its names: take them from the default.
+const { Server, utils } = ssh2;
 const stderrTailBytes = 4_000;
 
 /**

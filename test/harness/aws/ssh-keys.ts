@@ -1,4 +1,4 @@
-import { utils } from "ssh2";
+import ssh2 from "ssh2";
 
 /**
  * An Ed25519 key pair in OpenSSH format that ssh2 itself can read back: its generator writes a key whose
@@ -6,8 +6,8 @@ import { utils } from "ssh2";
  */
 export function generateSSHKeyPair(): { privateKey: string; publicKey: string } {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const pair = utils.generateKeyPairSync("ed25519");
-    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) {
+    const pair = ssh2.utils.generateKeyPairSync("ed25519");
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) && !(ssh2.utils.parseKey(pair.public) instanceof Error)) {
       return { privateKey: pair.private, publicKey: pair.public };
     }
   }
