@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { machineDownloadRoutes } from "../../packages/server/src/api/machine-downloads.js";
 import { createDataKey } from "../../packages/server/src/data-key.js";
+import { createMachineDownloadSigner } from "../../packages/server/src/services/machine-download-signer.js";
 import { ec2RuntimeSchema, type EC2RuntimeConfig } from "../../packages/server/src/runtimes/ec2/ec2-runtime-config.js";
 import { createEC2Runtime } from "../../packages/server/src/runtimes/ec2/index.js";
-import { agentAMIID, ensureAgentAMIImage, startInstancePlayer, startMoto, type InstancePlayer, type Moto } from "../harness/aws/index.js";
+import { agentAMIID, ensureAgentAMIImage, ubuntuJammyAMIID, startInstancePlayer, startMoto, type InstancePlayer, type Moto } from "../harness/aws/index.js";
 import { waitForHealth } from "./agent-health.js";
 import { newSpec, runtimeConformance } from "./runtime-conformance.js";
 import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
@@ -75,5 +79,34 @@ describe("ec2 runtime with booting instances", () => {
       await runtime.close();
     }
     await player.waitFor(machine.machineID, (instance) => instance.container === undefined, 30_000);
+  });
+
+  test("on a plain Ubuntu AMI, cloud-init downloads node and agentd from signed URLs of the control plane", async () => {
+    const served: string[] = [];
+    let routes: ReturnType<typeof machineDownloadRoutes> | undefined;
+    const server = createAdaptorServer({
+      fetch: (request) => {
+        served.push(new URL(request.url).pathname);
+        return routes!.fetch(request);
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const publicURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const signer = createMachineDownloadSigner({ publicURL, key: randomBytes(32) });
+    routes = machineDownloadRoutes({ signer, files: { node: process.execPath, agentd: agentdBundlePath } });
+    const runtime = createEC2Runtime(config({ default_ami: undefined }), {
+      ...dependencies,
+      machineDownloads: (sandboxID) => signer.urls(sandboxID),
+    });
+    const machine = await runtime.provision(newSpec(), { signal: signal() });
+    try {
+      expect((await waitForHealth(runtime, machine)).body).toMatchObject({ sandboxID: machine.sandboxID });
+      expect(machine.details).toMatchObject({ imageID: ubuntuJammyAMIID });
+      expect(served.sort()).toEqual(["/machine-downloads/agentd", "/machine-downloads/node"]);
+    } finally {
+      await runtime.destroy(machine, signal());
+      await runtime.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

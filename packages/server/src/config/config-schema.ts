@@ -24,6 +24,11 @@ export const serverSectionSchema = z.strictObject({
   orphan_grace_seconds: seconds.default(300),
   /** How long to wait for agentd in a new machine before the sandbox fails. */
   agent_ready_timeout_seconds: seconds.default(60),
+  /**
+   * How machines reach this server (`https://ciab.example.com`); ec2 instances on a plain AMI download
+   * node and agentd from it through signed URLs. Unset: only pre-built AMIs can be used.
+   */
+  public_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export const storeSectionSchema = z.strictObject({

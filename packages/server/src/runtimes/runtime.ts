@@ -111,8 +111,8 @@ export interface RuntimeDependencies {
   /** Seals what a runtime keeps in machine details that must stay secret (ec2's SSH keys). */
   dataKey?: DataKey;
   /**
-   * Short-lived signed URLs from which a machine with nothing installed downloads node, agentd and the tools
-   * (ec2 on a plain AMI). Absent when the server has no `[server] public_url`.
+   * Short-lived signed URLs from which a machine with nothing installed downloads node and agentd (ec2 on a
+   * plain AMI; agent CLIs come later over the agent channel). Absent without `[server] public_url`.
    */
   machineDownloads?: (sandboxID: string) => MachineDownloads;
 }
@@ -120,8 +120,6 @@ export interface RuntimeDependencies {
 export interface MachineDownloads {
   node: string;
   agentd: string;
-  /** A gzipped tar of the tools dir. */
-  tools: string;
 }
 
 export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;

@@ -28,7 +28,7 @@ export interface UserDataOptions {
  * The instance's cloud-config, as JSON (a YAML subset cloud-init reads, with no quoting rules to get wrong):
  * the SSH user with the sandbox's key, sshd allowed to replace a stale gateway socket, agentd as a unit
  * running as that user (so its SSH sessions can open agentd's socket), and, for plain AMIs, the download of
- * node, agentd and the tools from the control plane first.
+ * node and agentd from the control plane first.
  */
 export function buildUserData(options: UserDataOptions): string {
   const user = options.sshUser;
@@ -49,6 +49,20 @@ export function buildUserData(options: UserDataOptions): string {
     ["chown", `${user}:`, instanceRunDirectory, instanceWorkspace, instanceToolsPath],
   ];
   if (options.bootstrap) runcmd.push(...downloadCommands(options.bootstrap));
+  const writeFiles = [
+    {
+      path: `/etc/systemd/system/${agentdUnitName}`,
+      permissions: "0600",
+      content: agentdUnit(options),
+    },
+    {
+      path: "/etc/ssh/sshd_config.d/50-ciab.conf",
+      permissions: "0644",
+      content: "StreamLocalBindUnlink yes\nAllowStreamLocalForwarding yes\n",
+    },
+  ];
+  // The agentd bundle is an ES module; this makes `node ciab-agentd.js` load it as one.
+  if (options.bootstrap) writeFiles.push({ path: path.posix.join(path.posix.dirname(instanceAgentdPath), "package.json"), permissions: "0644", content: '{ "type": "module" }\n' });
   runcmd.push(
     "systemctl reload ssh >/dev/null 2>&1 || systemctl reload sshd >/dev/null 2>&1 || true",
     ["systemctl", "daemon-reload"],
@@ -57,18 +71,7 @@ export function buildUserData(options: UserDataOptions): string {
   const config = {
     users,
     ssh_keys: { ed25519_private: options.hostKey.privateKey, ed25519_public: options.hostKey.publicKey },
-    write_files: [
-      {
-        path: `/etc/systemd/system/${agentdUnitName}`,
-        permissions: "0600",
-        content: agentdUnit(options),
-      },
-      {
-        path: "/etc/ssh/sshd_config.d/50-ciab.conf",
-        permissions: "0644",
-        content: "StreamLocalBindUnlink yes\nAllowStreamLocalForwarding yes\n",
-      },
-    ],
+    write_files: writeFiles,
     runcmd,
   };
   return `#cloud-config\n${JSON.stringify(config, null, 1)}\n`;
@@ -130,6 +133,5 @@ function downloadCommands(urls: MachineDownloads): string[][] {
     [...curl, "-o", instanceNodePath, urls.node],
     ["chmod", "0755", instanceNodePath],
     [...curl, "-o", instanceAgentdPath, urls.agentd],
-    ["sh", "-c", `${curl.join(" ")} "$1" | tar -xz -C ${instanceToolsPath}`, "fetch-tools", urls.tools],
   ];
 }
