@@ -53,10 +53,13 @@ test("runs a unit as its user with systemd's quoting, restarts it on failure, an
   expect(await run("pgrep -u tester sleep || echo none")).toBe("none\n");
 });
 
-test("`systemctl boot` starts the enabled units, as a machine's boot does", async () => {
+test("`systemctl boot` starts the enabled units and `systemctl poweroff` stops them, as a machine's boot and shutdown do", async () => {
   await run("systemctl is-enabled demo");
   await run("systemctl boot");
   expect(await run("systemctl is-active demo")).toBe("active\n");
+  await run("systemctl poweroff");
+  expect(await run("systemctl is-active demo || true")).toBe("inactive\n");
+  await run("systemctl boot");
   await run("systemctl disable --now demo");
   expect(await run("systemctl is-enabled demo || true")).toBe("disabled\n");
 });
