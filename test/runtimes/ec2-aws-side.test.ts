@@ -181,6 +181,41 @@ describe("ec2 runtime against moto", () => {
     }
   });
 
+  // moto_server answers only us-east-1 with the harness's AMIs, so every region's client goes there and the
+  // test checks which regions the runtime asked for.
+  test("a workspace's overrides pick its region, type and tags; listManaged asks every configured region", async () => {
+    const regions: string[] = [];
+    const ec2 = createEC2Runtime(
+      config({
+        tags: { team: "platform", env: "test" },
+        workspaces: { ws_west: { region: "us-west-2", instance_type: "c5.large", tags: { team: "west" } } },
+      }),
+      { ...dependencies, dataKey },
+      (region) => {
+        regions.push(region);
+        return createEC2API({ region: "us-east-1", endpoint: moto.endpoint });
+      },
+    );
+    const spec = newSpec({ workspaceID: "ws_west" });
+    try {
+      const error = await ec2.provision(spec, { signal: signal() }).catch((reason: unknown) => reason);
+      expect(error, (error as Error).message).toMatchObject({ code: "agent_unreachable" });
+      expect(regions).toEqual(["us-west-2"]);
+      const found = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [spec.sandboxID] }] }));
+      const instance = found.Reservations![0]!.Instances![0]!;
+      expect(instance.InstanceType).toBe("c5.large");
+      expect(Object.fromEntries(instance.Tags!.map((tag) => [tag.Key, tag.Value]))).toMatchObject({
+        team: "west",
+        env: "test",
+        "ciab-workspace-id": "ws_west",
+      });
+      await ec2.listManaged(signal());
+      expect(regions.sort()).toEqual(["us-east-1", "us-west-2"]);
+    } finally {
+      await ec2.close();
+    }
+  });
+
   test("AWS errors become runtime_error with the AWS code and whether a retry helps", async () => {
     const ec2 = runtime({ subnet_id: "subnet-00000000" });
     try {

@@ -6,6 +6,8 @@ import type { Logger } from "../logger.js";
 /** What a runtime needs to start one machine for one sandbox. */
 export interface MachineSpec {
   sandboxID: string;
+  /** The owning workspace; backends with per-workspace settings (ec2) look them up by it. */
+  workspaceID?: string;
   /** Human name; backends may show it (container name, EC2 `Name` tag). */
   name: string;
   /** The image to boot; the runtime's default image when undefined. */

@@ -90,6 +90,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       machine = await runtime.provision(
         {
           sandboxID: sandbox.id,
+          workspaceID: sandbox.workspaceID,
           name: sandbox.name,
           image: sandbox.image === runtime.defaultImage ? undefined : sandbox.image,
           env,

@@ -34,6 +34,19 @@ export const ec2BastionSchema = z
     message: "needs private_key or private_key_path",
   });
 
+/**
+ * `[runtime.ec2.workspaces.<workspace id>]`: what one workspace launches differently (another region,
+ * account network, size or AMI; tags merged over the section's). config.toml only.
+ */
+export const ec2WorkspaceOverrideSchema = z.strictObject({
+  region: z.string().min(1).optional(),
+  default_ami: z.string().min(1).optional(),
+  instance_type: z.string().min(1).optional(),
+  subnet_id: z.string().min(1).optional(),
+  security_group_ids: commaList.optional(),
+  tags: tagMap.optional(),
+});
+
 /** `[runtime.ec2]`: sandboxes as EC2 instances (docs/decisions/0007). */
 export const ec2RuntimeSchema = z.strictObject({
   region: z.string().min(1).default("us-east-1"),
@@ -62,7 +75,17 @@ export const ec2RuntimeSchema = z.strictObject({
   /** `ssh`: the control plane dials sshd (through the bastion when set). `reverse`: agentd dials out. */
   channel: z.enum(["ssh", "reverse"]).default("ssh"),
   bastion: ec2BastionSchema.optional(),
+  workspaces: z.record(z.string().min(1), ec2WorkspaceOverrideSchema).default({}),
 });
+
+/** The section as one workspace sees it: its overrides over the section's keys, tags merged. */
+export function ec2SettingsFor(config: EC2RuntimeConfig, workspaceID: string | undefined): EC2RuntimeConfig {
+  const override = workspaceID === undefined ? undefined : config.workspaces[workspaceID];
+  if (override === undefined) return config;
+  const { tags, ...rest } = override;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+  return { ...config, ...defined, tags: { ...config.tags, ...tags } };
+}
 
 export type EC2RuntimeConfig = z.infer<typeof ec2RuntimeSchema>;
 export type EC2BastionConfig = z.infer<typeof ec2BastionSchema>;

@@ -15,7 +15,7 @@ import {
   type RuntimeCapabilities,
   type RuntimeDependencies,
 } from "../runtime.js";
-import type { EC2RuntimeConfig } from "./ec2-runtime-config.js";
+import { ec2SettingsFor, type EC2RuntimeConfig } from "./ec2-runtime-config.js";
 import { createEC2API, type EC2API, type InstanceState, type InstanceSummary } from "./ec2-client.js";
 import { awsCall, isInstanceNotFound } from "./ec2-errors.js";
 import { instanceDetails, type InstanceDetails } from "./instance-details.js";
@@ -46,11 +46,12 @@ export class EC2Runtime implements Runtime {
   readonly capabilities: RuntimeCapabilities;
   readonly defaultImage: string;
   readonly #channels: InstanceChannels;
+  readonly #apis = new Map<string, EC2API>();
 
   constructor(
     private readonly config: EC2RuntimeConfig,
     private readonly dependencies: RuntimeDependencies,
-    private readonly api: EC2API,
+    private readonly createAPI: (region: string) => EC2API,
     private readonly dataKey: DataKey,
     private readonly logger: Logger,
   ) {
@@ -59,7 +60,8 @@ export class EC2Runtime implements Runtime {
     this.#channels = new InstanceChannels({
       config,
       dataDirectory: dependencies.dataDirectory,
-      describe: (instanceID, signal) => awsCall("DescribeInstances", () => api.describeInstance(instanceID, signal)),
+      describe: (region, instanceID, signal) =>
+        awsCall("DescribeInstances", () => this.#api(region).describeInstance(instanceID, signal)),
       dataKey,
       logger,
     });
@@ -67,10 +69,12 @@ export class EC2Runtime implements Runtime {
 
   async provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine> {
     const { signal } = options;
+    const settings = ec2SettingsFor(this.config, spec.workspaceID);
+    const api = this.#api(settings.region);
     if (this.config.channel !== "ssh") {
       throw new CiabError("capability_unsupported", `[runtime.ec2] channel ${this.config.channel} is not available yet; use ssh`);
     }
-    const chosen = await chooseImage(this.api, this.config, spec.image, signal);
+    const chosen = await chooseImage(api, settings, spec.image, signal);
     const downloads = chosen.prebuilt ? undefined : this.dependencies.machineDownloads?.(spec.sandboxID);
     if (!chosen.prebuilt && downloads === undefined) {
       throw new CiabError(
@@ -88,20 +92,20 @@ export class EC2Runtime implements Runtime {
       hostKey,
       bootstrap: downloads,
     });
-    options.onProgress?.(`launching a ${this.config.instance_type} instance from ${chosen.image.imageID}`);
+    options.onProgress?.(`launching a ${settings.instance_type} instance from ${chosen.image.imageID} in ${settings.region}`);
     const request = launchRequest({
-      config: this.config,
+      config: settings,
       spec,
       image: chosen.image,
       installationID: this.dependencies.installationID,
       userData,
     });
-    const instance = await awsCall("RunInstances", () => this.api.launch(request, signal));
+    const instance = await awsCall("RunInstances", () => api.launch(request, signal));
     const details: InstanceDetails = {
       instanceID: instance.instanceID,
-      region: this.config.region,
+      region: settings.region,
       imageID: chosen.image.imageID,
-      instanceType: instance.instanceType || this.config.instance_type,
+      instanceType: instance.instanceType || settings.instance_type,
       spot: this.config.spot,
       sshUser: this.config.ssh_user,
       hostKey: hostKey.publicKey.split(" ")[1]!,
@@ -111,13 +115,13 @@ export class EC2Runtime implements Runtime {
     const machine: Machine = { machineID: instance.instanceID, sandboxID: spec.sandboxID, details: { ...details } };
     try {
       options.onProgress?.(`waiting for ${instance.instanceID} to run`);
-      await this.#waitForState(instance.instanceID, "running", signal);
+      await this.#waitForState(machine, "running", signal);
       options.onProgress?.(`waiting for agentd on ${instance.instanceID} over ssh`);
       await this.#waitForAgent(machine, signal);
       return machine;
     } catch (error) {
       this.#channels.drop(machine.machineID);
-      await awsCall("TerminateInstances", () => this.api.terminate(instance.instanceID, AbortSignal.timeout(30_000))).catch(
+      await awsCall("TerminateInstances", () => api.terminate(instance.instanceID, AbortSignal.timeout(30_000))).catch(
         (terminateError: unknown) => this.logger.error({ err: terminateError, instanceID: instance.instanceID }, "cannot terminate a failed instance"),
       );
       throw error;
@@ -129,24 +133,25 @@ export class EC2Runtime implements Runtime {
       throw new CiabError("capability_unsupported", "pausing an ec2 sandbox needs [runtime.ec2] stop_on_pause");
     }
     this.#channels.drop(machine.machineID);
-    await awsCall("StopInstances", () => this.api.stop(machine.machineID, signal));
-    await this.#waitForState(machine.machineID, "stopped", signal);
+    await awsCall("StopInstances", () => this.#apiOf(machine).stop(machine.machineID, signal));
+    await this.#waitForState(machine, "stopped", signal);
   }
 
   async resume(machine: Machine, signal: AbortSignal): Promise<void> {
-    await awsCall("StartInstances", () => this.api.start(machine.machineID, signal));
-    await this.#waitForState(machine.machineID, "running", signal);
+    await awsCall("StartInstances", () => this.#apiOf(machine).start(machine.machineID, signal));
+    await this.#waitForState(machine, "running", signal);
     await this.#waitForAgent(machine, signal);
   }
 
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     this.#channels.drop(machine.machineID);
     const instanceID = machine.machineID;
+    const api = this.#apiOf(machine);
     try {
       if (this.config.terminate_on_delete) {
-        await awsCall("TerminateInstances", () => this.api.terminate(instanceID, signal));
+        await awsCall("TerminateInstances", () => api.terminate(instanceID, signal));
       } else {
-        await awsCall("StopInstances", () => this.api.stop(instanceID, signal));
+        await awsCall("StopInstances", () => api.stop(instanceID, signal));
       }
     } catch (error) {
       if (!isInstanceNotFound((error as CiabError).cause ?? error)) throw error;
@@ -157,13 +162,12 @@ export class EC2Runtime implements Runtime {
   }
 
   async listManaged(signal: AbortSignal): Promise<ManagedMachine[]> {
-    const instances = await awsCall("DescribeInstances", () =>
-      this.api.listInstances(
-        { [machineLabels.managed]: "true", [machineLabels.installationID]: this.dependencies.installationID },
-        signal,
-      ),
+    const tags = { [machineLabels.managed]: "true", [machineLabels.installationID]: this.dependencies.installationID };
+    const regions = new Set([this.config.region, ...Object.values(this.config.workspaces).flatMap((override) => override.region ?? [])]);
+    const perRegion = await Promise.all(
+      [...regions].map((region) => awsCall("DescribeInstances", () => this.#api(region).listInstances(tags, signal))),
     );
-    return instances.flatMap((instance) => {
+    return perRegion.flat().flatMap((instance) => {
       const sandboxID = instance.tags[machineLabels.sandboxID];
       // The filter ran in AWS; checked again here so that nothing of another installation is ever touched.
       if (sandboxID === undefined || instance.tags[machineLabels.installationID] !== this.dependencies.installationID) return [];
@@ -178,13 +182,31 @@ export class EC2Runtime implements Runtime {
 
   async close(): Promise<void> {
     this.#channels.closeAll();
-    this.api.close();
+    for (const api of this.#apis.values()) api.close();
+    this.#apis.clear();
   }
 
-  async #waitForState(instanceID: string, wanted: "running" | "stopped", signal: AbortSignal): Promise<void> {
+  #api(region: string): EC2API {
+    let api = this.#apis.get(region);
+    if (!api) {
+      api = this.createAPI(region);
+      this.#apis.set(region, api);
+    }
+    return api;
+  }
+
+  /** The client of the region the machine was launched in (a workspace may launch elsewhere). */
+  #apiOf(machine: Machine): EC2API {
+    const region = machine.details.region;
+    return this.#api(typeof region === "string" && region !== "" ? region : this.config.region);
+  }
+
+  async #waitForState(machine: Machine, wanted: "running" | "stopped", signal: AbortSignal): Promise<void> {
+    const instanceID = machine.machineID;
+    const api = this.#apiOf(machine);
     await pollUntil(
       async (attemptSignal) => {
-        const instance = await awsCall("DescribeInstances", () => this.api.describeInstance(instanceID, attemptSignal));
+        const instance = await awsCall("DescribeInstances", () => api.describeInstance(instanceID, attemptSignal));
         if (instance?.state === wanted) return true;
         if (instance?.state === "terminated" || instance?.state === "shutting-down") {
           throw new CiabError("runtime_error", `instance ${instanceID} was terminated while waiting for it to be ${wanted}`, {
@@ -226,14 +248,18 @@ export class EC2Runtime implements Runtime {
   }
 }
 
-export function createEC2Runtime(config: EC2RuntimeConfig, dependencies: RuntimeDependencies, api?: EC2API): Runtime {
+export function createEC2Runtime(
+  config: EC2RuntimeConfig,
+  dependencies: RuntimeDependencies,
+  createAPI: (region: string) => EC2API = (region) => createEC2API({ region, endpoint: config.endpoint }),
+): Runtime {
   if (dependencies.dataKey === undefined) {
     throw new CiabError("internal", "the ec2 runtime needs the data key to seal its SSH keys");
   }
   return new EC2Runtime(
     config,
     dependencies,
-    api ?? createEC2API({ region: config.region, endpoint: config.endpoint }),
+    createAPI,
     dependencies.dataKey,
     dependencies.logger.child({ runtime: "ec2" }),
   );

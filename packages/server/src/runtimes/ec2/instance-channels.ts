@@ -15,7 +15,7 @@ import { SSHConnection, type SSHEndpoint } from "./ssh-connection.js";
 export interface InstanceChannelsOptions {
   config: EC2RuntimeConfig;
   dataDirectory: string;
-  describe: (instanceID: string, signal: AbortSignal) => Promise<InstanceSummary | undefined>;
+  describe: (region: string, instanceID: string, signal: AbortSignal) => Promise<InstanceSummary | undefined>;
   dataKey: DataKey;
   logger: Logger;
 }
@@ -71,7 +71,7 @@ export class InstanceChannels {
   async #open(machine: Machine, details: InstanceDetails): Promise<SSHConnection> {
     const { config } = this.options;
     const signal = AbortSignal.timeout(handshakeTimeoutMs * 2);
-    const instance = await this.options.describe(details.instanceID, signal);
+    const instance = await this.options.describe(details.region, details.instanceID, signal);
     if (instance?.state !== "running") {
       throw new CiabError("agent_unreachable", `instance ${details.instanceID} is ${instance?.state ?? "gone"}`, {
         retryable: instance !== undefined && instance.state === "pending",

@@ -36,6 +36,9 @@ export async function chooseImage(api: EC2API, config: EC2RuntimeConfig, request
   return { image, prebuilt: image.name.startsWith(prebuiltImageNamePrefix) || imageID === config.default_ami };
 }
 
+/** Lets cost reports group instances by workspace. */
+export const workspaceTag = "ciab-workspace-id";
+
 export interface LaunchInputs {
   config: EC2RuntimeConfig;
   spec: MachineSpec;
@@ -61,6 +64,7 @@ export function launchRequest({ config, spec, image, installationID, userData }:
       [machineLabels.managed]: "true",
       [machineLabels.sandboxID]: spec.sandboxID,
       [machineLabels.installationID]: installationID,
+      ...(spec.workspaceID !== undefined && { [workspaceTag]: spec.workspaceID }),
     },
     userData,
     clientToken: spec.sandboxID,
