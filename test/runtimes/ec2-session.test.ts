@@ -1,4 +1,6 @@
+import path from "node:path";
 import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
 import { Ciab } from "../../packages/sdk/src/index.js";
@@ -93,7 +95,20 @@ describe("a session on ec2", () => {
     expect(instance.InstanceType).toBe("t3.small");
     expect(player.containerOf(instance.InstanceId!)).toBeDefined();
 
+    const storedMachine = () => {
+      const database = new Database(path.join(server.dataDirectory, "ciab.db"), { readonly: true });
+      try {
+        const row = database.prepare("select machine from sandboxes where id = ?").get(sandbox.id) as { machine: string };
+        return JSON.parse(row.machine) as { details: Record<string, unknown> };
+      } finally {
+        database.close();
+      }
+    };
+    expect(storedMachine().details.sealedPrivateKey).toMatch(/^v1\./);
     await sandbox.delete();
+    // The instance id stays for history; the sealed SSH key goes with the machine.
+    expect(storedMachine().details).toMatchObject({ instanceID: instance.InstanceId, instanceType: "t3.small" });
+    expect(storedMachine().details.sealedPrivateKey).toBeUndefined();
     const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instance.InstanceId!] }));
     expect(after.Reservations![0]!.Instances![0]!.State?.Name).toBe("terminated");
     await player.waitFor(instance.InstanceId!, (played) => played.container === undefined, 30_000);

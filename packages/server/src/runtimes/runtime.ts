@@ -20,7 +20,8 @@ export interface MachineSpec {
 
 /**
  * A machine a runtime started. `details` is persisted with the sandbox so that a restarted control plane
- * can reach the same machine again; keep it to plain JSON.
+ * can reach the same machine again; keep it to plain JSON. Keys starting with `sealed` hold secrets sealed
+ * with the data key; the sandbox service drops them once the machine is destroyed.
  */
 export interface Machine {
   /** The backend's own id: a container id, an instance id, the pid of a jail. */
@@ -125,6 +126,9 @@ export interface MachineDownloads {
 }
 
 export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;
+
+/** Machine details keys with this prefix are secrets (see `Machine`). */
+export const sealedDetailPrefix = "sealed";
 
 /** Labels (docker) and tags (ec2) on every machine. */
 export const machineLabels = {
