@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { CiabError } from "@ciab/protocol";
 import type { EC2RuntimeConfig } from "./ec2-runtime-config.js";
 import type { EC2API, ImageSummary, LaunchRequest } from "./ec2-client.js";
@@ -67,6 +68,8 @@ export function launchRequest({ config, spec, image, installationID, userData }:
       ...(spec.workspaceID !== undefined && { [workspaceTag]: spec.workspaceID }),
     },
     userData,
-    clientToken: spec.sandboxID,
+    // Fresh per provision (the SDK's own retries reuse it): a sandbox provisioned again after a failure
+    // must get a new instance, not the terminated one its earlier token names.
+    clientToken: `${spec.sandboxID}.${randomBytes(6).toString("hex")}`.slice(-64),
   };
 }
