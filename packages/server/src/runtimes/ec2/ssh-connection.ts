@@ -154,6 +154,8 @@ function connectClient(endpoint: SSHEndpoint, sock: Duplex | undefined, timeoutM
     client.once("close", () => reject(new Error("connection closed during the handshake")));
     client.once("ready", () => {
       client.off("error", onError);
+      // Each agent call is a few small HTTP/2 frames: Nagle's algorithm would hold each one for an ACK.
+      client.setNoDelay(true);
       // A drop after the handshake is reported through `close`; an error event must not go unhandled.
       client.on("error", () => undefined);
       resolve(client);
