@@ -209,8 +209,23 @@ describe("ec2 runtime against moto", () => {
         env: "test",
         "ciab-workspace-id": "ws_west",
       });
-      await ec2.listManaged(signal());
-      expect(regions.sort()).toEqual(["us-east-1", "us-west-2"]);
+      const { image } = await chooseImage(api, config(), undefined, signal());
+      const running = await api.launch(
+        launchRequest({ config: config(), spec: newSpec(), image, installationID: dependencies.installationID, userData: "#cloud-config\n{}\n" }),
+        signal(),
+      );
+      try {
+        const listed = await ec2.listManaged(signal());
+        expect(regions.sort()).toEqual(["us-east-1", "us-west-2"]);
+        // Every region's client reaches the same moto here, so the instance is listed once per region, each
+        // with the region the reconciler's destroy will use.
+        expect(listed.filter((machine) => machine.machineID === running.instanceID).map((machine) => machine.details.region).sort()).toEqual([
+          "us-east-1",
+          "us-west-2",
+        ]);
+      } finally {
+        await api.terminate(running.instanceID, signal());
+      }
     } finally {
       await ec2.close();
     }

@@ -165,7 +165,10 @@ export class EC2Runtime implements Runtime {
     const tags = { [machineLabels.managed]: "true", [machineLabels.installationID]: this.dependencies.installationID };
     const regions = new Set([this.config.region, ...Object.values(this.config.workspaces).flatMap((override) => override.region ?? [])]);
     const perRegion = await Promise.all(
-      [...regions].map((region) => awsCall("DescribeInstances", () => this.#api(region).listInstances(tags, signal))),
+      [...regions].map(async (region) => {
+        const instances = await awsCall("DescribeInstances", () => this.#api(region).listInstances(tags, signal));
+        return instances.map((instance) => ({ ...instance, region }));
+      }),
     );
     return perRegion.flat().flatMap((instance) => {
       const sandboxID = instance.tags[machineLabels.sandboxID];
@@ -265,6 +268,7 @@ export function createEC2Runtime(
   );
 }
 
-function summary(instance: InstanceSummary): Record<string, unknown> {
-  return { instanceID: instance.instanceID, instanceType: instance.instanceType, state: instance.state };
+/** Enough for the reconciler to destroy an orphan in its own region. */
+function summary(instance: InstanceSummary & { region: string }): Record<string, unknown> {
+  return { instanceID: instance.instanceID, region: instance.region, instanceType: instance.instanceType, state: instance.state };
 }
