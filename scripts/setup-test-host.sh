@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 host for the test suite: the packages the backends need, a Docker Engine with no
-# bridge network, ciab's default image (built from Debian packages, cached), and the npm workspace.
+# bridge network, ciab's default image and the EC2 harness's "AMI" image (built from Debian packages,
+# cached), and the npm workspace. moto_server (the emulated AWS APIs) comes with the host's Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -16,5 +17,7 @@ if [ ${#needed[@]} -gt 0 ]; then
 fi
 as_root bash scripts/start-dockerd.sh
 as_root bash scripts/build-default-image.sh
+as_root bash scripts/build-ami-image.sh
+command -v moto_server >/dev/null 2>&1 || echo "warning: moto_server is not on PATH; the EC2 tests need it (pip install 'moto[server]')" >&2
 npm ci --no-audit --no-fund --loglevel=error
 node --import tsx scripts/install-agent-clis.ts

@@ -24,6 +24,7 @@ import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
 import { createSandboxService } from "./services/sandbox-service.js";
 import { createWorkspaceService } from "./services/workspace-service.js";
+import { createMachineDownloadSigner } from "./services/machine-download-signer.js";
 import { createEventService } from "./services/event-service.js";
 import { createSecretService } from "./services/secret-service.js";
 import { createSessionGateway } from "./services/session-gateway.js";
@@ -82,15 +83,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const sandboxesDirectory = path.join(dataDirectory, "sandboxes");
   mkdirSync(sandboxesDirectory, { recursive: true, mode: 0o700 });
   chmodSync(sandboxesDirectory, 0o700);
+  const agentdBundlePath = await ensureAgentdBundle();
+  const downloadSigner =
+    config.server.public_url === undefined
+      ? undefined
+      : createMachineDownloadSigner({
+          publicURL: config.server.public_url,
+          key: Buffer.from(dataKey.open(await store.meta.setIfAbsent("machine_download_key", dataKey.seal(randomBytes(32).toString("hex")))), "hex"),
+        });
   const runtimes = createRuntimeRegistry(
     config.runtime,
     {
       dataDirectory,
       installationID,
-      agentdBundlePath: await ensureAgentdBundle(),
+      agentdBundlePath,
       nodeBinaryPath: process.execPath,
       toolsDirectory,
       logger,
+      dataKey,
+      ...(downloadSigner && { machineDownloads: (sandboxID: string) => downloadSigner.urls(sandboxID) }),
     },
     logger,
   );
@@ -170,6 +181,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     version,
+    ...(downloadSigner && {
+      machineDownloads: { signer: downloadSigner, files: { node: process.execPath, agentd: agentdBundlePath } },
+    }),
   });
   const httpServer = createAdaptorServer({ fetch: app.fetch });
   const attach = createAttachServer({

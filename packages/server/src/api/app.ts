@@ -23,6 +23,7 @@ import { shellRoutes } from "./shell.js";
 import { workspaceRoutes } from "./workspaces.js";
 import { secretRoutes } from "./secrets.js";
 import { sessionRoutes } from "./sessions.js";
+import { machineDownloadRoutes, type MachineDownloadDependencies } from "./machine-downloads.js";
 
 export interface AppDependencies {
   auth: AuthService;
@@ -37,6 +38,8 @@ export interface AppDependencies {
   logger: Logger;
   bodyLimitBytes: number;
   version: string;
+  /** Served only when the server has a `[server] public_url`. */
+  machineDownloads?: MachineDownloadDependencies;
 }
 
 /** Routes that take a raw body (streamed, not bounded by the JSON body limit). */
@@ -76,6 +79,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   });
 
   app.get("/api/v1/health", (c) => c.json({ status: "ok", version: dependencies.version }));
+  if (dependencies.machineDownloads) app.route("/", machineDownloadRoutes(dependencies.machineDownloads));
   app.route("/api/v1", sandboxRoutes(dependencies.sandboxes));
   app.route("/api/v1", execRoutes(dependencies.exec));
   app.route("/api/v1", attachRoutes());

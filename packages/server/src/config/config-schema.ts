@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isIP } from "node:net";
 import { runtimeNames } from "@ciab/protocol";
+import { ec2RuntimeSchema } from "../runtimes/ec2/ec2-runtime-config.js";
 
 /**
  * The whole configuration, one zod schema. Every key is settable in config.toml and as
@@ -24,6 +25,11 @@ export const serverSectionSchema = z.strictObject({
   orphan_grace_seconds: seconds.default(300),
   /** How long to wait for agentd in a new machine before the sandbox fails. */
   agent_ready_timeout_seconds: seconds.default(60),
+  /**
+   * How machines reach this server (`https://ciab.example.com`); ec2 instances on a plain AMI download
+   * node and agentd from it through signed URLs. Unset: only pre-built AMIs can be used.
+   */
+  public_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export const storeSectionSchema = z.strictObject({
@@ -77,6 +83,7 @@ export const runtimeSectionSchema = z.strictObject({
   tools_dir: z.string().min(1).optional(),
   local: localRuntimeSchema.default(localRuntimeSchema.parse({})),
   docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
+  ec2: ec2RuntimeSchema.default(ec2RuntimeSchema.parse({})),
 });
 
 const upstreamURL = z.url({ protocol: /^https?$/ });
@@ -172,6 +179,7 @@ export type Config = z.infer<typeof configSchema>;
 export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
 export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
+export type { EC2RuntimeConfig } from "../runtimes/ec2/ec2-runtime-config.js";
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
 
 function isOutboundEntry(entry: string): boolean {

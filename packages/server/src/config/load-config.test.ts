@@ -34,10 +34,49 @@ describe("loadConfig", () => {
     expect(config.runtime.backend).toBe("docker");
   });
 
+  test("ec2: CIAB_RUNTIME=ec2 enables it; the seed's CIAB_EC2_* aliases and CIAB_RUNTIME_EC2_* keys", () => {
+    const config = loadConfig({
+      env: {
+        CIAB_RUNTIME: "ec2",
+        CIAB_EC2_AMI_ID: "ami-0123",
+        CIAB_EC2_INSTANCE_TYPE: "m7i.large",
+        CIAB_EC2_SUBNET_ID: "subnet-1",
+        CIAB_EC2_SECURITY_GROUP_IDS: "sg-1, sg-2",
+        CIAB_EC2_IAM_INSTANCE_PROFILE: "ciab-agent",
+        CIAB_EC2_VOLUME_SIZE_GB: "64",
+        CIAB_EC2_SPOT: "true",
+        CIAB_EC2_ENDPOINT: "http://127.0.0.1:5000",
+        CIAB_RUNTIME_EC2_TAGS: "team=infra,cost-center=42",
+        CIAB_RUNTIME_EC2_BASTION_HOST: "127.0.0.1",
+        CIAB_RUNTIME_EC2_BASTION_USER: "jump",
+        CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY_PATH: "/keys/jump",
+        CIAB_RUNTIME_EC2_STOP_ON_PAUSE: "false",
+      },
+    });
+    expect(config.runtime.backend).toBe("ec2");
+    expect(config.runtime.enabled).toEqual(["local", "docker", "ec2"]);
+    expect(config.runtime.ec2).toMatchObject({
+      default_ami: "ami-0123",
+      instance_type: "m7i.large",
+      subnet_id: "subnet-1",
+      security_group_ids: ["sg-1", "sg-2"],
+      iam_instance_profile: "ciab-agent",
+      root_volume_size_gb: 64,
+      spot: true,
+      endpoint: "http://127.0.0.1:5000",
+      tags: { team: "infra", "cost-center": "42" },
+      bastion: { host: "127.0.0.1", port: 22, user: "jump", private_key_path: "/keys/jump" },
+      stop_on_pause: false,
+      channel: "ssh",
+      ssh_user: "ubuntu",
+    });
+  });
+
   test.each([
     [{ CIAB_SERVER_PORT: "eighty" }, /server\.port \(CIAB_SERVER_PORT\)/],
     [{ CIAB_RUNTIME_LOCAL_ISOLATION: "weak" }, /runtime\.local\.isolation \(CIAB_RUNTIME_LOCAL_ISOLATION\).*"bwrap"\|"none"/],
     [{ CIAB_RUNTIME_DOCKER_NETWORK: "bridge" }, /runtime\.docker\.network/],
+    [{ CIAB_RUNTIME_EC2_BASTION_HOST: "127.0.0.1", CIAB_RUNTIME_EC2_BASTION_USER: "u" }, /runtime\.ec2\.bastion.*private_key/],
   ])("an invalid value names the key, its variable and what is allowed: %o", (env, message) => {
     expect(() => loadConfig({ env })).toThrow(message);
   });

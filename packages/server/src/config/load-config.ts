@@ -3,7 +3,7 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { CiabError } from "@ciab/protocol";
-import { configSchema, type Config } from "./config-schema.js";
+import { configSchema, runtimeSectionSchema, type Config } from "./config-schema.js";
 
 /** Env names outside the `CIAB_<SECTION>_<KEY>` pattern that users know from the seed documents. */
 const envAliases: Record<string, string[]> = {
@@ -13,6 +13,14 @@ const envAliases: Record<string, string[]> = {
   CIAB_EC2_MAX_RUNTIME_MINUTES: ["budget", "max_runtime_minutes"],
   CIAB_EC2_MAX_HOURLY_USD: ["budget", "max_hourly_usd"],
   CIAB_SESSION_IDLE_TIMEOUT: ["budget", "idle_timeout_seconds"],
+  CIAB_EC2_AMI_ID: ["runtime", "ec2", "default_ami"],
+  CIAB_EC2_INSTANCE_TYPE: ["runtime", "ec2", "instance_type"],
+  CIAB_EC2_SUBNET_ID: ["runtime", "ec2", "subnet_id"],
+  CIAB_EC2_SECURITY_GROUP_IDS: ["runtime", "ec2", "security_group_ids"],
+  CIAB_EC2_IAM_INSTANCE_PROFILE: ["runtime", "ec2", "iam_instance_profile"],
+  CIAB_EC2_VOLUME_SIZE_GB: ["runtime", "ec2", "root_volume_size_gb"],
+  CIAB_EC2_SPOT: ["runtime", "ec2", "spot"],
+  CIAB_EC2_ENDPOINT: ["runtime", "ec2", "endpoint"],
 };
 
 export interface LoadConfigOptions {
@@ -67,6 +75,16 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
     const keyPath = resolveEnvName(name.slice("CIAB_".length).toLowerCase(), configSchema);
     if (keyPath) setPath(raw, keyPath, value);
   }
+  enableChosenRuntime(raw, env.CIAB_RUNTIME);
+}
+
+/** `CIAB_RUNTIME=ec2` alone is enough to run on ec2: the chosen backend joins `runtime.enabled`. */
+function enableChosenRuntime(raw: Record<string, unknown>, backend: string | undefined): void {
+  if (backend === undefined || backend === "") return;
+  const runtime = (raw.runtime ?? {}) as Record<string, unknown>;
+  const configured = runtime.enabled ?? runtimeSectionSchema.parse({}).enabled;
+  const enabled = typeof configured === "string" ? configured.split(",").map((name) => name.trim()) : configured;
+  if (Array.isArray(enabled) && !enabled.includes(backend)) setPath(raw, ["runtime", "enabled"], [...enabled, backend]);
 }
 
 function resolveEnvName(rest: string, schema: z.ZodType): string[] | undefined {

@@ -4,12 +4,14 @@ import type { Logger } from "../logger.js";
 import type { Runtime, RuntimeDependencies } from "./runtime.js";
 import { createLocalRuntime } from "./local/index.js";
 import { createDockerRuntime } from "./docker/index.js";
+import { createEC2Runtime } from "./ec2/index.js";
 import { instrumentRuntime } from "./instrumented-runtime.js";
 
-/** Backends by name; ec2 and fargate join this record. */
+/** Backends by name; fargate joins this record. */
 const factories: Partial<Record<RuntimeName, (config: Config["runtime"], dependencies: RuntimeDependencies) => Runtime>> = {
   local: (config, dependencies) => createLocalRuntime(config.local, dependencies),
   docker: (config, dependencies) => createDockerRuntime(config.docker, dependencies),
+  ec2: (config, dependencies) => createEC2Runtime(config.ec2, dependencies),
 };
 
 export interface RuntimeRegistry {

@@ -1,10 +1,13 @@
 import type { Duplex } from "node:stream";
 import type { Resources, RuntimeName } from "@ciab/protocol";
+import type { DataKey } from "../data-key.js";
 import type { Logger } from "../logger.js";
 
 /** What a runtime needs to start one machine for one sandbox. */
 export interface MachineSpec {
   sandboxID: string;
+  /** The owning workspace; backends with per-workspace settings (ec2) look them up by it. */
+  workspaceID?: string;
   /** Human name; backends may show it (container name, EC2 `Name` tag). */
   name: string;
   /** The image to boot; the runtime's default image when undefined. */
@@ -17,7 +20,8 @@ export interface MachineSpec {
 
 /**
  * A machine a runtime started. `details` is persisted with the sandbox so that a restarted control plane
- * can reach the same machine again; keep it to plain JSON.
+ * can reach the same machine again; keep it to plain JSON. Keys starting with `sealed` hold secrets sealed
+ * with the data key; the sandbox service drops them once the machine is destroyed.
  */
 export interface Machine {
   /** The backend's own id: a container id, an instance id, the pid of a jail. */
@@ -107,9 +111,24 @@ export interface RuntimeDependencies {
    */
   toolsDirectory: string;
   logger: Logger;
+  /** Seals what a runtime keeps in machine details that must stay secret (ec2's SSH keys). */
+  dataKey?: DataKey;
+  /**
+   * Short-lived signed URLs from which a machine with nothing installed downloads node and agentd (ec2 on a
+   * plain AMI; agent CLIs come later over the agent channel). Absent without `[server] public_url`.
+   */
+  machineDownloads?: (sandboxID: string) => MachineDownloads;
+}
+
+export interface MachineDownloads {
+  node: string;
+  agentd: string;
 }
 
 export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;
+
+/** Machine details keys with this prefix are secrets (see `Machine`). */
+export const sealedDetailPrefix = "sealed";
 
 /** Labels (docker) and tags (ec2) on every machine. */
 export const machineLabels = {

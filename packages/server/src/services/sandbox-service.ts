@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import type { Runtime } from "../runtimes/runtime.js";
+import { sealedDetailPrefix, type Machine, type Runtime } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -90,6 +90,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       machine = await runtime.provision(
         {
           sandboxID: sandbox.id,
+          workspaceID: sandbox.workspaceID,
           name: sandbox.name,
           image: sandbox.image === runtime.defaultImage ? undefined : sandbox.image,
           env,
@@ -206,6 +207,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await dependencies.releaseSandbox?.(id).catch(() => undefined);
       if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
       return store.sandboxes.update(id, {
+        machine: sandbox.machine && withoutSecrets(sandbox.machine),
         state: "terminated",
         statusMessage: null,
         terminatedAt: new Date().toISOString(),
@@ -296,4 +298,10 @@ function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: s
   throw new CiabError(code, `cannot ${action} sandbox ${sandbox.id}: ${hint}`, {
     context: { sandbox_id: sandbox.id, state: sandbox.state },
   });
+}
+
+/** A destroyed machine keeps its ids (for history and cost) but none of its sealed secrets. */
+function withoutSecrets(machine: Machine): Machine {
+  const details = Object.fromEntries(Object.entries(machine.details).filter(([key]) => !key.startsWith(sealedDetailPrefix)));
+  return { ...machine, details };
 }

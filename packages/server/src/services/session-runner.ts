@@ -16,6 +16,7 @@ import { OutputLines } from "./output-lines.js";
 import type { OutboundPolicy } from "./outbound-policy.js";
 import { checkoutRepo } from "./repo-checkout.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
+import { provideToolInMachine } from "./machine-tools.js";
 import type { SandboxService } from "./sandbox-service.js";
 
 /** The control plane's side of the model gateway, as the runner needs it. */
@@ -138,6 +139,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     }
     await dependencies.gateway.open(sandboxID);
     await sandboxes.withAgent(principal, sandboxID, async (agent) => {
+      if (provider.install) await provideToolInMachine(agent, provider.install, dependencies.toolsDirectory, signal);
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;

@@ -1,0 +1,274 @@
+import { rm } from "node:fs/promises";
+import type { Duplex } from "node:stream";
+import { CiabError } from "@ciab/protocol";
+import type { DataKey } from "../../data-key.js";
+import type { Logger } from "../../logger.js";
+import { removeAgentSocketLink } from "../local/agent-socket.js";
+import { sandboxPaths } from "../local/machine-layout.js";
+import {
+  machineLabels,
+  type Machine,
+  type MachineSpec,
+  type ManagedMachine,
+  type ProvisionOptions,
+  type Runtime,
+  type RuntimeCapabilities,
+  type RuntimeDependencies,
+} from "../runtime.js";
+import { ec2SettingsFor, type EC2RuntimeConfig } from "./ec2-runtime-config.js";
+import { createEC2API, type EC2API, type InstanceState, type InstanceSummary } from "./ec2-client.js";
+import { awsCall, isInstanceNotFound } from "./ec2-errors.js";
+import { instanceDetails, type InstanceDetails } from "./instance-details.js";
+import { chooseImage, launchRequest } from "./instance-launch.js";
+import { instanceAgentSocket } from "./instance-layout.js";
+import { InstanceChannels } from "./instance-channels.js";
+import { pollUntil } from "./poll.js";
+import { generateSSHKeyPair } from "./ssh-key-pair.js";
+import { buildUserData } from "./user-data.js";
+
+const managedStates: Record<InstanceState, ManagedMachine["state"]> = {
+  pending: "running",
+  running: "running",
+  // A stopped instance is a paused sandbox (stop_on_pause); its disk is still there.
+  stopping: "paused",
+  stopped: "paused",
+  "shutting-down": "stopped",
+  terminated: "stopped",
+};
+
+/**
+ * Sandboxes as EC2 instances (docs/decisions/0007). User-data makes the SSH user with a key of the
+ * sandbox's own and starts agentd as a unit; the agent channel is an SSH `direct-streamlocal` channel to
+ * agentd's socket, through the bastion when one is configured.
+ */
+export class EC2Runtime implements Runtime {
+  readonly name = "ec2" as const;
+  readonly capabilities: RuntimeCapabilities;
+  readonly defaultImage: string;
+  readonly #channels: InstanceChannels;
+  readonly #apis = new Map<string, EC2API>();
+
+  constructor(
+    private readonly config: EC2RuntimeConfig,
+    private readonly dependencies: RuntimeDependencies,
+    private readonly createAPI: (region: string) => EC2API,
+    private readonly dataKey: DataKey,
+    private readonly logger: Logger,
+  ) {
+    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true };
+    this.defaultImage = config.default_ami ?? "ubuntu-22.04";
+    this.#channels = new InstanceChannels({
+      config,
+      dataDirectory: dependencies.dataDirectory,
+      describe: (region, instanceID, signal) =>
+        awsCall("DescribeInstances", () => this.#api(region).describeInstance(instanceID, signal)),
+      dataKey,
+      logger,
+    });
+  }
+
+  async provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine> {
+    const { signal } = options;
+    const settings = ec2SettingsFor(this.config, spec.workspaceID);
+    const api = this.#api(settings.region);
+    if (this.config.channel !== "ssh") {
+      throw new CiabError("capability_unsupported", `[runtime.ec2] channel ${this.config.channel} is not available yet; use ssh`);
+    }
+    const chosen = await chooseImage(api, settings, spec.image, signal);
+    const downloads = chosen.prebuilt ? undefined : this.dependencies.machineDownloads?.(spec.sandboxID);
+    if (!chosen.prebuilt && downloads === undefined) {
+      throw new CiabError(
+        "invalid_request",
+        `AMI ${chosen.image.imageID} (${chosen.image.name}) has no agentd, and instances can download it only from [server] public_url, which is not set`,
+      );
+    }
+    const userKey = this.config.key_pair_name === undefined ? generateSSHKeyPair(`ciab-${spec.sandboxID}`) : undefined;
+    const hostKey = generateSSHKeyPair(`ciab-host-${spec.sandboxID}`);
+    const userData = buildUserData({
+      sandboxID: spec.sandboxID,
+      sshUser: this.config.ssh_user,
+      sshPublicKey: userKey?.publicKey,
+      env: spec.env,
+      hostKey,
+      bootstrap: downloads,
+    });
+    options.onProgress?.(`launching a ${settings.instance_type} instance from ${chosen.image.imageID} in ${settings.region}`);
+    const request = launchRequest({
+      config: settings,
+      spec,
+      image: chosen.image,
+      installationID: this.dependencies.installationID,
+      userData,
+    });
+    const instance = await awsCall("RunInstances", () => api.launch(request, signal));
+    const details: InstanceDetails = {
+      instanceID: instance.instanceID,
+      region: settings.region,
+      imageID: chosen.image.imageID,
+      instanceType: instance.instanceType || settings.instance_type,
+      spot: this.config.spot,
+      sshUser: this.config.ssh_user,
+      hostKey: hostKey.publicKey.split(" ")[1]!,
+      sealedPrivateKey: userKey === undefined ? undefined : this.dataKey.seal(userKey.privateKey),
+      keyPairName: this.config.key_pair_name,
+    };
+    const machine: Machine = { machineID: instance.instanceID, sandboxID: spec.sandboxID, details: { ...details } };
+    try {
+      options.onProgress?.(`waiting for ${instance.instanceID} to run`);
+      await this.#waitForState(machine, "running", signal);
+      options.onProgress?.(`waiting for agentd on ${instance.instanceID} over ssh`);
+      await this.#waitForAgent(machine, signal);
+      return machine;
+    } catch (error) {
+      this.#channels.drop(machine.machineID);
+      await awsCall("TerminateInstances", () => api.terminate(instance.instanceID, AbortSignal.timeout(30_000))).catch(
+        (terminateError: unknown) => this.logger.error({ err: terminateError, instanceID: instance.instanceID }, "cannot terminate a failed instance"),
+      );
+      throw error;
+    }
+  }
+
+  async pause(machine: Machine, signal: AbortSignal): Promise<void> {
+    if (!this.config.stop_on_pause) {
+      throw new CiabError("capability_unsupported", "pausing an ec2 sandbox needs [runtime.ec2] stop_on_pause");
+    }
+    this.#channels.drop(machine.machineID);
+    await awsCall("StopInstances", () => this.#apiOf(machine).stop(machine.machineID, signal));
+    await this.#waitForState(machine, "stopped", signal);
+  }
+
+  async resume(machine: Machine, signal: AbortSignal): Promise<void> {
+    await awsCall("StartInstances", () => this.#apiOf(machine).start(machine.machineID, signal));
+    await this.#waitForState(machine, "running", signal);
+    await this.#waitForAgent(machine, signal);
+  }
+
+  async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
+    this.#channels.drop(machine.machineID);
+    const instanceID = machine.machineID;
+    const api = this.#apiOf(machine);
+    try {
+      if (this.config.terminate_on_delete) {
+        await awsCall("TerminateInstances", () => api.terminate(instanceID, signal));
+      } else {
+        await awsCall("StopInstances", () => api.stop(instanceID, signal));
+      }
+    } catch (error) {
+      if (!isInstanceNotFound((error as CiabError).cause ?? error)) throw error;
+    }
+    const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
+    await rm(paths.directory, { recursive: true, force: true });
+    await removeAgentSocketLink(paths.socket);
+  }
+
+  async listManaged(signal: AbortSignal): Promise<ManagedMachine[]> {
+    const tags = { [machineLabels.managed]: "true", [machineLabels.installationID]: this.dependencies.installationID };
+    const regions = new Set([this.config.region, ...Object.values(this.config.workspaces).flatMap((override) => override.region ?? [])]);
+    const perRegion = await Promise.all(
+      [...regions].map(async (region) => {
+        const instances = await awsCall("DescribeInstances", () => this.#api(region).listInstances(tags, signal));
+        return instances.map((instance) => ({ ...instance, region }));
+      }),
+    );
+    return perRegion.flat().flatMap((instance) => {
+      const sandboxID = instance.tags[machineLabels.sandboxID];
+      // The filter ran in AWS; checked again here so that nothing of another installation is ever touched.
+      if (sandboxID === undefined || instance.tags[machineLabels.installationID] !== this.dependencies.installationID) return [];
+      return [{ machineID: instance.instanceID, sandboxID, state: managedStates[instance.state] ?? "unknown", details: summary(instance) }];
+    });
+  }
+
+  async connectAgent(machine: Machine): Promise<Duplex> {
+    const connection = await this.#channels.connection(machine, instanceDetails(machine));
+    return connection.openStream(instanceAgentSocket);
+  }
+
+  async close(): Promise<void> {
+    this.#channels.closeAll();
+    for (const api of this.#apis.values()) api.close();
+    this.#apis.clear();
+  }
+
+  #api(region: string): EC2API {
+    let api = this.#apis.get(region);
+    if (!api) {
+      api = this.createAPI(region);
+      this.#apis.set(region, api);
+    }
+    return api;
+  }
+
+  /** The client of the region the machine was launched in (a workspace may launch elsewhere). */
+  #apiOf(machine: Machine): EC2API {
+    const region = machine.details.region;
+    return this.#api(typeof region === "string" && region !== "" ? region : this.config.region);
+  }
+
+  async #waitForState(machine: Machine, wanted: "running" | "stopped", signal: AbortSignal): Promise<void> {
+    const instanceID = machine.machineID;
+    const api = this.#apiOf(machine);
+    await pollUntil(
+      async (attemptSignal) => {
+        const instance = await awsCall("DescribeInstances", () => api.describeInstance(instanceID, attemptSignal));
+        if (instance?.state === wanted) return true;
+        if (instance?.state === "terminated" || instance?.state === "shutting-down") {
+          throw new CiabError("runtime_error", `instance ${instanceID} was terminated while waiting for it to be ${wanted}`, {
+            context: { instanceID },
+          });
+        }
+        return undefined;
+      },
+      { timeoutMs: this.config.instance_ready_timeout_secs * 1000, signal, firstDelayMs: 500, maxDelayMs: 2_000 },
+      () =>
+        new CiabError("runtime_error", `instance ${instanceID} was not ${wanted} within ${this.config.instance_ready_timeout_secs} s`, {
+          retryable: true,
+          context: { instanceID },
+        }),
+    );
+  }
+
+  async #waitForAgent(machine: Machine, signal: AbortSignal): Promise<void> {
+    let lastError: unknown;
+    await pollUntil(
+      async () => {
+        try {
+          const stream = await this.connectAgent(machine);
+          stream.destroy();
+          return true;
+        } catch (error) {
+          if (!(error instanceof CiabError) || !error.retryable) throw error;
+          lastError = error;
+          return undefined;
+        }
+      },
+      { timeoutMs: this.config.ssh_timeout_secs * 1000, signal, firstDelayMs: 250, maxDelayMs: 1_000 },
+      () =>
+        new CiabError("agent_unreachable", `agentd on ${machine.machineID} did not answer over ssh within ${this.config.ssh_timeout_secs} s`, {
+          cause: lastError,
+          retryable: true,
+        }),
+    );
+  }
+}
+
+export function createEC2Runtime(
+  config: EC2RuntimeConfig,
+  dependencies: RuntimeDependencies,
+  createAPI: (region: string) => EC2API = (region) => createEC2API({ region, endpoint: config.endpoint }),
+): Runtime {
+  if (dependencies.dataKey === undefined) {
+    throw new CiabError("internal", "the ec2 runtime needs the data key to seal its SSH keys");
+  }
+  return new EC2Runtime(
+    config,
+    dependencies,
+    createAPI,
+    dependencies.dataKey,
+    dependencies.logger.child({ runtime: "ec2" }),
+  );
+}
+
+/** Enough for the reconciler to destroy an orphan in its own region. */
+function summary(instance: InstanceSummary & { region: string }): Record<string, unknown> {
+  return { instanceID: instance.instanceID, region: instance.region, instanceType: instance.instanceType, state: instance.state };
+}

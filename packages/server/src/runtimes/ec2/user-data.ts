@@ -1,0 +1,137 @@
+import path from "node:path";
+import { CiabError } from "@ciab/protocol";
+import type { MachineDownloads } from "../runtime.js";
+import {
+  agentdUnitName,
+  instanceAgentdPath,
+  instanceAgentSocket,
+  instanceGatewaySocket,
+  instanceNodePath,
+  instanceRunDirectory,
+  instanceToolsPath,
+  instanceWorkspace,
+} from "./instance-layout.js";
+
+export interface UserDataOptions {
+  sandboxID: string;
+  sshUser: string;
+  /** The sandbox's own key; undefined when an AWS key pair is used (it lands on the AMI's default user). */
+  sshPublicKey: string | undefined;
+  env: Record<string, string>;
+  /** The instance's sshd host key, made here so that the control plane knows it before the first connection. */
+  hostKey: { privateKey: string; publicKey: string };
+  /** Set for AMIs without agentd. */
+  bootstrap: MachineDownloads | undefined;
+}
+
+/**
+ * The instance's cloud-config, as JSON (a YAML subset cloud-init reads, with no quoting rules to get wrong):
+ * the SSH user with the sandbox's key, sshd allowed to replace a stale gateway socket, agentd as a unit
+ * running as that user (so its SSH sessions can open agentd's socket), and, for plain AMIs, the download of
+ * node and agentd from the control plane first.
+ */
+export function buildUserData(options: UserDataOptions): string {
+  const user = options.sshUser;
+  const users =
+    options.sshPublicKey === undefined
+      ? ["default"]
+      : [
+          {
+            name: user,
+            shell: "/bin/bash",
+            lock_passwd: true,
+            sudo: "ALL=(ALL) NOPASSWD:ALL",
+            ssh_authorized_keys: [options.sshPublicKey],
+          },
+        ];
+  const runcmd: (string | string[])[] = [
+    ["mkdir", "-p", instanceRunDirectory, instanceWorkspace, instanceToolsPath, path.posix.dirname(instanceNodePath)],
+    ["chown", `${user}:`, instanceRunDirectory, instanceWorkspace, instanceToolsPath],
+  ];
+  if (options.bootstrap) runcmd.push(...downloadCommands(options.bootstrap));
+  const writeFiles = [
+    {
+      path: `/etc/systemd/system/${agentdUnitName}`,
+      permissions: "0600",
+      content: agentdUnit(options),
+    },
+    {
+      path: "/etc/ssh/sshd_config.d/50-ciab.conf",
+      permissions: "0644",
+      content: "StreamLocalBindUnlink yes\nAllowStreamLocalForwarding yes\n",
+    },
+  ];
+  // The agentd bundle is an ES module; this makes `node ciab-agentd.js` load it as one.
+  if (options.bootstrap) writeFiles.push({ path: path.posix.join(path.posix.dirname(instanceAgentdPath), "package.json"), permissions: "0644", content: '{ "type": "module" }\n' });
+  runcmd.push(
+    "systemctl reload ssh >/dev/null 2>&1 || systemctl reload sshd >/dev/null 2>&1 || true",
+    ["systemctl", "daemon-reload"],
+    ["systemctl", "enable", "--now", agentdUnitName],
+  );
+  const config = {
+    users,
+    ssh_keys: { ed25519_private: options.hostKey.privateKey, ed25519_public: options.hostKey.publicKey },
+    write_files: writeFiles,
+    runcmd,
+  };
+  return `#cloud-config\n${JSON.stringify(config, null, 1)}\n`;
+}
+
+function agentdUnit(options: UserDataOptions): string {
+  const environment = Object.entries({ PATH: `/opt/ciab/bin:${instanceToolsPath}/node_modules/.bin:/usr/local/bin:/usr/bin:/bin`, ...options.env }).map(
+    ([name, value]) => `Environment=${systemdQuote(name, value)}`,
+  );
+  return [
+    "[Unit]",
+    "Description=ciab agentd",
+    "After=network-online.target",
+    "",
+    "[Service]",
+    `User=${options.sshUser}`,
+    // Recreated on every boot (a stopped and started instance has an empty /run).
+    "RuntimeDirectory=ciab",
+    "RuntimeDirectoryMode=0755",
+    `WorkingDirectory=${instanceWorkspace}`,
+    ...environment,
+    [
+      `ExecStart=${instanceNodePath}`,
+      instanceAgentdPath,
+      "--socket",
+      instanceAgentSocket,
+      "--workspace-root",
+      instanceWorkspace,
+      "--gateway-socket",
+      instanceGatewaySocket,
+      "--sandbox-id",
+      options.sandboxID,
+    ].join(" "),
+    "Restart=on-failure",
+    "RestartSec=1",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+/** One `Environment=` assignment, double-quoted with systemd's escapes (`%` is a specifier there). */
+function systemdQuote(name: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new CiabError("invalid_request", `environment name ${JSON.stringify(name)} cannot be passed to an ec2 sandbox`);
+  }
+  const escaped = `${name}=${value}`
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, "\\n")
+    .replace(/%/g, "%%");
+  return `"${escaped}"`;
+}
+
+function downloadCommands(urls: MachineDownloads): string[][] {
+  const curl = ["curl", "-fsS", "--retry", "5", "--retry-connrefused", "--max-time", "600"];
+  return [
+    [...curl, "-o", instanceNodePath, urls.node],
+    ["chmod", "0755", instanceNodePath],
+    [...curl, "-o", instanceAgentdPath, urls.agentd],
+  ];
+}
