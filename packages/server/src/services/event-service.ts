@@ -59,6 +59,28 @@ export function createEventService(store: Store) {
     },
 
     /**
+     * At most `limit` events after `after` whose JSON takes at most `maxBytes` (one event always, so a
+     * reader moves on even past an event larger than the page), read from the store in small runs so a
+     * page of large events is never held twice.
+     */
+    async page(sessionID: string, after: number, limit: number, maxBytes: number): Promise<SessionEvent[]> {
+      const page: SessionEvent[] = [];
+      let bytes = 0;
+      let last = after;
+      while (page.length < limit) {
+        const run = await store.events.list(sessionID, last, Math.min(limit - page.length, pageRunLength));
+        for (const event of run) {
+          bytes += Buffer.byteLength(JSON.stringify(event)) + 1;
+          if (bytes > maxBytes && page.length > 0) return page;
+          page.push(event);
+          last = event.seq;
+        }
+        if (run.length < pageRunLength) return page;
+      }
+      return page;
+    },
+
+    /**
      * Every event after `after`, then live ones, with no gap or duplicate at the seam, in batches of what
      * is available at once (one write per batch keeps 10 readers of a fast agent cheap); ends after the
      * batch holding the event that moves the session to a final state, or when `signal` aborts.
@@ -123,6 +145,9 @@ export function createEventService(store: Store) {
 }
 
 export type EventService = ReturnType<typeof createEventService>;
+
+/** Events read from the store at a time while a page fills. */
+const pageRunLength = 200;
 
 const serialized = new WeakMap<SessionEvent, string>();
 
