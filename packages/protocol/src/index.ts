@@ -7,3 +7,4 @@ export * from "./agent/routes.js";
 export * from "./api/sandboxes.js";
 export * from "./events.js";
 export * from "./api/sessions.js";
+export * from "./api/strings.js";

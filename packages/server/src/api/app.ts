@@ -13,6 +13,7 @@ import type { SessionService } from "../services/session-service.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
 import { toErrorResponse } from "./error-handler.js";
+import { refuseMalformedURLs } from "./url-check.js";
 import { attachRoutes } from "./attach.js";
 import { execRoutes } from "./exec.js";
 import { fileRoutes } from "./files.js";
@@ -49,6 +50,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.onError((error, c) => toErrorResponse(error, c, logger));
   app.notFound((c) => toErrorResponse(new CiabError("not_found", `no route ${c.req.method} ${c.req.path}`), c, logger));
 
+  app.use("*", refuseMalformedURLs());
   app.use("/api/v1/*", bodyLimits({ jsonBytes: dependencies.bodyLimitBytes, stdinBytes: dependencies.stdinLimitBytes }));
 
   app.use("/api/v1/*", async (c, next) => {
