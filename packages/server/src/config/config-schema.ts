@@ -16,8 +16,16 @@ export const serverSectionSchema = z.strictObject({
   /** Where the database, admin token, sandbox dirs and logs live. */
   data_dir: z.string().min(1).default(".ciab"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Largest JSON request body; uploads stream and are not bounded by it. */
-  body_limit_bytes: z.coerce.number().int().min(1024).default(80 * 1024 * 1024),
+  /**
+   * Largest JSON request body; uploads stream and are not bounded by it. A JSON body is held whole while
+   * it is parsed (several times its size), so this bounds what one request adds to the server's memory.
+   */
+  body_limit_bytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
   /** Largest raw body written to a process's stdin in one request. */
   stdin_limit_bytes: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   /** Most bytes of events in one JSON page (a page always holds at most `limit` events too). */
