@@ -177,7 +177,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   httpServer.on("upgrade", attach.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
-    httpServer.listen(config.server.port, config.server.host, () => resolve());
+    httpServer.listen(config.server.port, config.server.host, config.server.listen_backlog, () => resolve());
   });
   const address = httpServer.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -38,6 +38,11 @@ export const serverSectionSchema = z.strictObject({
   /** Open HTTP connections, in all and from one address; past either, new connections are closed at once. */
   max_connections: z.coerce.number().int().min(1).default(4096),
   max_connections_per_address: z.coerce.number().int().min(1).default(256),
+  /**
+   * Connections the kernel queues before the server accepts them. A full queue drops new connections'
+   * first packets, which their clients resend only after a second: a burst must not fill it.
+   */
+  listen_backlog: z.coerce.number().int().min(16).max(65535).default(4096),
   /** Largest request head (request line and headers). */
   max_header_bytes: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
   /** How long a client may take to send its request head, and its whole request (0: no limit, for slow uploads). */
