@@ -13,13 +13,16 @@ export interface AttackServer {
   api(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Resident memory of the server process, in bytes. */
   rssBytes(): number;
+  /** Stops the process (its sandboxes live on) and starts another on the same data dir. */
+  restart(): Promise<void>;
+  dataDirectory: string;
   close(): Promise<void>;
 }
 
 export async function startAttackServer(env: Record<string, string> = {}): Promise<AttackServer> {
   const data = makeTempDirectory("ciab-attack-");
-  const server = await startServerProcess(data.path, { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", ...env });
-  const pid = server.child.pid!;
+  const serverEnv = { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", ...env };
+  let server = await startServerProcess(data.path, serverEnv);
   const api: AttackServer["api"] = async (method, route, body, headers = {}) => {
     const response = await fetch(`${server.url}/api/v1${route}`, {
       method,
@@ -38,14 +41,27 @@ export async function startAttackServer(env: Record<string, string> = {}): Promi
     }
   };
   return {
-    url: server.url,
-    token: server.token,
-    process: server,
-    pid,
+    get url() {
+      return server.url;
+    },
+    get token() {
+      return server.token;
+    },
+    get process() {
+      return server;
+    },
+    get pid() {
+      return server.child.pid!;
+    },
+    dataDirectory: data.path,
     api,
     rssBytes: () => {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+    },
+    async restart() {
+      await server.kill("SIGTERM");
+      server = await startServerProcess(data.path, serverEnv);
     },
     async close() {
       try {

@@ -176,7 +176,8 @@ class HTTP2AgentClient implements AgentClient {
 
   async readFile(path: string, signal?: AbortSignal): Promise<AgentFile> {
     const response = await this.#session.request("GET", withPath(agentRoutes.filesContent, path), { signal });
-    const size = Number(response.headers["content-length"] ?? 0);
+    const length = response.headers["content-length"];
+    const size = length === undefined ? Number.NaN : Number(length);
     const mode = Number.parseInt(String(response.headers["x-ciab-mode"] ?? "644"), 8);
     if (!Number.isSafeInteger(size) || size < 0) {
       response.stream.destroy();
