@@ -13,6 +13,7 @@ import type { SessionService } from "../services/session-service.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
 import { toErrorResponse } from "./error-handler.js";
+import { serveOpenAPIDocument } from "./openapi-document.js";
 import { refuseMalformedURLs } from "./url-check.js";
 import { attachRoutes } from "./attach.js";
 import { execRoutes } from "./exec.js";
@@ -70,10 +71,6 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", secretRoutes(dependencies.secrets));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.doc31("/api/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "ciab", version: dependencies.version, description: "Coding agents in a box: the control plane API." },
-    security: [{ bearer: [] }],
-  });
+  serveOpenAPIDocument(app, dependencies.version);
   return app;
 }
