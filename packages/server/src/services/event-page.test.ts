@@ -45,3 +45,43 @@ describe("event pages", () => {
     expect(pages).toBe(13);
   });
 });
+
+/** A store that keeps appended events in memory, as the real ones keep them in order. */
+function memoryStore(): Store {
+  const stored: SessionEvent[] = [];
+  return {
+    events: {
+      append: async (events: SessionEvent[]) => void stored.push(...events),
+      list: async (_: string, after: number, limit: number) => stored.filter((event) => event.seq > after).slice(0, limit),
+      lastSeq: async () => stored.at(-1)?.seq ?? 0,
+    },
+  } as unknown as Store;
+}
+
+describe("following events", () => {
+  test("a reader slower than the flood goes back to the store, with no gap or duplicate", async () => {
+    const events = createEventService(memoryStore());
+    const abort = new AbortController();
+    const batches = events.followBatches("ses_1", 0, abort.signal, async () => false, 64 * 1024)[Symbol.asyncIterator]();
+    const first = batches.next();
+    const text = "y".repeat(10 * 1024);
+    // 100 events at once overflow the 64 KiB live buffer: the reader must fetch them from the store.
+    await events.append("ses_1", Array.from({ length: 100 }, () => ({ type: "agent.message", data: { text } })));
+    const seen: number[] = [];
+    let largest = 0;
+    let next = await first;
+    for (;;) {
+      const batch: SessionEvent[] = next.done ? [] : next.value;
+      seen.push(...batch.map((event) => event.seq));
+      largest = Math.max(largest, batch.reduce((sum, event) => sum + JSON.stringify(event).length, 0));
+      if (next.done || seen.length >= 100) break;
+      next = await batches.next();
+    }
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, index) => index + 1));
+    expect(largest).toBeLessThanOrEqual(64 * 1024);
+    await events.append("ses_1", [{ type: "session.state.changed", data: { state: "completed" } }]);
+    const last = await batches.next();
+    expect((last.value as SessionEvent[]).map((event) => event.seq)).toEqual([101]);
+    expect((await batches.next()).done).toBe(true);
+  });
+});
