@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 import { constants, type ServerHttp2Stream } from "node:http2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -47,6 +48,7 @@ describe("a hostile agentd", () => {
     } finally {
       clearInterval(sampler);
       peak = Math.max(peak, server.rssBytes());
+      console.log(`${expect.getState().currentTestName}: RSS grew ${Math.round((peak - before) / 1048576)} MiB`);
       expect(peak - before).toBeLessThan(rssBudget);
       const health = await fetch(`${server.url}/api/v1/health`, { signal: AbortSignal.timeout(2000) });
       expect(health.status).toBe(200);
@@ -139,6 +141,39 @@ describe("a hostile agentd", () => {
     const invalid = await bounded(() => server.api("GET", `/sandboxes/${sandbox}/files/read?path=/workspace/a`));
     expect(invalid.status).toBeGreaterThanOrEqual(400);
     expect(invalid.body.error.code).toEqual(expect.any(String));
+  });
+
+  test("the largest exec answer allowed passes within the budget", async () => {
+    const output = "z".repeat(16 * 1024 * 1024);
+    fake.handle("/v1/exec", (stream) =>
+      json(stream, { exitCode: 0, signal: null, stdout: output, stderr: output, timedOut: false, durationMs: 1, truncated: true }),
+    );
+    const answer = await bounded(() => server.api("POST", `/sandboxes/${sandbox}/exec`, { command: ["true"] }));
+    expect(answer.status).toBe(200);
+    expect(answer.body.stdout.length).toBe(output.length);
+  });
+
+  test("endless output to a client that does not read stays within the budget", async () => {
+    const frame = Buffer.from(JSON.stringify({ type: "stdout", data: Buffer.alloc(48 * 1024, "q").toString("base64"), encoding: "base64" }) + "\n");
+    fake.handle("/v1/exec/stream", (stream) => {
+      stream.respond({ ":status": 200, "content-type": "application/x-ndjson" });
+      stream.write('{"type":"start","pid":1}\n');
+      answerForever(stream, "", frame);
+    });
+    await bounded(async () => {
+      const url = new URL(`${server.url}/api/v1/sandboxes/${sandbox}/exec/stream`);
+      const socket = net.connect({ host: url.hostname, port: Number(url.port) });
+      await new Promise((resolve) => socket.once("connect", resolve));
+      const body = JSON.stringify({ command: ["yes"] });
+      socket.write(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      socket.pause();
+      // The client reads nothing for two seconds while agentd would send without end.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      socket.destroy();
+    });
   });
 
   test("an answer that never comes does not hold the server", async () => {
