@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -46,6 +47,8 @@ describe("a flood of half-open connections from one address", () => {
 
   test("does not keep another client's health check from answering within 2 s", async () => {
     const latencies: number[] = [];
+    const openFiles = () => readdirSync(`/proc/${server.pid}/fd`).length;
+    const filesBefore = openFiles();
     const started = performance.now();
     const attack = flood(server.url);
     let flooding = true;
@@ -56,14 +59,15 @@ describe("a flood of half-open connections from one address", () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const { opened, held } = await attack.done;
+      const serverHeld = openFiles() - filesBefore;
       // The flood's survivors are still open and silent: the server must answer others all the same.
       for (let check = 0; check < 5; check++) latencies.push(await timedHealth(server.url));
       console.log(
-        `${opened} half-open connections in ${Math.round(performance.now() - started)} ms; ${held} still held by the server; ` +
+        `${opened} half-open connections in ${Math.round(performance.now() - started)} ms; ${held} open or queued, ${serverHeld} held by the server; ` +
           `health checks: ${latencies.length}, slowest ${Math.round(Math.max(...latencies))} ms`,
       );
       expect(opened).toBe(floodCount);
-      expect(held).toBeLessThanOrEqual(256);
+      expect(serverHeld).toBeLessThanOrEqual(256 + 16);
       expect(Math.max(...latencies)).toBeLessThan(2000);
     } finally {
       attack.stop();

@@ -1,6 +1,6 @@
 // A flood of half-open connections, in its own process so the test's own client is not slowed by it.
 // Usage: node http-flood-client.mjs <url> <count> <local address> <deadline ms>
-// Prints `{"opened":N,"held":M}` once done and keeps what is still open until it is killed.
+// Prints `{"opened":N,"held":M}` (M: still open or queued on the server) once done and keeps what is still open until it is killed.
 import net from "node:net";
 
 const [urlText, countText, localAddress, deadlineText] = process.argv.slice(2);

@@ -52,7 +52,9 @@ export function createHTTPEdge(fetch: (request: Request) => Response | Promise<R
   });
 
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || (error.code === "ECONNRESET" && socket.destroyed)) {
+    // A response already under way on this socket cannot be followed by another one.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!socket.writable || error.code === "ECONNRESET" || inFlight?.headersSent) {
       socket.destroy();
       return;
     }

@@ -132,7 +132,7 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   startProcess(request: StartProcessRequest, signal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("POST", agentRoutes.processes, request, signal);
+    return this.#session.json("POST", agentRoutes.processes, request, signal, answerLimits.process);
   }
 
   async listProcesses(signal?: AbortSignal): Promise<ProcessInfo[]> {
@@ -140,11 +140,11 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   getProcess(pid: number, signal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("GET", `${agentRoutes.processes}/${pid}`, undefined, signal);
+    return this.#session.json("GET", `${agentRoutes.processes}/${pid}`, undefined, signal, answerLimits.process);
   }
 
   signalProcess(pid: number, signal: SignalRequest["signal"], abortSignal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/signal`, { signal }, abortSignal);
+    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/signal`, { signal }, abortSignal, answerLimits.process);
   }
 
   async writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }> {
@@ -162,7 +162,7 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   resizeProcess(pid: number, size: TerminalSize, signal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/resize`, size, signal);
+    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/resize`, size, signal, answerLimits.process);
   }
 
   async listFiles(path: string, depth = 1, signal?: AbortSignal): Promise<FileEntry[]> {

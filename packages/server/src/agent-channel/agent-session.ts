@@ -188,8 +188,10 @@ export class AgentSession {
 export const answerLimits = {
   /** Error bodies: only code and message are kept. */
   error: 64 * 1024,
-  /** Health, one process, one file entry, a write's answer. */
+  /** Health, one file entry, a write's answer. */
   small: 1024 * 1024,
+  /** One process: it echoes its command, which may be as large as a JSON request body. */
+  process: 16 * 1024 * 1024,
   /** Lists: processes, ports, directory entries. */
   list: 16 * 1024 * 1024,
   /** One-shot exec: stdout and stderr of up to execCaptureLimitBytes each, JSON-escaped. */
