@@ -175,7 +175,7 @@ describe("Ciab over HTTP", () => {
     const entry = await handle.files.upload("big.bin", source, { mode: 0o600 });
     onUploadChunk = undefined;
     const request = recorded.at(-1)!;
-    expect(request.url).toBe("/api/v1/sandboxes/sbx_1/files/upload?path=big.bin&mode=384");
+    expect(request.url).toBe("/api/v1/sandboxes/sbx_1/files/upload?path=big.bin&mode=600");
     expect(request.headers["content-type"]).toBe("application/octet-stream");
     expect(request.headers["content-length"]).toBeUndefined();
     expect(request.headers["transfer-encoding"]).toBe("chunked");

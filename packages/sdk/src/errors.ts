@@ -85,6 +85,8 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   invalid_path: InvalidRequestError,
   method_not_allowed: InvalidRequestError,
   unsupported_media_type: InvalidRequestError,
+  header_too_large: InvalidRequestError,
+  request_timeout: InvalidRequestError,
   path_outside_sandbox: PermissionDeniedError,
   unauthorized: AuthenticationError,
   forbidden: PermissionDeniedError,

@@ -74,7 +74,8 @@ export class SandboxFiles {
   upload(path: string, source: UploadSource, options: Options & { mode?: number } = {}): Promise<FileEntryBody> {
     const body = source instanceof Readable ? (Readable.toWeb(source) as ReadableStream<Uint8Array>) : source;
     return this.#http.json<FileEntryBody>("PUT", `${this.#path}/upload`, {
-      query: { path, mode: options.mode },
+      // The API reads a mode in a query as octal digits, as chmod does.
+      query: { path, mode: options.mode?.toString(8) },
       body,
       signal: options.signal,
     });

@@ -3,13 +3,13 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
-import { createAdaptorServer } from "@hono/node-server";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "./api/app.js";
 import { createAttachServer } from "./api/attach.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
+import { createHTTPEdge } from "./http-edge.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createReconciler } from "./loops/reconciler.js";
 import { startBudgetLoops } from "./loops/budget-loops.js";
@@ -180,12 +180,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     usage: createUsageService(store),
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
+    stdinLimitBytes: config.server.stdin_limit_bytes,
+    eventPageBytes: config.server.event_page_bytes,
     version,
     ...(downloadSigner && {
       machineDownloads: { signer: downloadSigner, files: { node: process.execPath, agentd: agentdBundlePath } },
     }),
   });
-  const httpServer = createAdaptorServer({ fetch: app.fetch });
+  const httpServer = createHTTPEdge(
+    app.fetch,
+    {
+      maxConnections: config.server.max_connections,
+      maxConnectionsPerAddress: config.server.max_connections_per_address,
+      maxHeaderBytes: config.server.max_header_bytes,
+      headersTimeoutMs: config.server.headers_timeout_seconds * 1000,
+      requestTimeoutMs: config.server.request_timeout_seconds * 1000,
+      keepAliveTimeoutMs: config.server.keep_alive_timeout_seconds * 1000,
+    },
+    logger,
+  );
   const attach = createAttachServer({
     auth,
     exec,
@@ -201,7 +214,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   httpServer.on("upgrade", attach.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
-    httpServer.listen(config.server.port, config.server.host, () => resolve());
+    httpServer.listen(config.server.port, config.server.host, config.server.listen_backlog, () => resolve());
   });
   const address = httpServer.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fileModeSchema, plainString } from "./strings.js";
 
 /**
  * Public API shapes for sandboxes, exec, files and ports. Written once here: the server validates with
@@ -19,7 +20,7 @@ export const sandboxStates = [
 export type SandboxState = (typeof sandboxStates)[number];
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
-const envMap = z.record(envName, z.string().max(32_768)).refine((env) => Object.keys(env).length <= 256, {
+const envMap = z.record(envName, plainString().max(32_768)).refine((env) => Object.keys(env).length <= 256, {
   message: "at most 256 variables",
 });
 const tagMap = z
@@ -75,8 +76,8 @@ export type Sandbox = z.infer<typeof sandboxSchema>;
 export const sandboxListSchema = z.object({ sandboxes: z.array(sandboxSchema) });
 
 export const execRequestSchema = z.strictObject({
-  command: z.union([z.string().min(1).max(1_000_000), z.array(z.string().max(1_000_000)).min(1).max(10_000)]),
-  cwd: z.string().min(1).max(4096).optional(),
+  command: z.union([plainString().min(1).max(1_000_000), z.array(plainString().max(1_000_000)).min(1).max(10_000)]),
+  cwd: plainString().min(1).max(4096).optional(),
   env: envMap.optional(),
   timeout_ms: z.number().int().positive().max(24 * 3600 * 1000).optional(),
   stdin: z.string().max(16 * 1024 * 1024).optional(),
@@ -119,7 +120,7 @@ export type AttachControlMessage =
   | { type: "error"; code: string; message: string; status: number };
 
 export const shellStreamRequestSchema = z.strictObject({
-  cmd: z.string().min(1).max(1_000_000),
+  cmd: plainString().min(1).max(1_000_000),
   cwd: execRequestSchema.shape.cwd,
   env: envMap.optional(),
 });
@@ -161,18 +162,18 @@ export const fileEntrySchema = z.object({
 });
 export type FileEntryBody = z.infer<typeof fileEntrySchema>;
 
-export const sandboxPathSchema = z.string().min(1).max(4096);
+export const sandboxPathSchema = plainString().min(1).max(4096);
 
 export const writeFileSchema = z.strictObject({
   path: sandboxPathSchema,
   content: z.string().max(64 * 1024 * 1024),
   encoding: z.enum(["utf8", "base64"]).optional(),
-  mode: z.number().int().min(0).max(0o7777).optional(),
+  mode: fileModeSchema.optional(),
 });
 
 export const mkdirSchema = z.strictObject({
   path: sandboxPathSchema,
-  mode: z.number().int().min(0).max(0o7777).optional(),
+  mode: fileModeSchema.optional(),
   parents: z.boolean().optional(),
 });
 

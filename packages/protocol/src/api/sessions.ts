@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { createSandboxSchema, runtimeNames } from "./sandboxes.js";
+import { plainString } from "./strings.js";
 
 export const sessionStates = ["pending", "starting", "running", "idle", "completed", "failed", "cancelled"] as const;
 export type SessionState = (typeof sessionStates)[number];
@@ -18,19 +19,19 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment var
 
 export const repoSchema = z.strictObject({
   /** Any URL or path git can clone from the control plane's host (https, ssh, file). */
-  url: z.string().min(1).max(2048),
+  url: plainString().min(1).max(2048),
   /** Branch, tag or commit; the repository's default branch when absent. */
-  ref: z.string().min(1).max(256).optional(),
+  ref: plainString().min(1).max(256).optional(),
 });
 
 export const createSessionSchema = z
   .strictObject({
     provider: providerNameSchema,
     /** Headless when given: the agent runs it and exits. Interactive (a TUI in a PTY) when absent. */
-    prompt: z.string().min(1).max(1_000_000).optional(),
+    prompt: plainString().min(1).max(1_000_000).optional(),
     repo: repoSchema.optional(),
-    env: z.record(envName, z.string().max(32_768)).optional(),
-    model: z.string().min(1).max(256).optional(),
+    env: z.record(envName, plainString().max(32_768)).optional(),
+    model: plainString().min(1).max(256).optional(),
     /** Run in this existing sandbox; otherwise the session gets a sandbox of its own. */
     sandbox_id: z.string().min(1).max(64).optional(),
     runtime: z.enum(runtimeNames).optional(),

@@ -2,6 +2,7 @@ import { constants } from "node:http2";
 import type { Readable, Duplex } from "node:stream";
 import {
   agentRoutes,
+  CiabError,
   type AgentHealth,
   type ExecFrame,
   type ExecRequest,
@@ -16,7 +17,8 @@ import {
   type StartProcessRequest,
   type TerminalSize,
 } from "@ciab/protocol";
-import { AgentSession, type AgentResponse, type RequestBody } from "./agent-session.js";
+import { AgentSession, answerLimits, readJSON, type AgentResponse, type RequestBody } from "./agent-session.js";
+import { limitStream } from "./limit-stream.js";
 import { readFrames } from "./ndjson-frames.js";
 
 export { waitForAgent, type WaitForAgentOptions } from "./wait-for-agent.js";
@@ -111,7 +113,7 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   exec(request: ExecRequest, signal?: AbortSignal): Promise<ExecResult> {
-    return this.#session.json("POST", agentRoutes.exec, request, signal);
+    return this.#session.json("POST", agentRoutes.exec, request, signal, answerLimits.exec);
   }
 
   execStream(request: ExecRequest, signal?: AbortSignal): AsyncIterable<ExecFrame> {
@@ -130,24 +132,24 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   startProcess(request: StartProcessRequest, signal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("POST", agentRoutes.processes, request, signal);
+    return this.#session.json("POST", agentRoutes.processes, request, signal, answerLimits.process);
   }
 
   async listProcesses(signal?: AbortSignal): Promise<ProcessInfo[]> {
-    return (await this.#session.json<{ processes: ProcessInfo[] }>("GET", agentRoutes.processes, undefined, signal)).processes;
+    return (await this.#session.json<{ processes: ProcessInfo[] }>("GET", agentRoutes.processes, undefined, signal, answerLimits.list)).processes;
   }
 
   getProcess(pid: number, signal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("GET", `${agentRoutes.processes}/${pid}`, undefined, signal);
+    return this.#session.json("GET", `${agentRoutes.processes}/${pid}`, undefined, signal, answerLimits.process);
   }
 
   signalProcess(pid: number, signal: SignalRequest["signal"], abortSignal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/signal`, { signal }, abortSignal);
+    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/signal`, { signal }, abortSignal, answerLimits.process);
   }
 
   async writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }> {
     const response = await this.#session.request("POST", `${agentRoutes.processes}/${pid}/stdin`, { body: data, signal });
-    return JSON.parse(await collectText(response)) as { written: number };
+    return readJSON<{ written: number }>(response.stream, answerLimits.small, "stdin");
   }
 
   processOutput(pid: number, options: ProcessOutputOptions, signal?: AbortSignal): AsyncIterable<ExecFrame> {
@@ -160,12 +162,12 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   resizeProcess(pid: number, size: TerminalSize, signal?: AbortSignal): Promise<ProcessInfo> {
-    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/resize`, size, signal);
+    return this.#session.json("POST", `${agentRoutes.processes}/${pid}/resize`, size, signal, answerLimits.process);
   }
 
   async listFiles(path: string, depth = 1, signal?: AbortSignal): Promise<FileEntry[]> {
     const route = withPath(agentRoutes.filesList, path, `&depth=${depth}`);
-    return (await this.#session.json<{ entries: FileEntry[] }>("GET", route, undefined, signal)).entries;
+    return (await this.#session.json<{ entries: FileEntry[] }>("GET", route, undefined, signal, answerLimits.list)).entries;
   }
 
   stat(path: string, signal?: AbortSignal): Promise<FileEntry> {
@@ -174,11 +176,15 @@ class HTTP2AgentClient implements AgentClient {
 
   async readFile(path: string, signal?: AbortSignal): Promise<AgentFile> {
     const response = await this.#session.request("GET", withPath(agentRoutes.filesContent, path), { signal });
-    return {
-      stream: response.stream,
-      size: Number(response.headers["content-length"] ?? 0),
-      mode: Number.parseInt(String(response.headers["x-ciab-mode"] ?? "644"), 8),
-    };
+    const length = response.headers["content-length"];
+    const size = length === undefined ? Number.NaN : Number(length);
+    const mode = Number.parseInt(String(response.headers["x-ciab-mode"] ?? "644"), 8);
+    if (!Number.isSafeInteger(size) || size < 0) {
+      response.stream.destroy();
+      throw new CiabError("agent_unreachable", "agentd answered a file read without a valid length", { retryable: true });
+    }
+    // The body is not trusted to match its length: the download stops at `size` bytes.
+    return { stream: limitStream(response.stream, size), size, mode: Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? mode : 0o644 };
   }
 
   async writeFile(path: string, body: RequestBody, mode?: number, signal?: AbortSignal): Promise<FileEntry> {
@@ -188,7 +194,7 @@ class HTTP2AgentClient implements AgentClient {
       headers: { "content-type": "application/octet-stream" },
       signal,
     });
-    return JSON.parse(await collectText(response)) as FileEntry;
+    return readJSON<FileEntry>(response.stream, answerLimits.small, agentRoutes.filesContent);
   }
 
   mkdir(request: MkdirRequest, signal?: AbortSignal): Promise<FileEntry> {
@@ -204,7 +210,7 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   async ports(signal?: AbortSignal): Promise<ListeningPort[]> {
-    return (await this.#session.json<{ ports: ListeningPort[] }>("GET", agentRoutes.ports, undefined, signal)).ports;
+    return (await this.#session.json<{ ports: ListeningPort[] }>("GET", agentRoutes.ports, undefined, signal, answerLimits.list)).ports;
   }
 
   close(): void {
@@ -212,8 +218,3 @@ class HTTP2AgentClient implements AgentClient {
   }
 }
 
-async function collectText(response: AgentResponse): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response.stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks).toString("utf8");
-}

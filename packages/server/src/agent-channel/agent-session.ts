@@ -62,19 +62,14 @@ export class AgentSession {
     }
   }
 
-  /** Sends a JSON body (if any) and parses the JSON answer. */
-  async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  /** Sends a JSON body (if any) and parses the JSON answer, refused past `maxBytes`. */
+  async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, maxBytes = answerLimits.small): Promise<T> {
     const response = await this.request(method, path, {
       body: body === undefined ? undefined : JSON.stringify(body),
       headers: body === undefined ? undefined : { "content-type": "application/json" },
       signal,
     });
-    const text = await readText(response.stream);
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw new CiabError("internal", `agentd answered ${path} with invalid JSON`, { cause: error });
-    }
+    return readJSON<T>(response.stream, maxBytes, path);
   }
 
   /** Ends the session; later calls fail with `agent_unreachable`. */
@@ -122,10 +117,13 @@ export class AgentSession {
       this.#drop(session);
       throw error instanceof CiabError ? error : new CiabError("agent_unreachable", `the agent of sandbox ${sandboxID} did not say who it is`);
     });
-    const health = JSON.parse(await readText(response.stream)) as { sandboxID?: string };
-    if (health.sandboxID !== sandboxID) {
+    const health = await readJSON<{ sandboxID?: unknown } | null>(response.stream, answerLimits.small, "/v1/health").catch((error: unknown) => {
       this.#drop(session);
-      throw new CiabError("agent_unreachable", `the agent socket of sandbox ${sandboxID} answered for ${health.sandboxID ?? "no sandbox"}`);
+      throw error;
+    });
+    if (health?.sandboxID !== sandboxID) {
+      this.#drop(session);
+      throw new CiabError("agent_unreachable", `the agent socket of sandbox ${sandboxID} answered for ${typeof health?.sandboxID === "string" ? health.sandboxID.slice(0, 64) : "no sandbox"}`);
     }
   }
 
@@ -165,7 +163,7 @@ export class AgentSession {
     });
     const status = Number(headers[":status"]);
     if (status >= 400) {
-      const text = await readText(stream).catch(() => "");
+      const text = await readText(stream, answerLimits.error).catch(() => "");
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -183,27 +181,50 @@ export class AgentSession {
 }
 
 /**
- * The largest JSON answer taken from agentd. Whatever listens on a sandbox's socket is treated as
- * untrusted: it could be the sandbox's own program, answering with gigabytes.
+ * The largest answers taken from agentd, by kind. Whatever listens on a sandbox's socket is treated as
+ * untrusted: it could be the sandbox's own program, answering with gigabytes, so every read stops at its
+ * limit and the request fails with `payload_too_large`; the connection stays usable.
  */
-const maximumAnswerBytes = 32 * 1024 * 1024;
+export const answerLimits = {
+  /** Error bodies: only code and message are kept. */
+  error: 64 * 1024,
+  /** Health, one file entry, a write's answer. */
+  small: 1024 * 1024,
+  /** One process: it echoes its command, which may be as large as a JSON request body. */
+  process: 16 * 1024 * 1024,
+  /** Lists: processes, ports, directory entries. */
+  list: 16 * 1024 * 1024,
+  /** One-shot exec: stdout and stderr of up to execCaptureLimitBytes each, JSON-escaped. */
+  exec: 48 * 1024 * 1024,
+} as const;
 
-async function readText(stream: ClientHttp2Stream): Promise<string> {
+/** Reads a whole answer as text, never more than `maxBytes`. */
+export async function readText(stream: Readable, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maximumAnswerBytes) {
-        stream.close();
-        throw new CiabError("payload_too_large", `agentd answered with more than ${maximumAnswerBytes} bytes`);
+      if (size > maxBytes) {
+        stream.destroy();
+        throw new CiabError("payload_too_large", `agentd answered with more than ${maxBytes} bytes`);
       }
       chunks.push(chunk);
     }
   } catch (error) {
     throw toChannelError(error, undefined);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+/** Reads and parses a JSON answer; an answer that is not JSON is a broken channel, which a retry may fix. */
+export async function readJSON<T>(stream: Readable, maxBytes: number, path: string): Promise<T> {
+  const text = await readText(stream, maxBytes);
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new CiabError("agent_unreachable", `agentd answered ${path.split("?")[0]} with invalid JSON`, { cause: error, retryable: true });
+  }
 }
 
 /** Aborts stay aborts (the caller asked for them); everything else means the channel failed. */

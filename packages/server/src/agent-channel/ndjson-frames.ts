@@ -1,31 +1,82 @@
 import type { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 import type { ExecFrame } from "@ciab/protocol";
 import { CiabError } from "@ciab/protocol";
 import { toChannelError } from "./agent-session.js";
 
-const maximumFrameCharacters = 64 * 1024 * 1024;
+/** agentd writes frames of at most a few hundred KiB; a longer unterminated line is not agentd talking. */
+export const maximumFrameBytes = 16 * 1024 * 1024;
 
-/** Parses NDJSON ExecFrame lines as they arrive; a stream cut before its end surfaces as `agent_unreachable`. */
+/**
+ * Parses NDJSON ExecFrame lines as they arrive. A stream cut before its end, an oversized line or a line
+ * that is not a frame surfaces as a retryable `agent_unreachable`: the caller's request fails, nothing else.
+ */
 export async function* readFrames(stream: Readable, signal?: AbortSignal): AsyncGenerator<ExecFrame> {
-  const decoder = new StringDecoder("utf8");
-  let pending = "";
+  // Parts of the line not yet ended; each chunk is searched once, so a long line costs linear time.
+  let parts: Buffer[] = [];
+  let partBytes = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      pending += decoder.write(chunk);
-      // agentd writes frames of at most a few MiB; a longer unterminated line is not agentd talking.
-      if (pending.length > maximumFrameCharacters) throw new CiabError("agent_unreachable", "agentd sent an oversized frame");
-      let newline = pending.indexOf("\n");
+      let start = 0;
+      let newline = chunk.indexOf(10);
       while (newline !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        if (line !== "") yield JSON.parse(line) as ExecFrame;
-        newline = pending.indexOf("\n");
+        const piece = chunk.subarray(start, newline);
+        const line = parts.length === 0 ? piece : Buffer.concat([...parts, piece], partBytes + piece.length);
+        parts = [];
+        partBytes = 0;
+        if (line.length > maximumFrameBytes) throw oversized();
+        if (line.length > 0) yield parseFrame(line);
+        start = newline + 1;
+        newline = chunk.indexOf(10, start);
+      }
+      if (start < chunk.length) {
+        parts.push(chunk.subarray(start));
+        partBytes += chunk.length - start;
+        if (partBytes > maximumFrameBytes) throw oversized();
       }
     }
   } catch (error) {
+    stream.destroy();
     throw toChannelError(error, signal);
   }
-  pending += decoder.end();
-  if (pending.trim() !== "") yield JSON.parse(pending) as ExecFrame;
+  if (partBytes > 0) {
+    const rest = Buffer.concat(parts, partBytes);
+    if (rest.toString("utf8").trim() !== "") yield parseFrame(rest);
+  }
+}
+
+function parseFrame(line: Buffer): ExecFrame {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(line.toString("utf8"));
+  } catch (error) {
+    throw new CiabError("agent_unreachable", "agentd sent a frame that is not JSON", { cause: error, retryable: true });
+  }
+  if (!isExecFrame(frame)) throw new CiabError("agent_unreachable", "agentd sent a frame of an unknown shape", { retryable: true });
+  return frame;
+}
+
+/** What consumers rely on, checked by hand: this runs once per output chunk. */
+function isExecFrame(value: unknown): value is ExecFrame {
+  if (typeof value !== "object" || value === null) return false;
+  const frame = value as Record<string, unknown>;
+  switch (frame.type) {
+    case "start":
+      return typeof frame.pid === "number";
+    case "stdout":
+    case "stderr":
+      return typeof frame.data === "string" && (frame.offset === undefined || typeof frame.offset === "number");
+    case "exit":
+      return (
+        (frame.exitCode === null || typeof frame.exitCode === "number") &&
+        (frame.signal === null || typeof frame.signal === "string") &&
+        typeof frame.timedOut === "boolean" &&
+        typeof frame.durationMs === "number"
+      );
+    default:
+      return false;
+  }
+}
+
+function oversized(): CiabError {
+  return new CiabError("agent_unreachable", `agentd sent a frame over ${maximumFrameBytes} bytes`, { retryable: true });
 }

@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { CiabError } from "@ciab/protocol";
 import type { Logger } from "../logger.js";
 import type { AuthService } from "../services/auth-service.js";
@@ -14,7 +13,10 @@ import type { SessionService } from "../services/session-service.js";
 import type { UsageService } from "../services/usage-service.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
+import { bodyLimits } from "./body-limits.js";
 import { toErrorResponse } from "./error-handler.js";
+import { serveOpenAPIDocument } from "./openapi-document.js";
+import { refuseMalformedURLs } from "./url-check.js";
 import { attachRoutes } from "./attach.js";
 import { execRoutes } from "./exec.js";
 import { fileRoutes } from "./files.js";
@@ -37,13 +39,14 @@ export interface AppDependencies {
   usage: UsageService;
   logger: Logger;
   bodyLimitBytes: number;
+  stdinLimitBytes: number;
+  /** Most bytes of events in one JSON page. */
+  eventPageBytes: number;
   version: string;
   /** Served only when the server has a `[server] public_url`. */
   machineDownloads?: MachineDownloadDependencies;
 }
 
-/** Routes that take a raw body (streamed, not bounded by the JSON body limit). */
-const rawBodyRoute = /\/files\/upload$|\/stdin$/;
 const publicRoutes = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
 
 /** Builds the HTTP app; only main.ts binds a port, so tests call `app.request()` directly. */
@@ -54,23 +57,8 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.onError((error, c) => toErrorResponse(error, c, logger));
   app.notFound((c) => toErrorResponse(new CiabError("not_found", `no route ${c.req.method} ${c.req.path}`), c, logger));
 
-  app.use("/api/v1/*", async (c, next) => {
-    if (rawBodyRoute.test(c.req.path)) return next();
-    const method = c.req.method;
-    if (method === "POST" || method === "PUT" || method === "PATCH") {
-      const contentType = c.req.header("content-type");
-      const hasBody = c.req.header("content-length") !== "0" && c.req.header("content-length") !== undefined;
-      if ((hasBody || c.req.header("transfer-encoding")) && contentType && !/^application\/json\b/i.test(contentType)) {
-        throw new CiabError("unsupported_media_type", `send JSON with content-type application/json (got ${contentType})`);
-      }
-    }
-    return bodyLimit({
-      maxSize: dependencies.bodyLimitBytes,
-      onError: () => {
-        throw new CiabError("payload_too_large", `the request body is larger than ${dependencies.bodyLimitBytes} bytes`);
-      },
-    })(c, next);
-  });
+  app.use("*", refuseMalformedURLs());
+  app.use("/api/v1/*", bodyLimits({ jsonBytes: dependencies.bodyLimitBytes, stdinBytes: dependencies.stdinLimitBytes }));
 
   app.use("/api/v1/*", async (c, next) => {
     if (publicRoutes.has(c.req.path)) return next();
@@ -86,15 +74,11 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", shellRoutes(createShellService(dependencies.sandboxes)));
   app.route("/api/v1", fileRoutes(dependencies.files));
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
-  app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events));
+  app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events, dependencies.eventPageBytes));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.doc31("/api/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "ciab", version: dependencies.version, description: "Coding agents in a box: the control plane API." },
-    security: [{ bearer: [] }],
-  });
+  serveOpenAPIDocument(app, dependencies.version);
   return app;
 }

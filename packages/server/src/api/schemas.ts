@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { errorCodes } from "@ciab/protocol";
+import { errorCodes, sandboxPathSchema } from "@ciab/protocol";
 
 /** Shapes used by several route files. */
 export const errorResponseSchema = z
@@ -17,7 +17,7 @@ export const sandboxIDParams = z.object({
 });
 
 export const pathQuery = z.object({
-  path: z.string().min(1).max(4096).openapi({ example: "/workspace/README.md" }),
+  path: named(sandboxPathSchema, { example: "/workspace/README.md" }),
 });
 
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {

@@ -54,7 +54,8 @@ const events = createRoute({
   summary: "The session's events",
   description:
     "With `Accept: text/event-stream`: server-sent events from `after` (or `Last-Event-ID`), live until the session ends. " +
-    "Otherwise one JSON page of events with seq > after.",
+    "Otherwise one JSON page of events with seq > after: at most `limit` events and at most the server's " +
+    "`event_page_bytes` of them (at least one event); read on from `next_after`.",
   request: {
     params: sessionIDParams,
     query: z.object({
@@ -85,7 +86,7 @@ const attach = createRoute({
   responses: { 101: { description: "Switching to the WebSocket protocol" }, ...errorResponses },
 });
 
-export function sessionRoutes(sessions: SessionService, eventService: EventService) {
+export function sessionRoutes(sessions: SessionService, eventService: EventService, eventPageBytes: number) {
   return createRouter()
     .openapi(create, async (c) => c.json(sessionView(await sessions.create(c.var.principal, c.req.valid("json"))), 201))
     .openapi(list, async (c) => {
@@ -103,7 +104,7 @@ export function sessionRoutes(sessions: SessionService, eventService: EventServi
       const record = await sessions.get(principal, c.req.valid("param").id);
       const { after, limit } = c.req.valid("query");
       if (!/text\/event-stream/.test(c.req.header("accept") ?? "")) {
-        const page = await eventService.list(record.id, after, limit);
+        const page = await eventService.page(record.id, after, limit, eventPageBytes);
         return c.json({ events: page, next_after: page.at(-1)?.seq ?? after }, 200);
       }
       const lastEventID = Number(c.req.header("last-event-id"));

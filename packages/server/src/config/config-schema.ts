@@ -18,8 +18,40 @@ export const serverSectionSchema = z.strictObject({
   /** Where the database, admin token, sandbox dirs and logs live. */
   data_dir: z.string().min(1).default(".ciab"),
   log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Largest JSON request body; uploads stream and are not bounded by it. */
-  body_limit_bytes: z.coerce.number().int().min(1024).default(80 * 1024 * 1024),
+  /**
+   * Largest JSON request body; uploads stream and are not bounded by it. A JSON body is held whole while
+   * it is parsed (several times its size), so this bounds what one request adds to the server's memory.
+   */
+  body_limit_bytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  /** Largest raw body written to a process's stdin in one request. */
+  stdin_limit_bytes: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  /** Most bytes of events in one JSON page (a page always holds at most `limit` events too). */
+  event_page_bytes: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(100 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  /** Open HTTP connections, in all and from one address; past either, new connections are closed at once. */
+  max_connections: z.coerce.number().int().min(1).default(4096),
+  max_connections_per_address: z.coerce.number().int().min(1).default(256),
+  /**
+   * Connections the kernel queues before the server accepts them. A full queue drops new connections'
+   * first packets, which their clients resend only after a second: a burst must not fill it.
+   */
+  listen_backlog: z.coerce.number().int().min(16).max(65535).default(4096),
+  /** Largest request head (request line and headers). */
+  max_header_bytes: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** How long a client may take to send its request head, and its whole request (0: no limit, for slow uploads). */
+  headers_timeout_seconds: seconds.min(1).default(20),
+  request_timeout_seconds: seconds.default(0),
+  /** How long an idle keep-alive connection stays open. */
+  keep_alive_timeout_seconds: seconds.min(1).default(5),
   reconcile_interval_seconds: seconds.default(30),
   /** How long an unowned machine labelled ours may live before the reconciler destroys it. */
   orphan_grace_seconds: seconds.default(300),

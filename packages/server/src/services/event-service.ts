@@ -31,6 +31,28 @@ export function createEventService(store: Store) {
     return result;
   }
 
+  /**
+   * At most `limit` events after `after` whose JSON takes at most `maxBytes` (one event always, so a
+   * reader moves on even past an event larger than the page), read from the store in small runs so a
+   * page of large events is never held twice.
+   */
+  async function page(sessionID: string, after: number, limit: number, maxBytes: number): Promise<SessionEvent[]> {
+    const events: SessionEvent[] = [];
+    let bytes = 0;
+    let last = after;
+    while (events.length < limit) {
+      const run = await store.events.list(sessionID, last, Math.min(limit - events.length, pageRunLength));
+      for (const event of run) {
+        bytes += Buffer.byteLength(JSON.stringify(event)) + 1;
+        if (bytes > maxBytes && events.length > 0) return events;
+        events.push(event);
+        last = event.seq;
+      }
+      if (run.length < pageRunLength) return events;
+    }
+    return events;
+  }
+
   return {
     /** Numbers, stores and publishes events; `stdoutOffset` moves the session's resume point atomically. */
     append(sessionID: string, events: NewSessionEvent[], stdoutOffset?: number): Promise<SessionEvent[]> {
@@ -58,21 +80,35 @@ export function createEventService(store: Store) {
       return store.events.list(sessionID, after, Math.min(limit, 10_000));
     },
 
+    page,
+
     /**
      * Every event after `after`, then live ones, with no gap or duplicate at the seam, in batches of what
      * is available at once (one write per batch keeps 10 readers of a fast agent cheap); ends after the
-     * batch holding the event that moves the session to a final state, or when `signal` aborts.
+     * batch holding the event that moves the session to a final state, or when `signal` aborts. Batches
+     * read from the store hold at most `batchBytes`; live events wait in a buffer of at most `batchBytes`,
+     * and a reader slower than that (its client does not read) goes back to reading pages from the store.
      */
     async *followBatches(
       sessionID: string,
       after: number,
       signal: AbortSignal,
       isFinal: () => Promise<boolean>,
+      batchBytes = defaultBatchBytes,
     ): AsyncGenerator<SessionEvent[]> {
       let buffered: SessionEvent[] = [];
+      let bufferedBytes = 0;
+      let overflowed = false;
       let wake: (() => void) | undefined;
       const onEvent = (event: SessionEvent) => {
+        if (overflowed) return;
         buffered.push(event);
+        bufferedBytes += toServerSentEvent(event).length;
+        if (bufferedBytes > batchBytes) {
+          overflowed = true;
+          buffered = [];
+          bufferedBytes = 0;
+        }
         wake?.();
       };
       live.on(sessionID, onEvent);
@@ -84,24 +120,30 @@ export function createEventService(store: Store) {
         if (batch.length > 0) last = batch.at(-1)!.seq;
         return batch;
       };
-      try {
+      /** Pages from the store until it has nothing after `last`; true once the final event went out. */
+      async function* catchUp(): AsyncGenerator<SessionEvent[], boolean> {
         for (;;) {
-          const page = fresh(await store.events.list(sessionID, last, 5000));
-          if (page.length > 0) yield page;
-          if (page.some(endsSession)) return;
-          if (page.length < 5000) break;
+          const batch = fresh(await page(sessionID, last, 5000, batchBytes));
+          if (batch.length === 0) return false;
+          yield batch;
+          if (batch.some(endsSession)) return true;
         }
-        if (await isFinal()) {
-          // The final event may have been stored between the page read and now, or (the state is written
-          // just before its event) may still be on its way: then the live loop below delivers it.
-          const rest = fresh(await store.events.list(sessionID, last, 100_000));
-          if (rest.length > 0) yield rest;
-          if (rest.some(endsSession)) return;
-        }
+      }
+      try {
+        if (yield* catchUp()) return;
+        // The final event may have been stored between the last page read and now, or (the state is written
+        // just before its event) may still be on its way: then the live loop below delivers it.
+        if ((await isFinal()) && (yield* catchUp())) return;
         while (!signal.aborted) {
+          if (overflowed) {
+            overflowed = false;
+            if (yield* catchUp()) return;
+            continue;
+          }
           if (buffered.length > 0) {
             const batch = fresh(buffered);
             buffered = [];
+            bufferedBytes = 0;
             if (batch.length > 0) yield batch;
             if (batch.some(endsSession)) return;
             continue;
@@ -123,6 +165,11 @@ export function createEventService(store: Store) {
 }
 
 export type EventService = ReturnType<typeof createEventService>;
+
+/** Events read from the store at a time while a page fills. */
+const pageRunLength = 200;
+/** Most bytes of events a live reader holds at once (see followBatches). */
+const defaultBatchBytes = 4 * 1024 * 1024;
 
 const serialized = new WeakMap<SessionEvent, string>();
 
