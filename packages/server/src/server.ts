@@ -1,12 +1,14 @@
 import { chmodSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "./api/app.js";
 import { createAttachServer } from "./api/attach.js";
+import { createPreviewProxy } from "./api/preview-proxy.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
@@ -19,6 +21,8 @@ import { createAgentConnections } from "./services/agent-connections.js";
 import { createBudgetService } from "./services/budget-service.js";
 import { createPricing } from "./services/pricing-service.js";
 import { createUsageService } from "./services/usage-service.js";
+import { createPreviewService } from "./services/preview-service.js";
+import { createPreviewTokens, loadPreviewKey } from "./services/preview-tokens.js";
 import { createAuthService } from "./services/auth-service.js";
 import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
@@ -147,6 +151,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   startBudgetLoops({ config: config.budget, store, runner, sandboxes, activity, logger: logger.child({ component: "budget" }) }, loops.signal);
 
   const exec = createExecService(sandboxes);
+  const previews = createPreviewService({
+    store,
+    connections,
+    tokens: createPreviewTokens(loadPreviewKey(dataDirectory), config.previews.token_ttl_seconds),
+    touch: (sandboxID) => sandboxes.touch(sandboxID),
+    maxStreamsPerSession: config.previews.max_streams_per_session,
+    audit: (entry) => logger.info({ audit: entry }, "preview URL signed"),
+  });
+  const previewProxy = createPreviewProxy({ previews, domain: config.previews.domain, logger: logger.child({ component: "previews" }) });
   const app = createApp({
     auth,
     sandboxes,
@@ -157,11 +170,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     events,
     secrets,
     usage: createUsageService(store),
+    previews,
+    previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     version,
   });
-  const httpServer = createAdaptorServer({ fetch: app.fetch });
+  // Previews are served before the API app: their bodies stream as Node streams, never as Fetch objects.
+  const apiListener = getRequestListener(app.fetch);
+  const httpServer = createServer((request, response) => {
+    if (!previewProxy.handleRequest(request, response)) void apiListener(request, response);
+  });
   const attach = createAttachServer({
     auth,
     exec,
@@ -174,7 +193,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
     logger,
   });
-  httpServer.on("upgrade", attach.handleUpgrade);
+  httpServer.on("upgrade", (request, socket, head) => {
+    if (!previewProxy.handleUpgrade(request, socket, head)) attach.handleUpgrade(request, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.server.port, config.server.host, () => resolve());

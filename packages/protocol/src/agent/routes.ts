@@ -22,6 +22,8 @@
  *   POST /v1/files/remove      RemoveRequest → { removed: true }
  *   POST /v1/files/rename      RenameRequest → FileEntry
  *   GET  /v1/ports                          → { ports: ListeningPort[] }
+ *   CONNECT 127.0.0.1:<port>  (:authority)  → 200, then the stream is a byte tunnel to that loopback port
+ *        inside the sandbox (previews); 502 preview_unreachable when nothing accepts there
  */
 export const agentRoutes = {
   health: "/v1/health",

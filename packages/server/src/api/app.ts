@@ -12,6 +12,8 @@ import type { EventService } from "../services/event-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { SessionService } from "../services/session-service.js";
 import type { UsageService } from "../services/usage-service.js";
+import type { PreviewService } from "../services/preview-service.js";
+import { previewRoutes, type PreviewRoutesOptions } from "./previews.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { toErrorResponse } from "./error-handler.js";
@@ -34,6 +36,8 @@ export interface AppDependencies {
   events: EventService;
   secrets: SecretService;
   usage: UsageService;
+  previews: PreviewService;
+  previewOptions: PreviewRoutesOptions;
   logger: Logger;
   bodyLimitBytes: number;
   version: string;
@@ -85,6 +89,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));
+  app.route("/api/v1", previewRoutes(dependencies.previews, dependencies.previewOptions));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/api/v1/openapi.json", {

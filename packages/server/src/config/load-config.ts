@@ -13,6 +13,7 @@ const envAliases: Record<string, string[]> = {
   CIAB_EC2_MAX_RUNTIME_MINUTES: ["budget", "max_runtime_minutes"],
   CIAB_EC2_MAX_HOURLY_USD: ["budget", "max_hourly_usd"],
   CIAB_SESSION_IDLE_TIMEOUT: ["budget", "idle_timeout_seconds"],
+  CIAB_PREVIEW_TOKEN_TTL: ["previews", "token_ttl_seconds"],
 };
 
 export interface LoadConfigOptions {
