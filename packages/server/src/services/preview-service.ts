@@ -33,6 +33,7 @@ export interface PreviewLease {
   expiresAt: number;
   /** Opens a byte tunnel to the port inside the sandbox (`preview_unreachable` when nothing listens). */
   connect(signal?: AbortSignal): Promise<Duplex>;
+  /** Marks traffic on a long stream (a download, a WebSocket), at most once a second. */
   touch(): void;
   release(): void;
 }
@@ -84,11 +85,18 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
       streams.set(sessionID, count + 1);
       dependencies.touch(sandbox.id);
       let released = false;
+      let touchedAt = Date.now();
       return {
         sandboxID: sandbox.id,
         expiresAt: grant.expiresAt,
         connect: (signal) => connections.get(sandbox).connectPort(port, signal),
-        touch: () => dependencies.touch(sandbox.id),
+        touch() {
+          // Called per chunk of a stream; the idle reaper needs no finer grain than a second.
+          const now = Date.now();
+          if (now - touchedAt < 1000) return;
+          touchedAt = now;
+          dependencies.touch(sandbox.id);
+        },
         release() {
           if (released) return;
           released = true;
