@@ -9,6 +9,7 @@ import { createFileHandlers } from "./handlers/file-handler.js";
 import { createHealthHandler } from "./handlers/health-handler.js";
 import { createPortConnectHandler } from "./handlers/port-connect-handler.js";
 import { createPortHandler } from "./handlers/port-handler.js";
+import { createConnectionRouter } from "./handlers/raw-tunnel-handler.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
 import { createRouter } from "./router.js";
@@ -60,7 +61,8 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     ports: createPortHandler(new PortService()),
   });
 
-  const connectPort = createPortConnectHandler(new PortConnector());
+  const connector = new PortConnector();
+  const connectPort = createPortConnectHandler(connector);
 
   const http2Server = http2.createServer({
     settings: { maxConcurrentStreams: 4096, initialWindowSize: streamWindowBytes },
@@ -93,7 +95,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     }
   });
 
-  const netServer = net.createServer((socket) => http2Server.emit("connection", socket));
+  const netServer = net.createServer(createConnectionRouter(connector, options.sandboxID, (socket) => http2Server.emit("connection", socket)));
 
   return {
     serveAgentConnection(duplex) {

@@ -59,6 +59,14 @@ export interface AgentHealth {
   sandboxID?: string;
 }
 
+/**
+ * A connection to agentd's socket that starts with `CIAB-CONNECT <port>\n` instead of the HTTP/2 preface
+ * is a raw tunnel to that loopback port: agentd answers one line, `OK <sandboxID>\n` then the port's
+ * bytes, or `ERR <code> <message>\n` and closes. Bulk previews go this way where a transport makes new
+ * connections cheap (unix sockets), skipping HTTP/2 framing; CONNECT on the channel is the fallback.
+ */
+export const rawTunnelGreeting = "CIAB-CONNECT ";
+
 /** Path of agentd's socket inside a local or docker sandbox; the runtime bind-mounts its directory. */
 export const agentSocketDirectory = "/run/ciab";
 export const agentSocketName = "agentd.sock";

@@ -72,6 +72,8 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
       maxHeaderSize: maximumUpstreamHeaderBytes,
       setHost: false,
     });
+    // The tunnel comes paused (its answer line was read off it); the client's listeners are on by now.
+    upstream.once("socket", (socket) => socket.resume());
     upstream.setTimeout(upstreamHeadersTimeoutMs, () => upstream.destroy(new CiabError("preview_unreachable", "the server in the sandbox did not answer in time")));
     upstream.once("response", (answer) => {
       upstream.setTimeout(0);
@@ -112,6 +114,8 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
       maxHeaderSize: maximumUpstreamHeaderBytes,
       setHost: false,
     });
+    // The tunnel comes paused (its answer line was read off it); the client's listeners are on by now.
+    upstream.once("socket", (socket) => socket.resume());
     upstream.once("upgrade", (answer, upstreamSocket, upstreamHead) => {
       writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, true));
       if (upstreamHead.length > 0) socket.write(upstreamHead);
@@ -119,7 +123,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
       upstreamSocket.on("data", lease.touch);
       upstreamSocket.pipe(socket).pipe(upstreamSocket);
       upstreamSocket.once("error", () => socket.destroy());
-      upstreamSocket.once("close", () => socket.destroy());
+      upstreamSocket.once("close", () => socket.end());
       socket.once("close", () => upstreamSocket.destroy());
     });
     upstream.once("response", (answer) => {

@@ -89,7 +89,7 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
       return {
         sandboxID: sandbox.id,
         expiresAt: grant.expiresAt,
-        connect: (signal) => connections.get(sandbox).connectPort(port, signal),
+        connect: (signal) => connections.connectPort(sandbox, port, signal),
         touch() {
           // Called per chunk of a stream; the idle reaper needs no finer grain than a second.
           const now = Date.now();
