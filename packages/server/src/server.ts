@@ -159,7 +159,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     maxStreamsPerSession: config.previews.max_streams_per_session,
     audit: (entry) => logger.info({ audit: entry }, "preview URL signed"),
   });
-  const previewProxy = createPreviewProxy({ previews, domain: config.previews.domain, logger: logger.child({ component: "previews" }) });
+  const previewProxy = createPreviewProxy({
+    previews,
+    domain: config.previews.domain,
+    maxStreamsPerSession: config.previews.max_streams_per_session,
+    logger: logger.child({ component: "previews" }),
+  });
   const app = createApp({
     auth,
     sandboxes,
@@ -216,6 +221,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       closed = true;
       loops.abort();
       attach.close();
+      previewProxy.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -22,6 +22,8 @@ export interface ForwardOptions {
   /** Keep Upgrade and Connection: upgrade (a WebSocket handshake). */
   upgrade: boolean;
   secure: boolean;
+  /** The connection to the app is pooled: ask it to stay open. */
+  keepAlive?: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export function forwardedRequestHeaders(headers: IncomingHttpHeaders, options: F
     if (headers.upgrade) result.upgrade = headers.upgrade;
     result.connection = "upgrade";
   } else {
-    result.connection = "close";
+    result.connection = options.keepAlive ? "keep-alive" : "close";
   }
   return result;
 }

@@ -7,11 +7,14 @@ import type { PreviewLease, PreviewService } from "../services/preview-service.j
 import { parsePreviewTarget, type PreviewTarget } from "../services/preview-target.js";
 import { forwardedRequestHeaders, previewCookie, previewCookieHeader, returnedResponseHeaders } from "./preview-headers.js";
 import { writeUpgradeError, writeUpgradeResponse } from "./preview-upgrade.js";
+import { PreviewUpstreamPool } from "./preview-upstream-pool.js";
 
 export interface PreviewProxyDependencies {
   previews: PreviewService;
   /** `[previews] domain`: `<port>-<session_id>.<domain>` selects a preview by Host. */
   domain: string | undefined;
+  /** `[previews] max_streams_per_session`, also the most connections kept to one preview's server. */
+  maxStreamsPerSession: number;
   logger: Logger;
 }
 
@@ -24,6 +27,8 @@ export interface PreviewProxy {
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** The same for the Node server's `upgrade` event. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Closes kept-alive connections to sandboxes. */
+  close(): void;
 }
 
 /** Bounds what the sandbox's server may send as an answer head. */
@@ -33,6 +38,7 @@ const upstreamHeadersTimeoutMs = 60_000;
 
 export function createPreviewProxy(dependencies: PreviewProxyDependencies): PreviewProxy {
   const { previews, logger } = dependencies;
+  const pool = new PreviewUpstreamPool(dependencies.maxStreamsPerSession);
 
   function targetOf(request: IncomingMessage): PreviewTarget | undefined {
     return parsePreviewTarget(request.url ?? "/", request.headers.host, dependencies.domain);
@@ -63,12 +69,12 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
   }
 
   async function forward(request: IncomingMessage, response: ServerResponse, target: PreviewTarget, lease: PreviewLease, secure: boolean): Promise<void> {
-    const tunnel = await tunnelFor(lease, response);
+    response.once("close", () => lease.release());
     const upstream = http.request({
-      createConnection: () => tunnel as never,
+      agent: pool.agentFor(lease.sandboxID, target.port, () => lease.connect()),
       method: request.method ?? "GET",
       path: target.upstreamPath,
-      headers: forwardedRequestHeaders(request.headers, { port: target.port, prefix: target.prefix, upgrade: false, secure }),
+      headers: forwardedRequestHeaders(request.headers, { port: target.port, prefix: target.prefix, upgrade: false, secure, keepAlive: true }),
       maxHeaderSize: maximumUpstreamHeaderBytes,
       setHost: false,
     });
@@ -90,7 +96,6 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
       answer.once("aborted", () => response.destroy());
     });
     upstream.on("error", (error) => {
-      tunnel.destroy();
       if (response.headersSent) response.destroy();
       else sendError(response, error instanceof CiabError ? error : new CiabError("preview_unreachable", `the server in the sandbox failed: ${error.message}`));
     });
@@ -173,6 +178,8 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
       });
       return true;
     },
+
+    close: () => pool.close(),
   };
 }
 
