@@ -18,6 +18,7 @@ const server = http.createServer((request, response) => {
   if (url.pathname === "/seen") {
     return response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ url: request.url, headers: request.headers }));
   }
+  if (url.pathname === "/huge-header") return response.writeHead(200, { "x-huge": "h".repeat(40 * 1024) }).end("never seen");
   if (url.pathname === "/echo") {
     response.writeHead(200, { "content-type": "application/octet-stream" });
     return request.pipe(response);

@@ -175,6 +175,15 @@ describe.each(["local", "docker"] as const)("previews of a server in a %s sandbo
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  test("header sizes are bounded both ways", async () => {
+    const huge = await previewRequest(server.url, `/sandbox/preview/${session.id}/${appPort}/huge-header`, { headers: { cookie } });
+    expect(huge.status).toBe(502);
+    expect(JSON.parse(huge.body.toString()).error.code).toBe("preview_unreachable");
+    const tooLarge = await previewRequest(server.url, `/sandbox/preview/${session.id}/${appPort}/seen`, { headers: { cookie, "x-big": "b".repeat(20 * 1024) } });
+    expect(tooLarge.status).toBe(431);
+    expect((await previewRequest(server.url, `/sandbox/preview/${session.id}/${appPort}/style.css`, { headers: { cookie } })).status).toBe(200);
+  });
+
   test("a preview host selects session and port by Host, with a host-scoped cookie", async () => {
     const [port] = await ciab.sessions.ports(session.id);
     expect(port!.host_url).toMatch(new RegExp(`^http://${appPort}-${session.id}\\.preview\\.test/\\?token=`));

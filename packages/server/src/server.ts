@@ -183,7 +183,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
   // Previews are served before the API app: their bodies stream as Node streams, never as Fetch objects.
   const apiListener = getRequestListener(app.fetch);
-  const httpServer = createServer((request, response) => {
+  // Request heads are bounded (16 KiB, 431 beyond) whatever --max-http-header-size the process runs with.
+  const httpServer = createServer({ maxHeaderSize: 16 * 1024 }, (request, response) => {
     if (!previewProxy.handleRequest(request, response)) void apiListener(request, response);
   });
   const attach = createAttachServer({
