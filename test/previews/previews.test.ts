@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import http from "node:http";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodeJwt } from "jose";
 import WebSocket from "ws";
@@ -9,6 +12,8 @@ import { previewAppSource } from "./preview-app.js";
 import { cookieFrom, pathOf, previewRequest, serverTokens, waitForPort } from "./preview-client.js";
 
 const appPort = 8080;
+const execFileAsync = promisify(execFile);
+const cli = fileURLToPath(new URL("../../packages/cli/bin/ciab.mjs", import.meta.url));
 
 describe.each(["local", "docker"] as const)("previews of a server in a %s sandbox", (runtime) => {
   let server: TestServer;
@@ -199,6 +204,16 @@ describe.each(["local", "docker"] as const)("previews of a server in a %s sandbo
     expect(JSON.parse(seen.body.toString()).url).toBe("/seen");
     const other = await previewRequest(server.url, "/seen", { headers: { host: `8081-${session.id}.preview.test`, cookie: hostCookie } });
     expect(other.status).toBe(403);
+  });
+
+  test("ciab session ports prints the listening ports with signed URLs", async () => {
+    // The server runs in this process: the CLI must run beside it, not block it.
+    const run = (args: string[]) => execFileAsync(process.execPath, [cli, ...args], { env: { ...process.env, CIAB_URL: server.url, CIAB_TOKEN: server.token }, timeout: 60_000 });
+    const json = await run(["session", "ports", session.id, "--json"]);
+    const { ports } = JSON.parse(json.stdout);
+    expect(ports).toEqual([expect.objectContaining({ port: appPort, url: expect.stringContaining(`/sandbox/preview/${session.id}/${appPort}/?token=`) })]);
+    const table = await run(["session", "ports", session.id]);
+    expect(table.stdout).toMatch(new RegExp(`^PORT\\s+URL\\s+HOST URL\\s+EXPIRES\\n${appPort}\\s+http://`));
   });
 
   test("once the session ended its previews answer 410 session_ended", async () => {
