@@ -145,12 +145,23 @@ describe.each(["local", "docker"] as const)("previews of a server in a %s sandbo
     expect(await echo(sockets[1]!, "again")).toBe("again");
     sockets.push(await open({ cookie }), await open({ cookie }));
     await expect(open({ cookie })).rejects.toThrow("status 429");
-    sockets.pop()!.close();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    sockets.push(await open({ cookie }));
+    const closing = sockets.pop()!;
+    await new Promise((resolve) => (closing.once("close", resolve), closing.close()));
+    let freed: WebSocket | undefined;
+    for (let attempt = 0; attempt < 50 && !freed; attempt += 1) {
+      freed = await open({ cookie }).catch(async () => void (await new Promise((resolve) => setTimeout(resolve, 100))));
+    }
+    sockets.push(freed!);
     expect(await echo(sockets.at(-1)!, "freed")).toBe("freed");
-    for (const socket of sockets) socket.close();
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => (socket.once("close", resolve), socket.close()))));
     await expect(open({})).rejects.toThrow("status 401");
+    // Every slot comes back once the sockets closed: the next tests need them.
+    let status = 429;
+    for (let attempt = 0; attempt < 50 && status === 429; attempt += 1) {
+      status = (await previewRequest(server.url, `/sandbox/preview/${session.id}/${appPort}/style.css`, { headers: { cookie } })).status;
+      if (status === 429) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(200);
   });
 
   test("expired, tampered, wrong-port and wrong-session tokens are refused with typed errors", async () => {
