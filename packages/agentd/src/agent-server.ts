@@ -9,7 +9,7 @@ import { createFileHandlers } from "./handlers/file-handler.js";
 import { createHealthHandler } from "./handlers/health-handler.js";
 import { createPortConnectHandler } from "./handlers/port-connect-handler.js";
 import { createPortHandler } from "./handlers/port-handler.js";
-import { createConnectionRouter } from "./handlers/raw-tunnel-handler.js";
+import { createConnectionRouter } from "./handlers/connection-router.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
 import { createRouter } from "./router.js";
