@@ -7,7 +7,9 @@ import type { Duplex } from "node:stream";
 import { createExecHandlers } from "./handlers/exec-handler.js";
 import { createFileHandlers } from "./handlers/file-handler.js";
 import { createHealthHandler } from "./handlers/health-handler.js";
+import { createPortConnectHandler } from "./handlers/port-connect-handler.js";
 import { createPortHandler } from "./handlers/port-handler.js";
+import { createConnectionRouter } from "./handlers/connection-router.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
 import { createRouter } from "./router.js";
@@ -15,6 +17,7 @@ import { CommandRunner } from "./services/command-runner.js";
 import { ExecService } from "./services/exec-service.js";
 import { FileService } from "./services/file-service.js";
 import { PathResolver } from "./services/path-resolver.js";
+import { PortConnector } from "./services/port-connector.js";
 import { PortService } from "./services/port-service.js";
 import { ProcessService } from "./services/process-service.js";
 
@@ -58,6 +61,9 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     ports: createPortHandler(new PortService()),
   });
 
+  const connector = new PortConnector();
+  const connectPort = createPortConnectHandler(connector);
+
   const http2Server = http2.createServer({
     settings: { maxConcurrentStreams: 4096, initialWindowSize: streamWindowBytes },
     maxSessionMemory: 64,
@@ -73,6 +79,10 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     stream.on("error", () => undefined); // resets by the peer surface as 'close'; nothing to report
     const controller = new AbortController();
     stream.once("close", () => controller.abort());
+    if (headers[":method"] === "CONNECT") {
+      connectPort(stream, headers).catch((error: unknown) => respondError(stream, error));
+      return;
+    }
     const fullPath = headers[":path"] ?? "/";
     const queryStart = fullPath.indexOf("?");
     const path = queryStart === -1 ? fullPath : fullPath.slice(0, queryStart);
@@ -85,7 +95,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     }
   });
 
-  const netServer = net.createServer((socket) => http2Server.emit("connection", socket));
+  const netServer = net.createServer(createConnectionRouter(connector, options.sandboxID, (socket) => http2Server.emit("connection", socket)));
 
   return {
     serveAgentConnection(duplex) {

@@ -9,7 +9,11 @@ export const errorStatus = {
   invalid_path: 400,
   path_outside_sandbox: 403,
   unauthorized: 401,
+  /** A preview token that is missing, expired or not signed by this server. */
+  preview_token_invalid: 401,
   forbidden: 403,
+  /** A valid preview token presented for another session or port than the one it names. */
+  preview_token_scope: 403,
   not_found: 404,
   sandbox_not_found: 404,
   file_not_found: 404,
@@ -23,6 +27,8 @@ export const errorStatus = {
   is_a_directory: 409,
   directory_not_empty: 409,
   request_timeout: 408,
+  /** The session behind a preview ended: its previews are revoked. */
+  session_ended: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   header_too_large: 431,
@@ -31,8 +37,12 @@ export const errorStatus = {
   image_not_found: 422,
   /** The workspace spent its `[budget] max_hourly_usd` this clock hour; new machines wait for the next hour. */
   cost_cap_reached: 429,
+  /** A session already carries `[previews] max_streams_per_session` preview requests. */
+  too_many_streams: 429,
   exec_timeout: 504,
   agent_unreachable: 502,
+  /** Nothing accepts connections on that port inside the sandbox. */
+  preview_unreachable: 502,
   runtime_error: 502,
   sandbox_failed: 502,
   internal: 500,

@@ -9,3 +9,4 @@ export * from "./events.js";
 export * from "./api/sessions.js";
 export * from "./api/usage.js";
 export * from "./api/strings.js";
+export * from "./api/previews.js";

@@ -1,4 +1,4 @@
-import type { CreateSessionRequest, Session, SessionEvent } from "@ciab/protocol";
+import type { CreateSessionRequest, Session, SessionEvent, SessionPort } from "@ciab/protocol";
 import type { HttpClient } from "./http.js";
 import { parseServerSentEvents } from "./sse.js";
 import { ProcessAttachment, type AttachOptions } from "./process-attachment.js";
@@ -39,6 +39,11 @@ export class Sessions {
 
   cancel(id: string, options: { signal?: AbortSignal } = {}): Promise<Session> {
     return this.#http.json<Session>("POST", `/api/v1/sessions/${encodeURIComponent(id)}/cancel`, options);
+  }
+
+  /** Ports listening in the session's sandbox, each with a freshly signed preview URL (`[previews] token_ttl_seconds`). */
+  async ports(id: string, options: { signal?: AbortSignal } = {}): Promise<SessionPort[]> {
+    return (await this.#http.json<{ ports: SessionPort[] }>("GET", `/api/v1/sessions/${encodeURIComponent(id)}/ports`, options)).ports;
   }
 
   /** The terminal of an interactive session's agent; closing the attachment detaches and leaves it running. */

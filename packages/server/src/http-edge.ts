@@ -1,7 +1,7 @@
-import type { Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createAdaptorServer } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { CiabError, type ErrorCode } from "@ciab/protocol";
 import type { Logger } from "./logger.js";
 
@@ -20,11 +20,17 @@ export interface HTTPEdgeLimits {
  * connections in all and per address, the size and time of a request head, and idle keep-alives. A
  * request the parser refuses gets the usual JSON error body, not Node's bare status line.
  */
-export function createHTTPEdge(fetch: (request: Request) => Response | Promise<Response>, limits: HTTPEdgeLimits, logger: Logger): Server {
+export function createHTTPEdge(
+  fetch: (request: Request) => Response | Promise<Response>,
+  limits: HTTPEdgeLimits,
+  logger: Logger,
+  /** Serves a request ahead of the app (previews stream as Node streams); true when it took it. */
+  intercept?: (request: IncomingMessage, response: ServerResponse) => boolean,
+): Server {
   const headersTimeout = limits.requestTimeoutMs > 0 ? Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) : limits.headersTimeoutMs;
-  const server = createAdaptorServer({
-    fetch,
-    serverOptions: {
+  const app = getRequestListener(fetch);
+  const server = createServer(
+    {
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout,
       requestTimeout: limits.requestTimeoutMs,
@@ -32,7 +38,10 @@ export function createHTTPEdge(fetch: (request: Request) => Response | Promise<R
       // Timeouts are only enforced when this timer runs; the default (30 s) would let slow heads linger.
       connectionsCheckingInterval: Math.min(1000, headersTimeout),
     },
-  }) as Server;
+    (request, response) => {
+      if (!intercept?.(request, response)) void app(request, response);
+    },
+  );
   server.maxConnections = limits.maxConnections;
 
   const perAddress = new Map<string, number>();

@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "./api/app.js";
 import { createAttachServer } from "./api/attach.js";
+import { createPreviewProxy } from "./api/preview-proxy.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
@@ -19,6 +20,8 @@ import { createAgentConnections } from "./services/agent-connections.js";
 import { createBudgetService } from "./services/budget-service.js";
 import { createPricing } from "./services/pricing-service.js";
 import { createUsageService } from "./services/usage-service.js";
+import { createPreviewService } from "./services/preview-service.js";
+import { createPreviewTokens, loadPreviewKey } from "./services/preview-tokens.js";
 import { createAuthService } from "./services/auth-service.js";
 import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
@@ -168,6 +171,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   startBudgetLoops({ config: config.budget, store, runner, sandboxes, activity, logger: logger.child({ component: "budget" }) }, loops.signal);
 
   const exec = createExecService(sandboxes);
+  const previews = createPreviewService({
+    store,
+    connections,
+    tokens: createPreviewTokens(loadPreviewKey(dataDirectory), config.previews.token_ttl_seconds),
+    touch: (sandboxID) => sandboxes.touch(sandboxID),
+    maxStreamsPerSession: config.previews.max_streams_per_session,
+    audit: (entry) => logger.info({ audit: entry }, "preview URL signed"),
+  });
+  const previewProxy = createPreviewProxy({
+    previews,
+    domain: config.previews.domain,
+    maxStreamsPerSession: config.previews.max_streams_per_session,
+    logger: logger.child({ component: "previews" }),
+  });
   const app = createApp({
     auth,
     sandboxes,
@@ -178,6 +195,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     events,
     secrets,
     usage: createUsageService(store),
+    previews,
+    previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     stdinLimitBytes: config.server.stdin_limit_bytes,
@@ -198,6 +217,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       keepAliveTimeoutMs: config.server.keep_alive_timeout_seconds * 1000,
     },
     logger,
+    (request, response) => previewProxy.handleRequest(request, response),
   );
   const attach = createAttachServer({
     auth,
@@ -211,7 +231,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
     logger,
   });
-  httpServer.on("upgrade", attach.handleUpgrade);
+  httpServer.on("upgrade", (request, socket, head) => {
+    if (!previewProxy.handleUpgrade(request, socket, head)) attach.handleUpgrade(request, socket, head);
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.server.port, config.server.host, config.server.listen_backlog, () => resolve());
@@ -232,6 +254,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       closed = true;
       loops.abort();
       attach.close();
+      previewProxy.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

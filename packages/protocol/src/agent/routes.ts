@@ -22,6 +22,8 @@
  *   POST /v1/files/remove      RemoveRequest → { removed: true }
  *   POST /v1/files/rename      RenameRequest → FileEntry
  *   GET  /v1/ports                          → { ports: ListeningPort[] }
+ *   CONNECT 127.0.0.1:<port>  (:authority)  → 200, then the stream is a byte tunnel to that loopback port
+ *        inside the sandbox (previews); 502 preview_unreachable when nothing accepts there
  */
 export const agentRoutes = {
   health: "/v1/health",
@@ -56,6 +58,14 @@ export interface AgentHealth {
    */
   sandboxID?: string;
 }
+
+/**
+ * A connection to agentd's socket that starts with `CIAB-CONNECT <port>\n` instead of the HTTP/2 preface
+ * is a raw tunnel to that loopback port: agentd answers one line, `OK <sandboxID>\n` then the port's
+ * bytes, or `ERR <code> <message>\n` and closes. Bulk previews go this way where a transport makes new
+ * connections cheap (unix sockets), skipping HTTP/2 framing; CONNECT on the channel is the fallback.
+ */
+export const rawTunnelGreeting = "CIAB-CONNECT ";
 
 /** Path of agentd's socket inside a local or docker sandbox; the runtime bind-mounts its directory. */
 export const agentSocketDirectory = "/run/ciab";

@@ -74,6 +74,11 @@ export interface AgentClient {
   remove(request: RemoveRequest, signal?: AbortSignal): Promise<void>;
   rename(request: RenameRequest, signal?: AbortSignal): Promise<FileEntry>;
   ports(signal?: AbortSignal): Promise<ListeningPort[]>;
+  /**
+   * A byte tunnel to a loopback port inside the sandbox (previews): resolves once agentd connected, throws
+   * `preview_unreachable` when nothing accepts there. Destroying the stream closes the connection.
+   */
+  connectPort(port: number, signal?: AbortSignal): Promise<Duplex>;
   /** Ends the session; the client cannot be used afterwards. */
   close(): void;
 }
@@ -211,6 +216,10 @@ class HTTP2AgentClient implements AgentClient {
 
   async ports(signal?: AbortSignal): Promise<ListeningPort[]> {
     return (await this.#session.json<{ ports: ListeningPort[] }>("GET", agentRoutes.ports, undefined, signal, answerLimits.list)).ports;
+  }
+
+  async connectPort(port: number, signal?: AbortSignal): Promise<Duplex> {
+    return (await this.#session.request("CONNECT", `127.0.0.1:${port}`, { signal })).stream;
   }
 
   close(): void {

@@ -137,9 +137,11 @@ export class AgentSession {
     signal?.throwIfAborted();
     let stream: ClientHttp2Stream;
     try {
+      // CONNECT names its target in :authority and has no :path (RFC 9113 §8.5).
+      const target = method === "CONNECT" ? { ":authority": path } : { ":path": path };
       stream = session.request(
-        { ":method": method, ":path": path, ...options.headers },
-        { endStream: body === undefined, ...(signal && { signal }) },
+        { ":method": method, ...target, ...options.headers },
+        { endStream: body === undefined && method !== "CONNECT", ...(signal && { signal }) },
       );
     } catch (error) {
       this.#drop(session);

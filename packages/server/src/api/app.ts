@@ -11,6 +11,8 @@ import type { EventService } from "../services/event-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { SessionService } from "../services/session-service.js";
 import type { UsageService } from "../services/usage-service.js";
+import type { PreviewService } from "../services/preview-service.js";
+import { previewRoutes, type PreviewRoutesOptions } from "./previews.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
@@ -37,6 +39,8 @@ export interface AppDependencies {
   events: EventService;
   secrets: SecretService;
   usage: UsageService;
+  previews: PreviewService;
+  previewOptions: PreviewRoutesOptions;
   logger: Logger;
   bodyLimitBytes: number;
   stdinLimitBytes: number;
@@ -77,6 +81,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events, dependencies.eventPageBytes));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));
+  app.route("/api/v1", previewRoutes(dependencies.previews, dependencies.previewOptions));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

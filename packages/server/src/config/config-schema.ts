@@ -198,6 +198,24 @@ function parsePrices(text: string): Record<string, unknown> {
   return prices;
 }
 
+/** Preview URLs of ports inside sandboxes (docs/decisions/0008-previews.md). */
+export const previewsSectionSchema = z.strictObject({
+  /** Life of a signed preview URL and of the cookie it turns into. */
+  token_ttl_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(600),
+  /**
+   * With a domain, `<port>-<session_id>.<domain>` also serves previews (for apps that break under a path
+   * prefix); DNS and TLS for its wildcard are the operator's.
+   */
+  domain: z
+    .string()
+    .regex(/^(?=.{1,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?(:\d{1,5})?$/i, "a host name like preview.example.com")
+    .optional(),
+  /** Origin put in front of signed URLs (`https://ciab.example.com`); by default the origin the caller used. */
+  public_url: upstreamURL.optional(),
+  /** Preview requests and WebSockets open at once per session; more answer 429 too_many_streams. */
+  max_streams_per_session: z.coerce.number().int().min(1).max(10_000).default(64),
+});
+
 export const configSchema = z.strictObject({
   server: serverSectionSchema.default(serverSectionSchema.parse({})),
   store: storeSectionSchema.default(storeSectionSchema.parse({})),
@@ -205,6 +223,7 @@ export const configSchema = z.strictObject({
   gateway: gatewaySectionSchema.default(gatewaySectionSchema.parse({})),
   policy: policySectionSchema.default(policySectionSchema.parse({})),
   budget: budgetSectionSchema.default(budgetSectionSchema.parse({})),
+  previews: previewsSectionSchema.default(previewsSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -212,6 +231,7 @@ export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
 export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
 export type { EC2RuntimeConfig } from "../runtimes/ec2/ec2-runtime-config.js";
+export type PreviewsConfig = z.infer<typeof previewsSectionSchema>;
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
 
 function isOutboundEntry(entry: string): boolean {

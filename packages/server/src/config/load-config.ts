@@ -21,6 +21,7 @@ const envAliases: Record<string, string[]> = {
   CIAB_EC2_VOLUME_SIZE_GB: ["runtime", "ec2", "root_volume_size_gb"],
   CIAB_EC2_SPOT: ["runtime", "ec2", "spot"],
   CIAB_EC2_ENDPOINT: ["runtime", "ec2", "endpoint"],
+  CIAB_PREVIEW_TOKEN_TTL: ["previews", "token_ttl_seconds"],
 };
 
 export interface LoadConfigOptions {

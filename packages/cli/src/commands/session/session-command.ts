@@ -51,6 +51,12 @@ export function addSessionCommands(program: Command): void {
     .option("--json", "print the raw events, one JSON object per line")
     .action(action<LogsOptions>(async (context, args, options) => (await import("./logs.js")).logs(context, args, options)));
   session
+    .command("ports")
+    .argument("<id>", "session id")
+    .description("list ports listening in a session's sandbox, with signed preview URLs")
+    .option("--json", "print { ports } as JSON")
+    .action(action(async (context, args) => (await import("./ports.js")).ports(context, args)));
+  session
     .command("cancel")
     .argument("<id>", "session id")
     .description("stop a session's agent")

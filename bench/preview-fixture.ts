@@ -1,0 +1,61 @@
+import http from "node:http";
+import { previewAppSource } from "../test/previews/preview-app.js";
+import { cookieFrom, pathOf, previewRequest } from "../test/previews/preview-client.js";
+import { startBenchServer } from "./bench-server.js";
+
+/**
+ * The test app served from a local sandbox with the host's network: the same server is reachable
+ * through its preview URL (ours) and straight at 127.0.0.1:<port> (the baseline, no agentd, no proxy).
+ */
+export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: Endpoint; close(): Promise<void> }> {
+  const bench = await startBenchServer();
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const sandbox = (await bench.call("POST", "/sandboxes", { runtime: "local", network: "host" })).body;
+  const sandboxID = String(sandbox.id);
+  await fetch(`${bench.server.url}/api/v1/sandboxes/${sandboxID}/files/upload?path=/workspace/app.js`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${bench.token}`, "content-type": "application/octet-stream" },
+    body: previewAppSource,
+  }).then(async (response) => {
+    if (!response.ok) throw new Error(`upload: ${response.status} ${await response.text()}`);
+  });
+  const session = (await bench.call("POST", "/sessions", { provider: "shell", sandbox_id: sandboxID, prompt: `exec /opt/ciab/bin/node /workspace/app.js ${port}` })).body;
+  const sessionID = String(session.id);
+  let url: string | undefined;
+  for (let attempt = 0; attempt < 100 && url === undefined; attempt += 1) {
+    const listed = await bench.call("GET", `/sessions/${sessionID}/ports`).catch(() => ({ body: { ports: [] } }));
+    url = (listed.body.ports as { port: number; url: string }[]).find((entry) => entry.port === port)?.url;
+    if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (url === undefined) throw new Error(`port ${port} did not listen`);
+  const first = await previewRequest(bench.server.url, pathOf(url));
+  const cookie = cookieFrom(first.headers, "ciab_preview");
+  if (first.status !== 302 || !cookie) throw new Error(`cookie exchange answered ${first.status}`);
+  const server = new URL(bench.server.url);
+  return {
+    /** Where the same app answers through the preview and straight. */
+    ours: { host: server.hostname, port: Number(server.port), prefix: `/sandbox/preview/${sessionID}/${port}`, headers: { cookie } },
+    direct: { host: "127.0.0.1", port, prefix: "", headers: {} },
+    close: () => bench.close(),
+  };
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  prefix: string;
+  headers: Record<string, string>;
+}
+
+/** One GET, its body drained; answers the bytes received. */
+export function get(endpoint: Endpoint, path: string, agent: http.Agent | false): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: endpoint.host, port: endpoint.port, path: endpoint.prefix + path, headers: endpoint.headers, agent }, (response) => {
+      let bytes = 0;
+      response.on("data", (chunk: Buffer) => (bytes += chunk.length));
+      response.once("end", () => (response.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${response.statusCode}`))));
+      response.once("error", reject);
+    });
+    request.once("error", reject);
+  });
+}

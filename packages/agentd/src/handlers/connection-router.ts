@@ -1,0 +1,54 @@
+import type { Socket } from "node:net";
+import { rawTunnelGreeting } from "../protocol.js";
+import type { PortConnector } from "../services/port-connector.js";
+
+/**
+ * Routes a new connection on agentd's socket by its first bytes: the raw tunnel greeting (see
+ * rawTunnelGreeting in the protocol), or anything else to HTTP/2 with those bytes put back.
+ */
+export function createConnectionRouter(connector: PortConnector, sandboxID: string | undefined, serveHTTP2: (socket: Socket) => void) {
+  return (socket: Socket): void => {
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      if (!first.subarray(0, rawTunnelGreeting.length).equals(Buffer.from(rawTunnelGreeting))) {
+        socket.unshift(first);
+        serveHTTP2(socket);
+        return;
+      }
+      void serveRawTunnel(socket, first, connector, sandboxID);
+    });
+    socket.on("error", () => undefined);
+  };
+}
+
+async function serveRawTunnel(socket: Socket, first: Buffer, connector: PortConnector, sandboxID: string | undefined): Promise<void> {
+  // The greeting comes in one write of a few bytes; anything else is not a client of ours.
+  const end = first.indexOf(10);
+  const port = Number(/^(\d{1,5})$/.exec(first.subarray(rawTunnelGreeting.length, end === -1 ? 0 : end).toString("latin1"))?.[1] ?? 0);
+  if (end === -1 || port < 1 || port > 65535) {
+    socket.end(toErrorLine("invalid_request", "a raw tunnel starts with CIAB-CONNECT <port> and a newline"));
+    return;
+  }
+  let target: Socket;
+  try {
+    target = await connector.connect(port);
+  } catch (error) {
+    socket.end(toErrorLine("preview_unreachable", error instanceof Error ? error.message : String(error)));
+    return;
+  }
+  target.setNoDelay(true);
+  socket.write(`OK ${sandboxID ?? "-"}\n`);
+  const rest = first.subarray(end + 1);
+  if (rest.length > 0) target.write(rest);
+  socket.pipe(target).pipe(socket);
+  socket.resume();
+  // The pipes end each side gracefully (what was written still arrives); errors and a closed control
+  // plane cut both at once.
+  target.on("error", () => socket.destroy());
+  socket.once("close", () => target.destroy());
+}
+
+/** `ERR <code> <message>\n`, the message on one line. */
+function toErrorLine(code: string, message: string): string {
+  return `ERR ${code} ${message.replace(/[\r\n]+/g, " ").slice(0, 400)}\n`;
+}

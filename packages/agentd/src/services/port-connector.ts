@@ -1,0 +1,36 @@
+import net, { type Socket } from "node:net";
+import { CiabError } from "../protocol.js";
+
+/** A port nothing listens on must answer fast; one that accepts but is slow to do so gets this long. */
+const connectTimeoutMs = 5_000;
+
+/** Opens TCP connections to ports on the sandbox's loopback: IPv4 first, then IPv6 for servers bound to ::1 only. */
+export class PortConnector {
+  async connect(port: number): Promise<Socket> {
+    try {
+      return await connectOnce("127.0.0.1", port);
+    } catch (firstError) {
+      try {
+        return await connectOnce("::1", port);
+      } catch {
+        const detail = firstError instanceof Error ? firstError.message : String(firstError);
+        throw new CiabError("preview_unreachable", `nothing accepts connections on port ${port} in the sandbox (${detail})`);
+      }
+    }
+  }
+}
+
+function connectOnce(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes, webcrypto } from "node:crypto";
+import path from "node:path";
+import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
+import { CiabError } from "@ciab/protocol";
+
+/** What a preview token grants: one port of one session, in the workspace that owns it. */
+export interface PreviewGrant {
+  sessionID: string;
+  port: number;
+  workspaceID: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+export interface PreviewTokens {
+  sign(grant: Omit<PreviewGrant, "expiresAt">): Promise<{ token: string; expiresAt: number }>;
+  /** Throws `preview_token_invalid` for a missing, expired or forged token and `preview_token_scope` for another session or port. */
+  verify(token: string | undefined, sessionID: string, port: number): Promise<PreviewGrant>;
+}
+
+const audience = "ciab-preview";
+/** Longer tokens are not ours: refuse them before any crypto. */
+const maximumTokenLength = 1024;
+
+/** HS256 JWTs under a key that never leaves the server (`<data dir>/preview-key`, mode 0600). */
+export function createPreviewTokens(keyBytes: Uint8Array, ttlSeconds: number, now: () => number = Date.now): PreviewTokens {
+  // Imported once, rather than raw bytes that jose would import again on every request.
+  const imported = webcrypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  return {
+    async sign(grant) {
+      const issuedAt = Math.floor(now() / 1000);
+      const expiresAt = issuedAt + ttlSeconds;
+      const token = await new SignJWT({ wid: grant.workspaceID, port: grant.port })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(grant.sessionID)
+        .setAudience(audience)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(expiresAt)
+        .sign(await imported);
+      return { token, expiresAt };
+    },
+
+    async verify(token, sessionID, port) {
+      if (!token) throw new CiabError("preview_token_invalid", "this preview needs a token: ask GET /api/v1/sessions/{id}/ports for a signed URL");
+      if (token.length > maximumTokenLength) throw new CiabError("preview_token_invalid", "the preview token is not valid");
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, await imported, { algorithms: ["HS256"], audience, currentDate: new Date(now()) }));
+      } catch (error) {
+        const expired = error instanceof joseErrors.JWTExpired;
+        throw new CiabError("preview_token_invalid", expired ? "the preview token expired: ask for a new URL" : "the preview token is not valid", {
+          cause: error,
+        });
+      }
+      const { sub, port: grantedPort, wid, exp } = payload;
+      if (typeof sub !== "string" || typeof grantedPort !== "number" || typeof wid !== "string" || typeof exp !== "number") {
+        throw new CiabError("preview_token_invalid", "the preview token is not valid");
+      }
+      if (sub !== sessionID || grantedPort !== port) {
+        throw new CiabError("preview_token_scope", `this preview token is for another ${sub !== sessionID ? "session" : "port"}`);
+      }
+      return { sessionID: sub, port: grantedPort, workspaceID: wid, expiresAt: exp };
+    },
+  };
+}
+
+/** The signing key from `<data dir>/preview-key`, created on first start. */
+export function loadPreviewKey(dataDirectory: string): Uint8Array {
+  const file = path.join(dataDirectory, "preview-key");
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+    if (key.length < 32) throw new CiabError("internal", `${file} holds fewer than 32 bytes`);
+    return key;
+  }
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  return key;
+}
