@@ -4,6 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
+import { createArchiveHandlers } from "./handlers/archive-handler.js";
 import { createExecHandlers } from "./handlers/exec-handler.js";
 import { createFileHandlers } from "./handlers/file-handler.js";
 import { createHealthHandler } from "./handlers/health-handler.js";
@@ -11,6 +12,7 @@ import { createPortHandler } from "./handlers/port-handler.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
 import { createRouter } from "./router.js";
+import { ArchiveService } from "./services/archive-service.js";
 import { CommandRunner } from "./services/command-runner.js";
 import { ExecService } from "./services/exec-service.js";
 import { FileService } from "./services/file-service.js";
@@ -56,6 +58,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     processes: createProcessHandlers(processes),
     files: createFileHandlers(new FileService(paths)),
     ports: createPortHandler(new PortService()),
+    archive: createArchiveHandlers(new ArchiveService(runner)),
   });
 
   const http2Server = http2.createServer({

@@ -29,6 +29,16 @@ export const errorStatus = {
   image_not_found: 422,
   /** The workspace spent its `[budget] max_hourly_usd` this clock hour; new machines wait for the next hour. */
   cost_cap_reached: 429,
+  /** A per-user limit (artifact download bytes per hour) is spent; `Retry-After` says when it frees up. */
+  rate_limited: 429,
+  /** The artifact was quarantined by the virus scanner; it cannot be downloaded. */
+  artifact_infected: 403,
+  /** Scanning is on and clamd cannot be reached: uploads fail closed. */
+  scanner_unavailable: 503,
+  /** The artifact store (a dir or S3) failed or cannot be reached. */
+  artifact_store_unavailable: 503,
+  /** The sandbox's disk has no room for what was asked (a snapshot restore). */
+  insufficient_storage: 507,
   exec_timeout: 504,
   agent_unreachable: 502,
   runtime_error: 502,

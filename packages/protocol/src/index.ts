@@ -8,3 +8,4 @@ export * from "./api/sandboxes.js";
 export * from "./events.js";
 export * from "./api/sessions.js";
 export * from "./api/usage.js";
+export * from "./api/artifacts.js";

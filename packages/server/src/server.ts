@@ -31,6 +31,11 @@ import { createSessionRunner } from "./services/session-runner.js";
 import { createSessionService } from "./services/session-service.js";
 import { createGatewayService } from "./gateway/index.js";
 import { createSqliteStore } from "./store/sqlite/index.js";
+import { createArtifactStore } from "./artifacts/create-artifact-store.js";
+import { createClamdScanner } from "./artifacts/scanner/index.js";
+import { createArtifactService } from "./services/artifact-service.js";
+import { createDownloadLinks } from "./services/artifact-downloads.js";
+import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
 
 export const version = "0.1.0";
 
@@ -106,6 +111,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     secrets: { get: (workspaceID, name) => secrets.value(workspaceID, name) },
     logger: logger.child({ component: "gateway" }),
   });
+  const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
+  // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
+  let snapshots: SnapshotService | undefined;
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -118,6 +126,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     pricing: createPricing(config.budget),
     budget,
     activity,
+    snapshots: {
+      check: (workspaceID, id) => snapshots!.check(workspaceID, id),
+      restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
+    },
+  });
+  snapshots = createSnapshotService({
+    store,
+    artifactStore,
+    withAgent: (principal, id, call) => sandboxes.withAgent(principal, id, call),
+    maxBytes: config.artifacts.max_bytes,
+    logger: logger.child({ component: "snapshots" }),
+  });
+  const downloads = createDownloadLinks({
+    store,
+    artifactStore,
+    urlTTLSeconds: config.artifacts.url_ttl_seconds,
+    limitBytesPerHour: config.artifacts.download_limit_bytes_per_hour,
+  });
+  const artifacts = createArtifactService({
+    store,
+    artifactStore,
+    sandboxes,
+    downloads,
+    scanner: config.artifacts.scan ? createClamdScanner(config.artifacts) : undefined,
+    maxBytes: config.artifacts.max_bytes,
+    logger: logger.child({ component: "artifacts" }),
   });
   const reconciler = createReconciler({
     store,
@@ -140,7 +174,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger: logger.child({ component: "sessions" }),
     activity,
   });
-  const sessions = createSessionService({ store, sandboxes, runner, dataKey, allowLocalRepos: config.policy.allow_local_repos, budget });
+  const sessions = createSessionService({
+    store,
+    sandboxes,
+    runner,
+    dataKey,
+    allowLocalRepos: config.policy.allow_local_repos,
+    budget,
+    snapshots,
+  });
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
@@ -157,6 +199,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     events,
     secrets,
     usage: createUsageService(store),
+    artifacts,
+    snapshots,
+    downloads,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     version,

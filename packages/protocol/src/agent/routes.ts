@@ -22,6 +22,10 @@
  *   POST /v1/files/remove      RemoveRequest → { removed: true }
  *   POST /v1/files/rename      RenameRequest → FileEntry
  *   GET  /v1/ports                          → { ports: ListeningPort[] }
+ *   GET  /v1/archive                        → gzip tar of /workspace, streamed (made by `tar` as the sandbox
+ *        user); a failure after the headers resets the stream, so a truncated archive is never a success
+ *   PUT  /v1/archive           gzip tar body → ArchiveRestoreResult, unpacked into /workspace by `tar`;
+ *        `insufficient_storage` when the disk fills
  */
 export const agentRoutes = {
   health: "/v1/health",
@@ -35,7 +39,12 @@ export const agentRoutes = {
   filesRemove: "/v1/files/remove",
   filesRename: "/v1/files/rename",
   ports: "/v1/ports",
+  archive: "/v1/archive",
 } as const;
+
+export interface ArchiveRestoreResult {
+  restored: true;
+}
 
 export interface AgentHealth {
   agent: "ciab-agentd";

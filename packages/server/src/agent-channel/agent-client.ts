@@ -72,6 +72,13 @@ export interface AgentClient {
   remove(request: RemoveRequest, signal?: AbortSignal): Promise<void>;
   rename(request: RenameRequest, signal?: AbortSignal): Promise<FileEntry>;
   ports(signal?: AbortSignal): Promise<ListeningPort[]>;
+  /**
+   * A gzip tarball of /workspace made by `tar` inside the sandbox. The stream errors (never ends cleanly)
+   * when tar fails midway, so a reader that saw `end` holds a whole archive.
+   */
+  packWorkspace(signal?: AbortSignal): Promise<Readable>;
+  /** Unpacks a gzip tarball into /workspace; `insufficient_storage` when the sandbox's disk fills. */
+  unpackWorkspace(body: RequestBody, signal?: AbortSignal): Promise<void>;
   /** Ends the session; the client cannot be used afterwards. */
   close(): void;
 }
@@ -205,6 +212,19 @@ class HTTP2AgentClient implements AgentClient {
 
   async ports(signal?: AbortSignal): Promise<ListeningPort[]> {
     return (await this.#session.json<{ ports: ListeningPort[] }>("GET", agentRoutes.ports, undefined, signal)).ports;
+  }
+
+  async packWorkspace(signal?: AbortSignal): Promise<Readable> {
+    return (await this.#session.request("GET", agentRoutes.archive, { signal })).stream;
+  }
+
+  async unpackWorkspace(body: RequestBody, signal?: AbortSignal): Promise<void> {
+    const response = await this.#session.request("PUT", agentRoutes.archive, {
+      body,
+      headers: { "content-type": "application/gzip" },
+      signal,
+    });
+    await collectText(response);
   }
 
   close(): void {

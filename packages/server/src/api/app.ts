@@ -12,6 +12,12 @@ import type { EventService } from "../services/event-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { SessionService } from "../services/session-service.js";
 import type { UsageService } from "../services/usage-service.js";
+import type { ArtifactService } from "../services/artifact-service.js";
+import type { DownloadLinks } from "../services/artifact-downloads.js";
+import type { SnapshotService } from "../services/snapshot-service.js";
+import { artifactRoutes } from "./artifacts.js";
+import { signedDownloadRoute } from "./download-response.js";
+import { snapshotRoutes } from "./snapshots.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { toErrorResponse } from "./error-handler.js";
@@ -34,6 +40,9 @@ export interface AppDependencies {
   events: EventService;
   secrets: SecretService;
   usage: UsageService;
+  artifacts: ArtifactService;
+  snapshots: SnapshotService;
+  downloads: DownloadLinks;
   logger: Logger;
   bodyLimitBytes: number;
   version: string;
@@ -70,7 +79,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   });
 
   app.use("/api/v1/*", async (c, next) => {
-    if (publicRoutes.has(c.req.path)) return next();
+    if (publicRoutes.has(c.req.path) || (c.req.method === "GET" && signedDownloadRoute.test(c.req.path))) return next();
     c.set("principal", await auth.authenticate(c.req.header("authorization")));
     return next();
   });
@@ -85,6 +94,8 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));
+  app.route("/api/v1", artifactRoutes(dependencies.artifacts, dependencies.downloads));
+  app.route("/api/v1", snapshotRoutes(dependencies.snapshots, dependencies.downloads));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.doc31("/api/v1/openapi.json", {

@@ -120,6 +120,30 @@ function parsePrices(text: string): Record<string, unknown> {
   return prices;
 }
 
+/** Where artifacts and snapshots live, how downloads are signed and limited, and the virus scan. */
+export const artifactsSectionSchema = z.strictObject({
+  backend: z.enum(["local", "s3"]).default("local"),
+  /** The local store's dir; `<data_dir>/artifacts` by default. */
+  dir: z.string().min(1).optional(),
+  /** Bytes one user may download per clock hour, across artifacts and snapshots. */
+  download_limit_bytes_per_hour: z.coerce.number().int().min(0).default(1024 ** 3),
+  /** How long a signed download URL stays valid. */
+  url_ttl_seconds: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(3600),
+  /** Largest artifact or snapshot accepted; a bigger copy is stopped and nothing is recorded. */
+  max_bytes: z.coerce.number().int().min(1).default(20 * 1024 ** 3),
+  /** Scan every upload with clamd; when clamd cannot be reached, uploads fail (`scanner_unavailable`). */
+  scan: bool.default(false),
+  /** clamd's unix socket. */
+  clamd_socket: z.string().min(1).optional(),
+  /** clamd's TCP address as `host:port`, when not on a socket. */
+  clamd_address: z.string().regex(/^[^:]+:\d+$/, "host:port").optional(),
+  s3_bucket: z.string().min(3).optional(),
+  s3_prefix: z.string().default(""),
+  s3_region: z.string().default("us-east-1"),
+  /** An S3-compatible endpoint (path-style addressing is used with it). */
+  s3_endpoint: z.url().optional(),
+});
+
 export const configSchema = z.strictObject({
   server: serverSectionSchema.default(serverSectionSchema.parse({})),
   store: storeSectionSchema.default(storeSectionSchema.parse({})),
@@ -127,6 +151,7 @@ export const configSchema = z.strictObject({
   gateway: gatewaySectionSchema.default(gatewaySectionSchema.parse({})),
   policy: policySectionSchema.default(policySectionSchema.parse({})),
   budget: budgetSectionSchema.default(budgetSectionSchema.parse({})),
+  artifacts: artifactsSectionSchema.default(artifactsSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -134,3 +159,4 @@ export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
 export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
+export type ArtifactsConfig = z.infer<typeof artifactsSectionSchema>;

@@ -13,6 +13,8 @@ const envAliases: Record<string, string[]> = {
   CIAB_EC2_MAX_RUNTIME_MINUTES: ["budget", "max_runtime_minutes"],
   CIAB_EC2_MAX_HOURLY_USD: ["budget", "max_hourly_usd"],
   CIAB_SESSION_IDLE_TIMEOUT: ["budget", "idle_timeout_seconds"],
+  CIAB_ARTIFACT_SCAN: ["artifacts", "scan"],
+  CIAB_ARTIFACT_BACKEND: ["artifacts", "backend"],
 };
 
 export interface LoadConfigOptions {

@@ -7,7 +7,7 @@ import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
-import type { SandboxService } from "./sandbox-service.js";
+import type { SandboxService, SnapshotRestorer } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
 
 export interface SessionServiceDependencies {
@@ -19,6 +19,8 @@ export interface SessionServiceDependencies {
   dataKey: DataKey;
   /** Refuses new sessions of a workspace over its hourly cap. */
   budget?: BudgetService;
+  /** Checks a `restore` snapshot before the session is recorded. */
+  snapshots?: Pick<SnapshotRestorer, "check">;
 }
 
 /** Sessions: one agent run in a sandbox. The runner does the work; this holds the rules. */
@@ -43,6 +45,10 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         );
       }
       await dependencies.budget?.checkCap(principal.workspaceID);
+      if (request.restore !== undefined) {
+        if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
+        await dependencies.snapshots.check(principal.workspaceID, request.restore);
+      }
       let usdPerHour = 0;
       if (request.sandbox_id) {
         const sandbox = await sandboxes.get(principal, request.sandbox_id);
@@ -71,6 +77,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           ...(request.image !== undefined && { image: request.image }),
           ...(request.resources !== undefined && { resources: request.resources }),
           ...(request.network !== undefined && { network: request.network }),
+          ...(request.restore !== undefined && { restore: request.restore }),
         },
         state: "pending",
         exitCode: null,

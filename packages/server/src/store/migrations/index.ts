@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./0001-initial.js";
 import * as sessions from "./0002-sessions.js";
 import * as budget from "./0003-budget.js";
+import * as artifacts from "./0004-artifacts.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-sessions": sessions,
   "0003-budget": budget,
+  "0004-artifacts": artifacts,
 };
 
 export const migrationProvider: MigrationProvider = {
