@@ -1,3 +1,4 @@
+import { statfs } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { CiabError } from "../protocol.js";
 import type { CommandRun, CommandRunner } from "./command-runner.js";
@@ -57,7 +58,8 @@ export class ArchiveService {
       const exit = await run.exited;
       if (exit.exitCode === 0) return;
       const message = await stderr;
-      if (/No space left on device|Disk quota exceeded/i.test(message)) {
+      // tar reports a full disk as ENOSPC, or as a short write ("Wrote only 9216 of 10240 bytes").
+      if (/No space left on device|Disk quota exceeded|Wrote only \d+ of \d+ bytes/i.test(message) || (await nearlyFull(run.cwd))) {
         throw new CiabError("insufficient_storage", `the sandbox's disk is too small for this snapshot: ${firstLine(message)}`);
       }
       throw tarError("unpack", exit.exitCode, exit.signal, message);
@@ -67,6 +69,12 @@ export class ArchiveService {
       body.resume();
     }
   }
+}
+
+/** Whether the work dir's filesystem is (nearly) out of space, when tar's words do not say so. */
+async function nearlyFull(directory: string): Promise<boolean> {
+  const stats = await statfs(directory).catch(() => undefined);
+  return stats !== undefined && stats.bavail * stats.bsize < 1024 * 1024;
 }
 
 function keepStart(stream: Readable): Promise<string> {
