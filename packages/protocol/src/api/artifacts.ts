@@ -45,7 +45,7 @@ export const artifactSchema = z.object({
   user_id: z.string(),
   scan: scanVerdictSchema,
   created_at: z.string(),
-  /** A URL that downloads the bytes with no other credential until it expires. Absent when infected. */
+  /** A URL that downloads the bytes with no other credential until it expires (refused when infected). */
   download_url: z.string().optional(),
   download_url_expires_at: z.string().optional(),
 });

@@ -54,11 +54,10 @@ export function createArtifactService(dependencies: ArtifactServiceDependencies)
       scan: { status: artifact.scanStatus, ...(artifact.scanSignature !== null && { signature: artifact.scanSignature }) },
       created_at: artifact.createdAt,
     };
-    if (artifact.scanStatus !== "infected") {
-      const link = await downloads.link(artifact, artifact.userID, origin);
-      body.download_url = link.url;
-      body.download_url_expires_at = link.expiresAt;
-    }
+    // Quarantined artifacts get a URL too: it answers artifact_infected, which says more than no URL.
+    const link = await downloads.link(artifact, artifact.userID, origin);
+    body.download_url = link.url;
+    body.download_url_expires_at = link.expiresAt;
     return body;
   }
 
