@@ -110,6 +110,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     sessions: sessionGateway,
     secrets: { get: (workspaceID, name) => secrets.value(workspaceID, name) },
     logger: logger.child({ component: "gateway" }),
+    publishArtifact: (sessionID, request) => artifacts.publishForSession(sessionID, request),
   });
   const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.

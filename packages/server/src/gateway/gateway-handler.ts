@@ -5,6 +5,7 @@ import { isGatewayAPI, joinUpstreamURL, upstreamBaseURL, type GatewayAPI, type G
 import { withoutHopByHop, type GatewayForwarder, type ResponseObserver } from "./gateway-forwarder.js";
 import { gatewaySecretNames, type GatewaySecrets, type GatewaySessions } from "./gateway.js";
 import { costOf } from "./model-prices.js";
+import { handleArtifactPublish, type GatewayArtifactPublisher } from "./gateway-artifacts.js";
 import { createUsageMeter } from "./usage-meter.js";
 
 export interface GatewayHandlerDeps {
@@ -15,6 +16,8 @@ export interface GatewayHandlerDeps {
   secrets: GatewaySecrets;
   forwarder: GatewayForwarder;
   logger: Logger;
+  /** Serves `POST /ciab/artifacts` (the in-sandbox `ciab-artifact publish`) when set. */
+  publishArtifact?: GatewayArtifactPublisher | undefined;
 }
 
 /** Every header an agent may carry its key in; none of them is ever forwarded. */
@@ -44,18 +47,17 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
   const rawQuery = queryStart === -1 ? "" : target.slice(queryStart + 1);
   const match = /^\/([a-z]+)(\/.*)?$/.exec(path);
   const api = match?.[1];
+  if (api === "ciab" && match?.[2] === "/artifacts" && deps.publishArtifact) {
+    const session = await sessionOf(deps, request.headers, rawQuery);
+    await handleArtifactPublish(deps.publishArtifact, session.sessionID, request, response);
+    return;
+  }
   if (api === undefined || !isGatewayAPI(api)) {
     throw new CiabError("not_found", "no such gateway route; use /anthropic/…, /openai/… or /google/…");
   }
   const rest = match?.[2] ?? "/";
 
-  const token = tokenOf(request.headers, rawQuery);
-  if (token === undefined) throw new CiabError("unauthorized", "no gateway token: send the session's token as the API key");
-  const session = await deps.sessions.resolve(deps.sandboxID, token);
-  if (!session) throw new CiabError("unauthorized", "the gateway token is not valid for this sandbox");
-  if (deps.sessions.isCutOff(session.sessionID)) {
-    throw new CiabError("forbidden", `session ${session.sessionID} was cut off from the model gateway`);
-  }
+  const session = await sessionOf(deps, request.headers, rawQuery);
   const key = await deps.secrets.get(session.workspaceID, gatewaySecretNames[api]);
 
   const url = joinUpstreamURL(upstreamBaseURL(deps.config, api), rest, withoutKeyParameter(rawQuery));
@@ -63,6 +65,18 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
   await deps.forwarder.forward(request, response, { url, headers }, (upstream) =>
     meterInto(deps, session.sessionID, api, String(upstream.headers["content-type"] ?? ""), rest),
   );
+}
+
+/** The live session whose token the request carries, in this sandbox; anything else is refused. */
+async function sessionOf(deps: GatewayHandlerDeps, headers: IncomingHttpHeaders, rawQuery: string) {
+  const token = tokenOf(headers, rawQuery);
+  if (token === undefined) throw new CiabError("unauthorized", "no gateway token: send the session's token as the API key");
+  const session = await deps.sessions.resolve(deps.sandboxID, token);
+  if (!session) throw new CiabError("unauthorized", "the gateway token is not valid for this sandbox");
+  if (deps.sessions.isCutOff(session.sessionID)) {
+    throw new CiabError("forbidden", `session ${session.sessionID} was cut off from the model gateway`);
+  }
+  return session;
 }
 
 function meterInto(deps: GatewayHandlerDeps, sessionID: string, api: GatewayAPI, contentType: string, path: string): ResponseObserver {

@@ -117,6 +117,18 @@ export function createArtifactService(dependencies: ArtifactServiceDependencies)
       return record;
     },
 
+    /**
+     * The in-sandbox publish, arriving through the gateway with a session's token: it acts as the
+     * session's user, on the session's own sandbox only.
+     */
+    async publishForSession(sessionID: string, request: Omit<PublishArtifactRequest, "session_id" | "sandbox_id">) {
+      const session = await store.sessions.getAny(sessionID);
+      if (!session || session.userID === null) throw new CiabError("not_found", `no session ${sessionID}`);
+      const principal: Principal = { userID: session.userID, workspaceID: session.workspaceID, role: "member", tokenID: "gateway" };
+      const record = await this.publish(principal, { ...request, session_id: sessionID });
+      return { id: record.id, path: record.path, size: record.size, sha256: record.sha256, mime: record.mime, scan: { status: record.scanStatus, ...(record.scanSignature !== null && { signature: record.scanSignature }) } };
+    },
+
     async list(principal: Principal, filter: { sessionID?: string | undefined; sandboxID?: string | undefined; after?: string | undefined; limit: number }) {
       const records = await store.artifacts.list(principal.workspaceID, { kind: "file", ...filter, limit: filter.limit + 1 });
       const page = records.slice(0, filter.limit);
