@@ -32,7 +32,8 @@ export class ByteMeter extends Transform {
     callback();
   }
 
-  get size(): number {
+  /** Not `size`: lib-storage would take a `size` on the body for the whole length before it streamed. */
+  get byteCount(): number {
     return this.#size;
   }
 

@@ -98,7 +98,7 @@ export function createArtifactService(dependencies: ArtifactServiceDependencies)
         label: null,
         mime: request.mime ?? guessMime(request.path),
         description: request.description ?? null,
-        size: meter.size,
+        size: meter.byteCount,
         sha256: meter.sha256,
         storageKey,
         scanStatus: scan?.status ?? "skipped",

@@ -65,7 +65,7 @@ export function createSnapshotService(dependencies: SnapshotServiceDependencies)
         label: label ?? null,
         mime: "application/gzip",
         description: null,
-        size: meter.size,
+        size: meter.byteCount,
         sha256: meter.sha256,
         storageKey,
         scanStatus: "skipped",
