@@ -30,7 +30,7 @@ export class ArchiveService {
 
   async pack(): Promise<ArchiveRun> {
     const run = await this.#runner.spawn({
-      command: ["tar", "--create", "--gzip", "--file=-", "--one-file-system", "--sparse", "--directory=.", "."],
+      command: ["tar", "--create", "--gzip", "--file=-", "--one-file-system", "--directory=.", "."],
       stdin: "ignore",
     });
     const stderr = keepStart(run.stderr);
