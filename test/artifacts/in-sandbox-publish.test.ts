@@ -51,4 +51,14 @@ describe.each(["local", "docker"] as const)("ciab-artifact inside a %s sandbox",
     const stolen = await server.api("GET", "/artifacts", undefined, { token: token! });
     expect(stolen.status).toBe(401);
   });
+
+  test("the gateway route refuses malformed, oversized, unknown-field and unauthenticated bodies", async () => {
+    const probe = [
+      'const url = process.env.CIAB_GATEWAY_URL + "/ciab/artifacts";',
+      'const post = (body, auth = true) => fetch(url, { method: "POST", body, headers: auth ? { authorization: "Bearer " + process.env.CIAB_SESSION_TOKEN } : {} }).then((r) => r.status);',
+      '(async () => console.log([await post("{"), await post("x".repeat(100000)), await post(JSON.stringify({ path: "a", session_id: "ses_x" })), await post("{}", false)].join(",")))();',
+    ].join("\n");
+    const { events } = await runToEnd(`node -e '${probe}'`);
+    expect(output(events, "stdout").trim(), output(events, "stderr")).toBe("400,413,400,401");
+  });
 });

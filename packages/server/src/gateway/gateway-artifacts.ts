@@ -35,18 +35,23 @@ export async function handleArtifactPublish(
 }
 
 async function readBoundedJSON(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) {
-      request.destroy();
-      throw new CiabError("payload_too_large", `the request body is over ${maxBodyBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) chunks.push(chunk);
+    });
+    // The rest of an oversized body is read and dropped, so the answer still reaches the command.
+    request.once("end", () =>
+      size > maxBodyBytes
+        ? reject(new CiabError("payload_too_large", `the request body is over ${maxBodyBytes} bytes`))
+        : resolve(Buffer.concat(chunks).toString("utf8")),
+    );
+    request.once("error", reject);
+  });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(text);
   } catch {
     throw new CiabError("invalid_json", "the request body is not valid JSON");
   }
