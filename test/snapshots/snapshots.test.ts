@@ -47,6 +47,9 @@ describe("snapshots of /workspace on the local runtime", () => {
     expect(await run(restored.body.id, inventory)).toBe(await run(sourceID, inventory));
     expect(await run(restored.body.id, "readlink link-out; cat link-out | head -c 0; ./src/run.sh")).toBe("/etc/passwd\nrun\n");
 
+    const tarball = Buffer.from(await (await fetch(created.body.download_url)).arrayBuffer());
+    expect([tarball.length, tarball[0], tarball[1]]).toEqual([created.body.size, 0x1f, 0x8b]);
+
     const listed = await server.api("GET", `/snapshots?sandbox_id=${sourceID}`);
     expect(listed.body.snapshots.map((item: { id: string }) => item.id)).toEqual([created.body.id]);
   });

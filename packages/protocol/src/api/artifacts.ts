@@ -78,6 +78,8 @@ export const snapshotSchema = z.object({
   sandbox_id: z.string(),
   user_id: z.string(),
   created_at: z.string(),
+  /** The tarball through a signed URL, as for artifacts (it counts against the download limit too). */
+  download_url: z.string().optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
