@@ -10,6 +10,8 @@ command -v dockerd >/dev/null 2>&1 || needed+=(docker.io)
 command -v bwrap >/dev/null 2>&1 || needed+=(bubblewrap)
 command -v mmdebstrap >/dev/null 2>&1 || needed+=(mmdebstrap)
 command -v git >/dev/null 2>&1 || needed+=(git)
+# clamd for the artifact scanning tests; they start their own with the signatures in test/artifacts/clamd/.
+command -v clamd >/dev/null 2>&1 || needed+=(clamav-daemon)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing ${needed[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -4,6 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
+import { createArchiveHandlers } from "./handlers/archive-handler.js";
 import { createExecHandlers } from "./handlers/exec-handler.js";
 import { createFileHandlers } from "./handlers/file-handler.js";
 import { createHealthHandler } from "./handlers/health-handler.js";
@@ -13,6 +14,7 @@ import { createConnectionRouter } from "./handlers/connection-router.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
 import { createRouter } from "./router.js";
+import { ArchiveService } from "./services/archive-service.js";
 import { CommandRunner } from "./services/command-runner.js";
 import { ExecService } from "./services/exec-service.js";
 import { FileService } from "./services/file-service.js";
@@ -59,6 +61,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     processes: createProcessHandlers(processes),
     files: createFileHandlers(new FileService(paths)),
     ports: createPortHandler(new PortService()),
+    archive: createArchiveHandlers(new ArchiveService(runner)),
   });
 
   const connector = new PortConnector();

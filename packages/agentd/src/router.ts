@@ -1,4 +1,5 @@
 import { CiabError, agentRoutes } from "./protocol.js";
+import type { ArchiveHandlers } from "./handlers/archive-handler.js";
 import type { FileHandlers } from "./handlers/file-handler.js";
 import type { ProcessHandlers } from "./handlers/process-handler.js";
 import type { Handler } from "./http/agent-request.js";
@@ -10,6 +11,7 @@ export interface AgentHandlers {
   processes: ProcessHandlers;
   files: FileHandlers;
   ports: Handler;
+  archive: ArchiveHandlers;
 }
 
 export interface RouteMatch {
@@ -36,6 +38,7 @@ export function createRouter(handlers: AgentHandlers): (method: string, path: st
     [agentRoutes.filesRemove, { POST: handlers.files.remove }],
     [agentRoutes.filesRename, { POST: handlers.files.rename }],
     [agentRoutes.ports, { GET: handlers.ports }],
+    [agentRoutes.archive, { GET: handlers.archive.pack, PUT: handlers.archive.unpack }],
   ]);
   const processTables: Record<string, MethodTable> = {
     "": { GET: handlers.processes.get },

@@ -2,6 +2,8 @@ import { Command } from "commander";
 import { action } from "./action.js";
 import { addSandboxCommand } from "./commands/sandbox/sandbox-command.js";
 import { addSessionCommands } from "./commands/session/session-command.js";
+import { addArtifactCommand } from "./commands/artifact/artifact-command.js";
+import { addSnapshotCommand } from "./commands/snapshot/snapshot-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
 import type { UsageOptions } from "./commands/usage/report.js";
 import { parsePort } from "./parse/numbers.js";
@@ -37,6 +39,8 @@ export function createProgram(): Command {
 
   addSandboxCommand(program);
   addSessionCommands(program);
+  addArtifactCommand(program);
+  addSnapshotCommand(program);
 
   program
     .command("usage")

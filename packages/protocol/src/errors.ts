@@ -39,6 +39,16 @@ export const errorStatus = {
   cost_cap_reached: 429,
   /** A session already carries `[previews] max_streams_per_session` preview requests. */
   too_many_streams: 429,
+  /** A per-user limit (artifact download bytes per hour) is spent; `Retry-After` says when it frees up. */
+  rate_limited: 429,
+  /** The artifact was quarantined by the virus scanner; it cannot be downloaded. */
+  artifact_infected: 403,
+  /** Scanning is on and clamd cannot be reached: uploads fail closed. */
+  scanner_unavailable: 503,
+  /** The artifact store (a dir or S3) failed or cannot be reached. */
+  artifact_store_unavailable: 503,
+  /** The sandbox's disk has no room for what was asked (a snapshot restore). */
+  insufficient_storage: 507,
   exec_timeout: 504,
   agent_unreachable: 502,
   /** Nothing accepts connections on that port inside the sandbox. */

@@ -10,3 +10,4 @@ export * from "./api/sessions.js";
 export * from "./api/usage.js";
 export * from "./api/strings.js";
 export * from "./api/previews.js";
+export * from "./api/artifacts.js";

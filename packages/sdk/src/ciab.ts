@@ -1,5 +1,7 @@
 import { resolveConnection, type Connection } from "./connection.js";
+import { Artifacts } from "./artifacts.js";
 import { HttpClient } from "./http.js";
+import { Snapshots } from "./snapshots.js";
 import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
@@ -32,6 +34,8 @@ export class Ciab {
   readonly sessions: Sessions;
   readonly secrets: Secrets;
   readonly usage: Usage;
+  readonly artifacts: Artifacts;
+  readonly snapshots: Snapshots;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -43,6 +47,8 @@ export class Ciab {
     this.sessions = new Sessions(this.#http);
     this.secrets = new Secrets(this.#http);
     this.usage = new Usage(this.#http);
+    this.artifacts = new Artifacts(this.#http, options.fetch);
+    this.snapshots = new Snapshots(this.#http);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

@@ -72,6 +72,18 @@ export class SandboxFailedError extends CiabApiError {
 export class CostCapReachedError extends CiabApiError {
   override readonly name: string = "CostCapReachedError";
 }
+/** A per-user limit is spent (artifact downloads per hour); `context.retry_after_seconds` says when to retry. */
+export class RateLimitedError extends CiabApiError {
+  override readonly name: string = "RateLimitedError";
+}
+/** The artifact was quarantined by the virus scanner; `context.signature` names what clamd found. */
+export class ArtifactInfectedError extends CiabApiError {
+  override readonly name: string = "ArtifactInfectedError";
+}
+/** The sandbox's disk has no room for what was asked (a snapshot restore). */
+export class InsufficientStorageError extends CiabApiError {
+  override readonly name: string = "InsufficientStorageError";
+}
 export class InternalServerError extends CiabApiError {
   override readonly name: string = "InternalServerError";
 }
@@ -111,6 +123,11 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   capability_unsupported: CapabilityUnsupportedError,
   image_not_found: UnprocessableError,
   cost_cap_reached: CostCapReachedError,
+  rate_limited: RateLimitedError,
+  artifact_infected: ArtifactInfectedError,
+  scanner_unavailable: SandboxUnavailableError,
+  artifact_store_unavailable: SandboxUnavailableError,
+  insufficient_storage: InsufficientStorageError,
   exec_timeout: ExecTimeoutError,
   agent_unreachable: SandboxUnavailableError,
   runtime_error: SandboxUnavailableError,

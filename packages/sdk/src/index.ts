@@ -14,6 +14,8 @@ export { Sandboxes, type CreateSandboxOptions } from "./sandboxes.js";
 export { Sessions, type FollowEventsOptions } from "./sessions.js";
 export { Secrets, type SecretInfo } from "./secrets.js";
 export { Usage, type UsageReportOptions } from "./usage.js";
+export { Artifacts, type ListArtifactsOptions } from "./artifacts.js";
+export { Snapshots } from "./snapshots.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -36,4 +38,7 @@ export type {
   UsageGroupKey,
   UsageReport,
   UsageRow,
+  Artifact,
+  PublishArtifactRequest,
+  Snapshot,
 } from "@ciab/protocol";

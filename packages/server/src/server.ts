@@ -36,6 +36,11 @@ import { createSessionService } from "./services/session-service.js";
 import { createOutboundPolicy } from "./services/outbound-policy.js";
 import { createGatewayService } from "./gateway/index.js";
 import { createSqliteStore } from "./store/sqlite/index.js";
+import { createArtifactStore } from "./artifacts/create-artifact-store.js";
+import { createClamdScanner } from "./artifacts/scanner/index.js";
+import { createArtifactService } from "./services/artifact-service.js";
+import { createDownloadLinks } from "./services/artifact-downloads.js";
+import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
 
 export const version = "0.1.0";
 
@@ -120,7 +125,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     sessions: sessionGateway,
     secrets: { get: (workspaceID, name) => secrets.value(workspaceID, name) },
     logger: logger.child({ component: "gateway" }),
+    publishArtifact: (sessionID, request) => artifacts.publishForSession(sessionID, request),
   });
+  const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
+  // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
+  let snapshots: SnapshotService | undefined;
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -140,6 +149,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       maxMemoryMB: config.policy.max_memory_mb,
       maxPids: config.policy.max_pids,
     },
+    snapshots: {
+      check: (workspaceID, id) => snapshots!.check(workspaceID, id),
+      restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
+    },
+  });
+  snapshots = createSnapshotService({
+    store,
+    artifactStore,
+    withAgent: (principal, id, call) => sandboxes.withAgent(principal, id, call),
+    maxBytes: config.artifacts.max_bytes,
+    logger: logger.child({ component: "snapshots" }),
+  });
+  const downloads = createDownloadLinks({
+    store,
+    artifactStore,
+    urlTTLSeconds: config.artifacts.url_ttl_seconds,
+    limitBytesPerHour: config.artifacts.download_limit_bytes_per_hour,
+  });
+  const artifacts = createArtifactService({
+    store,
+    artifactStore,
+    sandboxes,
+    downloads,
+    scanner: config.artifacts.scan ? createClamdScanner(config.artifacts) : undefined,
+    maxBytes: config.artifacts.max_bytes,
+    logger: logger.child({ component: "artifacts" }),
   });
   const reconciler = createReconciler({
     store,
@@ -164,7 +199,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logger: logger.child({ component: "sessions" }),
     activity,
   });
-  const sessions = createSessionService({ store, sandboxes, runner, dataKey, outbound, allowLocalRepos: config.policy.allow_local_repos, budget });
+  const sessions = createSessionService({
+    store,
+    sandboxes,
+    runner,
+    dataKey,
+    outbound,
+    allowLocalRepos: config.policy.allow_local_repos,
+    budget,
+    snapshots,
+  });
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
@@ -197,6 +241,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     usage: createUsageService(store),
     previews,
     previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
+    artifacts,
+    snapshots,
+    downloads,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     stdinLimitBytes: config.server.stdin_limit_bytes,

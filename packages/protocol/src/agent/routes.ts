@@ -24,6 +24,10 @@
  *   GET  /v1/ports                          → { ports: ListeningPort[] }
  *   CONNECT 127.0.0.1:<port>  (:authority)  → 200, then the stream is a byte tunnel to that loopback port
  *        inside the sandbox (previews); 502 preview_unreachable when nothing accepts there
+ *   GET  /v1/archive                        → gzip tar of /workspace, streamed (made by `tar` as the sandbox
+ *        user); a failure after the headers resets the stream, so a truncated archive is never a success
+ *   PUT  /v1/archive           gzip tar body → ArchiveRestoreResult, unpacked into /workspace by `tar`;
+ *        `insufficient_storage` when the disk fills
  */
 export const agentRoutes = {
   health: "/v1/health",
@@ -37,7 +41,12 @@ export const agentRoutes = {
   filesRemove: "/v1/files/remove",
   filesRename: "/v1/files/rename",
   ports: "/v1/ports",
+  archive: "/v1/archive",
 } as const;
+
+export interface ArchiveRestoreResult {
+  restored: true;
+}
 
 export interface AgentHealth {
   agent: "ciab-agentd";

@@ -45,6 +45,8 @@ export const createSandboxSchema = z.strictObject({
   resources: resourcesSchema.optional(),
   tags: tagMap.optional(),
   network: z.enum(["none", "host"]).optional(),
+  /** A snapshot (`snap_…`) whose files seed /workspace before the sandbox is ready. */
+  restore: z.string().regex(/^snap_[0-9a-z]{26}$/, "a snapshot id (snap_…)").optional(),
 });
 export type CreateSandboxRequest = z.infer<typeof createSandboxSchema>;
 

@@ -38,11 +38,13 @@ export const createSessionSchema = z
     image: createSandboxSchema.shape.image,
     resources: createSandboxSchema.shape.resources,
     network: createSandboxSchema.shape.network,
+    /** Seed the session's own sandbox from this snapshot before the agent starts. */
+    restore: createSandboxSchema.shape.restore,
     /** Keep the session's own sandbox after the session ends (it is destroyed otherwise). */
     keep_sandbox: z.boolean().optional(),
   })
-  .refine((value) => !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network)), {
-    message: "give either sandbox_id or runtime settings (runtime, image, resources, network), not both",
+  .refine((value) => !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network || value.restore)), {
+    message: "give either sandbox_id or settings of a new sandbox (runtime, image, resources, network, restore), not both",
     path: ["sandbox_id"],
   });
 export type CreateSessionRequest = z.infer<typeof createSessionSchema>;

@@ -79,6 +79,13 @@ export interface AgentClient {
    * `preview_unreachable` when nothing accepts there. Destroying the stream closes the connection.
    */
   connectPort(port: number, signal?: AbortSignal): Promise<Duplex>;
+  /**
+   * A gzip tarball of /workspace made by `tar` inside the sandbox. The stream errors (never ends cleanly)
+   * when tar fails midway, so a reader that saw `end` holds a whole archive.
+   */
+  packWorkspace(signal?: AbortSignal): Promise<Readable>;
+  /** Unpacks a gzip tarball into /workspace; `insufficient_storage` when the sandbox's disk fills. */
+  unpackWorkspace(body: RequestBody, signal?: AbortSignal): Promise<void>;
   /** Ends the session; the client cannot be used afterwards. */
   close(): void;
 }
@@ -220,6 +227,19 @@ class HTTP2AgentClient implements AgentClient {
 
   async connectPort(port: number, signal?: AbortSignal): Promise<Duplex> {
     return (await this.#session.request("CONNECT", `127.0.0.1:${port}`, { signal })).stream;
+  }
+
+  async packWorkspace(signal?: AbortSignal): Promise<Readable> {
+    return (await this.#session.request("GET", agentRoutes.archive, { signal })).stream;
+  }
+
+  async unpackWorkspace(body: RequestBody, signal?: AbortSignal): Promise<void> {
+    const response = await this.#session.request("PUT", agentRoutes.archive, {
+      body,
+      headers: { "content-type": "application/gzip" },
+      signal,
+    });
+    await readJSON(response.stream, answerLimits.small, agentRoutes.archive);
   }
 
   close(): void {

@@ -99,7 +99,8 @@ export class AgentSession {
     }
     const session = http2.connect("http://agentd", {
       createConnection: () => duplex,
-      settings: { initialWindowSize: streamWindowBytes, enablePush: false },
+      // Large frames: a snapshot or download streams hundreds of MB from agentd, 16 KiB frames cost CPU per frame.
+      settings: { initialWindowSize: streamWindowBytes, enablePush: false, maxFrameSize: 256 * 1024 },
       maxSessionMemory: 64,
     });
     session.on("error", () => this.#drop(session));

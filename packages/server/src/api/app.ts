@@ -13,6 +13,12 @@ import type { SessionService } from "../services/session-service.js";
 import type { UsageService } from "../services/usage-service.js";
 import type { PreviewService } from "../services/preview-service.js";
 import { previewRoutes, type PreviewRoutesOptions } from "./previews.js";
+import type { ArtifactService } from "../services/artifact-service.js";
+import type { DownloadLinks } from "../services/artifact-downloads.js";
+import type { SnapshotService } from "../services/snapshot-service.js";
+import { artifactRoutes } from "./artifacts.js";
+import { signedDownloadRoute } from "./download-response.js";
+import { snapshotRoutes } from "./snapshots.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
@@ -41,6 +47,9 @@ export interface AppDependencies {
   usage: UsageService;
   previews: PreviewService;
   previewOptions: PreviewRoutesOptions;
+  artifacts: ArtifactService;
+  snapshots: SnapshotService;
+  downloads: DownloadLinks;
   logger: Logger;
   bodyLimitBytes: number;
   stdinLimitBytes: number;
@@ -65,7 +74,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.use("/api/v1/*", bodyLimits({ jsonBytes: dependencies.bodyLimitBytes, stdinBytes: dependencies.stdinLimitBytes }));
 
   app.use("/api/v1/*", async (c, next) => {
-    if (publicRoutes.has(c.req.path)) return next();
+    if (publicRoutes.has(c.req.path) || (c.req.method === "GET" && signedDownloadRoute.test(c.req.path))) return next();
     c.set("principal", await auth.authenticate(c.req.header("authorization")));
     return next();
   });
@@ -82,6 +91,8 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));
   app.route("/api/v1", previewRoutes(dependencies.previews, dependencies.previewOptions));
+  app.route("/api/v1", artifactRoutes(dependencies.artifacts, dependencies.downloads));
+  app.route("/api/v1", snapshotRoutes(dependencies.snapshots, dependencies.downloads));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

@@ -9,6 +9,8 @@ export function toErrorResponse(error: unknown, context: Context, logger: Logger
   if (ciabError.code === "internal") {
     logger.error({ err: error, path: context.req.path }, "unhandled error");
   }
+  const retryAfter = ciabError.context?.retry_after_seconds;
+  if (typeof retryAfter === "number") context.header("retry-after", String(retryAfter));
   return context.json(ciabError.toBody(), ciabError.status as 400);
 }
 

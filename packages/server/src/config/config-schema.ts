@@ -216,6 +216,30 @@ export const previewsSectionSchema = z.strictObject({
   max_streams_per_session: z.coerce.number().int().min(1).max(10_000).default(64),
 });
 
+/** Where artifacts and snapshots live, how downloads are signed and limited, and the virus scan. */
+export const artifactsSectionSchema = z.strictObject({
+  backend: z.enum(["local", "s3"]).default("local"),
+  /** The local store's dir; `<data_dir>/artifacts` by default. */
+  dir: z.string().min(1).optional(),
+  /** Bytes one user may download per clock hour, across artifacts and snapshots. */
+  download_limit_bytes_per_hour: z.coerce.number().int().min(0).default(1024 ** 3),
+  /** How long a signed download URL stays valid. */
+  url_ttl_seconds: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(3600),
+  /** Largest artifact or snapshot accepted; a bigger copy is stopped and nothing is recorded. */
+  max_bytes: z.coerce.number().int().min(1).default(20 * 1024 ** 3),
+  /** Scan every upload with clamd; when clamd cannot be reached, uploads fail (`scanner_unavailable`). */
+  scan: bool.default(false),
+  /** clamd's unix socket. */
+  clamd_socket: z.string().min(1).optional(),
+  /** clamd's TCP address as `host:port`, when not on a socket. */
+  clamd_address: z.string().regex(/^[^:]+:\d+$/, "host:port").optional(),
+  s3_bucket: z.string().min(3).optional(),
+  s3_prefix: z.string().default(""),
+  s3_region: z.string().default("us-east-1"),
+  /** An S3-compatible endpoint (path-style addressing is used with it). */
+  s3_endpoint: z.url().optional(),
+});
+
 export const configSchema = z.strictObject({
   server: serverSectionSchema.default(serverSectionSchema.parse({})),
   store: storeSectionSchema.default(storeSectionSchema.parse({})),
@@ -224,6 +248,7 @@ export const configSchema = z.strictObject({
   policy: policySectionSchema.default(policySectionSchema.parse({})),
   budget: budgetSectionSchema.default(budgetSectionSchema.parse({})),
   previews: previewsSectionSchema.default(previewsSectionSchema.parse({})),
+  artifacts: artifactsSectionSchema.default(artifactsSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -242,3 +267,4 @@ function isOutboundEntry(entry: string): boolean {
   if (prefix === undefined) return true;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
+export type ArtifactsConfig = z.infer<typeof artifactsSectionSchema>;

@@ -22,6 +22,8 @@ const envAliases: Record<string, string[]> = {
   CIAB_EC2_SPOT: ["runtime", "ec2", "spot"],
   CIAB_EC2_ENDPOINT: ["runtime", "ec2", "endpoint"],
   CIAB_PREVIEW_TOKEN_TTL: ["previews", "token_ttl_seconds"],
+  CIAB_ARTIFACT_SCAN: ["artifacts", "scan"],
+  CIAB_ARTIFACT_BACKEND: ["artifacts", "backend"],
 };
 
 export interface LoadConfigOptions {

@@ -7,6 +7,7 @@ import { isAllowedRoute } from "./gateway-routes.js";
 import { withoutHopByHop, type GatewayForwarder, type ResponseObserver } from "./gateway-forwarder.js";
 import { gatewaySecretNames, type GatewaySecrets, type GatewaySessions } from "./gateway.js";
 import { costOf } from "./model-prices.js";
+import { handleArtifactPublish, type GatewayArtifactPublisher } from "./gateway-artifacts.js";
 import { createUsageMeter } from "./usage-meter.js";
 
 export interface GatewayHandlerDeps {
@@ -17,6 +18,8 @@ export interface GatewayHandlerDeps {
   secrets: GatewaySecrets;
   forwarder: GatewayForwarder;
   logger: Logger;
+  /** Serves `POST /ciab/artifacts` (the in-sandbox `ciab-artifact publish`) when set. */
+  publishArtifact?: GatewayArtifactPublisher | undefined;
 }
 
 /** Every header an agent may carry its key in; none of them is ever forwarded. */
@@ -49,6 +52,11 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
   const rawQuery = queryStart === -1 ? "" : target.slice(queryStart + 1);
   const match = /^\/([a-z]+)(\/.*)?$/.exec(path);
   const api = match?.[1];
+  if (api === "ciab" && match?.[2] === "/artifacts" && deps.publishArtifact) {
+    const session = await sessionOf(deps, request.headers, rawQuery);
+    await handleArtifactPublish(deps.publishArtifact, session.sessionID, request, response);
+    return;
+  }
   if (api === undefined || !isGatewayAPI(api)) {
     throw new CiabError("forbidden", "no such gateway route; use /anthropic/…, /openai/… or /google/…");
   }
@@ -63,13 +71,7 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
     throw new CiabError("forbidden", `${request.method} /${api}${rest} is not a route the model gateway forwards`);
   }
 
-  const token = tokenOf(request.headers, rawQuery);
-  if (token === undefined) throw new CiabError("unauthorized", "no gateway token: send the session's token as the API key");
-  const session = await deps.sessions.resolve(deps.sandboxID, token);
-  if (!session) throw new CiabError("unauthorized", "the gateway token is not valid for this sandbox");
-  if (deps.sessions.isCutOff(session.sessionID)) {
-    throw new CiabError("forbidden", `session ${session.sessionID} was cut off from the model gateway`);
-  }
+  const session = await sessionOf(deps, request.headers, rawQuery);
   if (!session.apis.includes(api)) {
     throw new CiabError("forbidden", `session ${session.sessionID}'s agent does not use the ${api} API`);
   }
@@ -80,6 +82,18 @@ async function handle(deps: GatewayHandlerDeps, request: IncomingMessage, respon
   await deps.forwarder.forward(request, response, { url, headers }, (upstream) =>
     meterInto(deps, session.sessionID, api, String(upstream.headers["content-type"] ?? ""), rest),
   );
+}
+
+/** The live session whose token the request carries, in this sandbox; anything else is refused. */
+async function sessionOf(deps: GatewayHandlerDeps, headers: IncomingHttpHeaders, rawQuery: string) {
+  const token = tokenOf(headers, rawQuery);
+  if (token === undefined) throw new CiabError("unauthorized", "no gateway token: send the session's token as the API key");
+  const session = await deps.sessions.resolve(deps.sandboxID, token);
+  if (!session) throw new CiabError("unauthorized", "the gateway token is not valid for this sandbox");
+  if (deps.sessions.isCutOff(session.sessionID)) {
+    throw new CiabError("forbidden", `session ${session.sessionID} was cut off from the model gateway`);
+  }
+  return session;
 }
 
 function meterInto(deps: GatewayHandlerDeps, sessionID: string, api: GatewayAPI, contentType: string, path: string): ResponseObserver {

@@ -6,6 +6,7 @@ import { agentSocketAddress } from "../runtimes/local/agent-socket.js";
 import { gatewaySocketName, sandboxPaths } from "../runtimes/local/machine-layout.js";
 import type { GatewayConfig } from "./gateway-config.js";
 import { createGatewayForwarder } from "./gateway-forwarder.js";
+import type { GatewayArtifactPublisher } from "./gateway-artifacts.js";
 import { createGatewayHandler } from "./gateway-handler.js";
 import type { GatewaySecrets, GatewaySessions } from "./gateway.js";
 
@@ -17,6 +18,8 @@ export interface GatewayServiceDeps {
   sessions: GatewaySessions;
   secrets: GatewaySecrets;
   logger: Logger;
+  /** The in-sandbox artifact publish (`POST /ciab/artifacts`); absent, the route is not served. */
+  publishArtifact?: GatewayArtifactPublisher;
 }
 
 export interface GatewayService {
@@ -57,6 +60,7 @@ export function createGatewayService(deps: GatewayServiceDeps): GatewayService {
       config: deps.config,
       sessions: deps.sessions,
       secrets: deps.secrets,
+      publishArtifact: deps.publishArtifact,
       forwarder,
       logger: deps.logger.child({ sandboxID }),
     });

@@ -33,6 +33,16 @@ export interface SandboxServiceDependencies {
   budget?: BudgetService;
   /** Told of traffic into a sandbox (the idle reaper reads it). */
   activity?: ActivityTracker;
+  /** Seeds a new sandbox's /workspace from a snapshot (`restore`); without it, `restore` is refused. */
+  snapshots?: SnapshotRestorer;
+}
+
+/** The part of the snapshot service that sandbox creation uses. */
+export interface SnapshotRestorer {
+  /** `not_found` unless the workspace has the snapshot. */
+  check(workspaceID: string, snapshotID: string): Promise<void>;
+  /** Unpacks the snapshot into the sandbox behind `agent`. */
+  restore(workspaceID: string, snapshotID: string, agent: AgentClient, signal: AbortSignal): Promise<void>;
 }
 
 /** States in which a sandbox still owns a machine (or is about to). */
@@ -81,7 +91,13 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     return failed;
   }
 
-  async function provision(sandbox: SandboxRecord, runtime: Runtime, env: Record<string, string>, signal: AbortSignal) {
+  async function provision(
+    sandbox: SandboxRecord,
+    runtime: Runtime,
+    env: Record<string, string>,
+    restore: string | undefined,
+    signal: AbortSignal,
+  ) {
     const progress = (message: string) => {
       void store.sandboxes.update(sandbox.id, { statusMessage: message }).catch(() => undefined);
     };
@@ -106,6 +122,12 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         ...(usdPerHour !== sandbox.usdPerHour && { usdPerHour }),
       });
       await waitForAgent(connections.get(withMachine), { timeoutMs: dependencies.agentReadyTimeoutMs, signal });
+      if (restore !== undefined) {
+        await store.sandboxes.update(sandbox.id, { statusMessage: `restoring ${restore}` });
+        await dependencies.snapshots!.restore(sandbox.workspaceID, restore, connections.get(withMachine), signal).catch((error: unknown) => {
+          throw new RestoreError(error);
+        });
+      }
       await store.sandboxes.update(sandbox.id, {
         state: "ready",
         statusMessage: null,
@@ -114,6 +136,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     } catch (error) {
       const cause = error instanceof CiabError ? error : new CiabError("runtime_error", String(error), { cause: error });
       if (signal.aborted) return;
+      if (error instanceof RestoreError) {
+        // The reason is the restore's own code (`insufficient_storage`), so a waiting caller can rethrow it.
+        await fail(sandbox, error.cause.code, `restoring the snapshot failed: ${error.cause.message}`, machine);
+        return;
+      }
       const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
       await fail(sandbox, reason, cause.message, machine);
     }
@@ -129,6 +156,10 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
     await dependencies.budget?.checkCap(workspaceID);
+    if (request.restore !== undefined) {
+      if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
+      await dependencies.snapshots.check(workspaceID, request.restore);
+    }
     const id = newID("sbx");
     const now = new Date().toISOString();
     const env = request.env ?? {};
@@ -161,11 +192,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     };
     await store.sandboxes.create(sandbox);
     const controller = new AbortController();
-    const done = provision(sandbox, runtime, env, controller.signal).finally(() => inFlight.delete(id));
+    const done = provision(sandbox, runtime, env, request.restore, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
     if (!options.wait) return sandbox;
     await done;
     const result = (await store.sandboxes.get(workspaceID, id))!;
+    if (result.state === "failed" && result.failureReason === "insufficient_storage") {
+      throw new CiabError("insufficient_storage", `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
+    }
     if (result.state === "failed") {
       throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
         context: { sandbox_id: id, reason: result.failureReason },
@@ -285,6 +319,17 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 }
 
 export type SandboxService = ReturnType<typeof createSandboxService>;
+
+/** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
+class RestoreError extends Error {
+  override readonly cause: CiabError;
+
+  constructor(error: unknown) {
+    const cause = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
+    super(cause.message, { cause });
+    this.cause = cause;
+  }
+}
 
 function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: string): void {
   if (allowed.includes(sandbox.state)) return;

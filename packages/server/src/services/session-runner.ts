@@ -173,7 +173,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
         {
           command,
           cwd: "/workspace",
-          env: { HOME: homeDirectory, ...plan.env, ...userEnv },
+          // ciab-artifact reads these: the gateway relay and a token that is good only there, for this session.
+          env: { HOME: homeDirectory, CIAB_GATEWAY_URL: base, CIAB_SESSION_TOKEN: token, ...plan.env, ...userEnv },
           tag: sessionTag(session.id),
           persistOutput: true,
           ...(session.prompt === null && { pty: initialTerminal }),

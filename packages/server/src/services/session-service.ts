@@ -10,7 +10,7 @@ import type { BudgetService } from "./budget-service.js";
 import { repoLocation } from "./git-remote.js";
 import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
-import type { SandboxService } from "./sandbox-service.js";
+import type { SandboxService, SnapshotRestorer } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
 
 export interface SessionServiceDependencies {
@@ -24,6 +24,8 @@ export interface SessionServiceDependencies {
   dataKey: DataKey;
   /** Refuses new sessions of a workspace over its hourly cap. */
   budget?: BudgetService;
+  /** Checks a `restore` snapshot before the session is recorded. */
+  snapshots?: Pick<SnapshotRestorer, "check">;
 }
 
 /** Sessions: one agent run in a sandbox. The runner does the work; this holds the rules. */
@@ -49,12 +51,17 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         );
       }
       await dependencies.budget?.checkCap(principal.workspaceID);
+      if (request.restore !== undefined) {
+        if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
+        await dependencies.snapshots.check(principal.workspaceID, request.restore);
+      }
       let usdPerHour = 0;
       const sandboxRequest: CreateSandboxRequest = {
         ...(request.runtime !== undefined && { runtime: request.runtime }),
         ...(request.image !== undefined && { image: request.image }),
         ...(request.resources !== undefined && { resources: request.resources }),
         ...(request.network !== undefined && { network: request.network }),
+        ...(request.restore !== undefined && { restore: request.restore }),
       };
       let grant: SandboxGrant | undefined;
       if (request.sandbox_id) {

@@ -149,3 +149,26 @@ export type SessionPatch = Partial<
     | "usdPerHour"
   >
 >;
+
+/** A published file (`kind: "file"`, `art_…`) or a work dir tarball (`kind: "snapshot"`, `snap_…`). */
+export interface ArtifactRecord {
+  id: string;
+  kind: "file" | "snapshot";
+  workspaceID: string;
+  userID: string;
+  sessionID: string | null;
+  sandboxID: string;
+  /** The sandbox path it was published from (files only). */
+  path: string | null;
+  /** A snapshot's label. */
+  label: string | null;
+  mime: string;
+  description: string | null;
+  size: number;
+  sha256: string;
+  /** Where the bytes are in the artifact store. */
+  storageKey: string;
+  scanStatus: "clean" | "infected" | "skipped";
+  scanSignature: string | null;
+  createdAt: string;
+}

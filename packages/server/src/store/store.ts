@@ -1,5 +1,6 @@
 import type { SandboxState, SessionEvent, SessionState } from "@ciab/protocol";
 import type {
+  ArtifactRecord,
   SecretRecord,
   SessionPatch,
   SessionRecord,
@@ -24,6 +25,8 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly events: EventRepository;
   readonly usage: UsageRepository;
+  readonly artifacts: ArtifactRepository;
+  readonly downloads: DownloadRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -120,4 +123,33 @@ export interface EventRepository {
   /** Events with seq > after, in order. */
   list(sessionID: string, after: number, limit: number): Promise<SessionEvent[]>;
   lastSeq(sessionID: string): Promise<number>;
+}
+
+export interface ArtifactListFilter {
+  kind: ArtifactRecord["kind"];
+  sessionID?: string | undefined;
+  sandboxID?: string | undefined;
+  /** Ids after this one (ids sort by creation time). */
+  after?: string | undefined;
+  limit: number;
+}
+
+export interface ArtifactRepository {
+  create(record: ArtifactRecord): Promise<void>;
+  /** Scoped to a workspace: another workspace's id is not found. */
+  get(workspaceID: string, id: string): Promise<ArtifactRecord | undefined>;
+  /** For signed downloads, which carry no workspace. */
+  getAny(id: string): Promise<ArtifactRecord | undefined>;
+  list(workspaceID: string, filter: ArtifactListFilter): Promise<ArtifactRecord[]>;
+  delete(workspaceID: string, id: string): Promise<boolean>;
+}
+
+/** Bytes downloaded per user and clock hour (`YYYY-MM-DDTHH`), kept in the store so restarts keep counting. */
+export interface DownloadRepository {
+  /**
+   * Adds `bytes` to the user's hour when the total stays within `limit`, atomically; returns whether it
+   * was added.
+   */
+  reserve(userID: string, hour: string, bytes: number, limit: number): Promise<boolean>;
+  used(userID: string, hour: string): Promise<number>;
 }

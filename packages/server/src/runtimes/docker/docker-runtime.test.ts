@@ -83,6 +83,8 @@ describe("docker runtime (fake engine)", () => {
       "/usr/bin/node:/opt/ciab/bin/node:ro",
       "/var/cache/ciab/tools:/opt/ciab/tools:ro",
       "/bundle/agentd.mjs:/opt/ciab/agentd.mjs:ro",
+      "/bundle/ciab-artifact:/opt/ciab/bin/ciab-artifact:ro",
+      "/bundle/ciab-path.sh:/etc/profile.d/zz-ciab-path.sh:ro",
       `${dataDirectory}/sandboxes/sbx_unit1/run:/run/ciab`,
       `${dataDirectory}/sandboxes/sbx_unit1/workspace:/workspace`,
     ]);

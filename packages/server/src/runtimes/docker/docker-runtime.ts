@@ -12,6 +12,9 @@ import {
   sandboxPaths,
   machineNodeBinDirectory,
   machineToolsPath,
+  besideBundle,
+  machineArtifactCommandPath,
+  machineProfileSnippetPath,
 } from "../local/machine-layout.js";
 import {
   machineLabels,
@@ -143,6 +146,8 @@ export class DockerRuntime implements Runtime {
         `${this.dependencies.nodeBinaryPath}:${machineNodeBinDirectory}/node:ro`,
         `${this.dependencies.toolsDirectory}:${machineToolsPath}:ro`,
         `${this.dependencies.agentdBundlePath}:${machineAgentdPath}:ro`,
+        `${besideBundle(this.dependencies.agentdBundlePath).artifactCommand}:${machineArtifactCommandPath}:ro`,
+        `${besideBundle(this.dependencies.agentdBundlePath).profileSnippet}:${machineProfileSnippetPath}:ro`,
         `${paths.run}:${agentSocketDirectory}`,
         `${paths.workspace}:${machineWorkspace}`,
       ],

@@ -50,7 +50,9 @@ describe("bwrapArguments", () => {
 
   test("shows /etc only through the allow-list", () => {
     const etc = [...mounts(options, "--ro-bind"), ...mounts(options, "--bind")].filter(([, to]) => to.startsWith("/etc"));
-    expect(etc.map(([, to]) => to).sort()).toEqual(["/etc/group", "/etc/passwd", "/etc/resolv.conf", "/etc/ssl"]);
+    // Plus ciab's PATH snippet for login shells, which comes from beside the agentd bundle, not from the host.
+    expect(etc.map(([, to]) => to).sort()).toEqual(["/etc/group", "/etc/passwd", "/etc/profile.d/zz-ciab-path.sh", "/etc/resolv.conf", "/etc/ssl"]);
+    expect(etc.find(([, to]) => to === "/etc/profile.d/zz-ciab-path.sh")?.[0]).toBe("/opt/ciab-src/ciab-path.sh");
     expect(etcAllowList).not.toContain("shadow");
     expect(etcAllowList).not.toContain("sudoers");
   });

@@ -1,7 +1,18 @@
-import { lstat, readlink, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { agentSocketDirectory } from "@ciab/protocol";
-import { agentdCommand, machineAgentdPath, machineNodePath, machineNodeBinDirectory, machineToolsPath, machinePath, machineWorkspace } from "./machine-layout.js";
+import {
+  agentdCommand,
+  besideBundle,
+  machineAgentdPath,
+  machineArtifactCommandPath,
+  machineNodePath,
+  machineNodeBinDirectory,
+  machineProfileSnippetPath,
+  machineToolsPath,
+  machinePath,
+  machineWorkspace,
+} from "./machine-layout.js";
 
 /** Top-level system dirs a jail sees read-only; `/usr` is always bound, the rest when the host has them. */
 export const systemDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] as const;
@@ -49,6 +60,11 @@ export interface HostLayout {
   systemEntries: { path: string; symlinkTarget?: string }[];
   /** Names from `etcAllowList` that exist on the host. */
   etcEntries: string[];
+  /**
+   * Files in the host's /etc/profile.d. They are bound one by one into a dir of the jail's own, so that
+   * ciab's PATH snippet can sit beside them (a bound host dir is read-only and takes no new file).
+   */
+  profileScripts?: string[];
 }
 
 export interface BwrapArgumentsInput {
@@ -91,8 +107,15 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     else args.push("--ro-bind", entry.path, entry.path);
   }
   for (const name of input.host.etcEntries) {
+    if (name === "profile.d") continue;
     args.push("--ro-bind", path.posix.join("/etc", name), path.posix.join("/etc", name));
   }
+  args.push("--dir", "/etc/profile.d");
+  for (const name of input.host.profileScripts ?? []) {
+    args.push("--ro-bind", path.posix.join("/etc/profile.d", name), path.posix.join("/etc/profile.d", name));
+  }
+  const beside = besideBundle(input.agentdBundlePath);
+  args.push("--ro-bind", beside.profileSnippet, machineProfileSnippetPath);
   args.push(
     "--bind",
     path.join(input.sandboxDirectory, "workspace"),
@@ -109,6 +132,9 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     "--ro-bind",
     input.nodeBinaryPath,
     path.posix.join(machineNodeBinDirectory, "node"),
+    "--ro-bind",
+    beside.artifactCommand,
+    machineArtifactCommandPath,
     "--ro-bind",
     input.toolsDirectory,
     machineToolsPath,
@@ -181,8 +207,10 @@ export async function inspectHostLayout(): Promise<HostLayout> {
     etcAllowList.map(async (name) => // stat, not lstat: a dangling symlink (resolv.conf into an absent /run) would make bwrap fail.
       ((await stat(path.join("/etc", name)).catch(() => undefined)) ? name : undefined)),
   );
+  const profileScripts = await readdir("/etc/profile.d").catch(() => [] as string[]);
   return {
     systemEntries: systemEntries.filter((entry) => entry !== undefined),
     etcEntries: etcEntries.filter((name) => name !== undefined),
+    profileScripts: profileScripts.filter((name) => !name.startsWith(".") && name !== path.posix.basename(machineProfileSnippetPath)),
   };
 }

@@ -7,6 +7,16 @@ export const machineAgentdPath = "/opt/ciab/agentd.mjs";
 /** The same Node binary again, in a dir on PATH, so JavaScript agent CLIs (`#!/usr/bin/env node`) run in any image. */
 export const machineNodeBinDirectory = "/opt/ciab/bin";
 export const machineToolsPath = "/opt/ciab/tools";
+/** The in-sandbox `ciab-artifact` command, on PATH in every machine. */
+export const machineArtifactCommandPath = "/opt/ciab/bin/ciab-artifact";
+/** Puts the tools back on PATH after /etc/profile reset it in a login shell (`bash -lc`). */
+export const machineProfileSnippetPath = "/etc/profile.d/zz-ciab-path.sh";
+
+/** The command and the snippet are built beside the agentd bundle (packages/agentd/scripts/bundle.mjs). */
+export function besideBundle(agentdBundlePath: string): { artifactCommand: string; profileSnippet: string } {
+  const directory = path.dirname(agentdBundlePath);
+  return { artifactCommand: path.join(directory, "ciab-artifact"), profileSnippet: path.join(directory, "ciab-path.sh") };
+}
 export const machineWorkspace = "/workspace";
 export const machinePath = `${machineToolsPath}/node_modules/.bin:${machineNodeBinDirectory}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 /** The control plane listens here (host side of `/run/ciab`) for the model gateway; agentd relays to it. */

@@ -14,6 +14,7 @@ import { createSecretRepository } from "./secret-repository.js";
 import { createSessionRepository } from "./session-repository.js";
 import { createEventRepository } from "./event-repository.js";
 import { createUsageRepository } from "./usage-repository.js";
+import { createArtifactRepository, createDownloadRepository } from "./artifact-repository.js";
 
 /** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
 export function createKyselyStore(db: Kysely<Tables>): Store {
@@ -27,6 +28,8 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     sessions: createSessionRepository(db),
     events: createEventRepository(db),
     usage: createUsageRepository(db),
+    artifacts: createArtifactRepository(db),
+    downloads: createDownloadRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

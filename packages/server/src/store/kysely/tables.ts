@@ -16,6 +16,8 @@ export interface Tables {
   secrets: { workspace_id: string; name: string; sealed_value: string; created_at: string; updated_at: string };
   sessions: SessionRow;
   usage_hours: UsageHourRow;
+  artifacts: ArtifactRow;
+  download_hours: { user_id: string; hour: string; bytes: number };
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
 }
 
@@ -89,4 +91,23 @@ export interface SandboxRow {
   cost_usd: number;
   metered_since: string | null;
   end_reason: string | null;
+}
+
+export interface ArtifactRow {
+  id: string;
+  kind: string;
+  workspace_id: string;
+  user_id: string;
+  session_id: string | null;
+  sandbox_id: string;
+  path: string | null;
+  label: string | null;
+  mime: string;
+  description: string | null;
+  size: number;
+  sha256: string;
+  storage_key: string;
+  scan_status: string;
+  scan_signature: string | null;
+  created_at: string;
 }

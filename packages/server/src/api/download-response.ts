@@ -1,0 +1,34 @@
+import { Readable } from "node:stream";
+import { z } from "@hono/zod-openapi";
+import { downloadName, type Download } from "../services/artifact-downloads.js";
+
+export const downloadQuerySchema = z.object({
+  user: z.string().min(1).max(64),
+  expires: z.coerce.number().int().min(0),
+  signature: z.string().min(1).max(128),
+});
+
+/** Routes whose only credential is the signature in their query. */
+export const signedDownloadRoute = /^\/api\/v1\/(artifacts|snapshots)\/[a-z]+_[0-9a-z]{26}\/download$/;
+
+export function requestOrigin(url: string): string {
+  return new URL(url).origin;
+}
+
+/**
+ * The bytes as an attachment. Whatever a sandbox published is hostile: it is never rendered in the
+ * control plane's origin (attachment, no sniffing, a sandboxing CSP).
+ */
+export function downloadResponse(download: Download): Response {
+  if (download.kind === "redirect") return new Response(null, { status: 302, headers: { location: download.url } });
+  const { artifact } = download;
+  const headers = new Headers({
+    "content-type": artifact.mime,
+    "content-length": String(artifact.size),
+    "content-disposition": `attachment; filename="${downloadName(artifact)}"`,
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "sandbox",
+    "x-ciab-sha256": artifact.sha256,
+  });
+  return new Response(Readable.toWeb(download.stream) as ReadableStream, { status: 200, headers });
+}

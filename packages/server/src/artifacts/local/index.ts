@@ -1,0 +1,1 @@
+export { createLocalArtifactStore, type LocalArtifactStoreConfig } from "./local-artifact-store.js";

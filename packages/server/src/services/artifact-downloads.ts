@@ -1,0 +1,103 @@
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import { CiabError } from "@ciab/protocol";
+import type { ArtifactStore } from "../artifacts/artifact-store.js";
+import { signDownload, verifyDownload } from "../artifacts/download-signature.js";
+import type { ArtifactRecord } from "../store/records.js";
+import type { Store } from "../store/store.js";
+
+export interface DownloadLinksDependencies {
+  store: Store;
+  artifactStore: ArtifactStore;
+  /** `[artifacts] url_ttl_seconds`. */
+  urlTTLSeconds: number;
+  /** `[artifacts] download_limit_bytes_per_hour`. */
+  limitBytesPerHour: number;
+  now?: () => Date;
+}
+
+/** What a signed download URL carries besides the artifact id. */
+export interface DownloadQuery {
+  user: string;
+  expires: number;
+  signature: string;
+}
+
+export type Download =
+  | { kind: "stream"; artifact: ArtifactRecord; stream: Readable }
+  | { kind: "redirect"; artifact: ArtifactRecord; url: string };
+
+const signingKeyName = "artifact_download_key";
+
+/**
+ * Signed download URLs of artifacts and snapshots, and the per-user hourly byte limit. The URL names the
+ * user it was issued to; each download counts against that user's hour in the store (so restarts and
+ * replicas share the count). With S3 the route redirects to a presigned URL of a minute, after counting.
+ */
+export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
+  const { store, artifactStore } = dependencies;
+  const now = dependencies.now ?? (() => new Date());
+  let key: Buffer | undefined;
+
+  async function signingKey(): Promise<Buffer> {
+    key ??= Buffer.from(await store.meta.setIfAbsent(signingKeyName, randomBytes(32).toString("base64")), "base64");
+    return key;
+  }
+
+  return {
+    async link(artifact: ArtifactRecord, userID: string, origin: string): Promise<{ url: string; expiresAt: string }> {
+      const expires = Math.floor(now().getTime() / 1000) + dependencies.urlTTLSeconds;
+      const signature = signDownload(await signingKey(), `${artifact.id}\n${userID}`, expires);
+      const query = new URLSearchParams({ user: userID, expires: String(expires), signature });
+      const route = artifact.kind === "snapshot" ? "snapshots" : "artifacts";
+      return {
+        url: `${origin}/api/v1/${route}/${artifact.id}/download?${query}`,
+        expiresAt: new Date(expires * 1000).toISOString(),
+      };
+    },
+
+    /** Checks the signature and the limit, then opens the bytes (or presigns them). */
+    async open(id: string, query: DownloadQuery): Promise<Download> {
+      const verdict = verifyDownload(await signingKey(), `${id}\n${query.user}`, query.expires, query.signature, now().getTime());
+      if (verdict === "bad") throw new CiabError("forbidden", "the download URL's signature does not match");
+      if (verdict === "expired") throw new CiabError("forbidden", "the download URL expired; get the artifact again for a fresh one");
+      const artifact = await store.artifacts.getAny(id);
+      if (!artifact) throw new CiabError("not_found", `no artifact ${id}`);
+      if (artifact.scanStatus === "infected") {
+        throw new CiabError("artifact_infected", `artifact ${id} is quarantined: the scanner found ${artifact.scanSignature}`, {
+          context: { signature: artifact.scanSignature },
+        });
+      }
+      const at = now();
+      const hour = at.toISOString().slice(0, 13);
+      if (!(await store.downloads.reserve(query.user, hour, artifact.size, dependencies.limitBytesPerHour))) {
+        const nextHour = new Date(at);
+        nextHour.setUTCMinutes(60, 0, 0);
+        const retryAfterSeconds = Math.max(1, Math.ceil((nextHour.getTime() - at.getTime()) / 1000));
+        const used = await store.downloads.used(query.user, hour);
+        throw new CiabError(
+          "rate_limited",
+          `this download (${artifact.size} bytes) would pass the hourly limit of ${dependencies.limitBytesPerHour} bytes (${used} used this hour)`,
+          { context: { retry_after_seconds: retryAfterSeconds, limit_bytes: dependencies.limitBytesPerHour, used_bytes: used } },
+        );
+      }
+      if (artifactStore.presignedURL) {
+        const url = await artifactStore.presignedURL(artifact.storageKey, {
+          expiresAt: new Date(at.getTime() + 60_000),
+          fileName: downloadName(artifact),
+          contentType: artifact.mime,
+        });
+        return { kind: "redirect", artifact, url };
+      }
+      return { kind: "stream", artifact, stream: await artifactStore.open(artifact.storageKey) };
+    },
+  };
+}
+
+export type DownloadLinks = ReturnType<typeof createDownloadLinks>;
+
+/** The file name offered to a browser: the published file's name, reduced to safe characters. */
+export function downloadName(artifact: ArtifactRecord): string {
+  const base = artifact.kind === "snapshot" ? `${artifact.id}.tar.gz` : (artifact.path ?? artifact.id).split("/").pop() || artifact.id;
+  return base.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 200);
+}
