@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
 import { Ciab } from "../../packages/sdk/src/index.js";
-import { makeTempDirectory } from "../harness/temp-directory.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
-import { mountSmallDisk } from "./small-disk.js";
 
 const mib = 1024 * 1024;
 /** Every entry of /workspace with its type, mode, size and link target, sorted: what a restore must keep. */
@@ -103,25 +101,17 @@ describe("snapshots of /workspace on the local runtime", () => {
 
 describe("a restore into a sandbox whose disk is too small", () => {
   let server: TestServer;
-  let disk: ReturnType<typeof mountSmallDisk>;
-  const outside = makeTempDirectory("ciab-snap-outside-");
 
   beforeAll(async () => {
-    disk = mountSmallDisk(40);
-    // The data dir (and so every sandbox's /workspace) is on the small disk; the database and the store are not.
-    server = await startTestServer({
-      dataDirectory: disk.path,
-      env: { CIAB_STORE_SQLITE_PATH: `${outside.path}/ciab.db`, CIAB_ARTIFACTS_DIR: `${outside.path}/artifacts` },
-    });
+    // Local jails get a 16 MiB /workspace; docker sandboxes have no quota, so one holds the bigger snapshot.
+    server = await startTestServer({ env: { CIAB_RUNTIME_LOCAL_WORKSPACE_SIZE_MB: "16" } });
   });
   afterAll(async () => {
     await server?.close();
-    disk?.remove();
-    outside.remove();
   });
 
   test("fails with insufficient_storage and leaves no sandbox running", async () => {
-    const source = (await server.api("POST", "/sandboxes", { runtime: "local" })).body.id;
+    const source = (await server.api("POST", "/sandboxes", { runtime: "docker" })).body.id;
     const filled = await server.api("POST", `/sandboxes/${source}/exec`, { command: ["sh", "-c", `head -c ${26 * mib} /dev/urandom > big.bin`] });
     expect(filled.body.exit_code).toBe(0);
     const snapshot = await server.api("POST", `/sandboxes/${source}/snapshot`, {});

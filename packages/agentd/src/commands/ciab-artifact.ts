@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 /**
  * `ciab-artifact publish PATH [--mime M] [--description D]`, run inside a session's sandbox. It posts to
  * the model gateway's relay with the session's gateway token, which is good only on this sandbox's
- * gateway and only while the session lives (docs/decisions/0008-artifacts.md).
+ * gateway and only while the session lives (docs/decisions/0017-artifacts.md).
  */
 const usage = "usage: ciab-artifact publish PATH [--mime TYPE] [--description TEXT]";
 

@@ -17,7 +17,7 @@ export interface ArchiveRun {
 
 /**
  * Snapshots of /workspace with the system's `tar`, spawned by agentd (so as the sandbox user, inside the
- * jail): the control plane only moves bytes (docs/decisions/0008-artifacts.md). Links are archived as
+ * jail): the control plane only moves bytes (docs/decisions/0017-artifacts.md). Links are archived as
  * links; GNU tar defers creating links that point outside or upwards until the end of an extraction, so
  * an archive cannot write through one of its own links.
  */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Public API shapes for artifacts and snapshots (docs/decisions/0008-artifacts.md). */
+/** Public API shapes for artifacts and snapshots (docs/decisions/0017-artifacts.md). */
 export const artifactIDSchema = z.string().regex(/^art_[0-9a-z]{26}$/, "an artifact id (art_…)");
 export const snapshotIDSchema = z.string().regex(/^snap_[0-9a-z]{26}$/, "a snapshot id (snap_…)");
 

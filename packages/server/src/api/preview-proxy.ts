@@ -21,7 +21,7 @@ export interface PreviewProxyDependencies {
 /**
  * Serves previews off the Node server, before the API app: bodies stream both ways untouched (no Fetch
  * API conversion, no buffering), and WebSocket upgrades pass through as bytes once the sandbox said 101
- * (docs/decisions/0008-previews.md).
+ * (docs/decisions/0016-previews.md).
  */
 export interface PreviewProxy {
   /** Serves the request if it is a preview and answers true; false leaves it to the API. */

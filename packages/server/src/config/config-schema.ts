@@ -39,7 +39,7 @@ export const serverSectionSchema = z.strictObject({
     .default(4 * 1024 * 1024),
   /** Open HTTP connections, in all and from one address; past either, new connections are closed at once. */
   max_connections: z.coerce.number().int().min(1).default(4096),
-  max_connections_per_address: z.coerce.number().int().min(1).default(256),
+  max_connections_per_address: z.coerce.number().int().min(1).default(1024),
   /**
    * Connections the kernel queues before the server accepts them. A full queue drops new connections'
    * first packets, which their clients resend only after a second: a burst must not fill it.
@@ -163,7 +163,7 @@ export const policySectionSchema = z.strictObject({
 
 const usdPerHour = z.coerce.number().min(0).max(10_000);
 
-/** Cost guardrails (docs/decisions/0007-budget.md). Limits left unset are off. */
+/** Cost guardrails (docs/decisions/0013-budget.md). Limits left unset are off. */
 export const budgetSectionSchema = z.strictObject({
   /** What a local sandbox costs per hour (it runs on the control plane's host). */
   local_usd_per_hour: usdPerHour.default(0),
@@ -198,7 +198,7 @@ function parsePrices(text: string): Record<string, unknown> {
   return prices;
 }
 
-/** Preview URLs of ports inside sandboxes (docs/decisions/0008-previews.md). */
+/** Preview URLs of ports inside sandboxes (docs/decisions/0016-previews.md). */
 export const previewsSectionSchema = z.strictObject({
   /** Life of a signed preview URL and of the cookie it turns into. */
   token_ttl_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(600),

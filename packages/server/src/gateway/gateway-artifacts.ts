@@ -16,7 +16,7 @@ export type GatewayArtifactPublisher = (sessionID: string, request: SandboxPubli
 /** The body is written inside the sandbox: read at most this much of it. */
 const maxBodyBytes = 64 * 1024;
 
-/** `POST /ciab/artifacts` on the gateway socket: the in-sandbox publish (docs/decisions/0008-artifacts.md). */
+/** `POST /ciab/artifacts` on the gateway socket: the in-sandbox publish (docs/decisions/0017-artifacts.md). */
 export async function handleArtifactPublish(
   publish: GatewayArtifactPublisher,
   sessionID: string,

@@ -9,7 +9,7 @@ export interface Pricing {
    * machine's details, so it is known only once the machine is; before that it is 0.
    */
   usdPerHour(runtime: RuntimeName, machine: Machine | null): number;
-  /** Whether a paused machine of this runtime still costs (docs/decisions/0007-budget.md). */
+  /** Whether a paused machine of this runtime still costs (docs/decisions/0013-budget.md). */
   billsPaused(runtime: RuntimeName): boolean;
 }
 

@@ -23,7 +23,7 @@ export interface SnapshotServiceDependencies {
 /**
  * Snapshots: a gzip tarball of /workspace, made by `tar` inside the sandbox and streamed into the artifact
  * store; restoring one unpacks it inside a new sandbox before it is ready. The control plane only moves
- * bytes (docs/decisions/0008-artifacts.md).
+ * bytes (docs/decisions/0017-artifacts.md).
  */
 export function createSnapshotService(dependencies: SnapshotServiceDependencies) {
   const { store, artifactStore } = dependencies;

@@ -47,7 +47,7 @@ export const ec2WorkspaceOverrideSchema = z.strictObject({
   tags: tagMap.optional(),
 });
 
-/** `[runtime.ec2]`: sandboxes as EC2 instances (docs/decisions/0007). */
+/** `[runtime.ec2]`: sandboxes as EC2 instances (docs/decisions/0014-ec2-runtime.md). */
 export const ec2RuntimeSchema = z.strictObject({
   region: z.string().min(1).default("us-east-1"),
   /** Another EC2 API endpoint (moto in tests, a VPC endpoint in production). */

@@ -37,7 +37,7 @@ const managedStates: Record<InstanceState, ManagedMachine["state"]> = {
 };
 
 /**
- * Sandboxes as EC2 instances (docs/decisions/0007). User-data makes the SSH user with a key of the
+ * Sandboxes as EC2 instances (docs/decisions/0014-ec2-runtime.md). User-data makes the SSH user with a key of the
  * sandbox's own and starts agentd as a unit; the agent channel is an SSH `direct-streamlocal` channel to
  * agentd's socket, through the bastion when one is configured.
  */

@@ -35,8 +35,13 @@ export async function mountRunDirectory(directory: string, owner: number): Promi
 /** Unmounts whatever is mounted at `directory`, if anything. */
 export async function unmountIfMounted(directory: string): Promise<void> {
   if (!(await isMounted(directory))) return;
-  // The jail's processes are dead by now; lazily, so a late-closing file cannot keep the dir mounted.
-  await run("umount", [directory]).catch(() => run("umount", ["-l", directory]));
+  // The jail's processes are dead by now; lazily, so a late-closing file cannot keep the dir mounted. A
+  // destroy running at the same time (the reconciler's) may unmount it first: gone is what was asked.
+  await run("umount", [directory])
+    .catch(() => run("umount", ["-l", directory]))
+    .catch(async (error: unknown) => {
+      if (await isMounted(directory)) throw error;
+    });
 }
 
 /** Whether something is mounted at `directory` (the host's mount table, not the jail's). */
