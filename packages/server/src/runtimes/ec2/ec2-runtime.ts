@@ -7,6 +7,7 @@ import { removeAgentSocketLink } from "../local/agent-socket.js";
 import { sandboxPaths } from "../local/machine-layout.js";
 import {
   machineLabels,
+  maximumConsoleOutputBytes,
   type Machine,
   type MachineSpec,
   type ManagedMachine,
@@ -55,7 +56,7 @@ export class EC2Runtime implements Runtime {
     private readonly dataKey: DataKey,
     private readonly logger: Logger,
   ) {
-    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true };
+    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, consoleOutput: true };
     this.defaultImage = config.default_ami ?? "ubuntu-22.04";
     this.#channels = new InstanceChannels({
       config,
@@ -100,7 +101,7 @@ export class EC2Runtime implements Runtime {
       installationID: this.dependencies.installationID,
       userData,
     });
-    const instance = await awsCall("RunInstances", () => api.launch(request, signal));
+    const instance = await awsCall("RunInstances", () => api.launch(request, signal), settings.region);
     const details: InstanceDetails = {
       instanceID: instance.instanceID,
       region: settings.region,
@@ -174,13 +175,19 @@ export class EC2Runtime implements Runtime {
       const sandboxID = instance.tags[machineLabels.sandboxID];
       // The filter ran in AWS; checked again here so that nothing of another installation is ever touched.
       if (sandboxID === undefined || instance.tags[machineLabels.installationID] !== this.dependencies.installationID) return [];
-      return [{ machineID: instance.instanceID, sandboxID, state: managedStates[instance.state] ?? "unknown", details: summary(instance) }];
+      const state = managedStates[instance.state] ?? "unknown";
+      return [{ machineID: instance.instanceID, sandboxID, state, details: summary(instance), adoptable: false }];
     });
   }
 
   async connectAgent(machine: Machine): Promise<Duplex> {
     const connection = await this.#channels.connection(machine, instanceDetails(machine));
     return connection.openStream(instanceAgentSocket);
+  }
+
+  async consoleOutput(machine: Machine, signal: AbortSignal): Promise<string> {
+    const encoded = await awsCall("GetConsoleOutput", () => this.#apiOf(machine).consoleOutput(machine.machineID, signal));
+    return decodeConsoleOutput(encoded);
   }
 
   async close(): Promise<void> {
@@ -266,6 +273,15 @@ export function createEC2Runtime(
     dependencies.dataKey,
     dependencies.logger.child({ runtime: "ec2" }),
   );
+}
+
+/** AWS's base64 console text, cut to its last `maximumConsoleOutputBytes` (the instance wrote it). */
+export function decodeConsoleOutput(encoded: string | undefined): string {
+  if (encoded === undefined) return "";
+  // Decoded from a whole base64 quantum near the end, so a huge answer is never decoded in full.
+  const start = Math.max(0, encoded.length - Math.ceil((maximumConsoleOutputBytes * 4) / 3) - 4);
+  const bytes = Buffer.from(encoded.slice(start - (start % 4)), "base64");
+  return bytes.subarray(Math.max(0, bytes.length - maximumConsoleOutputBytes)).toString("utf8");
 }
 
 /** Enough for the reconciler to destroy an orphan in its own region. */

@@ -3,6 +3,7 @@ import * as initial from "./0001-initial.js";
 import * as sessions from "./0002-sessions.js";
 import * as budget from "./0003-budget.js";
 import * as installationAdmins from "./0004-installation-admins.js";
+import * as sandboxFailureAWSCode from "./0005-sandbox-failure-aws-code.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   "0002-sessions": sessions,
   "0003-budget": budget,
   "0004-installation-admins": installationAdmins,
+  "0005-sandbox-failure-aws-code": sandboxFailureAWSCode,
 };
 
 export const migrationProvider: MigrationProvider = {
