@@ -269,3 +269,22 @@ describe("machines lost and machines that never answer", () => {
     }
   }, 180_000);
 });
+
+describe("scripts/smoke-ec2.ts", () => {
+  const scriptPath = path.join(import.meta.dirname, "..", "..", "scripts", "smoke-ec2.ts");
+  const run = (env: Record<string, string | undefined>) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", scriptPath], { env: env as NodeJS.ProcessEnv, timeout: 120_000 });
+
+  test("skips with exit 0 when the credential chain finds nothing", async () => {
+    const { AWS_ACCESS_KEY_ID: _key, AWS_SECRET_ACCESS_KEY: _secret, ...rest } = process.env;
+    const { stdout } = await run({ ...rest, AWS_SHARED_CREDENTIALS_FILE: "/nonexistent", AWS_CONFIG_FILE: "/nonexistent", AWS_PROFILE: undefined });
+    expect(stdout).toContain("skipped, no AWS credentials found");
+  });
+
+  test("pointed at the emulation: creates, runs uname -a, deletes, and finds no instance left", async () => {
+    const { stdout } = await run({ ...process.env, ...ec2Env() });
+    expect(stdout).toMatch(/uname -a: Linux .*\(exit 0\)/);
+    expect(stdout).toContain("no instance left with tag ciab-sandbox-id=");
+    expect(stdout).toContain("smoke-ec2: ok");
+  }, 120_000);
+});
