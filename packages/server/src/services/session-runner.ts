@@ -291,7 +291,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
         } catch (error) {
           if (signal.aborted && !entry.ending) return; // the control plane is shutting down: resume later
           const current = (await store.sessions.getAny(session.id))!;
-          const spot = isSpotInterruption(error);
+          const spot = await lostToSpot(current);
           // One retry, on a new sandbox made from the same grant: only a session that made its own can.
           if (spot && !spotRetried && grant !== undefined && current.ownsSandbox && !entry.ending) {
             spotRetried = true;
@@ -316,6 +316,16 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       running.delete(session.id);
     }
     await finish(session);
+  }
+
+  /**
+   * Whether the session's sandbox failed because AWS took its spot instance back, whoever noticed first
+   * (this session's agent call or the reconciler): the sandbox's row says so, whatever error reached here.
+   */
+  async function lostToSpot(session: SessionRecord): Promise<boolean> {
+    if (!session.sandboxID) return false;
+    const sandbox = await store.sandboxes.get(session.workspaceID, session.sandboxID);
+    return sandbox?.state === "failed" && sandbox.failureReason === "spot_interrupted";
   }
 
   /** Drops a sandbox lost to a spot interruption from the session, so that the next launch makes a new one. */
@@ -390,11 +400,6 @@ export type SessionRunner = ReturnType<typeof createSessionRunner>;
 /** Processes of a session carry this tag, so they can be found without their pid. */
 function sessionTag(sessionID: string): string {
   return `session:${sessionID}`;
-}
-
-/** Whether the session's sandbox failed because AWS took its spot instance back. */
-function isSpotInterruption(error: unknown): boolean {
-  return error instanceof CiabError && error.code === "sandbox_failed" && error.context?.reason === "spot_interrupted";
 }
 
 /** How often a cut output stream is resumed before the session fails. */

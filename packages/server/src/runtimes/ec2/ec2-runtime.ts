@@ -7,7 +7,6 @@ import { removeAgentSocketLink } from "../local/agent-socket.js";
 import { sandboxPaths } from "../local/machine-layout.js";
 import {
   machineLabels,
-  maximumConsoleOutputBytes,
   type Machine,
   type MachineSpec,
   type ManagedMachine,
@@ -18,6 +17,7 @@ import {
 } from "../runtime.js";
 import { ec2SettingsFor, type EC2RuntimeConfig } from "./ec2-runtime-config.js";
 import { createEC2API, type EC2API, type InstanceState, type InstanceSummary } from "./ec2-client.js";
+import { decodeConsoleOutput } from "./console-output.js";
 import { awsCall, isInstanceNotFound } from "./ec2-errors.js";
 import { instanceDetails, type InstanceDetails } from "./instance-details.js";
 import { chooseImage, launchRequest } from "./instance-launch.js";
@@ -273,15 +273,6 @@ export function createEC2Runtime(
     dependencies.dataKey,
     dependencies.logger.child({ runtime: "ec2" }),
   );
-}
-
-/** AWS's base64 console text, cut to its last `maximumConsoleOutputBytes` (the instance wrote it). */
-export function decodeConsoleOutput(encoded: string | undefined): string {
-  if (encoded === undefined) return "";
-  // Decoded from a whole base64 quantum near the end, so a huge answer is never decoded in full.
-  const start = Math.max(0, encoded.length - Math.ceil((maximumConsoleOutputBytes * 4) / 3) - 4);
-  const bytes = Buffer.from(encoded.slice(start - (start % 4)), "base64");
-  return bytes.subarray(Math.max(0, bytes.length - maximumConsoleOutputBytes)).toString("utf8");
 }
 
 /** Enough for the reconciler to destroy an orphan in its own region. */
