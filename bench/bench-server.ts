@@ -5,14 +5,19 @@ import { createSilentLogger } from "../packages/server/src/logger.js";
 import { makeTempDirectory } from "../test/harness/temp-directory.js";
 
 /** A real server on loopback with a temp data dir, and a JSON caller that keeps its connection alive. */
-export async function startBenchServer(): Promise<{
+export async function startBenchServer(options: { env?: Record<string, string> } = {}): Promise<{
   server: RunningServer;
   token: string;
   call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }> {
   const data = makeTempDirectory("ciab-bench-");
-  const server = await startServer({ port: 0, dataDirectory: data.path, logger: createSilentLogger() });
+  const server = await startServer({
+    port: 0,
+    dataDirectory: data.path,
+    logger: createSilentLogger(),
+    ...(options.env !== undefined && { env: options.env }),
+  });
   const token = readFileSync(path.join(data.path, "admin-token"), "utf8").trim();
   const created: string[] = [];
   const call = async (method: string, route: string, body?: unknown) => {

@@ -1,4 +1,4 @@
-import type { ListeningPort, Sandbox } from "@ciab/protocol";
+import type { ConsoleOutput, ListeningPort, Sandbox } from "@ciab/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, SandboxFailedError } from "./errors.js";
 import type { HttpClient } from "./http.js";
@@ -60,6 +60,12 @@ export class SandboxHandle {
   /** Destroys the sandbox; answers with its state afterwards (`terminating` or `terminated`). */
   delete(options: Options = {}): Promise<Sandbox> {
     return this.#update("DELETE", "", options);
+  }
+
+  /** What the machine printed on its console (ec2); `CapabilityUnsupportedError` on other runtimes. */
+  async consoleOutput(options: Options = {}): Promise<string> {
+    const body = await this.#http.json<ConsoleOutput>("GET", `${this.#path}/console`, options);
+    return body.output;
   }
 
   async ports(options: Options = {}): Promise<ListeningPort[]> {

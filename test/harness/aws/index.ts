@@ -8,3 +8,4 @@ export { startInstancePlayer, type InstancePlayer, type InstancePlayerOptions } 
 export { startMoto, type Moto } from "./moto.js";
 export { generateSSHKeyPair } from "./ssh-keys.js";
 export { runThroughBastion, type InstanceLogin } from "./ssh-through-bastion.js";
+export { startFaultEndpoint, type FaultAction, type FaultEndpoint } from "./fault-endpoint.js";

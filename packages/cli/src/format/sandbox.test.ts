@@ -36,6 +36,11 @@ describe("formatSandboxSummary", () => {
     expect(formatSandboxSummary(failed)).toContain("failure  no image (provision_failed)");
   });
 
+  it("shows AWS's own code of a failed cloud call", () => {
+    const failure = { reason: "provision_failed", message: "ec2: RunInstances: no subnet", aws_code: "InvalidSubnetID.NotFound" };
+    expect(formatSandboxSummary({ ...sandbox, state: "failed", failure })).toMatch(/aws code\s+InvalidSubnetID.NotFound/);
+  });
+
   it("says when the budget ended it", () => {
     const ended: Sandbox = { ...sandbox, state: "terminated", end_reason: "max_runtime" };
     expect(formatSandboxSummary(ended)).toContain("ended by  max_runtime");

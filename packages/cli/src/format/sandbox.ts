@@ -15,6 +15,7 @@ export function formatSandboxSummary(sandbox: Sandbox): string {
   ];
   if (sandbox.end_reason) fields.push(["ended by", sandbox.end_reason]);
   if (sandbox.failure) fields.push(["failure", `${sandbox.failure.message} (${sandbox.failure.reason})`]);
+  if (sandbox.failure?.aws_code) fields.push(["aws code", sandbox.failure.aws_code]);
   return formatFields(fields);
 }
 

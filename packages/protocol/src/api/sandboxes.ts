@@ -61,8 +61,11 @@ export const sandboxSchema = z.object({
   /** Names only: values may be secrets. */
   env_keys: z.array(z.string()),
   resources: resourcesSchema,
-  /** What went wrong, in the backend's own words, when state is `failed`. */
-  failure: z.object({ reason: z.string(), message: z.string() }).nullable(),
+  /**
+   * What went wrong, in the backend's own words, when state is `failed`; `aws_code` keeps the cloud's own
+   * error code (`InvalidAMIID.NotFound`) when a cloud call failed.
+   */
+  failure: z.object({ reason: z.string(), message: z.string(), aws_code: z.string().optional() }).nullable(),
   /** What the control plane is doing right now during provisioning (for progress displays). */
   status_message: z.string().nullable(),
   created_at: z.string(),
@@ -76,6 +79,10 @@ export const sandboxSchema = z.object({
 export type Sandbox = z.infer<typeof sandboxSchema>;
 
 export const sandboxListSchema = z.object({ sandboxes: z.array(sandboxSchema) });
+
+/** What a sandbox's machine printed on its console: text the machine wrote, so shown, never trusted. */
+export const consoleOutputSchema = z.object({ output: z.string() });
+export type ConsoleOutput = z.infer<typeof consoleOutputSchema>;
 
 export const execRequestSchema = z.strictObject({
   command: z.union([plainString().min(1).max(1_000_000), z.array(plainString().max(1_000_000)).min(1).max(10_000)]),

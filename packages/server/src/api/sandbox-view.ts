@@ -15,7 +15,11 @@ export function sandboxView(record: SandboxRecord, nowMs = Date.now()): Sandbox 
     env_keys: record.envKeys,
     resources: record.resources,
     failure: record.failureReason
-      ? { reason: record.failureReason, message: record.failureMessage ?? record.failureReason }
+      ? {
+          reason: record.failureReason,
+          message: record.failureMessage ?? record.failureReason,
+          ...(record.failureAWSCode && { aws_code: record.failureAWSCode }),
+        }
       : null,
     status_message: record.statusMessage,
     created_at: record.createdAt,

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createSandboxSchema, sandboxListSchema, sandboxSchema } from "@ciab/protocol";
+import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema } from "@ciab/protocol";
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
@@ -62,6 +62,15 @@ const resume = createRoute({
   responses: { 200: jsonContent(sandbox, "The ready sandbox"), ...errorResponses },
 });
 
+const consoleOutput = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/console",
+  summary: "What the sandbox's machine printed on its console",
+  description: "EC2's GetConsoleOutput (its last 64 KiB); `capability_unsupported` on runtimes without a console.",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(named(consoleOutputSchema, "ConsoleOutput"), "The console's text"), ...errorResponses },
+});
+
 export function sandboxRoutes(sandboxes: SandboxService) {
   return createRouter()
     .openapi(create, async (c) => {
@@ -74,6 +83,9 @@ export function sandboxRoutes(sandboxes: SandboxService) {
       return c.json({ sandboxes: records.map((record) => sandboxView(record)) }, 200);
     })
     .openapi(get, async (c) => c.json(sandboxView(await sandboxes.get(c.var.principal, c.req.valid("param").id)), 200))
+    .openapi(consoleOutput, async (c) =>
+      c.json({ output: await sandboxes.consoleOutput(c.var.principal, c.req.valid("param").id) }, 200),
+    )
     .openapi(remove, async (c) =>
       c.json(sandboxView(await sandboxes.delete(c.var.principal, c.req.valid("param").id)), 200),
     )

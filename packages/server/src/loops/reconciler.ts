@@ -3,7 +3,7 @@ import type { ManagedMachine, Runtime } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { liveStates, type SandboxService } from "../services/sandbox-service.js";
+import { liveStates, lostMachineFailure, type SandboxService } from "../services/sandbox-service.js";
 
 export interface ReconcilerDependencies {
   store: Store;
@@ -25,7 +25,7 @@ export interface ReconcileReport {
  * which every runtime builds from what the control plane recorded or labelled (machine files, cgroups it
  * made, container labels it set), never from what runs inside a sandbox; a runtime's listing holds only its
  * own machines, so no runtime's sweep reaps another's.
- * Sandboxes whose machine vanished fail with `machine_lost`;
+ * Sandboxes whose machine vanished fail with `machine_lost` (`spot_interrupted` for a spot instance);
  * sandboxes left mid-step by a killed control plane are finished; machines labelled ours that no live
  * sandbox owns are destroyed once they have been seen unowned for the grace period (a machine being
  * provisioned right now is owned by its `provisioning` row, so it is never taken).
@@ -49,7 +49,8 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
       }
       const machine = bySandbox.get(sandbox.id);
       await reconcileSandbox(runtime, sandbox, machine, report, signal);
-      if (machine && sandbox.state !== "terminating") owners.add(sandbox.id);
+      const adopted = machine && (machine.adoptable !== false || sandbox.machine !== null);
+      if (adopted && sandbox.state !== "terminating") owners.add(sandbox.id);
     }
 
     const now = Date.now();
@@ -83,15 +84,13 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
       report.finished.push(sandbox.id);
       return;
     }
-    if (!machine || machine.state === "stopped") {
+    const unadoptable = machine?.adoptable === false && sandbox.machine === null;
+    if (!machine || machine.state === "stopped" || unadoptable) {
       const interrupted = sandbox.state === "provisioning" || sandbox.state === "pending";
-      await sandboxes.fail(
-        sandbox,
-        interrupted ? "provision_interrupted" : "machine_lost",
-        interrupted
-          ? "the control plane stopped while this sandbox was starting"
-          : "the sandbox's machine disappeared outside ciab",
-      );
+      const { reason, message } = interrupted
+        ? { reason: "provision_interrupted", message: "the control plane stopped while this sandbox was starting" }
+        : lostMachineFailure(sandbox);
+      await sandboxes.fail(sandbox, reason, message);
       report.lost.push(sandbox.id);
       return;
     }

@@ -33,6 +33,9 @@ export function instrumentRuntime(runtime: Runtime, logger: Logger): Runtime {
     listManaged: (signal) => run("listManaged", undefined, () => runtime.listManaged(signal)),
     // The hot path of every exec: no timing or logging wrapper here.
     connectAgent: (machine) => runtime.connectAgent(machine),
+    ...(runtime.consoleOutput && {
+      consoleOutput: (machine, signal) => run("consoleOutput", machine.sandboxID, () => runtime.consoleOutput!(machine, signal)),
+    }),
     close: () => runtime.close(),
   };
 }

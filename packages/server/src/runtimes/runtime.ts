@@ -36,6 +36,11 @@ export interface ManagedMachine {
   sandboxID: string;
   state: "running" | "paused" | "stopped" | "unknown";
   details: Record<string, unknown>;
+  /**
+   * False when these details cannot reach the machine (ec2's SSH key exists only in the sandbox's row), so
+   * a sandbox whose row never recorded its machine cannot adopt it and the orphan sweep takes it instead.
+   */
+  adoptable?: boolean;
 }
 
 export interface RuntimeCapabilities {
@@ -46,6 +51,8 @@ export interface RuntimeCapabilities {
   hostNetwork: boolean;
   /** Any image name (false: the runtime boots one fixed root, e.g. local). */
   images: boolean;
+  /** `consoleOutput`: what the machine printed on its serial console (ec2's GetConsoleOutput). */
+  consoleOutput?: boolean;
 }
 
 export interface ProvisionOptions {
@@ -91,6 +98,12 @@ export interface Runtime {
    */
   connectAgent(machine: Machine): Promise<Duplex>;
 
+  /**
+   * The tail of what the machine printed on its console (boot messages, cloud-init), written by the machine
+   * and so untrusted text, at most `maximumConsoleOutputBytes`. Present when `capabilities.consoleOutput`.
+   */
+  consoleOutput?(machine: Machine, signal: AbortSignal): Promise<string>;
+
   /** Releases clients and timers of the runtime itself (not the machines). */
   close(): Promise<void>;
 }
@@ -126,6 +139,9 @@ export interface MachineDownloads {
 }
 
 export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;
+
+/** The most console output a runtime hands back (EC2 itself keeps the last 64 KiB). */
+export const maximumConsoleOutputBytes = 64 * 1024;
 
 /** Machine details keys with this prefix are secrets (see `Machine`). */
 export const sealedDetailPrefix = "sealed";

@@ -72,14 +72,16 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     reason: string,
     message: string,
     machine: SandboxRecord["machine"] = sandbox.machine,
+    awsCode?: string,
   ): Promise<SandboxRecord> {
     connections.drop(sandbox.id);
     await dependencies.releaseSandbox?.(sandbox.id).catch(() => undefined);
-    logger.warn({ sandboxID: sandbox.id, reason, message }, "sandbox failed");
+    logger.warn({ sandboxID: sandbox.id, reason, message, awsCode }, "sandbox failed");
     const failed = await store.sandboxes.update(sandbox.id, {
       state: "failed",
       failureReason: reason,
       failureMessage: message,
+      ...(awsCode !== undefined && { failureAWSCode: awsCode }),
       statusMessage: null,
     });
     if (machine) {
@@ -142,7 +144,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         return;
       }
       const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
-      await fail(sandbox, reason, cause.message, machine);
+      const awsCode = cause.context?.awsCode;
+      await fail(sandbox, reason, cause.message, machine, typeof awsCode === "string" ? awsCode : undefined);
     }
   }
 
@@ -202,7 +205,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     }
     if (result.state === "failed") {
       throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
-        context: { sandbox_id: id, reason: result.failureReason },
+        context: { sandbox_id: id, reason: result.failureReason, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
       });
     }
     return result;
@@ -269,6 +272,21 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       return store.sandboxes.update(id, { state: "ready" });
     },
 
+    /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
+    async consoleOutput(principal: Principal, id: string): Promise<string> {
+      const sandbox = await get(principal, id);
+      const runtime = runtimes.get(sandbox.runtime);
+      if (!runtime.capabilities.consoleOutput || !runtime.consoleOutput) {
+        throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no console output`);
+      }
+      if (!sandbox.machine || sandbox.state === "terminated") {
+        throw new CiabError("invalid_state", `sandbox ${id} has no machine (it is ${sandbox.state})`, {
+          context: { sandbox_id: id, state: sandbox.state },
+        });
+      }
+      return runtime.consoleOutput(sandbox.machine, AbortSignal.timeout(30_000));
+    },
+
     /**
      * Runs `call` against the sandbox's agent. When the agent cannot be reached, asks the runtime whether
      * the machine still exists; a vanished machine fails the sandbox (`machine_lost`).
@@ -311,9 +329,10 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
     if (managed.some((machine) => machine.sandboxID === sandbox.id && machine.state !== "stopped")) return;
-    await fail(sandbox, "machine_lost", "the sandbox's machine disappeared outside ciab");
-    throw new CiabError("sandbox_failed", `sandbox ${sandbox.id} failed: its machine is gone (machine_lost)`, {
-      context: { sandbox_id: sandbox.id, reason: "machine_lost" },
+    const { reason, message } = lostMachineFailure(sandbox);
+    await fail(sandbox, reason, message);
+    throw new CiabError("sandbox_failed", `sandbox ${sandbox.id} failed: its machine is gone (${reason})`, {
+      context: { sandbox_id: sandbox.id, reason },
     });
   }
 }
@@ -343,6 +362,18 @@ function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: s
   throw new CiabError(code, `cannot ${action} sandbox ${sandbox.id}: ${hint}`, {
     context: { sandbox_id: sandbox.id, state: sandbox.state },
   });
+}
+
+/**
+ * Why a sandbox whose machine vanished failed. A spot instance that AWS takes back is terminated outside
+ * ciab like any other lost machine; its sandbox's spot flag (from the runtime's own details, never from the
+ * machine) is what tells them apart, so a session can retry it once (session-runner.ts).
+ */
+export function lostMachineFailure(sandbox: SandboxRecord): { reason: "machine_lost" | "spot_interrupted"; message: string } {
+  if (sandbox.machine?.details.spot === true) {
+    return { reason: "spot_interrupted", message: "the sandbox's spot instance was terminated outside ciab (spot interruption)" };
+  }
+  return { reason: "machine_lost", message: "the sandbox's machine disappeared outside ciab" };
 }
 
 /** A destroyed machine keeps its ids (for history and cost) but none of its sealed secrets. */

@@ -276,31 +276,69 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     running.set(session.id, entry);
     const signal = entry.controller.signal;
     const provider = getProvider(session.provider);
+    let spotRetried = false;
     try {
-      if (!resume) {
-        session = await transition(session, "starting");
-        await launch(session, provider, grant, signal);
-        session = (await store.sessions.getAny(session.id))!;
-      } else {
-        await dependencies.gateway.open(session.sandboxID!);
-      }
-      await consume(session, provider, signal);
-    } catch (error) {
-      if (signal.aborted && !entry.ending) return; // the control plane is shutting down: resume later
-      const current = (await store.sessions.getAny(session.id))!;
-      if (!["completed", "failed", "cancelled"].includes(current.state)) {
-        await stopAgent(current, "SIGKILL");
-        if (entry.ending) await endAs(current, entry.ending);
-        else {
-          const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
-          await events.append(session.id, [{ type: "session.error", data: { code: failure.code, message: failure.message } }]);
-          await transition(current, "failed", { reason: failure.code, message: failure.message });
+      for (;;) {
+        try {
+          if (!resume) {
+            session = await transition(session, "starting");
+            await launch(session, provider, grant, signal);
+            session = (await store.sessions.getAny(session.id))!;
+          } else {
+            await dependencies.gateway.open(session.sandboxID!);
+          }
+          await consume(session, provider, signal);
+          break;
+        } catch (error) {
+          if (signal.aborted && !entry.ending) return; // the control plane is shutting down: resume later
+          const current = (await store.sessions.getAny(session.id))!;
+          const spot = await lostToSpot(current);
+          // One retry, on a new sandbox made from the same grant: only a session that made its own can.
+          if (spot && !spotRetried && grant !== undefined && current.ownsSandbox && !entry.ending) {
+            spotRetried = true;
+            resume = false;
+            session = await forgetSandbox(current);
+            continue;
+          }
+          if (!["completed", "failed", "cancelled"].includes(current.state)) {
+            await stopAgent(current, "SIGKILL");
+            if (entry.ending) await endAs(current, entry.ending);
+            else {
+              const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
+              const reason = spot ? "spot_interrupted" : failure.code;
+              await events.append(session.id, [{ type: "session.error", data: { code: failure.code, message: failure.message } }]);
+              await transition(current, "failed", { reason, message: failure.message });
+            }
+          }
+          break;
         }
       }
     } finally {
       running.delete(session.id);
     }
     await finish(session);
+  }
+
+  /**
+   * Whether the session's sandbox failed because AWS took its spot instance back, whoever noticed first
+   * (this session's agent call or the reconciler): the sandbox's row says so, whatever error reached here.
+   */
+  async function lostToSpot(session: SessionRecord): Promise<boolean> {
+    if (!session.sandboxID) return false;
+    const sandbox = await store.sandboxes.get(session.workspaceID, session.sandboxID);
+    return sandbox?.state === "failed" && sandbox.failureReason === "spot_interrupted";
+  }
+
+  /** Drops a sandbox lost to a spot interruption from the session, so that the next launch makes a new one. */
+  async function forgetSandbox(session: SessionRecord): Promise<SessionRecord> {
+    logger.warn({ sessionID: session.id, sandboxID: session.sandboxID }, "spot instance interrupted; retrying once on a new sandbox");
+    await events.append(session.id, [
+      {
+        type: "session.state.changed",
+        data: { state: "starting", message: `sandbox ${session.sandboxID} lost its spot instance; retrying once on a new one` },
+      },
+    ]);
+    return store.sessions.update(session.id, { sandboxID: null, processPID: null, stdoutOffset: 0, gatewayTokenHash: null });
   }
 
   return {

@@ -49,6 +49,8 @@ export interface SandboxRecord {
   machine: Machine | null;
   failureReason: string | null;
   failureMessage: string | null;
+  /** The cloud's own error code when a cloud call failed the sandbox (`InvalidSubnetID.NotFound`). */
+  failureAWSCode?: string | null;
   statusMessage: string | null;
   createdAt: string;
   updatedAt: string;
@@ -76,6 +78,7 @@ export type SandboxPatch = Partial<
     | "machine"
     | "failureReason"
     | "failureMessage"
+    | "failureAWSCode"
     | "statusMessage"
     | "readyAt"
     | "terminatedAt"

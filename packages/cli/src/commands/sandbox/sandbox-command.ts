@@ -5,6 +5,7 @@ import { parsePositiveNumber } from "../../parse/numbers.js";
 import type { CreateOptions } from "./create.js";
 import type { ExecOptions } from "./exec.js";
 import type { ListOptions } from "./list.js";
+import type { LogsOptions } from "./logs.js";
 
 /** Adds `ciab sandbox …` to the program; each verb's module is imported only when it runs. */
 export function addSandboxCommand(program: Command): Command {
@@ -50,6 +51,17 @@ export function addSandboxCommand(program: Command): Command {
     .action(
       action(async (context, args) =>
         (await import("./get.js")).get(context, args),
+      ),
+    );
+
+  sandbox
+    .command("logs")
+    .argument("<id>", "sandbox id")
+    .description("show what a sandbox's machine printed (--console: its serial console, ec2)")
+    .option("--console", "the machine's console output")
+    .action(
+      action<LogsOptions>(async (context, args, options) =>
+        (await import("./logs.js")).logs(context, args, options),
       ),
     );
 

@@ -1,6 +1,7 @@
 import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  GetConsoleOutputCommand,
   EC2Client as SDKEC2Client,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -59,6 +60,8 @@ export interface EC2API {
   start(instanceID: string, signal: AbortSignal): Promise<void>;
   stop(instanceID: string, signal: AbortSignal): Promise<void>;
   terminate(instanceID: string, signal: AbortSignal): Promise<void>;
+  /** The instance's console output as AWS returns it (base64), or undefined when it has none yet. */
+  consoleOutput(instanceID: string, signal: AbortSignal): Promise<string | undefined>;
   close(): void;
 }
 
@@ -176,6 +179,11 @@ export function createEC2API(options: EC2APIOptions): EC2API {
 
     async terminate(instanceID, signal) {
       await client.send(new TerminateInstancesCommand({ InstanceIds: [instanceID] }), abortable(signal));
+    },
+
+    async consoleOutput(instanceID, signal) {
+      const output = await client.send(new GetConsoleOutputCommand({ InstanceId: instanceID, Latest: true }), abortable(signal));
+      return output.Output;
     },
 
     close: () => client.destroy(),

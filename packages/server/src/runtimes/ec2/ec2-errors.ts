@@ -37,22 +37,23 @@ export function isInstanceNotFound(error: unknown): boolean {
  * An EC2 failure as CiabError `runtime_error`, keeping AWS's code (`context.awsCode`) and saying whether a
  * retry can help. Anything that is not an AWS error passes through unchanged.
  */
-export function toRuntimeError(error: unknown, action: string): unknown {
+export function toRuntimeError(error: unknown, action: string, region?: string): unknown {
   const code = awsErrorCode(error);
   if (code === undefined || error instanceof CiabError) return error;
   const message = (error as Error).message;
-  return new CiabError("runtime_error", `ec2: ${action}: ${code}: ${message}`, {
+  const where = region === undefined ? "" : ` in ${region}`;
+  return new CiabError("runtime_error", `ec2: ${action}${where}: ${code}: ${message}`, {
     cause: error,
-    context: { awsCode: code },
+    context: { awsCode: code, ...(region !== undefined && { region }) },
     retryable: retryableCodes.has(code) || (error as { $retryable?: unknown }).$retryable !== undefined,
   });
 }
 
-/** Runs one EC2 call, mapping its failure with `toRuntimeError`. */
-export async function awsCall<T>(action: string, call: () => Promise<T>): Promise<T> {
+/** Runs one EC2 call, mapping its failure with `toRuntimeError`; `region` goes into the message. */
+export async function awsCall<T>(action: string, call: () => Promise<T>, region?: string): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw toRuntimeError(error, action);
+    throw toRuntimeError(error, action, region);
   }
 }

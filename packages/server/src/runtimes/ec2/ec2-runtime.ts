@@ -17,6 +17,7 @@ import {
 } from "../runtime.js";
 import { ec2SettingsFor, type EC2RuntimeConfig } from "./ec2-runtime-config.js";
 import { createEC2API, type EC2API, type InstanceState, type InstanceSummary } from "./ec2-client.js";
+import { decodeConsoleOutput } from "./console-output.js";
 import { awsCall, isInstanceNotFound } from "./ec2-errors.js";
 import { instanceDetails, type InstanceDetails } from "./instance-details.js";
 import { chooseImage, launchRequest } from "./instance-launch.js";
@@ -55,7 +56,7 @@ export class EC2Runtime implements Runtime {
     private readonly dataKey: DataKey,
     private readonly logger: Logger,
   ) {
-    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true };
+    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, consoleOutput: true };
     this.defaultImage = config.default_ami ?? "ubuntu-22.04";
     this.#channels = new InstanceChannels({
       config,
@@ -100,7 +101,7 @@ export class EC2Runtime implements Runtime {
       installationID: this.dependencies.installationID,
       userData,
     });
-    const instance = await awsCall("RunInstances", () => api.launch(request, signal));
+    const instance = await awsCall("RunInstances", () => api.launch(request, signal), settings.region);
     const details: InstanceDetails = {
       instanceID: instance.instanceID,
       region: settings.region,
@@ -174,13 +175,19 @@ export class EC2Runtime implements Runtime {
       const sandboxID = instance.tags[machineLabels.sandboxID];
       // The filter ran in AWS; checked again here so that nothing of another installation is ever touched.
       if (sandboxID === undefined || instance.tags[machineLabels.installationID] !== this.dependencies.installationID) return [];
-      return [{ machineID: instance.instanceID, sandboxID, state: managedStates[instance.state] ?? "unknown", details: summary(instance) }];
+      const state = managedStates[instance.state] ?? "unknown";
+      return [{ machineID: instance.instanceID, sandboxID, state, details: summary(instance), adoptable: false }];
     });
   }
 
   async connectAgent(machine: Machine): Promise<Duplex> {
     const connection = await this.#channels.connection(machine, instanceDetails(machine));
     return connection.openStream(instanceAgentSocket);
+  }
+
+  async consoleOutput(machine: Machine, signal: AbortSignal): Promise<string> {
+    const encoded = await awsCall("GetConsoleOutput", () => this.#apiOf(machine).consoleOutput(machine.machineID, signal));
+    return decodeConsoleOutput(encoded);
   }
 
   async close(): Promise<void> {

@@ -19,19 +19,19 @@ export interface ChosenImage {
 export async function chooseImage(api: EC2API, config: EC2RuntimeConfig, requested: string | undefined, signal: AbortSignal): Promise<ChosenImage> {
   const imageID = requested ?? config.default_ami;
   if (imageID === undefined) {
-    const image = await awsCall("DescribeImages", () => api.newestImage(ubuntuImageOwner, ubuntuImageNamePattern, signal));
+    const image = await awsCall("DescribeImages", () => api.newestImage(ubuntuImageOwner, ubuntuImageNamePattern, signal), config.region);
     if (!image) {
       throw new CiabError("image_not_found", `no Ubuntu 22.04 AMI of Canonical found in ${config.region}; set [runtime.ec2] default_ami`);
     }
     return { image, prebuilt: image.name.startsWith(prebuiltImageNamePrefix) };
   }
-  const image = await awsCall("DescribeImages", () => api.describeImage(imageID, signal)).catch((error: unknown) => {
-    if ((error as CiabError).context?.awsCode === "InvalidAMIID.NotFound") return undefined;
+  const image = await awsCall("DescribeImages", () => api.describeImage(imageID, signal), config.region).catch((error: unknown) => {
+    if ((error as CiabError).context?.awsCode === "InvalidAMIID.NotFound") return null;
     throw error;
   });
   if (!image) {
     throw new CiabError("image_not_found", `AMI ${imageID} does not exist in ${config.region} (or is not shared with this account)`, {
-      context: { image: imageID },
+      context: { image: imageID, ...(image === null && { awsCode: "InvalidAMIID.NotFound" }) },
     });
   }
   return { image, prebuilt: image.name.startsWith(prebuiltImageNamePrefix) || imageID === config.default_ami };

@@ -117,6 +117,7 @@ function toRow(record: SandboxRecord): SandboxRow {
     machine: record.machine ? JSON.stringify(record.machine) : null,
     failure_reason: record.failureReason,
     failure_message: record.failureMessage,
+    failure_aws_code: record.failureAWSCode ?? null,
     status_message: record.statusMessage,
     created_at: record.createdAt,
     updated_at: record.updatedAt,
@@ -137,6 +138,7 @@ function toPatchRow(patch: SandboxPatch): Partial<SandboxRow> {
   if (patch.machine !== undefined) row.machine = patch.machine ? JSON.stringify(patch.machine) : null;
   if (patch.failureReason !== undefined) row.failure_reason = patch.failureReason;
   if (patch.failureMessage !== undefined) row.failure_message = patch.failureMessage;
+  if (patch.failureAWSCode !== undefined) row.failure_aws_code = patch.failureAWSCode;
   if (patch.statusMessage !== undefined) row.status_message = patch.statusMessage;
   if (patch.readyAt !== undefined) row.ready_at = patch.readyAt;
   if (patch.terminatedAt !== undefined) row.terminated_at = patch.terminatedAt;
@@ -161,6 +163,7 @@ function fromRow(row: SandboxRow): SandboxRecord {
     machine: row.machine ? (JSON.parse(row.machine) as SandboxRecord["machine"]) : null,
     failureReason: row.failure_reason,
     failureMessage: row.failure_message,
+    ...(row.failure_aws_code !== null && { failureAWSCode: row.failure_aws_code }),
     statusMessage: row.status_message,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -80,6 +80,7 @@ export interface SandboxRow {
   machine: string | null;
   failure_reason: string | null;
   failure_message: string | null;
+  failure_aws_code: string | null;
   status_message: string | null;
   created_at: string;
   updated_at: string;

@@ -4,6 +4,7 @@ import * as sessions from "./0002-sessions.js";
 import * as budget from "./0003-budget.js";
 import * as installationAdmins from "./0004-installation-admins.js";
 import * as artifacts from "./0005-artifacts.js";
+import * as sandboxFailureAWSCode from "./0006-sandbox-failure-aws-code.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "0003-budget": budget,
   "0004-installation-admins": installationAdmins,
   "0005-artifacts": artifacts,
+  "0006-sandbox-failure-aws-code": sandboxFailureAWSCode,
 };
 
 export const migrationProvider: MigrationProvider = {
