@@ -7,6 +7,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "./api/app.js";
 import { createAttachServer } from "./api/attach.js";
+import { agentChannelPathPrefix, createAgentChannelServer } from "./api/agent-channel.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
@@ -14,6 +15,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createReconciler } from "./loops/reconciler.js";
 import { startBudgetLoops } from "./loops/budget-loops.js";
 import { createRuntimeRegistry } from "./runtimes/runtime-registry.js";
+import { ReverseChannelHub } from "./runtimes/ec2/reverse-hub.js";
 import { createActivityTracker } from "./services/activity-tracker.js";
 import { createAgentConnections } from "./services/agent-connections.js";
 import { createBudgetService } from "./services/budget-service.js";
@@ -91,6 +93,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           publicURL: config.server.public_url,
           key: Buffer.from(dataKey.open(await store.meta.setIfAbsent("machine_download_key", dataKey.seal(randomBytes(32).toString("hex")))), "hex"),
         });
+  const reverseChannels =
+    config.server.public_url === undefined
+      ? undefined
+      : new ReverseChannelHub({ publicURL: config.server.public_url, dataDirectory, logger: logger.child({ component: "agent-channel" }) });
   const runtimes = createRuntimeRegistry(
     config.runtime,
     {
@@ -102,6 +108,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       logger,
       dataKey,
       ...(downloadSigner && { machineDownloads: (sandboxID: string) => downloadSigner.urls(sandboxID) }),
+      ...(reverseChannels && { reverseChannels }),
     },
     logger,
   );
@@ -198,7 +205,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
     logger,
   });
-  httpServer.on("upgrade", attach.handleUpgrade);
+  const agentChannel = reverseChannels && createAgentChannelServer(reverseChannels, logger);
+  httpServer.on("upgrade", (request, socket, head) =>
+    agentChannel && request.url?.startsWith(agentChannelPathPrefix)
+      ? agentChannel.handleUpgrade(request, socket, head)
+      : attach.handleUpgrade(request, socket, head),
+  );
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.server.port, config.server.host, () => resolve());
@@ -219,6 +231,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       closed = true;
       loops.abort();
       attach.close();
+      agentChannel?.close();
+      reverseChannels?.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
