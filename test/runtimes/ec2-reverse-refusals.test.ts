@@ -10,7 +10,7 @@ let hub: ReverseChannelHub;
 let now = Date.now();
 
 beforeAll(async () => {
-  listener = await listenForChannels();
+  listener = await listenForChannels({ node: process.execPath, agentd: "/nonexistent" });
   hub = new ReverseChannelHub({ publicURL: listener.publicURL, dataDirectory: "/nonexistent", logger: createSilentLogger(), now: () => now });
   listener.use(hub);
 });

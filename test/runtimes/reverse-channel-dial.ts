@@ -1,6 +1,11 @@
-import http from "node:http";
+import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import WebSocket from "ws";
+import { machineDownloadRoutes } from "../../packages/server/src/api/machine-downloads.js";
+import { createMachineDownloadSigner } from "../../packages/server/src/services/machine-download-signer.js";
+import type { MachineDownloads } from "../../packages/server/src/runtimes/runtime.js";
 import { createAgentChannelServer, type AgentChannelServer } from "../../packages/server/src/api/agent-channel.js";
 import { createSilentLogger } from "../../packages/server/src/logger.js";
 import type { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
@@ -37,22 +42,32 @@ export function dialChannel(url: string, credential: string): Promise<DialAnswer
 
 export interface ChannelListener {
   publicURL: string;
+  /** Signed URLs of node and agentd on this server, for instances of a plain AMI. */
+  machineDownloads: (sandboxID: string) => MachineDownloads;
   /** Serves dial-ins with this hub from now on (a restarted control plane on the same address). */
   use(hub: ReverseChannelHub): void;
   close(): Promise<void>;
 }
 
-/** A plain HTTP server on loopback that serves only the agent channel's upgrades, as the control plane does. */
-export async function listenForChannels(): Promise<ChannelListener> {
+/**
+ * An HTTP server on loopback that serves what an instance reaches of the control plane: the machine downloads
+ * (so that agentd is the bundle of this checkout, whatever AMI image another run tagged) and the agent channel.
+ */
+export async function listenForChannels(files: { node: string; agentd: string }): Promise<ChannelListener> {
   let channels: AgentChannelServer | undefined;
-  const server = http.createServer((_request, response) => response.writeHead(404).end());
+  let routes: ReturnType<typeof machineDownloadRoutes> | undefined;
+  const server = createAdaptorServer({ fetch: (request) => routes!.fetch(request) }) as Server;
   server.on("upgrade", (request, socket, head) => {
     if (channels) channels.handleUpgrade(request, socket, head);
     else socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const publicURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const signer = createMachineDownloadSigner({ publicURL, key: randomBytes(32) });
+  routes = machineDownloadRoutes({ signer, files });
   return {
-    publicURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    publicURL,
+    machineDownloads: (sandboxID) => signer.urls(sandboxID),
     use(hub) {
       channels?.close();
       channels = createAgentChannelServer(hub, createSilentLogger());
