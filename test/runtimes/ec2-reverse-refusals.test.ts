@@ -43,10 +43,11 @@ describe("the reverse channel's credentials", () => {
 
   test("sandbox A's token or secret cannot open sandbox B's channel", async () => {
     const tokenA = hub.issueToken("sbx_a3", 60_000);
-    hub.issueToken("sbx_b3", 60_000);
+    const tokenB = hub.issueToken("sbx_b3", 60_000);
     const claimed = await dialChannel(hub.channelURL("sbx_b3", "agent"), tokenA);
     expect(claimed).toMatchObject({ status: 401, body: { error: { context: { reason: "other_sandbox" } } } });
     const { secret } = await dialChannel(hub.channelURL("sbx_a3", "gateway"), tokenA);
+    expect((await dialChannel(hub.channelURL("sbx_b3", "agent"), tokenB)).status).toBe(101);
     const crossed = await dialChannel(hub.channelURL("sbx_b3", "agent"), secret!);
     expect(crossed).toMatchObject({ status: 401, body: { error: { context: { reason: "bad_secret" } } } });
   });
@@ -54,7 +55,7 @@ describe("the reverse channel's credentials", () => {
   test("a forgotten sandbox's secret, an unknown token and a malformed path are refused", async () => {
     const { secret } = await dialChannel(hub.channelURL("sbx_a4", "agent"), hub.issueToken("sbx_a4", 60_000));
     hub.forget("sbx_a4");
-    expect((await dialChannel(hub.channelURL("sbx_a4", "agent"), secret!)).status).toBe(401);
+    expect((await dialChannel(hub.channelURL("sbx_a4", "agent"), secret!)).body?.error.context?.reason).toBe("unknown_sandbox");
     expect((await dialChannel(hub.channelURL("sbx_a4", "agent"), "ciabot_made-up")).body?.error.context?.reason).toBe("unknown_token");
     expect((await dialChannel(`${listener.publicURL.replace("http", "ws")}/agent-channel/sbx_a4/shell`, secret!)).status).toBe(404);
     expect((await dialChannel(`${listener.publicURL.replace("http", "ws")}/agent-channel/..%2f/agent`, secret!)).status).toBe(404);

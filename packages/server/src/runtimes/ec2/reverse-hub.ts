@@ -24,6 +24,8 @@ const maxAgentSocketsPerSandbox = 16;
 const maxGatewaySocketsPerSandbox = 64;
 /** A socket that has not answered a ping by the next one is gone (a dropped NAT entry, a frozen instance). */
 const pingIntervalMs = 20_000;
+/** A sandbox that dials in a loop gets one warning per reason this often, not one per dial. */
+const refusalLogIntervalMs = 60_000;
 
 interface TokenRecord {
   sandboxID: string;
@@ -47,6 +49,7 @@ export class ReverseChannelHub {
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #alive = new WeakMap<WebSocket, boolean>();
   readonly #sockets = new Set<WebSocket>();
+  readonly #refusalsLogged = new Map<string, number>();
   readonly #pinger: NodeJS.Timeout;
   readonly #now: () => number;
 
@@ -86,7 +89,7 @@ export class ReverseChannelHub {
    */
   authenticate(sandboxID: string, credential: string | undefined): { issuedSecret?: string } {
     const refuse = (reason: string, message: string): never => {
-      this.options.logger.warn({ sandboxID, reason }, `reverse channel refused: ${message}`);
+      this.#logRefusal(sandboxID, reason, message);
       throw new CiabError("unauthorized", message, { context: { reason } });
     };
     if (credential === undefined) return refuse("missing", "no channel credential");
@@ -103,8 +106,11 @@ export class ReverseChannelHub {
       return { issuedSecret: secret };
     }
     const expected = this.#secretHashes.get(sandboxID);
+    if (expected === undefined && credential.startsWith(channelSecretPrefix)) {
+      // What agentd meets after a control-plane restart until its machine is next used: it dials again in 3 s.
+      throw new CiabError("unauthorized", `sandbox ${sandboxID} is not expected yet`, { context: { reason: "unknown_sandbox" } });
+    }
     if (!credential.startsWith(channelSecretPrefix) || expected === undefined || !sameHash(expected, hash)) {
-      // Also what agentd meets after a restart until the sandbox's machine is next used: it dials again.
       return refuse("bad_secret", `no channel secret of ${sandboxID} matches`);
     }
     return {};
@@ -176,6 +182,15 @@ export class ReverseChannelHub {
   close(): void {
     clearInterval(this.#pinger);
     for (const webSocket of this.#sockets) webSocket.terminate();
+  }
+
+  #logRefusal(sandboxID: string, reason: string, message: string): void {
+    const key = `${sandboxID} ${reason}`;
+    const last = this.#refusalsLogged.get(key);
+    if (last !== undefined && this.#now() - last < refusalLogIntervalMs) return;
+    if (this.#refusalsLogged.size >= 10_000) this.#refusalsLogged.clear();
+    this.#refusalsLogged.set(key, this.#now());
+    this.options.logger.warn({ sandboxID, reason }, `reverse channel refused: ${message}`);
   }
 
   #track(webSocket: WebSocket): void {
