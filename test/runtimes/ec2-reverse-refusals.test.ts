@@ -1,3 +1,4 @@
+import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSilentLogger } from "../../packages/server/src/logger.js";
 import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
@@ -59,5 +60,30 @@ describe("the reverse channel's credentials", () => {
     expect((await dialChannel(hub.channelURL("sbx_a4", "agent"), "ciabot_made-up")).body?.error.context?.reason).toBe("unknown_token");
     expect((await dialChannel(`${listener.publicURL.replace("http", "ws")}/agent-channel/sbx_a4/shell`, secret!)).status).toBe(404);
     expect((await dialChannel(`${listener.publicURL.replace("http", "ws")}/agent-channel/..%2f/agent`, secret!)).status).toBe(404);
+  });
+});
+
+describe("the reverse channel's bounds", () => {
+  /** Opens a socket with `credential` and keeps it; resolves once open, with the code it is later closed with. */
+  const keep = (url: string, credential: string) =>
+    new Promise<{ webSocket: WebSocket; closed: Promise<number> }>((resolve, reject) => {
+      const webSocket = new WebSocket(url, { headers: { authorization: `Bearer ${credential}` } });
+      const closed = new Promise<number>((done) => webSocket.once("close", (code) => done(code)));
+      webSocket.once("open", () => resolve({ webSocket, closed }));
+      webSocket.once("error", reject);
+    });
+
+  test("a sandbox keeps at most 16 agent sockets, and a message over 1 MiB closes its socket", async () => {
+    const url = hub.channelURL("sbx_bounds", "agent");
+    const { secret } = await dialChannel(url, hub.issueToken("sbx_bounds", 60_000));
+    const kept = await Promise.all(Array.from({ length: 16 }, () => keep(url, secret!)));
+    try {
+      const extra = await keep(url, secret!);
+      expect(await extra.closed).toBe(1013);
+      kept[0]!.webSocket.send(Buffer.alloc(1024 * 1024 + 1));
+      expect(await kept[0]!.closed).toBe(1009);
+    } finally {
+      for (const { webSocket } of kept) webSocket.terminate();
+    }
   });
 });
