@@ -67,7 +67,9 @@ export class EC2Runtime implements Runtime {
       dataKey,
       logger,
     });
-    this.#reverse = new ReverseChannel(dependencies.reverseChannels);
+    this.#reverse = new ReverseChannel(dependencies.reverseChannels, (region, instanceID, signal) =>
+      awsCall("DescribeInstances", () => this.#api(region).describeInstance(instanceID, signal)),
+    );
   }
 
   async provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine> {
@@ -142,6 +144,7 @@ export class EC2Runtime implements Runtime {
       throw new CiabError("capability_unsupported", "pausing an ec2 sandbox needs [runtime.ec2] stop_on_pause");
     }
     this.#channels.drop(machine.machineID);
+    this.#reverse.disconnect(machine.sandboxID);
     await awsCall("StopInstances", () => this.#apiOf(machine).stop(machine.machineID, signal));
     await this.#waitForState(machine, "stopped", signal);
   }

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { CiabError } from "@ciab/protocol";
 import type { Machine } from "../runtime.js";
+import type { InstanceSummary } from "./ec2-client.js";
 import type { InstanceDetails } from "./instance-details.js";
 import type { ReverseChannelHub } from "./reverse-hub.js";
 
@@ -9,7 +10,10 @@ const takeWaitMs = 5_000;
 
 /** The ec2 runtime's use of the hub: tokens for user-data, agent streams, and forgetting a machine. */
 export class ReverseChannel {
-  constructor(private readonly hub: ReverseChannelHub | undefined) {}
+  constructor(
+    private readonly hub: ReverseChannelHub | undefined,
+    private readonly describe: (region: string, instanceID: string, signal: AbortSignal) => Promise<InstanceSummary | undefined>,
+  ) {}
 
   /** The user-data's part for a new instance; the token stays good until the provision deadline. */
   prepare(sandboxID: string, ttlMs: number): { channelURL: string; token: string } {
@@ -25,8 +29,19 @@ export class ReverseChannel {
 
   async connect(machine: Machine, details: InstanceDetails): Promise<Duplex> {
     const hub = this.#hub();
+    // As over SSH: a socket agentd left open is not taken for a machine that is stopping or gone.
+    const instance = await this.describe(details.region, details.instanceID, AbortSignal.timeout(20_000));
+    if (instance?.state !== "running") {
+      throw new CiabError("agent_unreachable", `instance ${details.instanceID} is ${instance?.state ?? "gone"}`, {
+        retryable: instance?.state === "pending",
+      });
+    }
     if (details.channelSecretHash !== undefined) hub.expect(machine.sandboxID, details.channelSecretHash);
     return hub.take(machine.sandboxID, takeWaitMs);
+  }
+
+  disconnect(sandboxID: string): void {
+    this.hub?.disconnect(sandboxID);
   }
 
   forget(sandboxID: string): void {

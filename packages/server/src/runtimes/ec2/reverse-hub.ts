@@ -27,6 +27,16 @@ const pingIntervalMs = 20_000;
 /** A sandbox that dials in a loop gets one warning per reason this often, not one per dial. */
 const refusalLogIntervalMs = 60_000;
 
+/**
+ * An agent socket not taken yet, already wrapped as a stream: agentd's HTTP/2 server writes its SETTINGS at
+ * once, and a socket without a reader would drop them. The stream buffers up to its high-water mark and then
+ * pauses the socket, so an idle socket holds a few KiB at most.
+ */
+interface IdleSocket {
+  webSocket: WebSocket;
+  duplex: Duplex;
+}
+
 interface TokenRecord {
   sandboxID: string;
   expiresAt: number;
@@ -43,7 +53,7 @@ interface TokenRecord {
 export class ReverseChannelHub {
   readonly #tokens = new Map<string, TokenRecord>();
   readonly #secretHashes = new Map<string, string>();
-  readonly #idle = new Map<string, WebSocket[]>();
+  readonly #idle = new Map<string, IdleSocket[]>();
   readonly #agentCounts = new Map<string, number>();
   readonly #gatewayCounts = new Map<string, number>();
   readonly #waiters = new Map<string, Set<() => void>>();
@@ -124,10 +134,13 @@ export class ReverseChannelHub {
     this.#track(webSocket);
     const idle = this.#idle.get(sandboxID) ?? [];
     this.#idle.set(sandboxID, idle);
-    idle.push(webSocket);
+    const entry = { webSocket, duplex: createWebSocketStream(webSocket) };
+    // The socket's errors are logged by #track; whoever takes the stream sees it end.
+    entry.duplex.on("error", () => undefined);
+    idle.push(entry);
     webSocket.once("close", () => {
       this.#agentCounts.set(sandboxID, (this.#agentCounts.get(sandboxID) ?? 1) - 1);
-      const index = idle.indexOf(webSocket);
+      const index = idle.indexOf(entry);
       if (index >= 0) idle.splice(index, 1);
     });
     for (const wake of this.#waiters.get(sandboxID) ?? []) wake();
@@ -160,9 +173,9 @@ export class ReverseChannelHub {
   async take(sandboxID: string, waitMs: number): Promise<Duplex> {
     const deadline = this.#now() + waitMs;
     for (;;) {
-      const webSocket = this.#idle.get(sandboxID)?.shift();
-      if (webSocket !== undefined && webSocket.readyState === webSocket.OPEN) return createWebSocketStream(webSocket);
-      if (webSocket !== undefined) continue;
+      const entry = this.#idle.get(sandboxID)?.shift();
+      if (entry !== undefined && entry.webSocket.readyState === entry.webSocket.OPEN) return entry.duplex;
+      if (entry !== undefined) continue;
       const left = deadline - this.#now();
       if (left <= 0) {
         throw new CiabError("agent_unreachable", `agentd of ${sandboxID} has not dialed in over the reverse channel`, { retryable: true });
@@ -171,11 +184,16 @@ export class ReverseChannelHub {
     }
   }
 
+  /** Closes the sandbox's idle agent sockets (a stopped machine's); agentd dials again when it runs. */
+  disconnect(sandboxID: string): void {
+    for (const { webSocket } of this.#idle.get(sandboxID) ?? []) webSocket.close(1001, "machine stopping");
+  }
+
   /** Forgets the sandbox's credentials and closes its sockets. */
   forget(sandboxID: string): void {
     for (const [hash, record] of this.#tokens) if (record.sandboxID === sandboxID) this.#tokens.delete(hash);
     this.#secretHashes.delete(sandboxID);
-    for (const webSocket of this.#idle.get(sandboxID) ?? []) webSocket.close(1001, "sandbox gone");
+    for (const { webSocket } of this.#idle.get(sandboxID) ?? []) webSocket.close(1001, "sandbox gone");
     this.#idle.delete(sandboxID);
   }
 
