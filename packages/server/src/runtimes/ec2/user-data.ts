@@ -113,7 +113,7 @@ function agentdUnit(options: UserDataOptions): string {
       "--sandbox-id",
       options.sandboxID,
       ...(options.reverse
-        ? ["--channel-url", options.reverse.channelURL, "--channel-token-file", instanceChannelTokenPath, "--channel-secret-file", instanceChannelSecretPath]
+        ? ["--channel-url", options.reverse.channelURL.replace(/%/g, "%%"), "--channel-token-file", instanceChannelTokenPath, "--channel-secret-file", instanceChannelSecretPath]
         : []),
     ].join(" "),
     "Restart=on-failure",
