@@ -22,11 +22,11 @@ export interface ApiAnswer {
   body: any;
 }
 
-export async function startTestServer(options: { env?: Record<string, string>; dataDirectory?: string } = {}): Promise<TestServer> {
+export async function startTestServer(options: { env?: Record<string, string>; dataDirectory?: string; port?: number } = {}): Promise<TestServer> {
   const temp = options.dataDirectory ? undefined : makeTempDirectory("ciab-srv-");
   const dataDirectory = options.dataDirectory ?? temp!.path;
   const server = await startServer({
-    port: 0,
+    port: options.port ?? 0,
     dataDirectory,
     env: { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", ...options.env },
     logger: createSilentLogger(),

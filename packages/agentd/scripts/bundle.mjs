@@ -25,6 +25,8 @@ export async function bundleAgentd() {
     minify: false,
     sourcemap: false,
     logLevel: "warning",
+    // ws is CommonJS and requires node's modules; an ES module bundle needs a real `require` for that.
+    banner: { js: 'import { createRequire as __ciabCreateRequire } from "node:module"; const require = __ciabCreateRequire(import.meta.url);' },
   });
   await build({
     entryPoints: [path.join(packageDirectory, "src", "commands", "ciab-artifact.ts")],

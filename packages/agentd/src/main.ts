@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAgentServer } from "./agent-server.js";
 import { startGatewayRelay, type GatewayRelay } from "./services/gateway-relay.js";
+import { createReverseDialer, type ReverseDialer } from "./services/reverse-dialer.js";
 
 /**
  * ciab-agentd: `node agentd.mjs --socket PATH [--workspace-root DIR] [--gateway-socket PATH [--gateway-port N]]`;
@@ -19,6 +20,10 @@ const { values } = parseArgs({
     "state-dir": { type: "string" },
     /** The loopback port of that relay; 0 (the default) picks a free one, reported by /v1/health. */
     "gateway-port": { type: "string", default: "0" },
+    /** Dial the control plane at `<url>/{agent,gateway}` (the reverse channel) besides serving --socket. */
+    "channel-url": { type: "string" },
+    "channel-token-file": { type: "string" },
+    "channel-secret-file": { type: "string" },
   },
   strict: true,
 });
@@ -41,10 +46,24 @@ if (!Number.isInteger(gatewayPort) || gatewayPort < 0 || gatewayPort > 65535) {
   log(`--gateway-port ${values["gateway-port"]} is not a port`);
   process.exit(2);
 }
+let dialer: ReverseDialer | undefined;
+if (values["channel-url"] !== undefined) {
+  if (values["channel-token-file"] === undefined || values["channel-secret-file"] === undefined) {
+    log("--channel-url needs --channel-token-file and --channel-secret-file");
+    process.exit(2);
+  }
+  dialer = createReverseDialer({
+    channelURL: values["channel-url"],
+    tokenFile: values["channel-token-file"],
+    secretFile: values["channel-secret-file"],
+    log,
+  });
+}
 // A sandbox without the gateway still runs; /v1/health then reports no gatewayPort.
 let relay: GatewayRelay | undefined;
-if (values["gateway-socket"] !== undefined) {
-  relay = await startGatewayRelay({ socketPath: values["gateway-socket"], port: gatewayPort, log }).catch((error: Error) => {
+if (values["gateway-socket"] !== undefined || dialer !== undefined) {
+  const relayOptions = { socketPath: values["gateway-socket"] ?? "", port: gatewayPort, log, ...(dialer && { connect: dialer.connectGateway }) };
+  relay = await startGatewayRelay(relayOptions).catch((error: Error) => {
     log(`gateway relay not started: ${error.message}`);
     return undefined;
   });
@@ -58,6 +77,7 @@ const server = await createAgentServer({
   sandboxID: values["sandbox-id"],
 });
 await server.listen(values.socket);
+dialer?.start((duplex) => server.serveAgentConnection(duplex));
 process.stdout.write("ready\n");
 
 let stopping = false;
@@ -66,6 +86,7 @@ const stop = (): void => {
   stopping = true;
   const forced = setTimeout(() => process.exit(0), 2000);
   forced.unref();
+  dialer?.close();
   void Promise.all([server.close(), relay?.close()]).then(() => process.exit(0));
 };
 process.on("SIGTERM", stop);

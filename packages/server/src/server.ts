@@ -7,6 +7,7 @@ import { CiabError } from "@ciab/protocol";
 import { createApp } from "./api/app.js";
 import { createAttachServer } from "./api/attach.js";
 import { createPreviewProxy } from "./api/preview-proxy.js";
+import { agentChannelPathPrefix, createAgentChannelServer } from "./api/agent-channel.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
 import { loadDataKey } from "./data-key.js";
@@ -15,6 +16,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createReconciler } from "./loops/reconciler.js";
 import { startBudgetLoops } from "./loops/budget-loops.js";
 import { createRuntimeRegistry } from "./runtimes/runtime-registry.js";
+import { ReverseChannelHub } from "./runtimes/ec2/reverse-hub.js";
 import { createActivityTracker } from "./services/activity-tracker.js";
 import { createAgentConnections } from "./services/agent-connections.js";
 import { createBudgetService } from "./services/budget-service.js";
@@ -99,6 +101,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           publicURL: config.server.public_url,
           key: Buffer.from(dataKey.open(await store.meta.setIfAbsent("machine_download_key", dataKey.seal(randomBytes(32).toString("hex")))), "hex"),
         });
+  const reverseChannels =
+    config.server.public_url === undefined
+      ? undefined
+      : new ReverseChannelHub({ publicURL: config.server.public_url, dataDirectory, logger: logger.child({ component: "agent-channel" }) });
   const runtimes = createRuntimeRegistry(
     config.runtime,
     {
@@ -110,6 +116,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       logger,
       dataKey,
       ...(downloadSigner && { machineDownloads: (sandboxID: string) => downloadSigner.urls(sandboxID) }),
+      ...(reverseChannels && { reverseChannels }),
     },
     logger,
   );
@@ -278,8 +285,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
     logger,
   });
+  const agentChannel = reverseChannels && createAgentChannelServer(reverseChannels, logger);
   httpServer.on("upgrade", (request, socket, head) => {
-    if (!previewProxy.handleUpgrade(request, socket, head)) attach.handleUpgrade(request, socket, head);
+    if (agentChannel && request.url?.startsWith(agentChannelPathPrefix)) agentChannel.handleUpgrade(request, socket, head);
+    else if (!previewProxy.handleUpgrade(request, socket, head)) attach.handleUpgrade(request, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -302,6 +311,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       loops.abort();
       attach.close();
       previewProxy.close();
+      agentChannel?.close();
+      reverseChannels?.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -1,8 +1,11 @@
 import net from "node:net";
+import type { Duplex } from "node:stream";
 
 export interface GatewayRelayOptions {
   /** The control plane's model gateway socket (`/run/ciab/gateway.sock` inside a machine). */
   socketPath: string;
+  /** Opens the upstream instead of `socketPath` (the reverse channel's gateway sockets). */
+  connect?: () => Duplex;
   /** Loopback TCP port to listen on; 0 picks a free one. */
   port: number;
   log?: (message: string) => void;
@@ -23,10 +26,18 @@ export interface GatewayRelay {
  */
 export async function startGatewayRelay(options: GatewayRelayOptions): Promise<GatewayRelay> {
   const log = options.log ?? (() => undefined);
-  const connections = new Set<net.Socket>();
+  const connections = new Set<Duplex>();
+  const connect = options.connect ?? (() => net.connect({ path: options.socketPath, allowHalfOpen: true }));
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
-    const upstream = net.connect({ path: options.socketPath, allowHalfOpen: true });
+    let upstream: Duplex;
+    try {
+      upstream = connect();
+    } catch (error) {
+      log(`gateway relay: ${(error as Error).message}`);
+      client.destroy();
+      return;
+    }
     connections.add(client);
     connections.add(upstream);
     let reported = false;
@@ -46,10 +57,10 @@ export async function startGatewayRelay(options: GatewayRelayOptions): Promise<G
       connections.delete(client);
       upstream.destroy();
     });
-    upstream.once("close", (hadError) => {
+    upstream.once("close", () => {
       connections.delete(upstream);
       // After a clean end the pipe has already ended the client; destroying it would drop unflushed bytes.
-      if (hadError) client.destroy();
+      if (upstream.errored !== null) client.destroy();
     });
     client.pipe(upstream);
     upstream.pipe(client);

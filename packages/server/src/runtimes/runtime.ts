@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import type { Resources, RuntimeName } from "@ciab/protocol";
 import type { DataKey } from "../data-key.js";
 import type { Logger } from "../logger.js";
+import type { ReverseChannelHub } from "./ec2/reverse-hub.js";
 
 /** What a runtime needs to start one machine for one sandbox. */
 export interface MachineSpec {
@@ -131,6 +132,8 @@ export interface RuntimeDependencies {
    * plain AMI; agent CLIs come later over the agent channel). Absent without `[server] public_url`.
    */
   machineDownloads?: (sandboxID: string) => MachineDownloads;
+  /** Where agentd of an ec2 sandbox with `channel = "reverse"` dials in; absent without `[server] public_url`. */
+  reverseChannels?: ReverseChannelHub;
 }
 
 export interface MachineDownloads {

@@ -24,6 +24,7 @@ import { chooseImage, launchRequest } from "./instance-launch.js";
 import { instanceAgentSocket } from "./instance-layout.js";
 import { InstanceChannels } from "./instance-channels.js";
 import { pollUntil } from "./poll.js";
+import { ReverseChannel } from "./reverse-channel.js";
 import { generateSSHKeyPair } from "./ssh-key-pair.js";
 import { buildUserData } from "./user-data.js";
 
@@ -47,6 +48,7 @@ export class EC2Runtime implements Runtime {
   readonly capabilities: RuntimeCapabilities;
   readonly defaultImage: string;
   readonly #channels: InstanceChannels;
+  readonly #reverse: ReverseChannel;
   readonly #apis = new Map<string, EC2API>();
 
   constructor(
@@ -66,15 +68,19 @@ export class EC2Runtime implements Runtime {
       dataKey,
       logger,
     });
+    this.#reverse = new ReverseChannel(dependencies.reverseChannels, (region, instanceID, signal) =>
+      awsCall("DescribeInstances", () => this.#api(region).describeInstance(instanceID, signal)),
+    );
   }
 
   async provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine> {
     const { signal } = options;
     const settings = ec2SettingsFor(this.config, spec.workspaceID);
     const api = this.#api(settings.region);
-    if (this.config.channel !== "ssh") {
-      throw new CiabError("capability_unsupported", `[runtime.ec2] channel ${this.config.channel} is not available yet; use ssh`);
-    }
+    const reverse =
+      this.config.channel === "reverse"
+        ? this.#reverse.prepare(spec.sandboxID, (this.config.instance_ready_timeout_secs + this.config.ssh_timeout_secs) * 1000)
+        : undefined;
     const chosen = await chooseImage(api, settings, spec.image, signal);
     const downloads = chosen.prebuilt ? undefined : this.dependencies.machineDownloads?.(spec.sandboxID);
     if (!chosen.prebuilt && downloads === undefined) {
@@ -92,6 +98,7 @@ export class EC2Runtime implements Runtime {
       env: spec.env,
       hostKey,
       bootstrap: downloads,
+      reverse,
     });
     options.onProgress?.(`launching a ${settings.instance_type} instance from ${chosen.image.imageID} in ${settings.region}`);
     const request = launchRequest({
@@ -112,16 +119,20 @@ export class EC2Runtime implements Runtime {
       hostKey: hostKey.publicKey.split(" ")[1]!,
       sealedPrivateKey: userKey === undefined ? undefined : this.dataKey.seal(userKey.privateKey),
       keyPairName: this.config.key_pair_name,
+      ...(reverse && { channel: "reverse" as const }),
     };
     const machine: Machine = { machineID: instance.instanceID, sandboxID: spec.sandboxID, details: { ...details } };
     try {
       options.onProgress?.(`waiting for ${instance.instanceID} to run`);
       await this.#waitForState(machine, "running", signal);
-      options.onProgress?.(`waiting for agentd on ${instance.instanceID} over ssh`);
+      options.onProgress?.(`waiting for agentd on ${instance.instanceID} over ${this.config.channel}`);
       await this.#waitForAgent(machine, signal);
+      const secretHash = reverse && this.#reverse.secretHash(spec.sandboxID);
+      if (secretHash !== undefined) machine.details.channelSecretHash = secretHash;
       return machine;
     } catch (error) {
       this.#channels.drop(machine.machineID);
+      this.#reverse.forget(spec.sandboxID);
       await awsCall("TerminateInstances", () => api.terminate(instance.instanceID, AbortSignal.timeout(30_000))).catch(
         (terminateError: unknown) => this.logger.error({ err: terminateError, instanceID: instance.instanceID }, "cannot terminate a failed instance"),
       );
@@ -134,6 +145,7 @@ export class EC2Runtime implements Runtime {
       throw new CiabError("capability_unsupported", "pausing an ec2 sandbox needs [runtime.ec2] stop_on_pause");
     }
     this.#channels.drop(machine.machineID);
+    this.#reverse.disconnect(machine.sandboxID);
     await awsCall("StopInstances", () => this.#apiOf(machine).stop(machine.machineID, signal));
     await this.#waitForState(machine, "stopped", signal);
   }
@@ -146,6 +158,7 @@ export class EC2Runtime implements Runtime {
 
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     this.#channels.drop(machine.machineID);
+    this.#reverse.forget(machine.sandboxID);
     const instanceID = machine.machineID;
     const api = this.#apiOf(machine);
     try {
@@ -181,7 +194,9 @@ export class EC2Runtime implements Runtime {
   }
 
   async connectAgent(machine: Machine): Promise<Duplex> {
-    const connection = await this.#channels.connection(machine, instanceDetails(machine));
+    const details = instanceDetails(machine);
+    if (details.channel === "reverse") return this.#reverse.connect(machine, details);
+    const connection = await this.#channels.connection(machine, details);
     return connection.openStream(instanceAgentSocket);
   }
 
@@ -250,7 +265,7 @@ export class EC2Runtime implements Runtime {
       },
       { timeoutMs: this.config.ssh_timeout_secs * 1000, signal, firstDelayMs: 250, maxDelayMs: 1_000 },
       () =>
-        new CiabError("agent_unreachable", `agentd on ${machine.machineID} did not answer over ssh within ${this.config.ssh_timeout_secs} s`, {
+        new CiabError("agent_unreachable", `agentd on ${machine.machineID} did not answer within ${this.config.ssh_timeout_secs} s`, {
           cause: lastError,
           retryable: true,
         }),

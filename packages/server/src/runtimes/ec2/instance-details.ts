@@ -16,6 +16,10 @@ const instanceDetailsSchema = z.object({
   /** The sandbox's own SSH private key, sealed with the data key; undefined with an AWS key pair. */
   sealedPrivateKey: z.string().optional(),
   keyPairName: z.string().optional(),
+  /** `reverse`: agentd dials in (docs/decisions/0019-ec2-reverse-channel.md); absent means SSH. */
+  channel: z.enum(["ssh", "reverse"]).optional(),
+  /** SHA-256 of the reverse channel's secret, so that a restarted control plane accepts agentd again. */
+  channelSecretHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 
 export type InstanceDetails = z.infer<typeof instanceDetailsSchema>;

@@ -15,3 +15,7 @@ export const prebuiltImageNamePrefix = "ciab-agent-";
 /** Canonical's account and its Ubuntu 22.04 names, for when no AMI is configured. */
 export const ubuntuImageOwner = "099720109477";
 export const ubuntuImageNamePattern = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*";
+/** agentd's own state across boots (the reverse channel's token and secret); /run is emptied by a stop. */
+export const instanceStateDirectory = "/var/lib/ciab";
+export const instanceChannelTokenPath = `${instanceStateDirectory}/channel-token`;
+export const instanceChannelSecretPath = `${instanceStateDirectory}/channel-secret`;

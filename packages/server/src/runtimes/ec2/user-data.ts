@@ -5,9 +5,12 @@ import {
   agentdUnitName,
   instanceAgentdPath,
   instanceAgentSocket,
+  instanceChannelSecretPath,
+  instanceChannelTokenPath,
   instanceGatewaySocket,
   instanceNodePath,
   instanceRunDirectory,
+  instanceStateDirectory,
   instanceToolsPath,
   instanceWorkspace,
 } from "./instance-layout.js";
@@ -22,6 +25,8 @@ export interface UserDataOptions {
   hostKey: { privateKey: string; publicKey: string };
   /** Set for AMIs without agentd. */
   bootstrap: MachineDownloads | undefined;
+  /** Set for `channel = "reverse"`: agentd dials `channelURL` with the one-time token (docs/decisions/0019-ec2-reverse-channel.md). */
+  reverse?: { channelURL: string; token: string } | undefined;
 }
 
 /**
@@ -49,6 +54,7 @@ export function buildUserData(options: UserDataOptions): string {
     ["chown", `${user}:`, instanceRunDirectory, instanceWorkspace, instanceToolsPath],
   ];
   if (options.bootstrap) runcmd.push(...downloadCommands(options.bootstrap));
+  if (options.reverse) runcmd.push(["chown", "-R", `${user}:`, instanceStateDirectory]);
   const writeFiles = [
     {
       path: `/etc/systemd/system/${agentdUnitName}`,
@@ -61,6 +67,7 @@ export function buildUserData(options: UserDataOptions): string {
       content: "StreamLocalBindUnlink yes\nAllowStreamLocalForwarding yes\n",
     },
   ];
+  if (options.reverse) writeFiles.push({ path: instanceChannelTokenPath, permissions: "0600", content: `${options.reverse.token}\n` });
   // The agentd bundle is an ES module; this makes `node ciab-agentd.js` load it as one.
   if (options.bootstrap) writeFiles.push({ path: path.posix.join(path.posix.dirname(instanceAgentdPath), "package.json"), permissions: "0644", content: '{ "type": "module" }\n' });
   runcmd.push(
@@ -91,6 +98,7 @@ function agentdUnit(options: UserDataOptions): string {
     // Recreated on every boot (a stopped and started instance has an empty /run).
     "RuntimeDirectory=ciab",
     "RuntimeDirectoryMode=0755",
+    ...(options.reverse ? ["StateDirectory=ciab", "StateDirectoryMode=0700"] : []),
     `WorkingDirectory=${instanceWorkspace}`,
     ...environment,
     [
@@ -104,6 +112,9 @@ function agentdUnit(options: UserDataOptions): string {
       instanceGatewaySocket,
       "--sandbox-id",
       options.sandboxID,
+      ...(options.reverse
+        ? ["--channel-url", options.reverse.channelURL.replace(/%/g, "%%"), "--channel-token-file", instanceChannelTokenPath, "--channel-secret-file", instanceChannelSecretPath]
+        : []),
     ].join(" "),
     "Restart=on-failure",
     "RestartSec=1",
