@@ -43,7 +43,7 @@ export interface AppDependencies {
 }
 
 /** Routes that take a raw body (streamed, not bounded by the JSON body limit). */
-const rawBodyRoute = /\/files\/upload$|\/stdin$/;
+const rawBodyRoute = /^\/api\/v1\/sandboxes\/[^/]+\/(?:files\/upload|processes\/[^/]+\/stdin)$/;
 const publicRoutes = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
 
 /** Builds the HTTP app; only main.ts binds a port, so tests call `app.request()` directly. */
