@@ -27,3 +27,13 @@ test("a JSON route whose path happens to end like a raw-body route still has its
   const listed = await server.api("GET", "/secrets", undefined, { token: memberToken });
   expect(listed.body.secrets).toEqual([]);
 });
+
+test("stdin sent over HTTP is held in memory by the server, so its body is bounded too", async () => {
+  const response = await fetch(`${server.url}/api/v1/sandboxes/sbx_none/processes/1/stdin`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${memberToken}`, "content-type": "application/octet-stream" },
+    body: Buffer.alloc(limit * 4),
+  });
+  expect(response.status).toBe(413);
+  expect(((await response.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+});

@@ -42,8 +42,10 @@ export interface AppDependencies {
   machineDownloads?: MachineDownloadDependencies;
 }
 
-/** Routes that take a raw body (streamed, not bounded by the JSON body limit). */
-const rawBodyRoute = /^\/api\/v1\/sandboxes\/[^/]+\/(?:files\/upload|processes\/[^/]+\/stdin)$/;
+/** Uploads stream their raw body to the sandbox's disk, so no body limit applies. */
+const uploadRoute = /^\/api\/v1\/sandboxes\/[^/]+\/files\/upload$/;
+/** Stdin takes raw bytes of any type, but the handler holds them in memory: bounded like JSON. */
+const stdinRoute = /^\/api\/v1\/sandboxes\/[^/]+\/processes\/[^/]+\/stdin$/;
 const publicRoutes = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
 
 /** Builds the HTTP app; only main.ts binds a port, so tests call `app.request()` directly. */
@@ -55,9 +57,9 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.notFound((c) => toErrorResponse(new CiabError("not_found", `no route ${c.req.method} ${c.req.path}`), c, logger));
 
   app.use("/api/v1/*", async (c, next) => {
-    if (rawBodyRoute.test(c.req.path)) return next();
+    if (uploadRoute.test(c.req.path)) return next();
     const method = c.req.method;
-    if (method === "POST" || method === "PUT" || method === "PATCH") {
+    if (!stdinRoute.test(c.req.path) && (method === "POST" || method === "PUT" || method === "PATCH")) {
       const contentType = c.req.header("content-type");
       const hasBody = c.req.header("content-length") !== "0" && c.req.header("content-length") !== undefined;
       if ((hasBody || c.req.header("transfer-encoding")) && contentType && !/^application\/json\b/i.test(contentType)) {
