@@ -46,6 +46,11 @@ export interface RuntimeCapabilities {
   hostNetwork: boolean;
   /** Any image name (false: the runtime boots one fixed root, e.g. local). */
   images: boolean;
+  /**
+   * A sandbox env may set what the host's dynamic loader reads (`LD_PRELOAD`, `GLIBC_TUNABLES`…): false
+   * where that env is the environment of a program the runtime starts on the host (local's bwrap, as root).
+   */
+  loaderEnvironment: boolean;
 }
 
 export interface ProvisionOptions {

@@ -14,6 +14,7 @@ import type {
   RuntimeCapabilities,
   RuntimeDependencies,
 } from "../runtime.js";
+import { loaderVariables } from "../loader-environment.js";
 import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./agent-socket.js";
 import { bwrapArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
 import { firstInputFD, spawnGated } from "./gated-spawn.js";
@@ -60,7 +61,7 @@ interface HostSetup {
  */
 export class LocalRuntime implements Runtime {
   readonly name = "local" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false };
+  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false, loaderEnvironment: false };
   readonly defaultImage = hostImage;
   #setup: Promise<HostSetup> | undefined;
 
@@ -328,6 +329,9 @@ export class LocalRuntime implements Runtime {
       ];
       return [nodeBinaryPath, args, { ...env, ...spec.env }, []];
     }
+    // The gate refuses these first; bwrap and setpriv run on the host, as root, with exactly this environment.
+    const loaderNames = loaderVariables(spec.env);
+    if (loaderNames.length > 0) throw new CiabError("capability_unsupported", `a jail's env cannot set ${loaderNames.join(", ")}`);
     const args = bwrapArguments({
       host: setup.layout,
       sandboxDirectory: paths.directory,
