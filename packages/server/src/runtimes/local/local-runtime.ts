@@ -16,7 +16,7 @@ import type {
 } from "../runtime.js";
 import { loaderVariables } from "../loader-environment.js";
 import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./agent-socket.js";
-import { bwrapArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
+import { bwrapArguments, environmentArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
 import { firstInputFD, spawnGated } from "./gated-spawn.js";
 import {
   createJailCgroup,
@@ -343,9 +343,12 @@ export class LocalRuntime implements Runtime {
       network: spec.network,
       tmpSizeBytes: this.config.tmp_size_mb * mebibyte,
       seccompFD: firstInputFD,
+      environmentFD: firstInputFD + 1,
       jailUser: jailUID === undefined ? undefined : { uid: jailUID, bwrapPath: this.config.bwrap_path },
     });
-    return [this.config.bwrap_path, args, machineEnvironment(spec.env), [seccompProgram()]];
+    // The host side of the start (gate shell, bwrap, setpriv) runs with the server's PATH alone.
+    const hostEnvironment = { PATH: process.env.PATH ?? machinePath };
+    return [this.config.bwrap_path, args, hostEnvironment, [seccompProgram(), environmentArguments(machineEnvironment(spec.env))]];
   }
 
   async #liveDetails(machine: Machine): Promise<LocalMachineDetails> {
