@@ -127,6 +127,8 @@ export const policySectionSchema = z.strictObject({
   max_cpus: z.coerce.number().positive().optional(),
   max_memory_mb: z.coerce.number().int().positive().optional(),
   max_pids: z.coerce.number().int().positive().optional(),
+  /** The most a session's repository may take on the control plane's disk while it is cloned and bundled. */
+  max_repo_mb: z.coerce.number().int().positive().default(4096),
 });
 
 const usdPerHour = z.coerce.number().min(0).max(10_000);

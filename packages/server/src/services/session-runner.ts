@@ -35,6 +35,8 @@ export interface SessionRunnerDependencies {
   dataKey: DataKey;
   /** Checks and pins the repository clone (`[policy]`). */
   outbound: OutboundPolicy;
+  /** `[policy] max_repo_mb` in bytes. */
+  maxRepoBytes: number;
   toolsDirectory: string;
   logger: Logger;
   /** Told of the agent's output, which keeps its session from being idle. */
@@ -143,7 +145,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;
-        await checkoutRepo(agent, { ...session.repo, url }, dependencies.outbound, signal);
+        await checkoutRepo(agent, { ...session.repo, url }, { outbound: dependencies.outbound, maxBytes: dependencies.maxRepoBytes }, signal);
       }
       const health = await agent.health(signal);
       const gatewayPort = (health as { gatewayPort?: number }).gatewayPort;
