@@ -37,6 +37,8 @@ export interface SessionRunnerDependencies {
   outbound: OutboundPolicy;
   /** `[policy] max_repo_mb` in bytes. */
   maxRepoBytes: number;
+  /** `[policy] max_session_output_mb` in bytes. */
+  maxOutputBytes: number;
   toolsDirectory: string;
   logger: Logger;
   /** Told of the agent's output, which keeps its session from being idle. */
@@ -198,6 +200,14 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     const interactive = session.prompt === null;
     const principal = systemPrincipal(session);
     let exit: Extract<ExecFrame, { type: "exit" }> | undefined;
+    // Every byte a headless agent prints becomes stored events: past the cap it is stopped before it fills
+    // the host's disk. An interactive session's output stays in agentd, so it has no such cap.
+    let stderrBytes = 0;
+    const checkOutputCap = () => {
+      if (interactive || lines.consumedOffset + stderrBytes <= dependencies.maxOutputBytes) return;
+      const megabytes = Math.round(dependencies.maxOutputBytes / 1024 / 1024);
+      throw new CiabError("payload_too_large", `the agent printed more than ${megabytes} MB ([policy] max_session_output_mb)`);
+    };
     for (let attempt = 0; exit === undefined; attempt += 1) {
       try {
         exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
@@ -206,9 +216,12 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
             if (frame.type === "stdout" || frame.type === "stderr") dependencies.activity?.touch(session.sandboxID!);
             if (frame.type === "stdout") {
               const found = lines.push(Buffer.from(frame.data, "base64"), frame.offset);
+              checkOutputCap();
               const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
               if (parsed.length > 0 || found.length > 0) await events.append(session.id, parsed, lines.consumedOffset);
             } else if (frame.type === "stderr" && !interactive) {
+              stderrBytes += Buffer.byteLength(frame.data, "base64");
+              checkOutputCap();
               await events.append(session.id, [{ type: "shell.output", data: { stream: "stderr", data: frame.data } }]);
             } else if (frame.type === "exit") {
               return frame;
