@@ -19,7 +19,7 @@ export async function* readFrames(stream: Readable, signal?: AbortSignal): Async
       while (newline !== -1) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
-        if (line !== "") yield JSON.parse(line) as ExecFrame;
+        if (line !== "") yield parseFrame(line);
         newline = pending.indexOf("\n");
       }
     }
@@ -27,5 +27,15 @@ export async function* readFrames(stream: Readable, signal?: AbortSignal): Async
     throw toChannelError(error, signal);
   }
   pending += decoder.end();
-  if (pending.trim() !== "") yield JSON.parse(pending) as ExecFrame;
+  // agentd ends every frame with a newline: a rest without one is a stream cut inside a frame (agentd drops
+  // a reader that falls far behind), which its readers resume, not a frame.
+  if (pending.trim() !== "") throw new CiabError("agent_unreachable", "agentd's stream ended inside a frame");
+}
+
+function parseFrame(line: string): ExecFrame {
+  try {
+    return JSON.parse(line) as ExecFrame;
+  } catch (error) {
+    throw new CiabError("agent_unreachable", "agentd sent a frame that is not JSON", { cause: error });
+  }
 }

@@ -209,6 +209,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       throw new CiabError("payload_too_large", `the agent printed more than ${megabytes} MB ([policy] max_session_output_mb)`);
     };
     for (let attempt = 0; exit === undefined; attempt += 1) {
+      const offsetBefore = lines.consumedOffset;
       try {
         exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
           const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: lines.consumedOffset }, signal);
@@ -230,10 +231,14 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
           return undefined;
         });
       } catch (error) {
+        if (lines.consumedOffset > offsetBefore) attempt = -1;
         const retryable = error instanceof CiabError && error.code === "agent_unreachable";
         if (signal.aborted || !retryable || attempt >= outputReconnects) throw error;
       }
       if (exit === undefined) {
+        // A reader that kept up until agentd dropped it (an agent printing faster than events are stored) made
+        // progress: only reconnects that bring nothing new count against the limit.
+        if (lines.consumedOffset > offsetBefore) attempt = -1;
         if (attempt >= outputReconnects) throw new CiabError("agent_unreachable", "the agent's output ended without an exit status");
         await sleep(100 * (attempt + 1), undefined, { signal });
       }
