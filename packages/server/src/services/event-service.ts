@@ -70,9 +70,23 @@ export function createEventService(store: Store) {
       isFinal: () => Promise<boolean>,
     ): AsyncGenerator<SessionEvent[]> {
       let buffered: SessionEvent[] = [];
+      let bufferedCharacters = 0;
+      // Set when a slow reader let too much pile up: what it missed is read back from the store instead.
+      let overflowed = false;
       let wake: (() => void) | undefined;
+      const dropBuffered = () => {
+        buffered = [];
+        bufferedCharacters = 0;
+      };
       const onEvent = (event: SessionEvent) => {
-        buffered.push(event);
+        if (!overflowed) {
+          buffered.push(event);
+          bufferedCharacters += toServerSentEvent(event).length;
+          if (bufferedCharacters > maximumBufferedCharacters) {
+            overflowed = true;
+            dropBuffered();
+          }
+        }
         wake?.();
       };
       live.on(sessionID, onEvent);
@@ -99,9 +113,21 @@ export function createEventService(store: Store) {
           if (rest.some(endsSession)) return;
         }
         while (!signal.aborted) {
+          if (overflowed) {
+            // Events are stored before they are emitted: everything dropped is in this read or a later one.
+            overflowed = false;
+            const page = fresh(await store.events.list(sessionID, last, overflowPageSize));
+            if (page.length === overflowPageSize) {
+              overflowed = true;
+              dropBuffered();
+            }
+            if (page.length > 0) yield page;
+            if (page.some(endsSession)) return;
+            continue;
+          }
           if (buffered.length > 0) {
             const batch = fresh(buffered);
-            buffered = [];
+            dropBuffered();
             if (batch.length > 0) yield batch;
             if (batch.some(endsSession)) return;
             continue;
@@ -123,6 +149,10 @@ export function createEventService(store: Store) {
 }
 
 export type EventService = ReturnType<typeof createEventService>;
+
+/** Live events held for one reader that is not keeping up, before it falls back to reading the store. */
+const maximumBufferedCharacters = 8 * 1024 * 1024;
+const overflowPageSize = 500;
 
 const serialized = new WeakMap<SessionEvent, string>();
 
