@@ -202,6 +202,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     },
     dataKey,
     outbound,
+    maxRepoBytes: config.policy.max_repo_mb * 1024 * 1024,
+    maxOutputBytes: config.policy.max_session_output_mb * 1024 * 1024,
     toolsDirectory,
     logger: logger.child({ component: "sessions" }),
     activity,

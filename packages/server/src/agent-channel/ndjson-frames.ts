@@ -40,7 +40,9 @@ export async function* readFrames(stream: Readable, signal?: AbortSignal): Async
   }
   if (partBytes > 0) {
     const rest = Buffer.concat(parts, partBytes);
-    if (rest.toString("utf8").trim() !== "") yield parseFrame(rest);
+    // agentd ends every frame with a newline: a rest without one is a stream cut inside a frame (agentd drops
+    // a reader that falls far behind), which its readers resume, not a frame.
+    if (rest.toString("utf8").trim() !== "") throw new CiabError("agent_unreachable", "agentd's stream ended inside a frame", { retryable: true });
   }
 }
 

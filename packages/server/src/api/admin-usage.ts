@@ -10,11 +10,11 @@ const report = createRoute({
   summary: "Compute usage by workspace, user, runtime and day",
   description:
     "Machine time and cost from the hourly ledger, over whole UTC days [from, to]. Installation admins see every " +
-    "workspace (or one, with `workspace_id`); members see their own workspace only.",
+    "workspace (or one, with `workspace_id`); members and workspace admins see their own workspace only.",
   request: { query: usageQuerySchema },
   responses: {
     200: jsonContent(named(usageReportSchema, "UsageReport"), "Usage rows, grouped as asked"),
-    403: jsonContent(errorResponseSchema, "Another workspace's usage, asked by a member"),
+    403: jsonContent(errorResponseSchema, "Another workspace's usage, asked by anyone but an installation admin"),
     ...errorResponses,
   },
 });

@@ -63,6 +63,8 @@ export interface AttachServer {
 
 /** Output waits while this much is queued for a slow client, rather than growing the server's memory. */
 const sendBacklogLimitBytes = 4 * 1024 * 1024;
+/** Past this much stdin waiting for a process that does not read it, the socket stops being read. */
+const stdinBacklogLimitBytes = 1024 * 1024;
 
 export function createAttachServer(dependencies: AttachDependencies): AttachServer {
   const { auth, exec, logger } = dependencies;
@@ -112,10 +114,18 @@ export function createAttachServer(dependencies: AttachDependencies): AttachServ
       sendControl(webSocket, { type: "error", code: ciabError.code, message: ciabError.message, status: ciabError.status });
     };
     let stdin = Promise.resolve();
+    let stdinBacklogBytes = 0;
     webSocket.on("message", (data: RawData, isBinary: boolean) => {
       const bytes = toBuffer(data);
       if (isBinary) {
-        stdin = stdin.then(() => exec.writeStdin(principal, id, pid, bytes).then(() => undefined, fail));
+        stdinBacklogBytes += bytes.length;
+        if (stdinBacklogBytes > stdinBacklogLimitBytes) webSocket.pause();
+        stdin = stdin
+          .then(() => exec.writeStdin(principal, id, pid, bytes).then(() => undefined, fail))
+          .finally(() => {
+            stdinBacklogBytes -= bytes.length;
+            if (stdinBacklogBytes <= stdinBacklogLimitBytes && webSocket.isPaused) webSocket.resume();
+          });
         return;
       }
       const message = parseControl(bytes.toString("utf8"));

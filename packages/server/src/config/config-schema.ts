@@ -159,6 +159,10 @@ export const policySectionSchema = z.strictObject({
   max_cpus: z.coerce.number().positive().optional(),
   max_memory_mb: z.coerce.number().int().positive().optional(),
   max_pids: z.coerce.number().int().positive().optional(),
+  /** The most a session's repository may take on the control plane's disk while it is cloned and bundled. */
+  max_repo_mb: z.coerce.number().int().positive().default(4096),
+  /** The most output (stdout and stderr) of one session's agent kept as events in the store; past it the session fails. */
+  max_session_output_mb: z.coerce.number().int().positive().default(1024),
 });
 
 const usdPerHour = z.coerce.number().min(0).max(10_000);

@@ -54,6 +54,11 @@ export interface RuntimeCapabilities {
   images: boolean;
   /** `consoleOutput`: what the machine printed on its serial console (ec2's GetConsoleOutput). */
   consoleOutput?: boolean;
+  /**
+   * A sandbox env may set what the host's dynamic loader reads (`LD_PRELOAD`, `GLIBC_TUNABLES`…): false
+   * where that env is the environment of a program the runtime starts on the host (local's bwrap, as root).
+   */
+  loaderEnvironment: boolean;
 }
 
 export interface ProvisionOptions {

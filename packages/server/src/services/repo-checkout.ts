@@ -6,6 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { CiabError } from "@ciab/protocol";
 import type { AgentClient } from "../agent-channel/agent-client.js";
+import { withSizeLimit } from "./directory-size-limit.js";
 import { gitRemoteHost, isRedirectFailure, pinGitRemote } from "./git-remote.js";
 import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 
@@ -14,6 +15,12 @@ const run = promisify(execFile);
 export interface RepoSpec {
   url: string;
   ref?: string | undefined;
+}
+
+export interface CheckoutLimits {
+  outbound: OutboundPolicy;
+  /** `[policy] max_repo_mb`: past this on the host's disk, the clone is stopped and the session fails. */
+  maxBytes: number;
 }
 
 /** What to check out: a branch (tracked as that branch) or a detached commit. */
@@ -27,11 +34,11 @@ interface Resolved {
  * enter the sandbox), bundles it, streams the bundle over the agent channel and checks the ref out in
  * /workspace. No network is needed inside the sandbox.
  */
-export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, outbound: OutboundPolicy, signal: AbortSignal): Promise<Resolved> {
+export async function checkoutRepo(agent: AgentClient, repo: RepoSpec, limits: CheckoutLimits, signal: AbortSignal): Promise<Resolved> {
   const scratch = await mkdtemp(path.join(tmpdir(), "ciab-repo-"));
   try {
     const mirror = path.join(scratch, "mirror.git");
-    await clone(repo.url, mirror, scratch, outbound, signal);
+    await withSizeLimit(scratch, limits.maxBytes, signal, (bounded) => clone(repo.url, mirror, scratch, limits.outbound, bounded));
     const resolved = await resolveRef(mirror, repo.ref, signal);
     const bundle = path.join(scratch, "repo.bundle");
     await git(["bundle", "create", "--quiet", bundle, "--all"], mirror, signal, "cannot bundle the repository");

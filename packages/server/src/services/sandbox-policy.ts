@@ -1,5 +1,6 @@
 import { CiabError, type CreateSandboxRequest, type RuntimeName } from "@ciab/protocol";
 import type { Runtime } from "../runtimes/runtime.js";
+import { loaderVariables } from "../runtimes/loader-environment.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { Principal } from "./auth-service.js";
 
@@ -52,6 +53,8 @@ export function authorizeSandbox(options: SandboxPolicyOptions, principal: Princ
   if (request.image !== undefined && request.image !== runtime.defaultImage && !runtime.capabilities.images) {
     throw unsupported(`images (it boots ${runtime.defaultImage})`);
   }
+  const loaderNames = runtime.capabilities.loaderEnvironment ? [] : loaderVariables(request.env ?? {});
+  if (loaderNames.length > 0) throw unsupported(`env ${loaderNames.join(", ")} (the host's dynamic loader would read it)`);
   if (!principal.installationAdmin) {
     if (request.network === "host" && !options.allowHostNetwork) {
       throw new CiabError("forbidden", "network host is for installation admins unless [policy] allow_host_network = true");

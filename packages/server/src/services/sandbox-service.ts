@@ -267,6 +267,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       const sandbox = await get(principal, id);
       if (sandbox.state === "ready") return sandbox;
       requireState(sandbox, ["paused"], "resume");
+      // A machine that costs nothing paused (a stopped instance) starts spending again: new spending, like a new sandbox.
+      if (!sandbox.billsPaused) await dependencies.budget?.checkCap(sandbox.workspaceID);
       await runtimes.get(sandbox.runtime).resume(sandbox.machine!, AbortSignal.timeout(60_000));
       await waitForAgent(connections.get(sandbox), { timeoutMs: dependencies.agentReadyTimeoutMs });
       return store.sandboxes.update(id, { state: "ready" });

@@ -35,6 +35,10 @@ export interface SessionRunnerDependencies {
   dataKey: DataKey;
   /** Checks and pins the repository clone (`[policy]`). */
   outbound: OutboundPolicy;
+  /** `[policy] max_repo_mb` in bytes. */
+  maxRepoBytes: number;
+  /** `[policy] max_session_output_mb` in bytes. */
+  maxOutputBytes: number;
   toolsDirectory: string;
   logger: Logger;
   /** Told of the agent's output, which keeps its session from being idle. */
@@ -143,7 +147,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;
-        await checkoutRepo(agent, { ...session.repo, url }, dependencies.outbound, signal);
+        await checkoutRepo(agent, { ...session.repo, url }, { outbound: dependencies.outbound, maxBytes: dependencies.maxRepoBytes }, signal);
       }
       const health = await agent.health(signal);
       const gatewayPort = (health as { gatewayPort?: number }).gatewayPort;
@@ -197,7 +201,16 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     const interactive = session.prompt === null;
     const principal = systemPrincipal(session);
     let exit: Extract<ExecFrame, { type: "exit" }> | undefined;
+    // Every byte a headless agent prints becomes stored events: past the cap it is stopped before it fills
+    // the host's disk. An interactive session's output stays in agentd, so it has no such cap.
+    let stderrBytes = 0;
+    const checkOutputCap = () => {
+      if (interactive || lines.consumedOffset + stderrBytes <= dependencies.maxOutputBytes) return;
+      const megabytes = Math.round(dependencies.maxOutputBytes / 1024 / 1024);
+      throw new CiabError("payload_too_large", `the agent printed more than ${megabytes} MB ([policy] max_session_output_mb)`);
+    };
     for (let attempt = 0; exit === undefined; attempt += 1) {
+      const offsetBefore = lines.consumedOffset;
       try {
         exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
           const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: lines.consumedOffset }, signal);
@@ -205,9 +218,12 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
             if (frame.type === "stdout" || frame.type === "stderr") dependencies.activity?.touch(session.sandboxID!);
             if (frame.type === "stdout") {
               const found = lines.push(Buffer.from(frame.data, "base64"), frame.offset);
+              checkOutputCap();
               const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
               if (parsed.length > 0 || found.length > 0) await events.append(session.id, parsed, lines.consumedOffset);
             } else if (frame.type === "stderr" && !interactive) {
+              stderrBytes += Buffer.byteLength(frame.data, "base64");
+              checkOutputCap();
               await events.append(session.id, [{ type: "shell.output", data: { stream: "stderr", data: frame.data } }]);
             } else if (frame.type === "exit") {
               return frame;
@@ -216,10 +232,14 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
           return undefined;
         });
       } catch (error) {
+        if (lines.consumedOffset > offsetBefore) attempt = -1;
         const retryable = error instanceof CiabError && error.code === "agent_unreachable";
         if (signal.aborted || !retryable || attempt >= outputReconnects) throw error;
       }
       if (exit === undefined) {
+        // A reader that kept up until agentd dropped it (an agent printing faster than events are stored) made
+        // progress: only reconnects that bring nothing new count against the limit.
+        if (lines.consumedOffset > offsetBefore) attempt = -1;
         if (attempt >= outputReconnects) throw new CiabError("agent_unreachable", "the agent's output ended without an exit status");
         await sleep(100 * (attempt + 1), undefined, { signal });
       }

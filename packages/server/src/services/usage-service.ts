@@ -18,15 +18,15 @@ export interface UsageQueryInput {
 
 /**
  * Compute usage from the hourly ledger. Installation admins see every workspace (or one, by `workspace_id`);
- * members see their own workspace only. Live sandboxes are folded first, so the report is current.
+ * everyone else (workspace admins too) sees their own workspace only. Live sandboxes are folded first, so the report is current.
  */
 export function createUsageService(store: Store, now: () => number = Date.now) {
   return {
     async report(principal: Principal, query: UsageQueryInput): Promise<UsageReport> {
       let workspaceID: string | undefined = query.workspace_id;
-      if (principal.role !== "admin") {
+      if (!principal.installationAdmin) {
         if (workspaceID !== undefined && workspaceID !== principal.workspaceID) {
-          throw new CiabError("forbidden", "members see the usage of their own workspace only");
+          throw new CiabError("forbidden", "only installation admins see the usage of other workspaces");
         }
         workspaceID = principal.workspaceID;
       }

@@ -45,7 +45,7 @@ const managedStates: Record<string, ManagedMachine["state"]> = {
  */
 export class DockerRuntime implements Runtime {
   readonly name = "docker" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: true };
+  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: true, loaderEnvironment: true };
   readonly defaultImage: string;
   #imageBuild: Promise<void> | undefined;
 

@@ -58,7 +58,7 @@ export class EC2Runtime implements Runtime {
     private readonly dataKey: DataKey,
     private readonly logger: Logger,
   ) {
-    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, consoleOutput: true };
+    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, consoleOutput: true, loaderEnvironment: true };
     this.defaultImage = config.default_ami ?? "ubuntu-22.04";
     this.#channels = new InstanceChannels({
       config,

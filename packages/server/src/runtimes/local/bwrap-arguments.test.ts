@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { bwrapArguments, etcAllowList, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
+import { bwrapArguments, environmentArguments, etcAllowList, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
 
 const mergedUsr: HostLayout = {
   systemEntries: [
@@ -21,6 +21,7 @@ const input = {
   network: "none" as const,
   tmpSizeBytes: 1024 * 1024 * 1024,
   seccompFD: 4,
+  environmentFD: 5,
   jailUser: undefined,
 };
 
@@ -89,7 +90,7 @@ describe("bwrapArguments", () => {
     const joined = options.join(" ");
     expect(joined).toContain("--perms 1777 --size 1073741824 --tmpfs /tmp");
     expect(joined).toContain("--perms 1777 --size 1073741824 --tmpfs /dev/shm --remount-ro /dev");
-    expect(joined).toContain("--seccomp 4 --cap-drop ALL");
+    expect(joined).toContain("--seccomp 4 --clearenv --args 5 --cap-drop ALL");
     // Dirs bwrap makes as root would be 0700: a jail uid could not see through them.
     expect(joined).toContain("--perms 0755 --dir /etc");
     expect(joined).toContain("--perms 0755 --dir /opt/ciab/bin");
@@ -103,7 +104,7 @@ describe("bwrapArguments", () => {
     const inner = nested.slice(nested.indexOf("--") + 1);
     expect(inner.slice(0, 5)).toEqual(["setpriv", "--reuid=2000000042", "--regid=2000000042", "--clear-groups", "--"]);
     const innerBwrap = inner.slice(5, inner.indexOf("--", 5));
-    expect(innerBwrap.join(" ")).toBe("bwrap --unshare-user --uid 0 --gid 0 --dev-bind / / --seccomp 4 --cap-drop ALL --chdir /workspace");
+    expect(innerBwrap.join(" ")).toBe("bwrap --unshare-user --uid 0 --gid 0 --dev-bind / / --seccomp 4 --clearenv --args 5 --cap-drop ALL --chdir /workspace");
     expect(inner.slice(inner.indexOf("--", 5) + 1)[0]).toBe("/opt/ciab/node");
   });
 
@@ -142,5 +143,10 @@ describe("machineEnvironment", () => {
 
   test("keeps values out of argv, which any host user can read", () => {
     expect(bwrapArguments(input).join(" ")).not.toContain("secret");
+  });
+
+  test("travels as NUL-separated --setenv arguments, and a NUL inside a value is refused", () => {
+    expect(environmentArguments({ A: "1 2", B: "" }).toString().split("\u0000")).toEqual(["--setenv", "A", "1 2", "--setenv", "B", "", ""]);
+    expect(() => environmentArguments({ A: "x\u0000--bind\u0000/\u0000/host" })).toThrow(/NUL/);
   });
 });

@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import { agentSocketDirectory } from "@ciab/protocol";
+import { CiabError, agentSocketDirectory } from "@ciab/protocol";
 import {
   agentdCommand,
   besideBundle,
@@ -81,6 +81,8 @@ export interface BwrapArgumentsInput {
   tmpSizeBytes: number;
   /** The fd (in bwrap's process) from which the seccomp program of `seccomp-filter.ts` is read. */
   seccompFD: number;
+  /** The fd from which the bwrap that starts agentd reads `environmentArguments`. */
+  environmentFD: number;
   /**
    * Present when the control plane runs as root: the jail's host uid (and gid). The outer bwrap then runs
    * as root, lays out the jail's file system (so no host dir needs opening to that uid), and runs an inner
@@ -92,7 +94,7 @@ export interface BwrapArgumentsInput {
 
 /**
  * The bwrap argv (without bwrap itself) of a sandbox jail. No `--die-with-parent`: a jail outlives the
- * control plane that started it. The environment is not in it: see `machineEnvironment`.
+ * control plane that started it. The environment is not in it: see `environmentArguments`.
  */
 export function bwrapArguments(input: BwrapArgumentsInput): string[] {
   // bwrap run by root makes missing mount points 0700 and root's; the jail's uid must see through them.
@@ -169,12 +171,13 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
     input.hostname,
   );
   if (input.network === "none") args.push("--unshare-net");
-  // No --clearenv/--setenv: argv is world-readable in /proc and spec.env may hold secrets. bwrap passes its
-  // own environment, which the runtime sets to exactly `machineEnvironment(spec.env)`, to agentd.
+  // The env reaches agentd only through the bwrap that starts it, read from an fd: argv is world-readable in
+  // /proc and spec.env may hold secrets, and what runs before (the gate's shell, the outer bwrap and setpriv,
+  // on the host and as root) must not run with a tenant's PATH, LD_PRELOAD or BASH_ENV.
   // No --new-session: the runtime spawns bwrap detached, so the jail already runs in a session of its own
   // with no controlling terminal (nothing for TIOCSTI to reach), and keeping every jail process in that
   // session, led by the root's pid, lets destroy find the jail's pid-1 after the root itself died.
-  const seccomp = ["--seccomp", String(input.seccompFD)];
+  const seccomp = ["--seccomp", String(input.seccompFD), "--clearenv", "--args", String(input.environmentFD)];
   if (input.jailUser === undefined) {
     args.push(...seccomp, "--cap-drop", "ALL", "--chdir", machineWorkspace, "--", ...agentdCommand(input.sandboxID));
     return args;
@@ -186,6 +189,21 @@ export function bwrapArguments(input: BwrapArgumentsInput): string[] {
   args.push(bwrapPath, "--unshare-user", "--uid", "0", "--gid", "0", "--dev-bind", "/", "/", ...seccomp, "--cap-drop", "ALL");
   args.push("--chdir", machineWorkspace, "--", ...agentdCommand(input.sandboxID));
   return args;
+}
+
+/**
+ * `--setenv NAME VALUE` for every variable of `env`, NUL-separated as bwrap's `--args` reads them. A NUL
+ * inside a value would split it into more arguments, so it is refused (no environment can hold one anyway).
+ */
+export function environmentArguments(env: Record<string, string>): Buffer {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (name.includes("\0") || value.includes("\0") || name.includes("=")) {
+      throw new CiabError("invalid_request", `environment variable ${JSON.stringify(name)} holds a NUL byte or its name an =`);
+    }
+    parts.push("--setenv", name, value);
+  }
+  return Buffer.from(parts.map((part) => `${part}\0`).join(""));
 }
 
 /** The whole environment agentd starts with in a jail: a few basics, then the sandbox's own variables. */

@@ -14,8 +14,9 @@ import type {
   RuntimeCapabilities,
   RuntimeDependencies,
 } from "../runtime.js";
+import { loaderVariables } from "../loader-environment.js";
 import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./agent-socket.js";
-import { bwrapArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
+import { bwrapArguments, environmentArguments, inspectHostLayout, machineEnvironment, type HostLayout } from "./bwrap-arguments.js";
 import { firstInputFD, spawnGated } from "./gated-spawn.js";
 import {
   createJailCgroup,
@@ -60,7 +61,7 @@ interface HostSetup {
  */
 export class LocalRuntime implements Runtime {
   readonly name = "local" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false };
+  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false, loaderEnvironment: false };
   readonly defaultImage = hostImage;
   #setup: Promise<HostSetup> | undefined;
 
@@ -328,6 +329,9 @@ export class LocalRuntime implements Runtime {
       ];
       return [nodeBinaryPath, args, { ...env, ...spec.env }, []];
     }
+    // The gate refuses these first; bwrap and setpriv run on the host, as root, with exactly this environment.
+    const loaderNames = loaderVariables(spec.env);
+    if (loaderNames.length > 0) throw new CiabError("capability_unsupported", `a jail's env cannot set ${loaderNames.join(", ")}`);
     const args = bwrapArguments({
       host: setup.layout,
       sandboxDirectory: paths.directory,
@@ -339,9 +343,12 @@ export class LocalRuntime implements Runtime {
       network: spec.network,
       tmpSizeBytes: this.config.tmp_size_mb * mebibyte,
       seccompFD: firstInputFD,
+      environmentFD: firstInputFD + 1,
       jailUser: jailUID === undefined ? undefined : { uid: jailUID, bwrapPath: this.config.bwrap_path },
     });
-    return [this.config.bwrap_path, args, machineEnvironment(spec.env), [seccompProgram()]];
+    // The host side of the start (gate shell, bwrap, setpriv) runs with the server's PATH alone.
+    const hostEnvironment = { PATH: process.env.PATH ?? machinePath };
+    return [this.config.bwrap_path, args, hostEnvironment, [seccompProgram(), environmentArguments(machineEnvironment(spec.env))]];
   }
 
   async #liveDetails(machine: Machine): Promise<LocalMachineDetails> {
