@@ -7,7 +7,7 @@ const limit = 4096;
 
 beforeAll(async () => {
   server = await startTestServer({
-    env: { CIAB_RUNTIME_ENABLED: "local", CIAB_RUNTIME_BACKEND: "local", CIAB_SERVER_BODY_LIMIT_BYTES: String(limit) },
+    env: { CIAB_RUNTIME_ENABLED: "local", CIAB_RUNTIME_BACKEND: "local", CIAB_SERVER_BODY_LIMIT_BYTES: String(limit), CIAB_SERVER_STDIN_LIMIT_BYTES: String(limit) },
   });
   const member = await server.api("POST", "/workspaces", { name: "team-raw", role: "member" });
   memberToken = member.body.token;

@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
@@ -18,40 +19,85 @@ import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { agentdBundlePath } from "./test-dependencies.js";
 
 /**
- * A session on ec2, end to end: the server launches an instance in moto, the player boots it with
- * cloud-init, the agent channel and the model gateway's relay run over SSH through the bastion, a real
- * agent CLI (copied into the instance over the channel) talks to a scripted model, and deleting the sandbox
- * terminates the instance.
+ * A session on ec2, end to end, over each agent channel: the server launches an instance in moto, the player
+ * boots it with cloud-init, a real agent CLI (copied into the instance over the channel) talks to a scripted
+ * model through the gateway, and deleting the sandbox terminates the instance.
+ * - `ssh`: a pre-built AMI; the channel and the gateway's relay run over SSH through the bastion.
+ * - `reverse`: a plain AMI whose cloud-init downloads node and agentd from the server's public URL; agentd
+ *   dials the channel back over WebSocket and the model calls go over WebSockets of their own. No SSH.
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
-describe("a session on ec2", () => {
-  let moto: Moto;
-  let player: InstancePlayer;
-  let aws: EC2Client;
-  let model: Awaited<ReturnType<typeof startModelServer>>;
+/** A port free a moment ago: the public URL must be known before the server listens on it. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let moto: Moto;
+let player: InstancePlayer;
+let aws: EC2Client;
+let model: Awaited<ReturnType<typeof startModelServer>>;
+
+beforeAll(async () => {
+  await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
+  moto = await startMoto();
+  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
+  aws = harnessEC2Client(moto.endpoint);
+  model = await startModelServer();
+}, 180_000);
+
+afterAll(async () => {
+  await model?.close();
+  aws?.destroy();
+  await player?.close();
+  await moto?.stop();
+});
+
+const channels = [
+  {
+    channel: "ssh",
+    env: (): Record<string, string> => ({
+      CIAB_EC2_AMI_ID: agentAMIID,
+      CIAB_RUNTIME_EC2_BASTION_HOST: player.bastion.host,
+      CIAB_RUNTIME_EC2_BASTION_PORT: String(player.bastion.port),
+      CIAB_RUNTIME_EC2_BASTION_USER: player.bastion.user,
+      CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY: player.bastion.privateKey,
+    }),
+    /** The sealed SSH key lives with the machine and goes with it. */
+    machineWhileRunning: { sealedPrivateKey: expect.stringMatching(/^v1\./) },
+  },
+  {
+    channel: "reverse",
+    env: (port: number): Record<string, string> => ({
+      CIAB_SERVER_HOST: "127.0.0.1",
+      CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      CIAB_RUNTIME_EC2_CHANNEL: "reverse",
+    }),
+    /** Only a hash of the channel secret is kept, never the secret itself. */
+    machineWhileRunning: { channel: "reverse", channelSecretHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+  },
+] as const;
+
+describe.each(channels)("a session on ec2 over $channel", ({ channel, env, machineWhileRunning }) => {
   let server: TestServer;
   let ciab: Ciab;
 
   beforeAll(async () => {
-    await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
-    moto = await startMoto();
-    player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
-    aws = harnessEC2Client(moto.endpoint);
-    model = await startModelServer();
+    const port = await freePort();
     server = await startTestServer({
+      port,
       env: {
         CIAB_RUNTIME: "ec2",
         CIAB_EC2_ENDPOINT: moto.endpoint,
-        CIAB_EC2_AMI_ID: agentAMIID,
         CIAB_EC2_INSTANCE_TYPE: "t3.small",
         CIAB_RUNTIME_EC2_SSH_USER: "admin",
-        CIAB_RUNTIME_EC2_BASTION_HOST: player.bastion.host,
-        CIAB_RUNTIME_EC2_BASTION_PORT: String(player.bastion.port),
-        CIAB_RUNTIME_EC2_BASTION_USER: player.bastion.user,
-        CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY: player.bastion.privateKey,
         CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",
         CIAB_GATEWAY_GOOGLE_BASE_URL: model.url,
+        ...env(port),
       },
     });
     ciab = new Ciab({ url: server.url, token: server.token });
@@ -60,10 +106,6 @@ describe("a session on ec2", () => {
 
   afterAll(async () => {
     await server?.close();
-    await model?.close();
-    aws?.destroy();
-    await player?.close();
-    await moto?.stop();
   });
 
   test("runs gemini-cli headless through the gateway, then delete terminates the instance", async () => {
@@ -104,9 +146,10 @@ describe("a session on ec2", () => {
         database.close();
       }
     };
-    expect(storedMachine().details.sealedPrivateKey).toMatch(/^v1\./);
+    expect(storedMachine().details).toMatchObject(machineWhileRunning);
+    expect(JSON.stringify(storedMachine())).not.toContain("ciabcs_");
     await sandbox.delete();
-    // The instance id stays for history; the sealed SSH key goes with the machine.
+    // The instance id stays for history; secrets go with the machine.
     expect(storedMachine().details).toMatchObject({ instanceID: instance.InstanceId, instanceType: "t3.small" });
     expect(storedMachine().details.sealedPrivateKey).toBeUndefined();
     const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instance.InstanceId!] }));
