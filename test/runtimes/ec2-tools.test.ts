@@ -21,8 +21,8 @@ import { agentdBundlePath } from "./test-dependencies.js";
 
 /**
  * The tools around a session on ec2, over both agent channels: a preview of a server run in the instance,
- * an interactive pty attached over WebSocket, and the idle reaper ending a session nobody talks to, which
- * terminates its instance and drops its sealed key.
+ * an interactive pty attached over WebSocket, and the budget loops ending sessions (idle, then past their
+ * max runtime), which terminates their instances and drops their sealed keys.
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
@@ -109,6 +109,20 @@ function storedMachine(server: TestServer, sandboxID: string): { details: Record
   }
 }
 
+/** The session's own sandbox ended for `reason`: its instance terminated, its container gone, its sealed key dropped. */
+async function expectSandboxGone(server: TestServer, ciab: Ciab, sandboxID: string, reason: string): Promise<void> {
+  const ended = await waitFor(() => ciab.sandboxes.get(sandboxID), (found) => found.info.state === "terminated", 20_000);
+  expect(ended.info).toMatchObject({ state: "terminated", end_reason: reason });
+  const found = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [sandboxID] }] }));
+  const instanceID = found.Reservations![0]!.Instances![0]!.InstanceId!;
+  const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instanceID] }));
+  expect(after.Reservations![0]!.Instances![0]!.State?.Name).toBe("terminated");
+  await player.waitFor(instanceID, (played) => played.container === undefined, 30_000);
+  const details = storedMachine(server, sandboxID).details;
+  expect(details).toMatchObject({ instanceID });
+  expect(details.sealedPrivateKey).toBeUndefined();
+}
+
 describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (channel) => {
   let server: TestServer;
   let ciab: Ciab;
@@ -177,26 +191,28 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
     await reading;
   }, 30_000);
 
-  test("an interactive session nobody talks to ends with idle_timeout, and its instance is terminated", async () => {
-    const idleServer = await startEC2Server(channel, { CIAB_SESSION_IDLE_TIMEOUT: "3", CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.3" });
+  test("an unattended interactive session ends with idle_timeout, a busy one with max_runtime; both instances are terminated", async () => {
+    // 3 s of idleness, 18 s of life: the idle session goes first, the busy one (never idle) at max runtime.
+    const budgetServer = await startEC2Server(channel, {
+      CIAB_SESSION_IDLE_TIMEOUT: "3",
+      CIAB_EC2_MAX_RUNTIME_MINUTES: "0.3",
+      CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.3",
+    });
     try {
-      const idleCiab = new Ciab({ url: idleServer.url, token: idleServer.token });
-      const created = await idleCiab.sessions.create({ provider: "shell", runtime: "ec2" });
-      const reaped = await waitFor(() => idleCiab.sessions.get(created.id), (session) => !live(session), 60_000);
-      expect(reaped).toMatchObject({ state: "cancelled", end_reason: "idle_timeout", mode: "interactive" });
-      const ended = await waitFor(() => idleCiab.sandboxes.get(reaped.sandbox_id!), (found) => found.info.state === "terminated", 20_000);
-      expect(ended.info).toMatchObject({ state: "terminated", end_reason: "idle_timeout" });
+      const budgetCiab = new Ciab({ url: budgetServer.url, token: budgetServer.token });
+      const idle = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2" });
+      const busy = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2", prompt: "while :; do echo tick; sleep 0.3; done" });
 
-      const found = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [ended.id] }] }));
-      const instanceID = found.Reservations![0]!.Instances![0]!.InstanceId!;
-      const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instanceID] }));
-      expect(after.Reservations![0]!.Instances![0]!.State?.Name).toBe("terminated");
-      await player.waitFor(instanceID, (played) => played.container === undefined, 30_000);
-      const details = storedMachine(idleServer, ended.id).details;
-      expect(details).toMatchObject({ instanceID });
-      expect(details.sealedPrivateKey).toBeUndefined();
+      const reaped = await waitFor(() => budgetCiab.sessions.get(idle.id), (session) => !live(session), 30_000);
+      expect(reaped).toMatchObject({ state: "cancelled", end_reason: "idle_timeout", mode: "interactive" });
+      expect((await budgetCiab.sessions.get(busy.id)).state).toBe("running");
+      await expectSandboxGone(budgetServer, budgetCiab, reaped.sandbox_id!, "idle_timeout");
+
+      const killed = await waitFor(() => budgetCiab.sessions.get(busy.id), (session) => !live(session), 30_000);
+      expect(killed).toMatchObject({ state: "failed", end_reason: "max_runtime", failure: { reason: "max_runtime" } });
+      await expectSandboxGone(budgetServer, budgetCiab, killed.sandbox_id!, "max_runtime");
     } finally {
-      await idleServer.close();
+      await budgetServer.close();
     }
   }, 90_000);
 });
