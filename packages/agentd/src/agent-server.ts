@@ -98,11 +98,13 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     }
   });
 
-  const netServer = net.createServer(createConnectionRouter(connector, options.sandboxID, (socket) => http2Server.emit("connection", socket)));
+  const routeConnection = createConnectionRouter(connector, options.sandboxID, (socket) => http2Server.emit("connection", socket));
+  const netServer = net.createServer(routeConnection);
 
   return {
     serveAgentConnection(duplex) {
-      http2Server.emit("connection", duplex);
+      // A reverse-channel socket carries raw tunnels too, like a connection on the unix socket.
+      routeConnection(duplex);
     },
 
     async listen(socketPath) {

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { rawTunnelGreeting } from "../protocol.js";
 import type { PortConnector } from "../services/port-connector.js";
 
@@ -6,8 +7,8 @@ import type { PortConnector } from "../services/port-connector.js";
  * Routes a new connection on agentd's socket by its first bytes: the raw tunnel greeting (see
  * rawTunnelGreeting in the protocol), or anything else to HTTP/2 with those bytes put back.
  */
-export function createConnectionRouter(connector: PortConnector, sandboxID: string | undefined, serveHTTP2: (socket: Socket) => void) {
-  return (socket: Socket): void => {
+export function createConnectionRouter(connector: PortConnector, sandboxID: string | undefined, serveHTTP2: (socket: Duplex) => void) {
+  return (socket: Duplex): void => {
     socket.once("data", (first: Buffer) => {
       socket.pause();
       if (!first.subarray(0, rawTunnelGreeting.length).equals(Buffer.from(rawTunnelGreeting))) {
@@ -21,7 +22,7 @@ export function createConnectionRouter(connector: PortConnector, sandboxID: stri
   };
 }
 
-async function serveRawTunnel(socket: Socket, first: Buffer, connector: PortConnector, sandboxID: string | undefined): Promise<void> {
+async function serveRawTunnel(socket: Duplex, first: Buffer, connector: PortConnector, sandboxID: string | undefined): Promise<void> {
   // The greeting comes in one write of a few bytes; anything else is not a client of ours.
   const end = first.indexOf(10);
   const port = Number(/^(\d{1,5})$/.exec(first.subarray(rawTunnelGreeting.length, end === -1 ? 0 : end).toString("latin1"))?.[1] ?? 0);

@@ -81,9 +81,15 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     });
     // The tunnel comes paused (its answer line was read off it); the client's listeners are on by now.
     upstream.once("socket", (socket) => socket.resume());
-    upstream.setTimeout(upstreamHeadersTimeoutMs, () => upstream.destroy(new CiabError("preview_unreachable", "the server in the sandbox did not answer in time")));
+    // A timer of our own, not upstream.setTimeout: an ec2 tunnel (an SSH channel, a WebSocket stream) is
+    // no socket and has no setTimeout for the request to call.
+    const headersTimer = setTimeout(
+      () => upstream.destroy(new CiabError("preview_unreachable", "the server in the sandbox did not answer in time")),
+      upstreamHeadersTimeoutMs,
+    );
+    upstream.once("close", () => clearTimeout(headersTimer));
     upstream.once("response", (answer) => {
-      upstream.setTimeout(0);
+      clearTimeout(headersTimer);
       try {
         response.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.rawHeaders));
       } catch (error) {

@@ -50,7 +50,7 @@ class TunnelAgent extends http.Agent {
 
   override createConnection(_options: unknown, callback?: (error: Error | null, socket: Duplex) => void): undefined {
     this.open().then(
-      (socket) => callback?.(null, socket),
+      (socket) => callback?.(null, asClientSocket(socket)),
       (error: Error) => callback?.(error, undefined as never),
     );
     return undefined;
@@ -62,4 +62,15 @@ class TunnelAgent extends http.Agent {
     const keep = typeof (socket as { setKeepAlive?: unknown }).setKeepAlive === "function" && (super.keepSocketAlive(socket as never) as unknown as boolean);
     return keep as unknown as void;
   }
+}
+
+/**
+ * Node's HTTP client calls setTimeout on its socket (the agent's idle timeout, at the end of each
+ * response). An ec2 tunnel (an SSH channel, a WebSocket stream) has none; it is never pooled (no
+ * setKeepAlive), so there is no idle time to bound and a no-op serves.
+ */
+function asClientSocket(tunnel: Duplex): Duplex {
+  const timed = tunnel as Duplex & { setTimeout?: unknown };
+  if (typeof timed.setTimeout !== "function") timed.setTimeout = () => tunnel;
+  return tunnel;
 }

@@ -1,0 +1,218 @@
+import net from "node:net";
+import path from "node:path";
+import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import WebSocket from "ws";
+import { Ciab, type ProcessAttachment, type SandboxHandle, type Session } from "../../packages/sdk/src/index.js";
+import {
+  agentAMIID,
+  ensureAgentAMIImage,
+  harnessEC2Client,
+  startInstancePlayer,
+  startMoto,
+  type InstancePlayer,
+  type Moto,
+} from "../harness/aws/index.js";
+import { startTestServer, type TestServer } from "../harness/test-server.js";
+import { previewAppSource } from "../previews/preview-app.js";
+import { cookieFrom, pathOf, previewRequest, waitForPort } from "../previews/preview-client.js";
+import { agentdBundlePath } from "./test-dependencies.js";
+
+/**
+ * The tools around a session on ec2, over both agent channels: a preview of a server run in the instance,
+ * an interactive pty attached over WebSocket, and the budget loops ending sessions (idle, then past their
+ * max runtime), which terminates their instances and drops their sealed keys.
+ */
+Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+
+const appPort = 8080;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const live = (session: Session) => !["completed", "failed", "cancelled"].includes(session.state);
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await sleep(200);
+    value = await read();
+  }
+  return value;
+}
+
+/** A port free a moment ago: the reverse channel's public URL must be known before the server listens. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let moto: Moto;
+let player: InstancePlayer;
+let aws: EC2Client;
+
+beforeAll(async () => {
+  await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
+  moto = await startMoto();
+  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
+  aws = harnessEC2Client(moto.endpoint);
+}, 180_000);
+
+afterAll(async () => {
+  aws?.destroy();
+  await player?.close();
+  await moto?.stop();
+});
+
+async function startEC2Server(channel: "ssh" | "reverse", extra: Record<string, string> = {}): Promise<TestServer> {
+  const common = {
+    CIAB_RUNTIME: "ec2",
+    CIAB_EC2_ENDPOINT: moto.endpoint,
+    CIAB_EC2_INSTANCE_TYPE: "t3.small",
+    CIAB_RUNTIME_EC2_SSH_USER: "admin",
+    CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",
+    ...extra,
+  };
+  if (channel === "ssh") {
+    return startTestServer({
+      env: {
+        ...common,
+        CIAB_EC2_AMI_ID: agentAMIID,
+        CIAB_RUNTIME_EC2_BASTION_HOST: player.bastion.host,
+        CIAB_RUNTIME_EC2_BASTION_PORT: String(player.bastion.port),
+        CIAB_RUNTIME_EC2_BASTION_USER: player.bastion.user,
+        CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY: player.bastion.privateKey,
+      },
+    });
+  }
+  const port = await freePort();
+  return startTestServer({
+    port,
+    env: {
+      ...common,
+      CIAB_SERVER_HOST: "127.0.0.1",
+      CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      CIAB_RUNTIME_EC2_CHANNEL: "reverse",
+    },
+  });
+}
+
+function storedMachine(server: TestServer, sandboxID: string): { details: Record<string, unknown> } {
+  const database = new Database(path.join(server.dataDirectory, "ciab.db"), { readonly: true });
+  try {
+    const row = database.prepare("select machine from sandboxes where id = ?").get(sandboxID) as { machine: string };
+    return JSON.parse(row.machine) as { details: Record<string, unknown> };
+  } finally {
+    database.close();
+  }
+}
+
+/** The session's own sandbox ended for `reason`: its instance terminated, its container gone, its sealed key dropped. */
+async function expectSandboxGone(server: TestServer, ciab: Ciab, sandboxID: string, reason: string): Promise<void> {
+  const ended = await waitFor(() => ciab.sandboxes.get(sandboxID), (found) => found.info.state === "terminated", 20_000);
+  expect(ended.info).toMatchObject({ state: "terminated", end_reason: reason });
+  const found = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [sandboxID] }] }));
+  const instanceID = found.Reservations![0]!.Instances![0]!.InstanceId!;
+  const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instanceID] }));
+  expect(after.Reservations![0]!.Instances![0]!.State?.Name).toBe("terminated");
+  await player.waitFor(instanceID, (played) => played.container === undefined, 30_000);
+  const details = storedMachine(server, sandboxID).details;
+  expect(details).toMatchObject({ instanceID });
+  expect(details.sealedPrivateKey).toBeUndefined();
+}
+
+describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (channel) => {
+  let server: TestServer;
+  let ciab: Ciab;
+  let sandbox: SandboxHandle;
+
+  beforeAll(async () => {
+    server = await startEC2Server(channel);
+    ciab = new Ciab({ url: server.url, token: server.token });
+    sandbox = await ciab.sandboxes.create({ runtime: "ec2" });
+  }, 120_000);
+
+  afterAll(async () => {
+    await sandbox?.delete().catch(() => undefined);
+    await server?.close();
+  });
+
+  test("a server in the instance is reachable through its preview URL, over HTTP and WebSocket", async () => {
+    await sandbox.files.write("/workspace/app.js", previewAppSource);
+    const session = await ciab.sessions.create({ provider: "shell", sandbox_id: sandbox.id, prompt: `exec /opt/ciab/bin/node /workspace/app.js ${appPort}` });
+    const url = (await waitForPort(ciab, session.id, appPort, 30_000)).url;
+    expect(pathOf(url)).toMatch(new RegExp(`^/sandbox/preview/${session.id}/${appPort}/\\?token=`));
+
+    const first = await previewRequest(server.url, pathOf(url));
+    expect(first.status).toBe(302);
+    expect(first.headers.location).toBe(`/sandbox/preview/${session.id}/${appPort}/`);
+    const cookie = cookieFrom(first.headers, "ciab_preview")!;
+    const page = await previewRequest(server.url, first.headers.location!, { headers: { cookie } });
+    expect({ status: page.status, body: page.body.toString() }).toMatchObject({ status: 200, body: expect.stringContaining("hello preview") });
+    const css = await previewRequest(server.url, `${first.headers.location}style.css`, { headers: { cookie } });
+    expect(css.body.toString()).toContain("teal");
+
+    const socket = new WebSocket(`${server.url.replace(/^http/, "ws")}/sandbox/preview/${session.id}/${appPort}/socket`, { headers: { cookie } });
+    await new Promise((resolve, reject) => {
+      socket.once("open", resolve);
+      socket.once("error", reject);
+      socket.once("unexpected-response", (_request, response) => reject(new Error(`status ${response.statusCode}`)));
+    });
+    const echoed = await new Promise<string>((resolve) => {
+      socket.once("message", (data) => resolve(String(data)));
+      socket.send("through the instance");
+    });
+    expect(echoed).toBe("through the instance");
+    await new Promise((resolve) => (socket.once("close", resolve), socket.close()));
+
+    await ciab.sessions.cancel(session.id);
+    await waitFor(() => ciab.sessions.get(session.id), (ended) => !live(ended), 15_000);
+  }, 60_000);
+
+  test("an interactive shell on a pty, attached over WebSocket, echoes what is typed", async () => {
+    const started = await sandbox.processes.start(["bash", "--norc", "--noprofile", "-i"], { pty: { cols: 80, rows: 24 } });
+    const attachment: ProcessAttachment = await sandbox.processes.attach(started.pid);
+    let text = "";
+    const reading = (async () => {
+      for await (const chunk of attachment.output) text += chunk.toString();
+    })();
+    const until = async (pattern: RegExp) => {
+      for (let attempt = 0; attempt < 100 && !pattern.test(text); attempt += 1) await sleep(100);
+      expect(text).toMatch(pattern);
+    };
+    await until(/\$ $/);
+    attachment.write("echo hi\r");
+    // The typed line is echoed by the terminal as "echo hi"; the command's own output is a "hi" line after it.
+    await until(/(?<!echo )hi\r\n/);
+    attachment.write("exit 3\r");
+    expect(await attachment.exited).toEqual({ exit_code: 3, signal: null });
+    await reading;
+  }, 30_000);
+
+  test("an unattended interactive session ends with idle_timeout, a busy one with max_runtime; both instances are terminated", async () => {
+    // 3 s of idleness, 18 s of life: the idle session goes first, the busy one (never idle) at max runtime.
+    const budgetServer = await startEC2Server(channel, {
+      CIAB_SESSION_IDLE_TIMEOUT: "3",
+      CIAB_EC2_MAX_RUNTIME_MINUTES: "0.3",
+      CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.3",
+    });
+    try {
+      const budgetCiab = new Ciab({ url: budgetServer.url, token: budgetServer.token });
+      const idle = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2" });
+      const busy = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2", prompt: "while :; do echo tick; sleep 0.3; done" });
+
+      const reaped = await waitFor(() => budgetCiab.sessions.get(idle.id), (session) => !live(session), 30_000);
+      expect(reaped).toMatchObject({ state: "cancelled", end_reason: "idle_timeout", mode: "interactive" });
+      expect((await budgetCiab.sessions.get(busy.id)).state).toBe("running");
+      await expectSandboxGone(budgetServer, budgetCiab, reaped.sandbox_id!, "idle_timeout");
+
+      const killed = await waitFor(() => budgetCiab.sessions.get(busy.id), (session) => !live(session), 30_000);
+      expect(killed).toMatchObject({ state: "failed", end_reason: "max_runtime", failure: { reason: "max_runtime" } });
+      await expectSandboxGone(budgetServer, budgetCiab, killed.sandbox_id!, "max_runtime");
+    } finally {
+      await budgetServer.close();
+    }
+  }, 90_000);
+});
