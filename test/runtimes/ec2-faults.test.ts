@@ -18,6 +18,7 @@ import { startServerProcess } from "../harness/server-process.js";
 import { makeTempDirectory } from "../harness/temp-directory.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { agentdBundlePath } from "./test-dependencies.js";
+import { bastionEnv } from "./ec2-test-env.js";
 
 /**
  * What goes wrong with EC2, through the API: AWS refusals become the sandbox's failure with AWS's own code,
@@ -38,10 +39,7 @@ function ec2Env(overrides: Record<string, string> = {}): Record<string, string> 
     CIAB_EC2_ENDPOINT: moto.endpoint,
     CIAB_EC2_AMI_ID: agentAMIID,
     CIAB_RUNTIME_EC2_SSH_USER: "admin",
-    CIAB_RUNTIME_EC2_BASTION_HOST: player.bastion.host,
-    CIAB_RUNTIME_EC2_BASTION_PORT: String(player.bastion.port),
-    CIAB_RUNTIME_EC2_BASTION_USER: player.bastion.user,
-    CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY: player.bastion.privateKey,
+    ...bastionEnv(player.bastion),
     CIAB_RUNTIME_EC2_INSTANCE_READY_TIMEOUT_SECS: "20",
     CIAB_RUNTIME_EC2_SSH_TIMEOUT_SECS: "60",
     CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",

@@ -1,4 +1,3 @@
-import net from "node:net";
 import path from "node:path";
 import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
@@ -17,6 +16,7 @@ import {
 import { startModelServer } from "../harness/model-server/model-server.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { agentdBundlePath } from "./test-dependencies.js";
+import { bastionEnv, freePort } from "./ec2-test-env.js";
 
 /**
  * A session on ec2, end to end, over each agent channel: the server launches an instance in moto, the player
@@ -27,15 +27,6 @@ import { agentdBundlePath } from "./test-dependencies.js";
  *   dials the channel back over WebSocket and the model calls go over WebSockets of their own. No SSH.
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
-
-/** A port free a moment ago: the public URL must be known before the server listens on it. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let moto: Moto;
 let player: InstancePlayer;
@@ -62,10 +53,7 @@ const channels = [
     channel: "ssh",
     env: (): Record<string, string> => ({
       CIAB_EC2_AMI_ID: agentAMIID,
-      CIAB_RUNTIME_EC2_BASTION_HOST: player.bastion.host,
-      CIAB_RUNTIME_EC2_BASTION_PORT: String(player.bastion.port),
-      CIAB_RUNTIME_EC2_BASTION_USER: player.bastion.user,
-      CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY: player.bastion.privateKey,
+      ...bastionEnv(player.bastion),
     }),
     /** The sealed SSH key lives with the machine and goes with it. */
     machineWhileRunning: { sealedPrivateKey: expect.stringMatching(/^v1\./) },

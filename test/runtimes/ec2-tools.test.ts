@@ -1,4 +1,3 @@
-import net from "node:net";
 import path from "node:path";
 import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
@@ -18,6 +17,7 @@ import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { previewAppSource } from "../previews/preview-app.js";
 import { cookieFrom, pathOf, previewRequest, waitForPort } from "../previews/preview-client.js";
 import { agentdBundlePath } from "./test-dependencies.js";
+import { bastionEnv, freePort } from "./ec2-test-env.js";
 
 /**
  * The tools around a session on ec2, over both agent channels: a preview of a server run in the instance,
@@ -38,15 +38,6 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
     value = await read();
   }
   return value;
-}
-
-/** A port free a moment ago: the reverse channel's public URL must be known before the server listens. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let moto: Moto;
@@ -80,10 +71,7 @@ async function startEC2Server(channel: "ssh" | "reverse", extra: Record<string, 
       env: {
         ...common,
         CIAB_EC2_AMI_ID: agentAMIID,
-        CIAB_RUNTIME_EC2_BASTION_HOST: player.bastion.host,
-        CIAB_RUNTIME_EC2_BASTION_PORT: String(player.bastion.port),
-        CIAB_RUNTIME_EC2_BASTION_USER: player.bastion.user,
-        CIAB_RUNTIME_EC2_BASTION_PRIVATE_KEY: player.bastion.privateKey,
+        ...bastionEnv(player.bastion),
       },
     });
   }

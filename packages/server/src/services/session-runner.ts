@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import { CiabError, type ExecFrame, type NewSessionEvent, type SessionEndReason, type SessionState } from "@ciab/protocol";
+import { CiabError, type SessionEndReason, type SessionState } from "@ciab/protocol";
 import type { AgentClient } from "../agent-channel/agent-client.js";
 import type { DataKey } from "../data-key.js";
 import type { Logger } from "../logger.js";
@@ -12,11 +11,11 @@ import type { Store } from "../store/store.js";
 import { hashToken, type Principal } from "./auth-service.js";
 import type { ActivityTracker } from "./activity-tracker.js";
 import type { EventService } from "./event-service.js";
-import { OutputLines } from "./output-lines.js";
 import type { OutboundPolicy } from "./outbound-policy.js";
 import { checkoutRepo } from "./repo-checkout.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import { provideToolInMachine } from "./machine-tools.js";
+import { readAgentOutput } from "./session-output-reader.js";
 import type { SandboxService } from "./sandbox-service.js";
 
 /** The control plane's side of the model gateway, as the runner needs it. */
@@ -190,62 +189,9 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     session = await transition(session, session.prompt !== null ? "running" : "idle");
   }
 
-  /**
-   * Follows the agent's output from the stored offset until it exits; resumable after a restart. A stream
-   * cut short (agentd drops a reader that falls far behind; a channel breaks) is picked up again from the
-   * last complete line, since agentd keeps the whole stdout.
-   */
+  /** Follows the agent's output until it exits (session-output-reader.ts), then ends the session by it. */
   async function consume(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<void> {
-    const parser = provider.createParser();
-    const lines = new OutputLines(session.stdoutOffset);
-    const interactive = session.prompt === null;
-    const principal = systemPrincipal(session);
-    let exit: Extract<ExecFrame, { type: "exit" }> | undefined;
-    // Every byte a headless agent prints becomes stored events: past the cap it is stopped before it fills
-    // the host's disk. An interactive session's output stays in agentd, so it has no such cap.
-    let stderrBytes = 0;
-    const checkOutputCap = () => {
-      if (interactive || lines.consumedOffset + stderrBytes <= dependencies.maxOutputBytes) return;
-      const megabytes = Math.round(dependencies.maxOutputBytes / 1024 / 1024);
-      throw new CiabError("payload_too_large", `the agent printed more than ${megabytes} MB ([policy] max_session_output_mb)`);
-    };
-    for (let attempt = 0; exit === undefined; attempt += 1) {
-      const offsetBefore = lines.consumedOffset;
-      try {
-        exit = await sandboxes.withAgent(principal, session.sandboxID!, async (agent) => {
-          const frames = agent.processOutput(session.processPID!, { follow: true, stdoutOffset: lines.consumedOffset }, signal);
-          for await (const frame of frames) {
-            if (frame.type === "stdout" || frame.type === "stderr") dependencies.activity?.touch(session.sandboxID!);
-            if (frame.type === "stdout") {
-              const found = lines.push(Buffer.from(frame.data, "base64"), frame.offset);
-              checkOutputCap();
-              const parsed = interactive ? [] : found.flatMap((line) => withRaw(parser.parseLine(line), line));
-              if (parsed.length > 0 || found.length > 0) await events.append(session.id, parsed, lines.consumedOffset);
-            } else if (frame.type === "stderr" && !interactive) {
-              stderrBytes += Buffer.byteLength(frame.data, "base64");
-              checkOutputCap();
-              await events.append(session.id, [{ type: "shell.output", data: { stream: "stderr", data: frame.data } }]);
-            } else if (frame.type === "exit") {
-              return frame;
-            }
-          }
-          return undefined;
-        });
-      } catch (error) {
-        if (lines.consumedOffset > offsetBefore) attempt = -1;
-        const retryable = error instanceof CiabError && error.code === "agent_unreachable";
-        if (signal.aborted || !retryable || attempt >= outputReconnects) throw error;
-      }
-      if (exit === undefined) {
-        // A reader that kept up until agentd dropped it (an agent printing faster than events are stored) made
-        // progress: only reconnects that bring nothing new count against the limit.
-        if (lines.consumedOffset > offsetBefore) attempt = -1;
-        if (attempt >= outputReconnects) throw new CiabError("agent_unreachable", "the agent's output ended without an exit status");
-        await sleep(100 * (attempt + 1), undefined, { signal });
-      }
-    }
-    const tail = lines.flush().flatMap((line) => withRaw(parser.parseLine(line), line));
-    await events.append(session.id, [...tail, ...parser.finish()], lines.consumedOffset);
+    const exit = await readAgentOutput(dependencies, session, provider, systemPrincipal(session), signal);
     const current = (await store.sessions.getAny(session.id))!;
     const exitCode = exit.exitCode ?? (exit.signal ? 128 : 1);
     const ending = running.get(session.id)?.ending;
@@ -421,16 +367,4 @@ export type SessionRunner = ReturnType<typeof createSessionRunner>;
 /** Processes of a session carry this tag, so they can be found without their pid. */
 function sessionTag(sessionID: string): string {
   return `session:${sessionID}`;
-}
-
-/** How often a cut output stream is resumed before the session fails. */
-const outputReconnects = 5;
-
-/** Raw lines past this size are not kept beside their events (the parsed event still is). */
-const maximumRawBytes = 64 * 1024;
-
-function withRaw(parsed: NewSessionEvent[], line: string): NewSessionEvent[] {
-  if (parsed.length === 0 || line.length > maximumRawBytes) return parsed;
-  // The raw line rides on the first event it produced, so it is stored once.
-  return parsed.map((event, index) => (index === 0 && event.raw === undefined ? { ...event, raw: line } : event));
 }
