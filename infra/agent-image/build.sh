@@ -45,14 +45,14 @@ mkdir -p "$context/ciab"
 cp "$repo/packages/agentd/dist/agentd.mjs" "$repo/packages/agentd/dist/ciab-artifact" "$repo/packages/agentd/dist/ciab-path.sh" "$context/ciab/"
 "$repo/node_modules/.bin/esbuild" "$repo/infra/agent-image/src/entrypoint.ts" --bundle --platform=node --format=esm \
   --target=node24 --log-level=warning --outfile="$context/ciab/entrypoint.mjs"
-cp "$node_dir/bin/node" "$context/node"
-cp -a "$pi_dir" "$context/pi"
 cp "$repo/infra/agent-image/Dockerfile" "$context/Dockerfile"
 
 tag=$( (echo "$base_image $node_version $pi_version"; cd "$context" && find ciab Dockerfile -type f -exec sha256sum {} + | sort) | sha256sum | cut -c1-12)
 image="$name:$tag"
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   say "building $image"
+  cp "$node_dir/bin/node" "$context/node"
+  cp -a "$pi_dir" "$context/pi"
   docker build --quiet --network none --build-arg "BASE=$base_image" \
     --label "org.opencontainers.image.title=ciab agent" --label "ciab.node-version=$node_version" --label "ciab.pi-version=$pi_version" \
     -t "$image" "$context" >/dev/null

@@ -8,6 +8,7 @@ import { WebSocketServer, createWebSocketStream } from "ws";
 import { createAgentClient } from "../../packages/server/src/agent-channel/agent-client.js";
 import { startModelServer, type ModelServer } from "../harness/model-server/model-server.js";
 import { errorScript, helloFileScript, type ModelScript } from "../harness/model-server/scripts.js";
+import { startTestServer } from "../harness/test-server.js";
 import { buildAgentImage, makeJob, removeContainer, runContainer } from "./agent-image-harness.js";
 
 let image: string;
@@ -199,6 +200,20 @@ describe("with ciab's channel env", () => {
       execFileSync("docker", ["stop", name]);
       await running;
       hub.close();
+    }
+  });
+});
+
+describe("as a docker-runtime image", () => {
+  test("a sandbox boots from it whatever its ENTRYPOINT and USER, and runs its pi", async () => {
+    const server = await startTestServer();
+    try {
+      const created = await server.api("POST", "/sandboxes", { runtime: "docker", image });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const exec = await server.api("POST", `/sandboxes/${created.body.id}/exec`, { command: ["bash", "-lc", "pi --version 2>&1; rg --version | head -1"] });
+      expect(exec.body).toMatchObject({ exit_code: 0, stdout: expect.stringMatching(/0\.73\.1\nripgrep/) });
+    } finally {
+      await server.close();
     }
   });
 });

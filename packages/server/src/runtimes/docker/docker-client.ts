@@ -81,8 +81,10 @@ export function createDockerodeClient(socketPath: string): DockerClient {
           name: spec.name,
           Image: spec.image,
           Hostname: spec.hostname,
-          // An empty entrypoint, so any image runs our command as it is.
+          // An empty entrypoint and root, so agentd starts whatever the image's own ENTRYPOINT and USER are
+          // (it creates its socket in the host-owned run dir).
           Entrypoint: [],
+          User: "0:0",
           Cmd: spec.command,
           Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
           Labels: spec.labels,
