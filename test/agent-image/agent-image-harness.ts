@@ -1,15 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { makeTempDirectory } from "../harness/temp-directory.js";
-
-const buildScript = fileURLToPath(new URL("../../infra/agent-image/build.sh", import.meta.url));
-
-/** Builds the agent image (cached by its inputs' hash) and answers its name. */
-export function buildAgentImage(): string {
-  return execFileSync("bash", [buildScript], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 600_000 }).trim();
-}
 
 export interface ContainerRun {
   exitCode: number;

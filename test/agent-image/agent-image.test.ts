@@ -9,7 +9,8 @@ import { createAgentClient } from "../../packages/server/src/agent-channel/agent
 import { startModelServer, type ModelServer } from "../harness/model-server/model-server.js";
 import { errorScript, helloFileScript, type ModelScript } from "../harness/model-server/scripts.js";
 import { startTestServer } from "../harness/test-server.js";
-import { buildAgentImage, makeJob, removeContainer, runContainer } from "./agent-image-harness.js";
+import { buildAgentImage } from "../harness/agent-image.js";
+import { makeJob, removeContainer, runContainer } from "./agent-image-harness.js";
 
 let image: string;
 const containers: string[] = [];

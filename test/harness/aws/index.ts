@@ -9,3 +9,4 @@ export { startMoto, type Moto } from "./moto.js";
 export { generateSSHKeyPair } from "./ssh-keys.js";
 export { runThroughBastion, type InstanceLogin } from "./ssh-through-bastion.js";
 export { startFaultEndpoint, type FaultAction, type FaultEndpoint } from "./fault-endpoint.js";
+export { harnessECSClient, prepareECS, startTaskPlayer, type PlayedTask, type TaskPlayer } from "./task-player.js";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isIP } from "node:net";
 import { runtimeNames } from "@ciab/protocol";
 import { ec2RuntimeSchema } from "../runtimes/ec2/ec2-runtime-config.js";
+import { fargateRuntimeSchema } from "../runtimes/fargate/fargate-runtime-config.js";
 
 /**
  * The whole configuration, one zod schema. Every key is settable in config.toml and as
@@ -116,6 +117,7 @@ export const runtimeSectionSchema = z.strictObject({
   local: localRuntimeSchema.default(localRuntimeSchema.parse({})),
   docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
   ec2: ec2RuntimeSchema.default(ec2RuntimeSchema.parse({})),
+  fargate: fargateRuntimeSchema.default(fargateRuntimeSchema.parse({})),
 });
 
 const upstreamURL = z.url({ protocol: /^https?$/ });
@@ -172,7 +174,11 @@ export const budgetSectionSchema = z.strictObject({
   /** What a local sandbox costs per hour (it runs on the control plane's host). */
   local_usd_per_hour: usdPerHour.default(0),
   docker_usd_per_hour: usdPerHour.default(0),
+  /** A fargate task whose size is unknown; a known size is priced per vCPU and GiB below. */
   fargate_usd_per_hour: usdPerHour.default(0),
+  /** Fargate's on-demand Linux/x86 prices per vCPU-hour and GiB-hour (us-east-1). */
+  fargate_vcpu_usd_per_hour: usdPerHour.default(0.04048),
+  fargate_gib_usd_per_hour: usdPerHour.default(0.004445),
   /** On-demand USD/hour per EC2 instance type, over the built-in table (`"t3.medium" = 0.0416`). */
   prices: z
     .union([z.record(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, "an instance type"), usdPerHour), z.string().transform(parsePrices)])
@@ -260,6 +266,7 @@ export type LocalRuntimeConfig = z.infer<typeof localRuntimeSchema>;
 export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
 export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
 export type { EC2RuntimeConfig } from "../runtimes/ec2/ec2-runtime-config.js";
+export type { FargateRuntimeConfig } from "../runtimes/fargate/fargate-runtime-config.js";
 export type PreviewsConfig = z.infer<typeof previewsSectionSchema>;
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
 

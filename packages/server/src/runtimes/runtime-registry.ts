@@ -5,13 +5,15 @@ import type { Runtime, RuntimeDependencies } from "./runtime.js";
 import { createLocalRuntime } from "./local/index.js";
 import { createDockerRuntime } from "./docker/index.js";
 import { createEC2Runtime } from "./ec2/index.js";
+import { createFargateRuntime } from "./fargate/index.js";
 import { instrumentRuntime } from "./instrumented-runtime.js";
 
-/** Backends by name; fargate joins this record. */
+/** Backends by name. */
 const factories: Partial<Record<RuntimeName, (config: Config["runtime"], dependencies: RuntimeDependencies) => Runtime>> = {
   local: (config, dependencies) => createLocalRuntime(config.local, dependencies),
   docker: (config, dependencies) => createDockerRuntime(config.docker, dependencies),
   ec2: (config, dependencies) => createEC2Runtime(config.ec2, dependencies),
+  fargate: (config, dependencies) => createFargateRuntime(config.fargate, dependencies),
 };
 
 export interface RuntimeRegistry {

@@ -17,6 +17,7 @@ const retryableCodes = new Set([
   "ServiceUnavailable",
   "Unavailable",
   "IncorrectInstanceState",
+  "ServerException",
 ]);
 
 /** The AWS error code of an SDK error (`InvalidAMIID.NotFound`), if it is one. */
@@ -37,23 +38,23 @@ export function isInstanceNotFound(error: unknown): boolean {
  * An EC2 failure as CiabError `runtime_error`, keeping AWS's code (`context.awsCode`) and saying whether a
  * retry can help. Anything that is not an AWS error passes through unchanged.
  */
-export function toRuntimeError(error: unknown, action: string, region?: string): unknown {
+export function toRuntimeError(error: unknown, action: string, region?: string, service = "ec2"): unknown {
   const code = awsErrorCode(error);
   if (code === undefined || error instanceof CiabError) return error;
   const message = (error as Error).message;
   const where = region === undefined ? "" : ` in ${region}`;
-  return new CiabError("runtime_error", `ec2: ${action}${where}: ${code}: ${message}`, {
+  return new CiabError("runtime_error", `${service}: ${action}${where}: ${code}: ${message}`, {
     cause: error,
     context: { awsCode: code, ...(region !== undefined && { region }) },
     retryable: retryableCodes.has(code) || (error as { $retryable?: unknown }).$retryable !== undefined,
   });
 }
 
-/** Runs one EC2 call, mapping its failure with `toRuntimeError`; `region` goes into the message. */
-export async function awsCall<T>(action: string, call: () => Promise<T>, region?: string): Promise<T> {
+/** Runs one AWS call (EC2 unless `service` says otherwise), mapping its failure with `toRuntimeError`. */
+export async function awsCall<T>(action: string, call: () => Promise<T>, region?: string, service?: string): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    throw toRuntimeError(error, action, region);
+    throw toRuntimeError(error, action, region, service);
   }
 }

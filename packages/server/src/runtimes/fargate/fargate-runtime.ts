@@ -1,0 +1,242 @@
+import { rm } from "node:fs/promises";
+import type { Duplex } from "node:stream";
+import { CiabError } from "@ciab/protocol";
+import type { Logger } from "../../logger.js";
+import { awsCall as anyAWSCall, awsErrorCode } from "../ec2/ec2-errors.js";
+import { pollUntil } from "../ec2/poll.js";
+import type { ReverseChannelHub } from "../ec2/reverse-hub.js";
+import { removeAgentSocketLink } from "../local/agent-socket.js";
+import { sandboxPaths } from "../local/machine-layout.js";
+import {
+  machineLabels,
+  type Machine,
+  type MachineSpec,
+  type ManagedMachine,
+  type ProvisionOptions,
+  type Runtime,
+  type RuntimeCapabilities,
+  type RuntimeDependencies,
+} from "../runtime.js";
+import { createECSAPI, type ECSAPI, type TaskSummary } from "./ecs-client.js";
+import type { FargateRuntimeConfig } from "./fargate-runtime-config.js";
+import { taskDetails, type TaskDetails } from "./task-details.js";
+
+const awsCall = <T>(action: string, call: () => Promise<T>, region?: string): Promise<T> => anyAWSCall(action, call, region, "ecs");
+
+/** connectAgent waits this long for agentd's idle socket; agentd redials within 3 s of any drop. */
+const takeWaitMs = 5_000;
+const startingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
+
+/**
+ * Sandboxes as ECS tasks on Fargate (docs/decisions/0033-fargate-runtime.md). The task runs the agent image
+ * of the configured task definition; its entrypoint starts agentd, which dials the control plane over the
+ * reverse channel with a one-time token given in the container's environment overrides. There is no
+ * inbound port and nothing to pause.
+ */
+export class FargateRuntime implements Runtime {
+  readonly name = "fargate" as const;
+  readonly capabilities: RuntimeCapabilities = { pause: false, resourceLimits: false, hostNetwork: false, images: false, loaderEnvironment: true };
+  readonly defaultImage: string;
+
+  constructor(
+    private readonly config: FargateRuntimeConfig,
+    private readonly dependencies: RuntimeDependencies,
+    private readonly api: ECSAPI,
+    private readonly logger: Logger,
+  ) {
+    this.defaultImage = config.task_definition;
+  }
+
+  async provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine> {
+    const { signal } = options;
+    if (spec.image !== undefined && spec.image !== this.config.task_definition) {
+      throw new CiabError("capability_unsupported", `a fargate sandbox runs the image of task definition ${this.config.task_definition}; it cannot boot ${spec.image}`);
+    }
+    const hub = this.#hub();
+    const timeoutMs = this.config.task_ready_timeout_secs * 1000;
+    const token = hub.issueToken(spec.sandboxID, timeoutMs);
+    const channelURL = hub.channelURL(spec.sandboxID, "agent").slice(0, -"/agent".length);
+    options.onProgress?.(`starting a task of ${this.config.task_definition} in cluster ${this.config.cluster} (${this.config.region})`);
+    const task = await awsCall(
+      "RunTask",
+      () =>
+        this.api.runTask(
+          {
+            cluster: this.config.cluster,
+            taskDefinition: this.config.task_definition,
+            containerName: this.config.container_name,
+            subnets: this.config.subnets,
+            securityGroups: this.config.security_groups,
+            assignPublicIp: this.config.assign_public_ip,
+            env: { ...spec.env, CIAB_CHANNEL_URL: channelURL, CIAB_CHANNEL_TOKEN: token, CIAB_SANDBOX_ID: spec.sandboxID },
+            tags: {
+              [machineLabels.managed]: "true",
+              [machineLabels.sandboxID]: spec.sandboxID,
+              [machineLabels.installationID]: this.dependencies.installationID,
+              Name: `ciab-${spec.name}`,
+            },
+          },
+          signal,
+        ),
+      this.config.region,
+    );
+    const size = task.cpu !== undefined && task.memoryMiB !== undefined ? task : await this.#definitionSize(signal);
+    const details: TaskDetails = {
+      taskArn: task.taskArn,
+      cluster: this.config.cluster,
+      region: this.config.region,
+      ...(size.cpu !== undefined && { vcpus: size.cpu / 1024 }),
+      ...(size.memoryMiB !== undefined && { memoryGiB: size.memoryMiB / 1024 }),
+    };
+    const machine: Machine = { machineID: task.taskArn, sandboxID: spec.sandboxID, details: { ...details } };
+    try {
+      options.onProgress?.(`waiting for task ${shortTaskID(task.taskArn)} to run`);
+      await this.#waitForRunning(machine, signal);
+      options.onProgress?.(`waiting for agentd of task ${shortTaskID(task.taskArn)} to dial in`);
+      await this.#waitForAgent(machine, signal);
+      const secretHash = hub.secretHashOf(spec.sandboxID);
+      if (secretHash !== undefined) machine.details.channelSecretHash = secretHash;
+      return machine;
+    } catch (error) {
+      hub.forget(spec.sandboxID);
+      await this.#stop(machine, "ciab: the sandbox failed to start").catch((stopError: unknown) =>
+        this.logger.error({ err: stopError, taskArn: task.taskArn }, "cannot stop a failed task"),
+      );
+      throw error;
+    }
+  }
+
+  async pause(): Promise<void> {
+    throw new CiabError("capability_unsupported", "a fargate task cannot be paused: delete the sandbox, or snapshot its work dir first");
+  }
+
+  async resume(): Promise<void> {
+    throw new CiabError("capability_unsupported", "a fargate task cannot be paused or resumed");
+  }
+
+  async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
+    this.dependencies.reverseChannels?.forget(machine.sandboxID);
+    await this.#stop(machine, "ciab: the sandbox was deleted", signal);
+    const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
+    await rm(paths.directory, { recursive: true, force: true });
+    await removeAgentSocketLink(paths.socket);
+  }
+
+  async listManaged(signal: AbortSignal): Promise<ManagedMachine[]> {
+    const tasks = await awsCall("ListTasks", () => this.api.listTasks(this.config.cluster, signal), this.config.region);
+    return tasks.flatMap((task) => {
+      const sandboxID = task.tags[machineLabels.sandboxID];
+      if (sandboxID === undefined || task.tags[machineLabels.managed] !== "true") return [];
+      if (task.tags[machineLabels.installationID] !== this.dependencies.installationID) return [];
+      // A stopped task is gone for good (ECS lists it for an hour); its sandbox's machine is lost.
+      if (task.lastStatus === "STOPPED" || task.desiredStatus === "STOPPED") return [];
+      const details = { taskArn: task.taskArn, cluster: this.config.cluster, region: this.config.region };
+      return [{ machineID: task.taskArn, sandboxID, state: "running" as const, details, adoptable: false }];
+    });
+  }
+
+  async connectAgent(machine: Machine): Promise<Duplex> {
+    const hub = this.#hub();
+    const details = taskDetails(machine);
+    // A socket agentd left open is not taken for a task that is stopping or gone.
+    const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, AbortSignal.timeout(20_000)));
+    if (task?.lastStatus !== "RUNNING" || task.desiredStatus === "STOPPED") {
+      const why = [task?.stopCode, task?.stoppedReason].filter(Boolean).join(": ");
+      const status = task === undefined ? "gone" : task.lastStatus.toLowerCase();
+      throw new CiabError("agent_unreachable", `task ${shortTaskID(details.taskArn)} is ${status}${why === "" ? "" : ` (${why})`}`, {
+        retryable: task !== undefined && startingStatuses.has(task.lastStatus),
+      });
+    }
+    if (details.channelSecretHash !== undefined) hub.expect(machine.sandboxID, details.channelSecretHash);
+    return hub.take(machine.sandboxID, takeWaitMs);
+  }
+
+  async close(): Promise<void> {
+    this.api.close();
+  }
+
+  #hub(): ReverseChannelHub {
+    const hub = this.dependencies.reverseChannels;
+    if (hub === undefined) {
+      throw new CiabError("invalid_request", "the fargate runtime needs [server] public_url: agentd in the task dials the control plane there");
+    }
+    return hub;
+  }
+
+  async #definitionSize(signal: AbortSignal): Promise<{ cpu: number | undefined; memoryMiB: number | undefined }> {
+    return awsCall("DescribeTaskDefinition", () => this.api.taskDefinitionSize(this.config.task_definition, signal), this.config.region).catch(
+      () => ({ cpu: undefined, memoryMiB: undefined }),
+    );
+  }
+
+  async #stop(machine: Machine, reason: string, signal: AbortSignal = AbortSignal.timeout(30_000)): Promise<void> {
+    const details = taskDetails(machine);
+    try {
+      await awsCall("StopTask", () => this.api.stopTask(details.cluster, details.taskArn, reason, signal), details.region);
+    } catch (error) {
+      if (!isTaskNotFound((error as CiabError).cause ?? error)) throw error;
+    }
+  }
+
+  async #waitForRunning(machine: Machine, signal: AbortSignal): Promise<void> {
+    const details = taskDetails(machine);
+    await pollUntil(
+      async (attemptSignal) => {
+        const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, attemptSignal));
+        if (task?.lastStatus === "RUNNING") return true;
+        if (task === undefined || task.lastStatus === "STOPPED" || task.desiredStatus === "STOPPED") throw stoppedError(details.taskArn, task);
+        return undefined;
+      },
+      { timeoutMs: this.config.task_ready_timeout_secs * 1000, signal, firstDelayMs: 500, maxDelayMs: 2_000 },
+      () => new CiabError("runtime_error", `task ${shortTaskID(details.taskArn)} was not running within ${this.config.task_ready_timeout_secs} s`, { retryable: true }),
+    );
+  }
+
+  async #waitForAgent(machine: Machine, signal: AbortSignal): Promise<void> {
+    let lastError: unknown;
+    await pollUntil(
+      async () => {
+        try {
+          const stream = await this.connectAgent(machine);
+          stream.destroy();
+          return true;
+        } catch (error) {
+          if (!(error instanceof CiabError) || !error.retryable) throw error;
+          lastError = error;
+          return undefined;
+        }
+      },
+      { timeoutMs: this.config.task_ready_timeout_secs * 1000, signal, firstDelayMs: 250, maxDelayMs: 1_000 },
+      () =>
+        new CiabError("agent_unreachable", `agentd of task ${shortTaskID(machine.machineID)} did not dial in within ${this.config.task_ready_timeout_secs} s`, {
+          cause: lastError,
+          retryable: true,
+        }),
+    );
+  }
+}
+
+export function createFargateRuntime(
+  config: FargateRuntimeConfig,
+  dependencies: RuntimeDependencies,
+  api: ECSAPI = createECSAPI({ region: config.region, endpoint: config.endpoint }),
+): Runtime {
+  return new FargateRuntime(config, dependencies, api, dependencies.logger.child({ runtime: "fargate" }));
+}
+
+/** The task's id, the last part of its ARN, for messages. */
+export function shortTaskID(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf("/") + 1);
+}
+
+function stoppedError(taskArn: string, task: TaskSummary | undefined): CiabError {
+  const why = task === undefined ? "it is gone" : [task.stopCode, task.stoppedReason].filter(Boolean).join(": ") || "no reason given";
+  return new CiabError("runtime_error", `task ${shortTaskID(taskArn)} stopped before it ran: ${why}`, {
+    context: { ...(task?.stopCode !== undefined && { awsCode: task.stopCode }), ...(task?.stoppedReason !== undefined && { stoppedReason: task.stoppedReason }) },
+  });
+}
+
+function isTaskNotFound(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return code === "InvalidParameterException" || code === "ResourceNotFoundException";
+}
