@@ -55,6 +55,8 @@ export interface PlayedTask {
 export interface TaskPlayer {
   /** The container playing a task, while one exists. */
   containerOf(taskArn: string): string | undefined;
+  /** Resolves once the container that played a task is removed. */
+  waitForGone(taskArn: string, timeoutMs?: number): Promise<void>;
   /** Resolves once a task is played by a running container. */
   waitForTask(taskArn: string, timeoutMs?: number): Promise<PlayedTask>;
   close(): Promise<void>;
@@ -129,6 +131,16 @@ export async function startTaskPlayer(options: { endpoint: string; cluster: stri
 
   return {
     containerOf: (taskArn) => (ended.has(taskArn) ? undefined : played.get(taskArn)?.container),
+    async waitForGone(taskArn, timeoutMs = 60_000) {
+      const container = played.get(taskArn)?.container;
+      const deadline = Date.now() + timeoutMs;
+      while (container !== undefined && Date.now() < deadline) {
+        const exists = await docker(["container", "inspect", container], { timeoutMs: 10_000 }).then(() => true, () => false);
+        if (!exists) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      if (container !== undefined) throw new Error(`the container of task ${taskArn} was still there after ${timeoutMs} ms`);
+    },
     async waitForTask(taskArn, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
