@@ -20,6 +20,10 @@ const sandbox: Sandbox = {
   ready_at: "2025-01-01T00:00:01.000Z",
   cost_usd: 0.0123,
   end_reason: null,
+  timeout_secs: 300,
+  on_timeout: "pause",
+  expires_at: "2025-01-01T00:05:01.000Z",
+  delete_after: null,
 };
 const now = Date.parse("2025-01-01T00:05:30.000Z");
 

@@ -5,7 +5,7 @@ import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
 import { sealedDetailPrefix, type Machine, type Runtime } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
-import type { SandboxRecord } from "../store/records.js";
+import type { SandboxRecord, SandboxTimeoutAction } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { ActivityTracker } from "./activity-tracker.js";
 import type { AgentConnections } from "./agent-connections.js";
@@ -35,7 +35,24 @@ export interface SandboxServiceDependencies {
   activity?: ActivityTracker;
   /** Seeds a new sandbox's /workspace from a snapshot (`restore`); without it, `restore` is refused. */
   snapshots?: SnapshotRestorer;
+  /** `[sandboxes]`: timeouts and the paused retention; the shipped defaults without it. */
+  lifetimes?: SandboxLifetimes;
 }
+
+/** How long sandboxes live (`[sandboxes]` in seconds); loops/sandbox-lifetimes.ts enforces it. */
+export interface SandboxLifetimes {
+  defaultTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+  onTimeout: SandboxTimeoutAction;
+  pausedRetentionSeconds: number;
+}
+
+const shippedLifetimes: SandboxLifetimes = {
+  defaultTimeoutSeconds: 300,
+  maxTimeoutSeconds: 7 * 24 * 3600,
+  onTimeout: "pause",
+  pausedRetentionSeconds: 24 * 3600,
+};
 
 /** The part of the snapshot service that sandbox creation uses. */
 export interface SnapshotRestorer {
@@ -55,6 +72,7 @@ export const liveStates: SandboxState[] = ["pending", "provisioning", "ready", "
  */
 export function createSandboxService(dependencies: SandboxServiceDependencies) {
   const { store, runtimes, connections, dataKey, logger } = dependencies;
+  const lifetimes = dependencies.lifetimes ?? shippedLifetimes;
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   async function get(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -130,11 +148,13 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
           throw new RestoreError(error);
         });
       }
-      await store.sandboxes.update(sandbox.id, {
+      const ready = await store.sandboxes.update(sandbox.id, {
         state: "ready",
         statusMessage: null,
         readyAt: new Date().toISOString(),
+        expiresAt: secondsFromNow(sandbox.timeoutSeconds ?? lifetimes.defaultTimeoutSeconds),
       });
+      logger.info({ sandboxID: sandbox.id, runtime: sandbox.runtime, expiresAt: ready.expiresAt }, "sandbox ready");
     } catch (error) {
       const cause = error instanceof CiabError ? error : new CiabError("runtime_error", String(error), { cause: error });
       if (signal.aborted) return;
@@ -158,6 +178,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   /** Creates what a grant allows, in the grant's workspace. */
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
+    checkTimeout(request.timeout_secs);
     await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
@@ -192,8 +213,13 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       costUSD: 0,
       meteredSince: now,
       endReason: null,
+      timeoutSeconds: request.timeout_secs ?? lifetimes.defaultTimeoutSeconds,
+      onTimeout: request.on_timeout ?? lifetimes.onTimeout,
+      expiresAt: null,
+      deleteAfter: null,
     };
     await store.sandboxes.create(sandbox);
+    logger.info({ sandboxID: id, workspaceID, runtime: runtime.name, image: sandbox.image, userID: grant.userID }, "sandbox created");
     const controller = new AbortController();
     const done = provision(sandbox, runtime, env, request.restore, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
@@ -243,12 +269,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       connections.drop(id);
       await dependencies.releaseSandbox?.(id).catch(() => undefined);
       if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
-      return store.sandboxes.update(id, {
+      const terminated = await store.sandboxes.update(id, {
         machine: sandbox.machine && withoutSecrets(sandbox.machine),
         state: "terminated",
         statusMessage: null,
         terminatedAt: new Date().toISOString(),
       });
+      logger.info({ sandboxID: id, endReason: terminated.endReason }, "sandbox deleted");
+      return terminated;
     },
 
     async pause(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -260,7 +288,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await runtime.pause(sandbox.machine!, AbortSignal.timeout(60_000));
       // A frozen agent cannot answer: drop the channel so nothing waits on it.
       connections.drop(id);
-      return store.sandboxes.update(id, { state: "paused" });
+      const paused = await store.sandboxes.update(id, { state: "paused", deleteAfter: secondsFromNow(lifetimes.pausedRetentionSeconds) });
+      logger.info({ sandboxID: id, deleteAfter: paused.deleteAfter }, "sandbox paused");
+      return paused;
     },
 
     async resume(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -271,7 +301,39 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!sandbox.billsPaused) await dependencies.budget?.checkCap(sandbox.workspaceID);
       await runtimes.get(sandbox.runtime).resume(sandbox.machine!, AbortSignal.timeout(60_000));
       await waitForAgent(connections.get(sandbox), { timeoutMs: dependencies.agentReadyTimeoutMs });
-      return store.sandboxes.update(id, { state: "ready" });
+      const resumed = await store.sandboxes.update(id, {
+        state: "ready",
+        expiresAt: secondsFromNow(sandbox.timeoutSeconds ?? lifetimes.defaultTimeoutSeconds),
+        deleteAfter: null,
+      });
+      logger.info({ sandboxID: id, expiresAt: resumed.expiresAt }, "sandbox resumed");
+      return resumed;
+    },
+
+    /**
+     * The sandbox now lives `seconds` from now, and that long after each resume. A paused sandbox is kept
+     * at least that long too; one still provisioning gets it when ready.
+     */
+    async setTimeout(principal: Principal, id: string, seconds: number): Promise<SandboxRecord> {
+      checkTimeout(seconds);
+      const sandbox = await get(principal, id);
+      requireState(sandbox, ["pending", "provisioning", "ready", "paused"], "set the timeout of");
+      const until = secondsFromNow(seconds);
+      return store.sandboxes.update(id, {
+        timeoutSeconds: seconds,
+        ...(sandbox.state === "ready" && { expiresAt: until }),
+        ...(sandbox.state === "paused" && sandbox.deleteAfter !== undefined && sandbox.deleteAfter !== null && sandbox.deleteAfter < until && { deleteAfter: until }),
+      });
+    },
+
+    /** Moves a ready sandbox's deadline on (a live session holds it: the session's own limits rule). */
+    extendLife(sandbox: SandboxRecord): Promise<SandboxRecord> {
+      return store.sandboxes.update(sandbox.id, { expiresAt: secondsFromNow(sandbox.timeoutSeconds ?? lifetimes.defaultTimeoutSeconds) });
+    },
+
+    /** Gives a paused sandbox from before lifetimes its deletion deadline. */
+    startRetention(sandbox: SandboxRecord): Promise<SandboxRecord> {
+      return store.sandboxes.update(sandbox.id, { deleteAfter: secondsFromNow(lifetimes.pausedRetentionSeconds) });
     },
 
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
@@ -328,6 +390,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     },
   };
 
+  function checkTimeout(seconds: number | undefined): void {
+    if (seconds === undefined || seconds <= lifetimes.maxTimeoutSeconds) return;
+    throw new CiabError(
+      "invalid_request",
+      `timeout_secs ${seconds} is over this server's limit of ${lifetimes.maxTimeoutSeconds} ([sandboxes] max_timeout_seconds, CIAB_SANDBOXES_MAX_TIMEOUT_SECONDS)`,
+    );
+  }
+
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
     if (managed.some((machine) => machine.sandboxID === sandbox.id && machine.state !== "stopped")) return;
@@ -350,6 +420,10 @@ class RestoreError extends Error {
     super(cause.message, { cause });
     this.cause = cause;
   }
+}
+
+function secondsFromNow(seconds: number): string {
+  return new Date(Date.now() + seconds * 1000).toISOString();
 }
 
 function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: string): void {
