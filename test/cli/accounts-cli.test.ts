@@ -83,7 +83,7 @@ describe("the ciab CLI: accounts, lifetimes and the server's everyday behaviour"
     expect(Date.parse(sandbox.expires_at) - Date.now()).toBeGreaterThan(590_000);
     const shown = ciab(["sandbox", "get", sandbox.id]).stdout;
     expect(shown).toMatch(/timeout\s+10m, then delete/);
-    expect(shown).toMatch(/expires at\s+\d{4}-/);
+    expect(shown).toMatch(/expires\s+\d{4}-/);
     const extended = json(["sandbox", "set-timeout", sandbox.id, "1h"]);
     expect(extended.timeout_secs).toBe(3600);
     expect(Date.parse(extended.expires_at) - Date.now()).toBeGreaterThan(3590_000);

@@ -200,7 +200,7 @@ function fromRow(row: SandboxRow): SandboxRecord {
     endReason: row.end_reason,
     ...(row.timeout_seconds !== null && { timeoutSeconds: row.timeout_seconds }),
     ...(row.on_timeout !== null && { onTimeout: row.on_timeout === "delete" ? "delete" : "pause" }),
-    expiresAt: row.expires_at,
-    deleteAfter: row.delete_after,
+    ...(row.expires_at !== null && { expiresAt: row.expires_at }),
+    ...(row.delete_after !== null && { deleteAfter: row.delete_after }),
   };
 }
