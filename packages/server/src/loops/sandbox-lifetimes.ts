@@ -47,9 +47,12 @@ export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies
       const due = await store.sandboxes.listDue(new Date(now()), batchSize);
       if (due.length === 0) return result;
       const held = new Set((await store.sessions.listAll({ states: liveSessionStates })).map((session) => session.sandboxID));
-      for (const sandbox of due) {
+      for (const listed of due) {
         if (signal?.aborted) break;
         try {
+          // Read again just before acting: a set-timeout, pause or resume may have landed since the list.
+          const sandbox = await store.sandboxes.get(listed.workspaceID, listed.id);
+          if (!sandbox || !isDue(sandbox, now())) continue;
           if (held.has(sandbox.id) || (sandbox.state === "ready" && !sandbox.expiresAt)) {
             await (sandbox.state === "ready" ? sandboxes.extendLife(sandbox) : sandboxes.startRetention(sandbox));
             result.extended.push(sandbox.id);
@@ -66,12 +69,19 @@ export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies
             result.deleted.push(sandbox.id);
           }
         } catch (error) {
-          logger.warn({ sandboxID: sandbox.id, err: String(error) }, "ending a sandbox past its lifetime failed; will try again");
+          logger.warn({ sandboxID: listed.id, err: String(error) }, "ending a sandbox past its lifetime failed; will try again");
         }
       }
       return result;
     },
   };
+}
+
+/** The store's `listDue` condition, for one row. */
+function isDue(sandbox: SandboxRecord, at: number): boolean {
+  if (sandbox.state === "ready") return !sandbox.expiresAt || Date.parse(sandbox.expiresAt) <= at;
+  if (sandbox.state === "paused") return !sandbox.deleteAfter || Date.parse(sandbox.deleteAfter) <= at;
+  return false;
 }
 
 export type SandboxLifetimeLoop = ReturnType<typeof createSandboxLifetimes>;

@@ -5,13 +5,14 @@ import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
 import { sealedDetailPrefix, type Machine, type Runtime } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
-import type { SandboxRecord, SandboxTimeoutAction } from "../store/records.js";
+import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { ActivityTracker } from "./activity-tracker.js";
 import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
 import type { Pricing } from "./pricing-service.js";
+import { createLifetimeRules, type SandboxLifetimes } from "./sandbox-lifetime-rules.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
 
 export interface SandboxServiceDependencies {
@@ -39,20 +40,6 @@ export interface SandboxServiceDependencies {
   lifetimes?: SandboxLifetimes;
 }
 
-/** How long sandboxes live (`[sandboxes]` in seconds); loops/sandbox-lifetimes.ts enforces it. */
-export interface SandboxLifetimes {
-  defaultTimeoutSeconds: number;
-  maxTimeoutSeconds: number;
-  onTimeout: SandboxTimeoutAction;
-  pausedRetentionSeconds: number;
-}
-
-const shippedLifetimes: SandboxLifetimes = {
-  defaultTimeoutSeconds: 300,
-  maxTimeoutSeconds: 7 * 24 * 3600,
-  onTimeout: "pause",
-  pausedRetentionSeconds: 24 * 3600,
-};
 
 /** The part of the snapshot service that sandbox creation uses. */
 export interface SnapshotRestorer {
@@ -72,7 +59,7 @@ export const liveStates: SandboxState[] = ["pending", "provisioning", "ready", "
  */
 export function createSandboxService(dependencies: SandboxServiceDependencies) {
   const { store, runtimes, connections, dataKey, logger } = dependencies;
-  const lifetimes = dependencies.lifetimes ?? shippedLifetimes;
+  const lifetimes = createLifetimeRules(dependencies.lifetimes);
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   async function get(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -152,7 +139,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         state: "ready",
         statusMessage: null,
         readyAt: new Date().toISOString(),
-        expiresAt: secondsFromNow(sandbox.timeoutSeconds ?? lifetimes.defaultTimeoutSeconds),
+        // Read again: a set-timeout may have landed while the machine started.
+        ...lifetimes.running((await store.sandboxes.get(sandbox.workspaceID, sandbox.id)) ?? withMachine),
       });
       logger.info({ sandboxID: sandbox.id, runtime: sandbox.runtime, expiresAt: ready.expiresAt }, "sandbox ready");
     } catch (error) {
@@ -178,7 +166,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   /** Creates what a grant allows, in the grant's workspace. */
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
-    checkTimeout(request.timeout_secs);
+    lifetimes.check(request.timeout_secs);
     await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
@@ -213,10 +201,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       costUSD: 0,
       meteredSince: now,
       endReason: null,
-      timeoutSeconds: request.timeout_secs ?? lifetimes.defaultTimeoutSeconds,
-      onTimeout: request.on_timeout ?? lifetimes.onTimeout,
-      expiresAt: null,
-      deleteAfter: null,
+      ...lifetimes.initial(request),
     };
     await store.sandboxes.create(sandbox);
     logger.info({ sandboxID: id, workspaceID, runtime: runtime.name, image: sandbox.image, userID: grant.userID }, "sandbox created");
@@ -288,7 +273,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await runtime.pause(sandbox.machine!, AbortSignal.timeout(60_000));
       // A frozen agent cannot answer: drop the channel so nothing waits on it.
       connections.drop(id);
-      const paused = await store.sandboxes.update(id, { state: "paused", deleteAfter: secondsFromNow(lifetimes.pausedRetentionSeconds) });
+      const paused = await store.sandboxes.update(id, { state: "paused", ...lifetimes.paused() });
       logger.info({ sandboxID: id, deleteAfter: paused.deleteAfter }, "sandbox paused");
       return paused;
     },
@@ -301,11 +286,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!sandbox.billsPaused) await dependencies.budget?.checkCap(sandbox.workspaceID);
       await runtimes.get(sandbox.runtime).resume(sandbox.machine!, AbortSignal.timeout(60_000));
       await waitForAgent(connections.get(sandbox), { timeoutMs: dependencies.agentReadyTimeoutMs });
-      const resumed = await store.sandboxes.update(id, {
-        state: "ready",
-        expiresAt: secondsFromNow(sandbox.timeoutSeconds ?? lifetimes.defaultTimeoutSeconds),
-        deleteAfter: null,
-      });
+      const resumed = await store.sandboxes.update(id, { state: "ready", ...lifetimes.running(sandbox) });
       logger.info({ sandboxID: id, expiresAt: resumed.expiresAt }, "sandbox resumed");
       return resumed;
     },
@@ -315,25 +296,20 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
      * at least that long too; one still provisioning gets it when ready.
      */
     async setTimeout(principal: Principal, id: string, seconds: number): Promise<SandboxRecord> {
-      checkTimeout(seconds);
+      lifetimes.check(seconds);
       const sandbox = await get(principal, id);
       requireState(sandbox, ["pending", "provisioning", "ready", "paused"], "set the timeout of");
-      const until = secondsFromNow(seconds);
-      return store.sandboxes.update(id, {
-        timeoutSeconds: seconds,
-        ...(sandbox.state === "ready" && { expiresAt: until }),
-        ...(sandbox.state === "paused" && sandbox.deleteAfter !== undefined && sandbox.deleteAfter !== null && sandbox.deleteAfter < until && { deleteAfter: until }),
-      });
+      return store.sandboxes.update(id, lifetimes.setTimeout(sandbox, seconds));
     },
 
     /** Moves a ready sandbox's deadline on (a live session holds it: the session's own limits rule). */
     extendLife(sandbox: SandboxRecord): Promise<SandboxRecord> {
-      return store.sandboxes.update(sandbox.id, { expiresAt: secondsFromNow(sandbox.timeoutSeconds ?? lifetimes.defaultTimeoutSeconds) });
+      return store.sandboxes.update(sandbox.id, lifetimes.running(sandbox));
     },
 
     /** Gives a paused sandbox from before lifetimes its deletion deadline. */
     startRetention(sandbox: SandboxRecord): Promise<SandboxRecord> {
-      return store.sandboxes.update(sandbox.id, { deleteAfter: secondsFromNow(lifetimes.pausedRetentionSeconds) });
+      return store.sandboxes.update(sandbox.id, lifetimes.paused());
     },
 
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
@@ -390,14 +366,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     },
   };
 
-  function checkTimeout(seconds: number | undefined): void {
-    if (seconds === undefined || seconds <= lifetimes.maxTimeoutSeconds) return;
-    throw new CiabError(
-      "invalid_request",
-      `timeout_secs ${seconds} is over this server's limit of ${lifetimes.maxTimeoutSeconds} ([sandboxes] max_timeout_seconds, CIAB_SANDBOXES_MAX_TIMEOUT_SECONDS)`,
-    );
-  }
-
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
     if (managed.some((machine) => machine.sandboxID === sandbox.id && machine.state !== "stopped")) return;
@@ -420,10 +388,6 @@ class RestoreError extends Error {
     super(cause.message, { cause });
     this.cause = cause;
   }
-}
-
-function secondsFromNow(seconds: number): string {
-  return new Date(Date.now() + seconds * 1000).toISOString();
 }
 
 function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: string): void {
