@@ -42,12 +42,21 @@ describe("tokens, users and workspaces", () => {
     await expect(admin.tokens.revoke(created.id)).rejects.toMatchObject({ code: "not_found" });
   });
 
-  test("an expired token is refused", async () => {
-    const created = await admin.tokens.create({ name: "short", expires_in_secs: 1 });
+  test("an expired token is refused, and the stream it opened ends when it expires", async () => {
+    const created = await admin.tokens.create({ name: "short", expires_in_secs: 2 });
     const short = new Ciab({ url: server.url, token: created.token });
-    await short.sandboxes.list();
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const sandbox = await short.sandboxes.create({ runtime: "local" });
+    const stream = sandbox.commands.stream(["sleep", "30"]);
+    expect((await stream.next()).value).toMatchObject({ type: "exec.start" });
+    const ended = (async () => {
+      for await (const _ of { [Symbol.asyncIterator]: () => stream }) {
+        // until the server ends it
+      }
+    })().catch(() => undefined);
+    await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error("the stream outlived its token")), 10_000))]);
+    expect(Date.parse(created.expires_at!)).toBeLessThanOrEqual(Date.now() + 100);
     await expect(short.sandboxes.list()).rejects.toMatchObject({ code: "unauthorized" });
+    await admin.sandboxes.delete(sandbox.id);
   });
 
   test("revoking a token closes its open SSE stream and attach socket", async () => {
