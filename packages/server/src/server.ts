@@ -279,7 +279,6 @@ async function startLocked(
     workspaces: createWorkspaceService(store, auth),
     tokens: createTokenService(store, auth),
     users: createUserService(store, auth),
-    store,
     sessions,
     events,
     secrets,

@@ -20,7 +20,7 @@ export const tokenSchema = z.object({
   id: z.string(),
   name: z.string(),
   user_id: z.string(),
-  /** What the token may do: its own role, or its user's role. */
+  /** What the token may do now: `member` when the token or its user is one. */
   role: roleSchema,
   created_at: z.string(),
   expires_at: z.string().nullable(),

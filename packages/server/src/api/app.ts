@@ -9,7 +9,6 @@ import type { SandboxService } from "../services/sandbox-service.js";
 import type { WorkspaceService } from "../services/workspace-service.js";
 import type { TokenService } from "../services/token-service.js";
 import type { UserService } from "../services/user-service.js";
-import type { Store } from "../store/store.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
 import { tokenBoundStreams } from "./token-bound-streams.js";
@@ -49,8 +48,6 @@ export interface AppDependencies {
   workspaces: WorkspaceService;
   tokens: TokenService;
   users: UserService;
-  /** Read by `/whoami` for names. */
-  store: Store;
   sessions: SessionService;
   events: EventService;
   secrets: SecretService;
@@ -99,7 +96,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", fileRoutes(dependencies.files));
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
   app.route("/api/v1", tokenRoutes(dependencies.tokens));
-  app.route("/api/v1", userRoutes(dependencies.users, dependencies.store));
+  app.route("/api/v1", userRoutes(dependencies.users));
   app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events, dependencies.eventPageBytes));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));

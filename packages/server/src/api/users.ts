@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { setRoleSchema, userListSchema, userSchema, whoAmISchema } from "@ciab/protocol";
 import type { UserService } from "../services/user-service.js";
-import type { Store } from "../store/store.js";
 import { createRouter } from "./api-env.js";
 import { userView } from "./account-views.js";
 import { errorResponseSchema, errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
@@ -53,7 +52,7 @@ const whoAmI = createRoute({
   responses: { 200: jsonContent(named(whoAmISchema, "WhoAmI"), "Who is calling"), ...errorResponses },
 });
 
-export function userRoutes(users: UserService, store: Store) {
+export function userRoutes(users: UserService) {
   return createRouter()
     .openapi(list, async (c) => c.json({ users: (await users.list(c.var.principal, c.req.valid("param").id)).map(userView) }, 200))
     .openapi(setRole, async (c) => {
@@ -64,20 +63,5 @@ export function userRoutes(users: UserService, store: Store) {
       const { id, user_id } = c.req.valid("param");
       return c.json(userView(await users.remove(c.var.principal, id, user_id)), 200);
     })
-    .openapi(whoAmI, async (c) => {
-      const principal = c.var.principal;
-      const [user, workspace] = await Promise.all([store.users.get(principal.userID), store.workspaces.get(principal.workspaceID)]);
-      return c.json(
-        {
-          user_id: principal.userID,
-          user_name: user?.name ?? principal.userID,
-          workspace_id: principal.workspaceID,
-          workspace_name: workspace?.name ?? principal.workspaceID,
-          role: principal.role,
-          installation_admin: principal.installationAdmin,
-          token_id: principal.tokenID,
-        },
-        200,
-      );
-    });
+    .openapi(whoAmI, async (c) => c.json(await users.whoami(c.var.principal), 200));
 }

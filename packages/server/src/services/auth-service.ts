@@ -48,7 +48,10 @@ export interface IssueTokenOptions {
 }
 
 const tokenPattern = /^ciab_[A-Za-z0-9_-]{20,200}$/;
-/** Verified tokens are cached briefly so hot paths (exec) skip the database; revocation lags by this much. */
+/**
+ * Verified tokens are cached briefly so hot paths (exec) skip the database. A revoke through this server
+ * purges the entry at once; another replica sharing the store sees it within this much.
+ */
 const cacheTtlMs = 5_000;
 
 export function hashToken(token: string): string {

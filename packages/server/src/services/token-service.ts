@@ -12,7 +12,7 @@ export interface CreateTokenRequest {
 /** A token as its owner and their admins see it: never the text or its hash. */
 export interface TokenView {
   record: TokenRecord;
-  /** What the token may do: the token's own role, or its user's role when it has none. */
+  /** What the token may do now: `member` when it or its user is one, else `admin`. */
   role: UserRecord["role"];
 }
 
@@ -29,7 +29,8 @@ export function createTokenService(store: Store, auth: AuthService) {
 
   async function view(record: TokenRecord, users: Map<string, UserRecord | undefined>): Promise<TokenView> {
     if (!users.has(record.userID)) users.set(record.userID, await store.users.get(record.userID));
-    return { record, role: record.role ?? users.get(record.userID)?.role ?? "member" };
+    // A token's role only narrows its user's, and a user demoted since holds the lower role.
+    return { record, role: record.role === "member" ? "member" : (users.get(record.userID)?.role ?? "member") };
   }
 
   return {

@@ -38,6 +38,20 @@ export function createUserService(store: Store, auth: AuthService) {
   }
 
   return {
+    /** Who is calling, with names for people. */
+    async whoami(principal: Principal) {
+      const [user, workspace] = await Promise.all([store.users.get(principal.userID), store.workspaces.get(principal.workspaceID)]);
+      return {
+        user_id: principal.userID,
+        user_name: user?.name ?? principal.userID,
+        workspace_id: principal.workspaceID,
+        workspace_name: workspace?.name ?? principal.workspaceID,
+        role: principal.role,
+        installation_admin: principal.installationAdmin,
+        token_id: principal.tokenID,
+      };
+    },
+
     async list(principal: Principal, workspaceID: string): Promise<UserRecord[]> {
       await workspaceOf(principal, workspaceID);
       return store.users.list(workspaceID);
