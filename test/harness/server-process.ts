@@ -15,7 +15,8 @@ export interface ServerProcess {
 
 export async function startServerProcess(dataDirectory: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [cliPath, "server", "--port", "0", "--data-dir", dataDirectory], {
-    env: { ...process.env, CIAB_SERVER_LOG_LEVEL: "warn", ...env },
+    // Sandboxes outlive the longest test file unless a test asks for a short life.
+    env: { ...process.env, CIAB_SERVER_LOG_LEVEL: "warn", CIAB_SANDBOXES_DEFAULT_TIMEOUT_SECONDS: "3600", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -28,7 +28,8 @@ export async function startTestServer(options: { env?: Record<string, string>; d
   const server = await startServer({
     port: options.port ?? 0,
     dataDirectory,
-    env: { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", ...options.env },
+    // Sandboxes outlive the longest test file unless a test asks for a short life.
+    env: { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", CIAB_SANDBOXES_DEFAULT_TIMEOUT_SECONDS: "3600", ...options.env },
     logger: createSilentLogger(),
   });
   const token = readFileSync(path.join(dataDirectory, "admin-token"), "utf8").trim();

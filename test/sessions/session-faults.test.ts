@@ -73,6 +73,7 @@ describe("sessions when things go wrong", () => {
     process.env.npm_config_fetch_retries = "0";
     try {
       const client = new Ciab({ url: isolated.url, token: isolated.token });
+      await client.secrets.set("ANTHROPIC_API_KEY", "real-key");
       const session = await client.sessions.create({ provider: "claude-code", runtime: "local", prompt: "hi" });
       for await (const _ of client.sessions.follow(session.id)) {
         // to the end

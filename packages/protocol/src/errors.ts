@@ -35,6 +35,8 @@ export const errorStatus = {
   command_not_found: 422,
   capability_unsupported: 422,
   image_not_found: 422,
+  /** The workspace has no secret holding the key of the provider's model API (`ANTHROPIC_API_KEY`…). */
+  provider_key_missing: 422,
   /** The workspace spent its `[budget] max_hourly_usd` this clock hour; new machines wait for the next hour. */
   cost_cap_reached: 429,
   /** A session already carries `[previews] max_streams_per_session` preview requests. */

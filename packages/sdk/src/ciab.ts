@@ -6,6 +6,8 @@ import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
 import { Usage } from "./usage.js";
+import { Tokens } from "./tokens.js";
+import { Workspaces } from "./workspaces.js";
 
 export interface CiabOptions {
   /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
@@ -36,6 +38,8 @@ export class Ciab {
   readonly usage: Usage;
   readonly artifacts: Artifacts;
   readonly snapshots: Snapshots;
+  readonly tokens: Tokens;
+  readonly workspaces: Workspaces;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -49,6 +53,8 @@ export class Ciab {
     this.usage = new Usage(this.#http);
     this.artifacts = new Artifacts(this.#http, options.fetch);
     this.snapshots = new Snapshots(this.#http);
+    this.tokens = new Tokens(this.#http);
+    this.workspaces = new Workspaces(this.#http);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

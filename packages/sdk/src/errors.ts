@@ -84,6 +84,10 @@ export class ArtifactInfectedError extends CiabApiError {
 export class InsufficientStorageError extends CiabApiError {
   override readonly name: string = "InsufficientStorageError";
 }
+/** The workspace has no secret with the key of the provider's model API; `context.secret` names it. */
+export class ProviderKeyMissingError extends CiabApiError {
+  override readonly name: string = "ProviderKeyMissingError";
+}
 export class InternalServerError extends CiabApiError {
   override readonly name: string = "InternalServerError";
 }
@@ -122,6 +126,7 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   command_not_found: UnprocessableError,
   capability_unsupported: CapabilityUnsupportedError,
   image_not_found: UnprocessableError,
+  provider_key_missing: ProviderKeyMissingError,
   cost_cap_reached: CostCapReachedError,
   rate_limited: RateLimitedError,
   artifact_infected: ArtifactInfectedError,

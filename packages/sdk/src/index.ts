@@ -16,6 +16,8 @@ export { Secrets, type SecretInfo } from "./secrets.js";
 export { Usage, type UsageReportOptions } from "./usage.js";
 export { Artifacts, type ListArtifactsOptions } from "./artifacts.js";
 export { Snapshots } from "./snapshots.js";
+export { Tokens } from "./tokens.js";
+export { Workspaces, type UserWithToken } from "./workspaces.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -41,4 +43,11 @@ export type {
   Artifact,
   PublishArtifactRequest,
   Snapshot,
+  CreateTokenRequest,
+  CreatedToken,
+  Token,
+  Role,
+  User,
+  Workspace,
+  WhoAmI,
 } from "@ciab/protocol";

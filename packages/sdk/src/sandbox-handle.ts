@@ -57,6 +57,11 @@ export class SandboxHandle {
     return this.#update("POST", "/resume", options);
   }
 
+  /** The sandbox now lives `seconds` from now (and that long after each resume); `expires_at` says until when. */
+  setTimeout(seconds: number, options: Options = {}): Promise<Sandbox> {
+    return this.#update("POST", "/timeout", options, { timeout_secs: seconds });
+  }
+
   /** Destroys the sandbox; answers with its state afterwards (`terminating` or `terminated`). */
   delete(options: Options = {}): Promise<Sandbox> {
     return this.#update("DELETE", "", options);
@@ -101,8 +106,8 @@ export class SandboxHandle {
     }
   }
 
-  async #update(method: string, suffix: string, options: Options): Promise<Sandbox> {
-    this.#info = await this.#http.json<Sandbox>(method, this.#path + suffix, options);
+  async #update(method: string, suffix: string, options: Options, json?: unknown): Promise<Sandbox> {
+    this.#info = await this.#http.json<Sandbox>(method, this.#path + suffix, { ...options, ...(json !== undefined && { json }) });
     return this.#info;
   }
 }

@@ -43,6 +43,14 @@ export class Sandboxes {
     return new SandboxHandle(this.#http, info);
   }
 
+  /** Sets a sandbox's timeout by id: it lives `seconds` from now, and that long after each resume. */
+  setTimeout(id: string, seconds: number, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    return this.#http.json<Sandbox>("POST", `/api/v1/sandboxes/${encodeURIComponent(id)}/timeout`, {
+      json: { timeout_secs: seconds },
+      signal: options.signal,
+    });
+  }
+
   /** Deletes a sandbox by id without looking it up first; answers with its state afterwards. */
   delete(id: string, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     return this.#http.json<Sandbox>("DELETE", `/api/v1/sandboxes/${encodeURIComponent(id)}`, options);

@@ -37,8 +37,18 @@ export class Sessions {
     return this.#http.json<Session>("GET", `/api/v1/sessions/${encodeURIComponent(id)}`, options);
   }
 
-  cancel(id: string, options: { signal?: AbortSignal } = {}): Promise<Session> {
-    return this.#http.json<Session>("POST", `/api/v1/sessions/${encodeURIComponent(id)}/cancel`, options);
+  /**
+   * Asks the session to stop. With `waitMs`, answers once it has ended (a cancelled session's exit code is
+   * 130) or that time has passed, whichever is first; the answer's `state` says which.
+   */
+  async cancel(id: string, options: { signal?: AbortSignal; waitMs?: number } = {}): Promise<Session> {
+    let session = await this.#http.json<Session>("POST", `/api/v1/sessions/${encodeURIComponent(id)}/cancel`, { signal: options.signal });
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    while (!finalStates.has(session.state) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      session = await this.get(id, { ...(options.signal && { signal: options.signal }) });
+    }
+    return session;
   }
 
   /** Ports listening in the session's sandbox, each with a freshly signed preview URL (`[previews] token_ttl_seconds`). */

@@ -10,6 +10,7 @@ import { createPreviewProxy } from "./api/preview-proxy.js";
 import { agentChannelPathPrefix, createAgentChannelServer } from "./api/agent-channel.js";
 import { ensureAgentdBundle } from "./agentd-bundle.js";
 import { loadConfig } from "./config/load-config.js";
+import type { Config } from "./config/config-schema.js";
 import { loadDataKey } from "./data-key.js";
 import { createHTTPEdge } from "./http-edge.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -29,6 +30,11 @@ import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
 import { createSandboxService } from "./services/sandbox-service.js";
 import { createWorkspaceService } from "./services/workspace-service.js";
+import { createTokenService } from "./services/token-service.js";
+import { createUserService } from "./services/user-service.js";
+import { lockDataDirectory } from "./data-dir-lock.js";
+import { createSandboxLifetimes } from "./loops/sandbox-lifetimes.js";
+import { startIntervalLoop } from "./loops/interval-loop.js";
 import { createMachineDownloadSigner } from "./services/machine-download-signer.js";
 import { createEventService } from "./services/event-service.js";
 import { createSecretService } from "./services/secret-service.js";
@@ -77,7 +83,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const dataDirectory = path.resolve(config.server.data_dir);
   mkdirSync(dataDirectory, { recursive: true, mode: 0o700 });
   const logger = options.logger ?? createLogger(config.server.log_level);
+  const lock = lockDataDirectory(dataDirectory);
+  try {
+    return await startLocked(options, config, dataDirectory, logger, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
 
+/** The rest of start-up, with the data dir locked; `releaseLock` runs when the server closes. */
+async function startLocked(
+  options: StartServerOptions,
+  config: Config,
+  dataDirectory: string,
+  logger: Logger,
+  releaseLock: () => void,
+): Promise<RunningServer> {
   const store = createSqliteStore({ filename: config.store.sqlite_path ?? path.join(dataDirectory, "ciab.db") });
   await store.migrate();
   const installationID = await store.meta.setIfAbsent("installation_id", randomBytes(8).toString("hex"));
@@ -156,6 +178,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       maxMemoryMB: config.policy.max_memory_mb,
       maxPids: config.policy.max_pids,
     },
+    lifetimes: {
+      defaultTimeoutSeconds: config.sandboxes.default_timeout_seconds,
+      maxTimeoutSeconds: config.sandboxes.max_timeout_seconds,
+      onTimeout: config.sandboxes.on_timeout,
+      pausedRetentionSeconds: config.sandboxes.paused_retention_seconds,
+    },
     snapshots: {
       check: (workspaceID, id) => snapshots!.check(workspaceID, id),
       restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
@@ -221,6 +249,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
+  const lifetimes = createSandboxLifetimes({ store, sandboxes, batchSize: config.sandboxes.batch_size, logger: logger.child({ component: "lifetimes" }) });
+  startIntervalLoop(
+    { name: "sandbox-lifetimes", intervalMs: config.sandboxes.check_interval_seconds * 1000, signal: loops.signal, passTimeoutMs: 120_000, logger },
+    (passSignal) => lifetimes.checkOnce(passSignal),
+  );
   startBudgetLoops({ config: config.budget, store, runner, sandboxes, activity, logger: logger.child({ component: "budget" }) }, loops.signal);
 
   const exec = createExecService(sandboxes);
@@ -244,6 +277,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     exec,
     files: createFileService(sandboxes),
     workspaces: createWorkspaceService(store, auth),
+    tokens: createTokenService(store, auth),
+    users: createUserService(store, auth),
     sessions,
     events,
     secrets,
@@ -326,6 +361,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await runtimes.close();
       await store.close();
       rmSync(serverFile, { force: true });
+      releaseLock();
     },
   };
 }

@@ -20,13 +20,26 @@ const sandbox: Sandbox = {
   ready_at: "2025-01-01T00:00:01.000Z",
   cost_usd: 0.0123,
   end_reason: null,
+  timeout_secs: 300,
+  on_timeout: "pause",
+  expires_at: "2025-01-01T00:05:01.000Z",
+  delete_after: null,
 };
 const now = Date.parse("2025-01-01T00:05:30.000Z");
 
 describe("formatSandboxSummary", () => {
   it("shows id, name, state, runtime and image", () => {
     expect(formatSandboxSummary(sandbox)).toBe(
-      ["id       sbx_01", "name     web", "state    ready", "runtime  docker", "image    node:20", "cost     $0.0123"].join("\n"),
+      [
+        "id       sbx_01",
+        "name     web",
+        "state    ready",
+        "runtime  docker",
+        "image    node:20",
+        "cost     $0.0123",
+        "timeout  5m, then pause",
+        "expires  2025-01-01T00:05:01.000Z",
+      ].join("\n"),
     );
   });
 
@@ -44,6 +57,11 @@ describe("formatSandboxSummary", () => {
   it("says when the budget ended it", () => {
     const ended: Sandbox = { ...sandbox, state: "terminated", end_reason: "max_runtime" };
     expect(formatSandboxSummary(ended)).toContain("ended by  max_runtime");
+  });
+
+  it("says when a paused sandbox is deleted", () => {
+    const paused: Sandbox = { ...sandbox, state: "paused", expires_at: null, delete_after: "2025-01-02T00:00:00.000Z" };
+    expect(formatSandboxSummary(paused)).toContain("deletes  2025-01-02T00:00:00.000Z");
   });
 });
 

@@ -2,6 +2,7 @@ import type { Sandbox } from "@ciab/protocol";
 import { formatAge } from "./age.js";
 import { formatFields, formatTable } from "./table.js";
 import { formatUSD } from "./usd.js";
+import { formatLifetime } from "./lifetime.js";
 
 /** What `sandbox create`, `get`, `pause` and `resume` print. */
 export function formatSandboxSummary(sandbox: Sandbox): string {
@@ -13,6 +14,7 @@ export function formatSandboxSummary(sandbox: Sandbox): string {
     ["image", sandbox.image],
     ["cost", formatUSD(sandbox.cost_usd)],
   ];
+  fields.push(...formatLifetime(sandbox));
   if (sandbox.end_reason) fields.push(["ended by", sandbox.end_reason]);
   if (sandbox.failure) fields.push(["failure", `${sandbox.failure.message} (${sandbox.failure.reason})`]);
   if (sandbox.failure?.aws_code) fields.push(["aws code", sandbox.failure.aws_code]);

@@ -34,6 +34,13 @@ export const resourcesSchema = z.strictObject({
 });
 export type Resources = z.infer<typeof resourcesSchema>;
 
+/** A lifetime in seconds; the server caps it at `[sandboxes] max_timeout_seconds`. */
+const timeoutSeconds = z.number().int().min(1).max(366 * 24 * 3600);
+
+/** `POST /sandboxes/{id}/timeout`: the sandbox now lives `timeout_secs` from now. */
+export const setSandboxTimeoutSchema = z.strictObject({ timeout_secs: timeoutSeconds });
+export type SetSandboxTimeoutRequest = z.infer<typeof setSandboxTimeoutSchema>;
+
 export const createSandboxSchema = z.strictObject({
   runtime: z.enum(runtimeNames).optional(),
   image: z.string().min(1).max(512).optional(),
@@ -47,6 +54,10 @@ export const createSandboxSchema = z.strictObject({
   network: z.enum(["none", "host"]).optional(),
   /** A snapshot (`snap_…`) whose files seed /workspace before the sandbox is ready. */
   restore: z.string().regex(/^snap_[0-9a-z]{26}$/, "a snapshot id (snap_…)").optional(),
+  /** Seconds the sandbox lives once ready (and after each resume); the server's default without it. */
+  timeout_secs: timeoutSeconds.optional(),
+  /** What its timeout does; the server's `[sandboxes] on_timeout` without it. */
+  on_timeout: z.enum(["pause", "delete"]).optional(),
 });
 export type CreateSandboxRequest = z.infer<typeof createSandboxSchema>;
 
@@ -73,8 +84,18 @@ export const sandboxSchema = z.object({
   ready_at: z.string().nullable(),
   /** Compute cost so far in USD, from the machine's price and the time it held a machine. */
   cost_usd: z.number(),
-  /** Why the sandbox went away when the budget ended it (`max_runtime`); null otherwise. */
+  /** Why the sandbox went away when the budget or its timeout ended it (`max_runtime`, `timeout`, `retention`); null otherwise. */
   end_reason: z.string().nullable(),
+  /** Seconds it lives from ready and from each resume. */
+  timeout_secs: z.number().int(),
+  on_timeout: z.enum(["pause", "delete"]),
+  /**
+   * When a ready sandbox times out; null until it is first ready. A live session in it moves the deadline on
+   * (the session's own limits rule), so the sandbox gets its whole timeout after the session ends.
+   */
+  expires_at: z.string().nullable(),
+  /** When a paused sandbox is deleted; null unless paused. */
+  delete_after: z.string().nullable(),
 });
 export type Sandbox = z.infer<typeof sandboxSchema>;
 

@@ -7,6 +7,11 @@ import type { FileService } from "../services/file-service.js";
 import { createShellService } from "../services/shell-service.js";
 import type { SandboxService } from "../services/sandbox-service.js";
 import type { WorkspaceService } from "../services/workspace-service.js";
+import type { TokenService } from "../services/token-service.js";
+import type { UserService } from "../services/user-service.js";
+import { tokenRoutes } from "./tokens.js";
+import { userRoutes } from "./users.js";
+import { tokenBoundStreams } from "./token-bound-streams.js";
 import type { EventService } from "../services/event-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { SessionService } from "../services/session-service.js";
@@ -41,6 +46,8 @@ export interface AppDependencies {
   exec: ExecService;
   files: FileService;
   workspaces: WorkspaceService;
+  tokens: TokenService;
+  users: UserService;
   sessions: SessionService;
   events: EventService;
   secrets: SecretService;
@@ -78,6 +85,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
     c.set("principal", await auth.authenticate(c.req.header("authorization")));
     return next();
   });
+  app.use("/api/v1/*", tokenBoundStreams(auth));
 
   app.get("/api/v1/health", (c) => c.json({ status: "ok", version: dependencies.version }));
   if (dependencies.machineDownloads) app.route("/", machineDownloadRoutes(dependencies.machineDownloads));
@@ -87,6 +95,8 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", shellRoutes(createShellService(dependencies.sandboxes)));
   app.route("/api/v1", fileRoutes(dependencies.files));
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
+  app.route("/api/v1", tokenRoutes(dependencies.tokens));
+  app.route("/api/v1", userRoutes(dependencies.users));
   app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events, dependencies.eventPageBytes));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));

@@ -108,7 +108,12 @@ export function createAttachServer(dependencies: AttachDependencies): AttachServ
       logger.debug({ err: error, sandboxID: id, pid }, "attach socket error");
       abort.abort();
     });
-    webSocket.once("close", () => abort.abort());
+    // 1008 (policy violation): the token that opened the socket was revoked or expired.
+    const unwatch = auth.watch(principal, () => webSocket.close(1008, "token revoked or expired"));
+    webSocket.once("close", () => {
+      unwatch();
+      abort.abort();
+    });
     const fail = (error: unknown): void => {
       const ciabError = toCiabError(error);
       sendControl(webSocket, { type: "error", code: ciabError.code, message: ciabError.message, status: ciabError.status });

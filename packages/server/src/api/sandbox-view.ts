@@ -2,7 +2,10 @@ import type { Sandbox } from "@ciab/protocol";
 import { openCost } from "../store/metering.js";
 import type { SandboxRecord } from "../store/records.js";
 
-/** The API's view of a sandbox: snake_case, env values never shown, cost counted up to `nowMs`. */
+/**
+ * The API's view of a sandbox: snake_case, env values never shown, cost counted up to `nowMs`. Rows from
+ * before migration 0009 were given the shipped lifetime defaults (300 s, pause), repeated here.
+ */
 export function sandboxView(record: SandboxRecord, nowMs = Date.now()): Sandbox {
   return {
     id: record.id,
@@ -27,5 +30,9 @@ export function sandboxView(record: SandboxRecord, nowMs = Date.now()): Sandbox 
     ready_at: record.readyAt,
     cost_usd: record.costUSD + openCost(record.meteredSince, record.usdPerHour, nowMs),
     end_reason: record.endReason,
+    timeout_secs: record.timeoutSeconds ?? 300,
+    on_timeout: record.onTimeout ?? "pause",
+    expires_at: record.state === "ready" ? (record.expiresAt ?? null) : null,
+    delete_after: record.state === "paused" ? (record.deleteAfter ?? null) : null,
   };
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema } from "@ciab/protocol";
+import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema, setSandboxTimeoutSchema } from "@ciab/protocol";
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
@@ -62,6 +62,19 @@ const resume = createRoute({
   responses: { 200: jsonContent(sandbox, "The ready sandbox"), ...errorResponses },
 });
 
+const setTimeout = createRoute({
+  method: "post",
+  path: "/sandboxes/{id}/timeout",
+  operationId: "setSandboxTimeout",
+  tags: ["sandboxes"],
+  summary: "Set how long a sandbox lives from now (and after each resume)",
+  description:
+    "A ready sandbox's `expires_at` becomes now + `timeout_secs`; then it is paused or deleted as its `on_timeout` says. " +
+    "At most `[sandboxes] max_timeout_seconds`.",
+  request: { params: sandboxIDParams, ...jsonBody(named(setSandboxTimeoutSchema, "SetSandboxTimeout")) },
+  responses: { 200: jsonContent(sandbox, "The sandbox with its new deadline"), ...errorResponses },
+});
+
 const consoleOutput = createRoute({
   method: "get",
   path: "/sandboxes/{id}/console",
@@ -91,6 +104,9 @@ export function sandboxRoutes(sandboxes: SandboxService) {
     )
     .openapi(pause, async (c) =>
       c.json(sandboxView(await sandboxes.pause(c.var.principal, c.req.valid("param").id)), 200),
+    )
+    .openapi(setTimeout, async (c) =>
+      c.json(sandboxView(await sandboxes.setTimeout(c.var.principal, c.req.valid("param").id, c.req.valid("json").timeout_secs)), 200),
     )
     .openapi(resume, async (c) =>
       c.json(sandboxView(await sandboxes.resume(c.var.principal, c.req.valid("param").id)), 200),

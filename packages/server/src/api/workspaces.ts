@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { workspaceListSchema } from "@ciab/protocol";
 import type { WorkspaceService } from "../services/workspace-service.js";
 import { createRouter } from "./api-env.js";
 import { errorResponseSchema, errorResponses, jsonBody, jsonContent } from "./schemas.js";
@@ -43,6 +44,21 @@ const addUser = createRoute({
   },
 });
 
+const list = createRoute({
+  method: "get",
+  path: "/workspaces",
+  operationId: "listWorkspaces",
+  tags: ["workspaces"],
+  summary: "List workspaces: every one for installation admins, the caller's own for everyone else",
+  request: {
+    query: z.strictObject({
+      after: z.string().max(64).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+    }),
+  },
+  responses: { 200: jsonContent(workspaceListSchema, "Workspaces, by id"), ...errorResponses },
+});
+
 const create = createRoute({
   method: "post",
   path: "/workspaces",
@@ -52,11 +68,17 @@ const create = createRoute({
     201: jsonContent(createdSchema, "The workspace, its user and a token shown once"),
     403: jsonContent(errorResponseSchema, "Not an installation admin"),
     ...errorResponses,
+    409: jsonContent(errorResponseSchema, "already_exists: a workspace has that name"),
   },
 });
 
 export function workspaceRoutes(workspaces: WorkspaceService) {
   return createRouter()
+    .openapi(list, async (c) => {
+      const { after, limit } = c.req.valid("query");
+      const records = await workspaces.list(c.var.principal, { after, limit: limit ?? 100 });
+      return c.json({ workspaces: records.map((record) => ({ id: record.id, name: record.name, created_at: record.createdAt })) }, 200);
+    })
     .openapi(create, async (c) => {
       const { workspace, user, token } = await workspaces.create(c.var.principal, c.req.valid("json"));
       return c.json(

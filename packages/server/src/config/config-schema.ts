@@ -208,6 +208,21 @@ function parsePrices(text: string): Record<string, unknown> {
   return prices;
 }
 
+/** How long sandboxes live (docs/decisions/0027-lifetimes-and-accounts.md): nothing lives forever by accident. */
+export const sandboxesSectionSchema = z.strictObject({
+  /** Life of a sandbox from when it is ready (or resumed) when its request names none (`timeout_secs`). */
+  default_timeout_seconds: z.coerce.number().int().min(1).default(300),
+  /** The longest `timeout_secs` a create or set-timeout may ask for. */
+  max_timeout_seconds: z.coerce.number().int().min(1).default(7 * 24 * 3600),
+  /** What a timeout does: `pause` keeps the work dir (deleted instead where the runtime cannot pause) or `delete`. */
+  on_timeout: z.enum(["pause", "delete"]).default("pause"),
+  /** A paused sandbox is deleted this long after it paused, whoever paused it. */
+  paused_retention_seconds: z.coerce.number().int().min(1).default(24 * 3600),
+  /** How often the lifetime loop looks, and the most sandboxes it ends in one pass. */
+  check_interval_seconds: z.coerce.number().positive().default(10),
+  batch_size: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+
 /** Preview URLs of ports inside sandboxes (docs/decisions/0016-previews.md). */
 export const previewsSectionSchema = z.strictObject({
   /** Life of a signed preview URL and of the cookie it turns into. */
@@ -258,6 +273,7 @@ export const configSchema = z.strictObject({
   policy: policySectionSchema.default(policySectionSchema.parse({})),
   budget: budgetSectionSchema.default(budgetSectionSchema.parse({})),
   previews: previewsSectionSchema.default(previewsSectionSchema.parse({})),
+  sandboxes: sandboxesSectionSchema.default(sandboxesSectionSchema.parse({})),
   artifacts: artifactsSectionSchema.default(artifactsSectionSchema.parse({})),
 });
 
@@ -267,6 +283,7 @@ export type DockerRuntimeConfig = z.infer<typeof dockerRuntimeSchema>;
 export type BudgetConfig = z.infer<typeof budgetSectionSchema>;
 export type { EC2RuntimeConfig } from "../runtimes/ec2/ec2-runtime-config.js";
 export type { FargateRuntimeConfig } from "../runtimes/fargate/fargate-runtime-config.js";
+export type SandboxesConfig = z.infer<typeof sandboxesSectionSchema>;
 export type PreviewsConfig = z.infer<typeof previewsSectionSchema>;
 export type GatewaySectionConfig = z.infer<typeof gatewaySectionSchema>;
 

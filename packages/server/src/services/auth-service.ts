@@ -3,7 +3,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { CiabError } from "@ciab/protocol";
 import type { Store } from "../store/store.js";
-import type { UserRecord } from "../store/records.js";
+import type { TokenRecord, UserRecord } from "../store/records.js";
 import { newID } from "../ids.js";
 
 /** Who is calling: resolved once per request from the bearer token. */
@@ -15,18 +15,43 @@ export interface Principal {
   /** Installation-wide rights (creating workspaces), independent of the workspace role. */
   installationAdmin: boolean;
   tokenID: string;
+  /** When the token stops working; open streams are closed then (`AuthService.watch`). */
+  tokenExpiresAt?: string | null;
 }
 
 export interface AuthService {
   authenticate(authorization: string | undefined): Promise<Principal>;
   /** Creates a token for a user; the text is returned once and only its hash is stored. */
-  issueToken(user: UserRecord, name: string): Promise<string>;
+  issueToken(user: UserRecord, name: string, options?: IssueTokenOptions): Promise<string>;
+  /** Like `issueToken`, answering the stored record beside the text. */
+  createToken(user: UserRecord, name: string, options?: IssueTokenOptions): Promise<{ token: string; record: TokenRecord }>;
+  /**
+   * Stops tokens working at once: drops them from the cache and ends every stream opened with them
+   * (called after the store has revoked them).
+   */
+  revoked(tokenIDs: string[]): void;
+  /** Drops a user's cached principals, so a change of role applies to the next request. */
+  forgetUser(userID: string): void;
+  /**
+   * Calls `onEnd` once when the principal's token is revoked or expires; answers the unsubscribe. Long-lived
+   * answers (SSE, attach WebSockets) close themselves with it.
+   */
+  watch(principal: Principal, onEnd: () => void): () => void;
   /** On first start: a default workspace, an installation admin and its token in `<data dir>/admin-token`. */
   bootstrapAdmin(dataDirectory: string): Promise<{ created: boolean; tokenFile: string }>;
 }
 
+export interface IssueTokenOptions {
+  /** Narrows the user's role (`member` for an admin's CI token); never widens it. */
+  role?: UserRecord["role"] | undefined;
+  expiresAt?: string | undefined;
+}
+
 const tokenPattern = /^ciab_[A-Za-z0-9_-]{20,200}$/;
-/** Verified tokens are cached briefly so hot paths (exec) skip the database; revocation lags by this much. */
+/**
+ * Verified tokens are cached briefly so hot paths (exec) skip the database. A revoke through this server
+ * purges the entry at once; another replica sharing the store sees it within this much.
+ */
 const cacheTtlMs = 5_000;
 
 export function hashToken(token: string): string {
@@ -35,39 +60,92 @@ export function hashToken(token: string): string {
 
 export function createAuthService(store: Store): AuthService {
   const cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  const watchers = new Map<string, Set<() => void>>();
+
+  function end(tokenID: string): void {
+    for (const [hash, entry] of cache) if (entry.principal.tokenID === tokenID) cache.delete(hash);
+    const callbacks = watchers.get(tokenID);
+    watchers.delete(tokenID);
+    for (const callback of callbacks ?? []) callback();
+  }
+
+  async function createToken(user: UserRecord, name: string, options: IssueTokenOptions = {}) {
+    const token = `ciab_${randomBytes(30).toString("base64url")}`;
+    const record: TokenRecord = {
+      id: newID("tok"),
+      userID: user.id,
+      workspaceID: user.workspaceID,
+      name,
+      hash: hashToken(token),
+      createdAt: new Date().toISOString(),
+      revokedAt: null,
+      role: options.role ?? null,
+      expiresAt: options.expiresAt ?? null,
+    };
+    await store.tokens.create(record);
+    return { token, record };
+  }
+
   return {
     async authenticate(authorization) {
       const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
       if (!token) throw new CiabError("unauthorized", "missing bearer token: send `Authorization: Bearer ciab_…`");
       if (!tokenPattern.test(token)) throw new CiabError("unauthorized", "malformed token");
       const hash = hashToken(token);
+      const now = Date.now();
       const cached = cache.get(hash);
-      if (cached && cached.expiresAt > Date.now()) return cached.principal;
-      const found = await store.tokens.findByHash(hash);
-      if (!found) throw new CiabError("unauthorized", "unknown or revoked token");
+      if (cached && cached.expiresAt > now) return cached.principal;
+      const found = await store.tokens.findByHash(hash, new Date(now));
+      if (!found) throw new CiabError("unauthorized", "unknown, revoked or expired token");
+      // A narrowed token acts as a member, and a member holds no installation rights.
+      const narrowed = found.token.role === "member";
       const principal: Principal = {
         userID: found.user.id,
         workspaceID: found.token.workspaceID,
-        role: found.user.role,
-        installationAdmin: found.user.installationAdmin,
+        role: narrowed ? "member" : found.user.role,
+        installationAdmin: found.user.installationAdmin && !narrowed,
         tokenID: found.token.id,
+        tokenExpiresAt: found.token.expiresAt ?? null,
       };
       if (cache.size > 10_000) cache.clear();
-      cache.set(hash, { principal, expiresAt: Date.now() + cacheTtlMs });
+      const tokenEnd = found.token.expiresAt ? Date.parse(found.token.expiresAt) : Infinity;
+      cache.set(hash, { principal, expiresAt: Math.min(now + cacheTtlMs, tokenEnd) });
+      // Once per cache period at most: last use is a hint, not an audit trail.
+      void store.tokens.touch(found.token.id, new Date(now).toISOString()).catch(() => undefined);
       return principal;
     },
-    async issueToken(user, name) {
-      const token = `ciab_${randomBytes(30).toString("base64url")}`;
-      await store.tokens.create({
-        id: newID("tok"),
-        userID: user.id,
-        workspaceID: user.workspaceID,
-        name,
-        hash: hashToken(token),
-        createdAt: new Date().toISOString(),
-        revokedAt: null,
-      });
-      return token;
+    async issueToken(user, name, options) {
+      return (await createToken(user, name, options)).token;
+    },
+    createToken,
+    revoked(tokenIDs) {
+      for (const id of tokenIDs) end(id);
+    },
+    forgetUser(userID) {
+      for (const [hash, entry] of cache) if (entry.principal.userID === userID) cache.delete(hash);
+    },
+    watch(principal, onEnd) {
+      let callbacks = watchers.get(principal.tokenID);
+      if (!callbacks) watchers.set(principal.tokenID, (callbacks = new Set()));
+      let done = false;
+      const once = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        onEnd();
+      };
+      callbacks.add(once);
+      const left = principal.tokenExpiresAt ? Date.parse(principal.tokenExpiresAt) - Date.now() : Infinity;
+      // Timers hold at most 2^31-1 ms (24.8 days); a stream open longer than that outlives the check.
+      const timer = Number.isFinite(left) ? setTimeout(once, Math.max(0, Math.min(left, 2 ** 31 - 1))) : undefined;
+      timer?.unref();
+      return () => {
+        done = true;
+        clearTimeout(timer);
+        const current = watchers.get(principal.tokenID);
+        current?.delete(once);
+        if (current?.size === 0) watchers.delete(principal.tokenID);
+      };
     },
     async bootstrapAdmin(dataDirectory) {
       const tokenFile = path.join(dataDirectory, "admin-token");

@@ -12,6 +12,7 @@ import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
 import type { Pricing } from "./pricing-service.js";
+import { createLifetimeRules, type SandboxLifetimes } from "./sandbox-lifetime-rules.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
 
 export interface SandboxServiceDependencies {
@@ -35,7 +36,10 @@ export interface SandboxServiceDependencies {
   activity?: ActivityTracker;
   /** Seeds a new sandbox's /workspace from a snapshot (`restore`); without it, `restore` is refused. */
   snapshots?: SnapshotRestorer;
+  /** `[sandboxes]`: timeouts and the paused retention; the shipped defaults without it. */
+  lifetimes?: SandboxLifetimes;
 }
+
 
 /** The part of the snapshot service that sandbox creation uses. */
 export interface SnapshotRestorer {
@@ -55,6 +59,7 @@ export const liveStates: SandboxState[] = ["pending", "provisioning", "ready", "
  */
 export function createSandboxService(dependencies: SandboxServiceDependencies) {
   const { store, runtimes, connections, dataKey, logger } = dependencies;
+  const lifetimes = createLifetimeRules(dependencies.lifetimes);
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   async function get(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -130,11 +135,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
           throw new RestoreError(error);
         });
       }
-      await store.sandboxes.update(sandbox.id, {
+      const ready = await store.sandboxes.update(sandbox.id, {
         state: "ready",
         statusMessage: null,
         readyAt: new Date().toISOString(),
+        // Read again: a set-timeout may have landed while the machine started.
+        ...lifetimes.running((await store.sandboxes.get(sandbox.workspaceID, sandbox.id)) ?? withMachine),
       });
+      logger.info({ sandboxID: sandbox.id, runtime: sandbox.runtime, expiresAt: ready.expiresAt }, "sandbox ready");
     } catch (error) {
       const cause = error instanceof CiabError ? error : new CiabError("runtime_error", String(error), { cause: error });
       if (signal.aborted) return;
@@ -158,6 +166,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   /** Creates what a grant allows, in the grant's workspace. */
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
+    lifetimes.check(request.timeout_secs);
     await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
@@ -192,8 +201,10 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       costUSD: 0,
       meteredSince: now,
       endReason: null,
+      ...lifetimes.initial(request),
     };
     await store.sandboxes.create(sandbox);
+    logger.info({ sandboxID: id, workspaceID, runtime: runtime.name, image: sandbox.image, userID: grant.userID }, "sandbox created");
     const controller = new AbortController();
     const done = provision(sandbox, runtime, env, request.restore, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
@@ -243,12 +254,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       connections.drop(id);
       await dependencies.releaseSandbox?.(id).catch(() => undefined);
       if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
-      return store.sandboxes.update(id, {
+      const terminated = await store.sandboxes.update(id, {
         machine: sandbox.machine && withoutSecrets(sandbox.machine),
         state: "terminated",
         statusMessage: null,
         terminatedAt: new Date().toISOString(),
       });
+      logger.info({ sandboxID: id, endReason: terminated.endReason }, "sandbox deleted");
+      return terminated;
     },
 
     async pause(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -260,7 +273,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await runtime.pause(sandbox.machine!, AbortSignal.timeout(60_000));
       // A frozen agent cannot answer: drop the channel so nothing waits on it.
       connections.drop(id);
-      return store.sandboxes.update(id, { state: "paused" });
+      const paused = await store.sandboxes.update(id, { state: "paused", ...lifetimes.paused() });
+      logger.info({ sandboxID: id, deleteAfter: paused.deleteAfter }, "sandbox paused");
+      return paused;
     },
 
     async resume(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -271,7 +286,30 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!sandbox.billsPaused) await dependencies.budget?.checkCap(sandbox.workspaceID);
       await runtimes.get(sandbox.runtime).resume(sandbox.machine!, AbortSignal.timeout(60_000));
       await waitForAgent(connections.get(sandbox), { timeoutMs: dependencies.agentReadyTimeoutMs });
-      return store.sandboxes.update(id, { state: "ready" });
+      const resumed = await store.sandboxes.update(id, { state: "ready", ...lifetimes.running(sandbox) });
+      logger.info({ sandboxID: id, expiresAt: resumed.expiresAt }, "sandbox resumed");
+      return resumed;
+    },
+
+    /**
+     * The sandbox now lives `seconds` from now, and that long after each resume. A paused sandbox is kept
+     * at least that long too; one still provisioning gets it when ready.
+     */
+    async setTimeout(principal: Principal, id: string, seconds: number): Promise<SandboxRecord> {
+      lifetimes.check(seconds);
+      const sandbox = await get(principal, id);
+      requireState(sandbox, ["pending", "provisioning", "ready", "paused"], "set the timeout of");
+      return store.sandboxes.update(id, lifetimes.setTimeout(sandbox, seconds));
+    },
+
+    /** Moves a ready sandbox's deadline on (a live session holds it: the session's own limits rule). */
+    extendLife(sandbox: SandboxRecord): Promise<SandboxRecord> {
+      return store.sandboxes.update(sandbox.id, lifetimes.running(sandbox));
+    },
+
+    /** Gives a paused sandbox from before lifetimes its deletion deadline. */
+    startRetention(sandbox: SandboxRecord): Promise<SandboxRecord> {
+      return store.sandboxes.update(sandbox.id, lifetimes.paused());
     },
 
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */

@@ -82,6 +82,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   ): Promise<SessionRecord> {
     const final = state === "completed" || state === "failed" || state === "cancelled";
     const endReason = details.endReason ?? (state === "cancelled" ? "cancelled" : details.reason === "agent_exit" || state === "completed" ? "agent_exit" : "error");
+    // One convention wherever a cancel is seen (store, events, CLI): 130, as a shell reports Ctrl-C.
+    if (state === "cancelled") details = { ...details, exitCode: cancelledExitCode };
     const updated = await store.sessions.update(session.id, {
       state,
       ...(final && { endReason }),
@@ -97,6 +99,11 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     if (details.message !== undefined) data.message = details.message;
     if (final) data.end_reason = endReason;
     await events.append(session.id, [{ type: "session.state.changed", data }]);
+    if (final) {
+      logger.info({ sessionID: session.id, sandboxID: updated.sandboxID, state, exitCode: updated.exitCode, endReason }, "session ended");
+    } else if ((state === "running" || state === "idle") && session.startedAt === null) {
+      logger.info({ sessionID: session.id, sandboxID: updated.sandboxID, provider: session.provider }, "session started");
+    }
     return updated;
   }
 
@@ -363,6 +370,9 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
 }
 
 export type SessionRunner = ReturnType<typeof createSessionRunner>;
+
+/** The exit code every cancelled session records (docs/decisions/0027-lifetimes-and-accounts.md). */
+export const cancelledExitCode = 130;
 
 /** Processes of a session carry this tag, so they can be found without their pid. */
 function sessionTag(sessionID: string): string {

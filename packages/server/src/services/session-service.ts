@@ -2,6 +2,8 @@ import { CiabError, finalSessionStates, type CreateSandboxRequest, type CreateSe
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import { getProvider } from "../providers/provider-registry.js";
+import type { Provider } from "../providers/provider.js";
+import { gatewaySecretNames } from "../gateway/gateway.js";
 import { redactCredentials } from "./repo-checkout.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -38,11 +40,24 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
     return session;
   }
 
+  /** Refused before anything starts: without the key, the agent's first model call would fail minutes later. */
+  async function requireProviderKey(workspaceID: string, provider: Provider): Promise<void> {
+    if (provider.gatewayAPI === null) return;
+    const name = gatewaySecretNames[provider.gatewayAPI];
+    if (await store.secrets.get(workspaceID, name)) return;
+    throw new CiabError(
+      "provider_key_missing",
+      `${provider.name} needs the workspace secret ${name} for its model API: set it with \`ciab secret set ${name}\``,
+      { context: { provider: provider.name, secret: name } },
+    );
+  }
+
   return {
     get,
 
     async create(principal: Principal, request: CreateSessionRequest): Promise<SessionRecord> {
       const provider = getProvider(request.provider);
+      await requireProviderKey(principal.workspaceID, provider);
       const location = request.repo ? repoLocation(request.repo.url) : undefined;
       if (location?.kind === "local" && !dependencies.allowLocalRepos) {
         throw new CiabError(

@@ -11,6 +11,13 @@ import type { AuthService, Principal } from "./auth-service.js";
  */
 export function createWorkspaceService(store: Store, auth: AuthService) {
   return {
+    /** Every workspace for installation admins; the caller's own for everyone else. */
+    async list(principal: Principal, filter: { after?: string | undefined; limit: number }) {
+      if (principal.installationAdmin) return store.workspaces.list(filter);
+      const own = await store.workspaces.get(principal.workspaceID);
+      return own && (filter.after === undefined || own.id > filter.after) ? [own] : [];
+    },
+
     async create(principal: Principal, request: { name: string; user_name?: string | undefined; role?: UserRecord["role"] | undefined }) {
       if (!principal.installationAdmin) throw new CiabError("forbidden", "only installation admins create workspaces");
       const now = new Date().toISOString();

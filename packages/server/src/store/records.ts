@@ -20,6 +20,8 @@ export interface UserRecord {
   /** Administers the whole installation (creates workspaces, installation settings), whatever `role` says. */
   installationAdmin: boolean;
   createdAt: string;
+  /** Set when the user was removed from the workspace: their tokens no longer work. */
+  removedAt?: string | null;
 }
 
 export interface TokenRecord {
@@ -31,6 +33,12 @@ export interface TokenRecord {
   hash: string;
   createdAt: string;
   revokedAt: string | null;
+  /** Narrows the user's rights: a `member` token of an admin acts as a member. Null: the user's own role. */
+  role?: UserRole | null;
+  /** After this instant the token no longer works; null: it does not expire. */
+  expiresAt?: string | null;
+  /** Written at most once per auth cache period, so it lags real use by a few seconds. */
+  lastUsedAt?: string | null;
 }
 
 export interface SandboxRecord {
@@ -68,7 +76,17 @@ export interface SandboxRecord {
   meteredSince: string | null;
   /** Why the budget ended it (`max_runtime`); null otherwise. */
   endReason: string | null;
+  /** Life given at each start (ready, resume, set-timeout); `[sandboxes] default_timeout_seconds` by default. */
+  timeoutSeconds?: number;
+  /** What happens at `expiresAt`: `pause` (falls back to delete where the runtime cannot pause) or `delete`. */
+  onTimeout?: SandboxTimeoutAction;
+  /** When a ready sandbox times out; null until it is first ready. */
+  expiresAt?: string | null;
+  /** When a paused sandbox is deleted (`[sandboxes] paused_retention_seconds` after it paused). */
+  deleteAfter?: string | null;
 }
+
+export type SandboxTimeoutAction = "pause" | "delete";
 
 /** Fields a caller may change; a state or price change folds the running cost first (store/metering.ts). */
 export type SandboxPatch = Partial<
@@ -84,6 +102,9 @@ export type SandboxPatch = Partial<
     | "terminatedAt"
     | "usdPerHour"
     | "endReason"
+    | "timeoutSeconds"
+    | "expiresAt"
+    | "deleteAfter"
   >
 >;
 

@@ -40,20 +40,37 @@ export interface MetaRepository {
 }
 
 export interface WorkspaceRepository {
+  /** `already_exists` when another workspace has the name (names are unique). */
   create(record: WorkspaceRecord): Promise<void>;
   get(id: string): Promise<WorkspaceRecord | undefined>;
+  /** Oldest first, ids after `after`, at most `limit`. */
+  list(filter: { after?: string | undefined; limit: number }): Promise<WorkspaceRecord[]>;
 }
 
 export interface UserRepository {
   create(record: UserRecord): Promise<void>;
+  /** Removed users too (their records stay for history). */
   get(id: string): Promise<UserRecord | undefined>;
   count(): Promise<number>;
+  /** The workspace's users that were not removed, oldest first. */
+  list(workspaceID: string): Promise<UserRecord[]>;
+  setRole(id: string, role: UserRecord["role"]): Promise<void>;
+  /** Marks the user removed and revokes all their tokens, in one transaction. */
+  remove(id: string, at: string): Promise<void>;
 }
 
 export interface TokenRepository {
   create(record: TokenRecord): Promise<void>;
-  /** The live (not revoked) token with that hash, with its user. */
-  findByHash(hash: string): Promise<{ token: TokenRecord; user: UserRecord } | undefined>;
+  /** The live token with that hash (not revoked, not expired at `now`, its user not removed), with its user. */
+  findByHash(hash: string, now: Date): Promise<{ token: TokenRecord; user: UserRecord } | undefined>;
+  /** Scoped to a workspace: another workspace's id is not found. */
+  get(workspaceID: string, id: string): Promise<TokenRecord | undefined>;
+  /** Tokens not revoked, of one user or (without `userID`) the whole workspace, oldest first. */
+  list(workspaceID: string, filter?: { userID?: string | undefined }): Promise<TokenRecord[]>;
+  revoke(id: string, at: string): Promise<void>;
+  /** Ids of the live tokens of a user (for closing their open streams when the user is removed). */
+  idsOfUser(userID: string): Promise<string[]>;
+  touch(id: string, at: string): Promise<void>;
 }
 
 export interface SandboxListFilter {
@@ -73,6 +90,11 @@ export interface SandboxRepository {
    * the open cost interval into the usage ledger, in the same transaction (store/metering.ts).
    */
   update(id: string, patch: SandboxPatch): Promise<SandboxRecord>;
+  /**
+   * Across workspaces, for the lifetime loop: ready sandboxes past `expiresAt` (or with none yet) and paused
+   * ones past `deleteAfter` (or with none yet), at most `limit`, oldest id first.
+   */
+  listDue(now: Date, limit: number): Promise<SandboxRecord[]>;
   /** Folds the open cost interval up to `now` into the ledger; returns the row as it is afterwards. */
   accrue(id: string, now?: Date): Promise<SandboxRecord | undefined>;
 }

@@ -1,4 +1,5 @@
 import type { CreateSessionRequest, SessionEvent } from "@ciab/protocol";
+import { CiabApiError, type Ciab } from "@ciab/sdk";
 import type { CommandContext } from "../../context.js";
 import { formatEvent, sessionExitCode } from "../../format/event.js";
 import { parseKeyValues } from "../../parse/key-value.js";
@@ -19,7 +20,8 @@ export interface RunOptions {
 
 /**
  * `ciab run --provider P [--repo URL] "PROMPT"`: starts a headless session, prints its events as they
- * come (raw JSON lines with --json), and exits with the agent's exit code. Ctrl-C cancels the session.
+ * come (raw JSON lines with --json), and exits with the agent's exit code. Ctrl-C, SIGTERM and SIGHUP
+ * cancel the session.
  */
 export async function run(context: CommandContext, [prompt = ""]: string[], options: RunOptions): Promise<number> {
   const ciab = await context.client();
@@ -33,15 +35,63 @@ export async function run(context: CommandContext, [prompt = ""]: string[], opti
   if (options.keep) request.keep_sandbox = true;
   const session = await ciab.sessions.create(request);
   if (!context.json) process.stderr.write(`session ${session.id}\n`);
-  const interrupt = () => void ciab.sessions.cancel(session.id).catch(() => undefined);
-  process.once("SIGINT", interrupt);
+  // A CI job's timeout sends SIGTERM, a closed terminal SIGHUP: both cancel like Ctrl-C, so no agent is
+  // left running. A second signal leaves at once (the cancel has been sent).
+  let cancelling: Promise<unknown> | undefined;
+  const interrupt = () => {
+    if (cancelling) void cancelling.finally(() => process.exit(cancelledExitCode));
+    else cancelling = ciab.sessions.cancel(session.id).catch(() => undefined);
+  };
+  for (const signal of runSignals) process.on(signal, interrupt);
   try {
-    for await (const event of ciab.sessions.follow(session.id)) printEvent(context, event);
+    await followAcrossOutages(context, ciab, session.id, () => cancelling !== undefined);
   } finally {
     context.endSandboxOutput();
-    process.off("SIGINT", interrupt);
+    for (const signal of runSignals) process.off(signal, interrupt);
   }
+  await cancelling;
   return sessionExitCode(await ciab.sessions.get(session.id));
+}
+
+const runSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** What a cancelled session exits with (docs/decisions/0027-lifetimes-and-accounts.md). */
+const cancelledExitCode = 130;
+/** How long `run` waits for a server that went away before giving up (the session goes on regardless). */
+const outageLimitMs = 15 * 60_000;
+
+/**
+ * Prints the session's events until it ends. When the server goes away, says how to follow the session
+ * later and keeps trying (until interrupted, or for `outageLimitMs`); once it is back, the stream resumes after the last event printed (Last-Event-ID).
+ */
+async function followAcrossOutages(context: CommandContext, ciab: Ciab, sessionID: string, interrupted: () => boolean): Promise<void> {
+  let after = 0;
+  let lostSince: number | undefined;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      for await (const event of ciab.sessions.follow(sessionID, { after, reconnects: 1 })) {
+        if (lostSince !== undefined) {
+          process.stderr.write(`reconnected to the server; following session ${sessionID} again\n`);
+          lostSince = undefined;
+          attempt = 0;
+        }
+        after = event.seq;
+        printEvent(context, event);
+      }
+      return;
+    } catch (error) {
+      if (error instanceof CiabApiError) throw error;
+      lostSince ??= Date.now();
+      // Interrupted while the server is away: nothing more can be done from here.
+      if (interrupted() || Date.now() - lostSince > outageLimitMs) throw error;
+      if (attempt === 0) {
+        process.stderr.write(
+          `lost the server (${(error as Error).message}); session ${sessionID} goes on there.\n` +
+            `Follow it later with \`ciab session logs -f ${sessionID}\`; reconnecting…\n`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
+    }
+  }
 }
 
 /**

@@ -2,6 +2,8 @@ import { Option, type Command } from "commander";
 import { action } from "../../action.js";
 import { collect } from "../../parse/key-value.js";
 import { parsePositiveNumber } from "../../parse/numbers.js";
+import { parseDuration } from "../../parse/duration.js";
+import { addSetTimeoutCommand } from "./set-timeout-command.js";
 import type { CreateOptions } from "./create.js";
 import type { ExecOptions } from "./exec.js";
 import type { ListOptions } from "./list.js";
@@ -24,6 +26,8 @@ export function addSandboxCommand(program: Command): Command {
     .option("--cpus <n>", "CPUs", parsePositiveNumber)
     .option("--memory-mb <n>", "memory limit in MiB", parsePositiveNumber)
     .addOption(new Option("--network <network>", "network of the sandbox").choices(["none", "host"]))
+    .option("--timeout <duration>", "how long it lives once ready: seconds or 10s, 5m, 1h (default: the server's)", parseDuration)
+    .addOption(new Option("--on-timeout <action>", "what its timeout does (default: the server's)").choices(["pause", "delete"]))
     .option("--json", "print the sandbox as JSON")
     .action(
       action<CreateOptions>(async (context, args, options) =>
@@ -139,5 +143,6 @@ export function addSandboxCommand(program: Command): Command {
       ),
     );
 
+  addSetTimeoutCommand(sandbox);
   return sandbox;
 }

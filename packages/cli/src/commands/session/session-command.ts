@@ -59,7 +59,7 @@ export function addSessionCommands(program: Command): void {
   session
     .command("cancel")
     .argument("<id>", "session id")
-    .description("stop a session's agent")
+    .description("stop a session's agent and wait until the session has ended")
     .option("--json", "print the session as JSON")
     .action(action(async (context, args) => (await import("./cancel.js")).cancel(context, args)));
 

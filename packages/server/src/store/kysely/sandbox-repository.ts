@@ -88,6 +88,22 @@ export function createSandboxRepository(db: Kysely<Tables>): SandboxRepository {
         return fromRow(row);
       });
     },
+    async listDue(now, limit) {
+      const at = now.toISOString();
+      const rows = await db
+        .selectFrom("sandboxes")
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("state", "=", "ready"), eb.or([eb("expires_at", "is", null), eb("expires_at", "<=", at)])]),
+            eb.and([eb("state", "=", "paused"), eb.or([eb("delete_after", "is", null), eb("delete_after", "<=", at)])]),
+          ]),
+        )
+        .orderBy("id")
+        .limit(limit)
+        .execute();
+      return rows.map(fromRow);
+    },
     async accrue(id, now = new Date()) {
       return db.transaction().execute(async (trx) => {
         const current = await trx.selectFrom("sandboxes").selectAll().where("id", "=", id).executeTakeFirst();
@@ -129,6 +145,10 @@ function toRow(record: SandboxRecord): SandboxRow {
     cost_usd: record.costUSD,
     metered_since: record.meteredSince,
     end_reason: record.endReason,
+    timeout_seconds: record.timeoutSeconds ?? null,
+    on_timeout: record.onTimeout ?? null,
+    expires_at: record.expiresAt ?? null,
+    delete_after: record.deleteAfter ?? null,
   };
 }
 
@@ -144,6 +164,9 @@ function toPatchRow(patch: SandboxPatch): Partial<SandboxRow> {
   if (patch.terminatedAt !== undefined) row.terminated_at = patch.terminatedAt;
   if (patch.usdPerHour !== undefined) row.usd_per_hour = patch.usdPerHour;
   if (patch.endReason !== undefined) row.end_reason = patch.endReason;
+  if (patch.timeoutSeconds !== undefined) row.timeout_seconds = patch.timeoutSeconds;
+  if (patch.expiresAt !== undefined) row.expires_at = patch.expiresAt;
+  if (patch.deleteAfter !== undefined) row.delete_after = patch.deleteAfter;
   return row;
 }
 
@@ -175,5 +198,9 @@ function fromRow(row: SandboxRow): SandboxRecord {
     costUSD: row.cost_usd,
     meteredSince: row.metered_since,
     endReason: row.end_reason,
+    ...(row.timeout_seconds !== null && { timeoutSeconds: row.timeout_seconds }),
+    ...(row.on_timeout !== null && { onTimeout: row.on_timeout === "delete" ? "delete" : "pause" }),
+    ...(row.expires_at !== null && { expiresAt: row.expires_at }),
+    ...(row.delete_after !== null && { deleteAfter: row.delete_after }),
   };
 }

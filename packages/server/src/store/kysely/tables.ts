@@ -2,7 +2,15 @@
 export interface Tables {
   meta: { key: string; value: string };
   workspaces: { id: string; name: string; created_at: string };
-  users: { id: string; workspace_id: string; name: string; role: string; installation_admin: number; created_at: string };
+  users: {
+    id: string;
+    workspace_id: string;
+    name: string;
+    role: string;
+    installation_admin: number;
+    created_at: string;
+    removed_at: string | null;
+  };
   tokens: {
     id: string;
     user_id: string;
@@ -11,6 +19,9 @@ export interface Tables {
     hash: string;
     created_at: string;
     revoked_at: string | null;
+    role: string | null;
+    expires_at: string | null;
+    last_used_at: string | null;
   };
   sandboxes: SandboxRow;
   secrets: { workspace_id: string; name: string; sealed_value: string; created_at: string; updated_at: string };
@@ -92,6 +103,10 @@ export interface SandboxRow {
   cost_usd: number;
   metered_since: string | null;
   end_reason: string | null;
+  timeout_seconds: number | null;
+  on_timeout: string | null;
+  expires_at: string | null;
+  delete_after: string | null;
 }
 
 export interface ArtifactRow {
