@@ -1,0 +1,105 @@
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as ecs from "aws-cdk-lib/aws-ecs";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type { Construct } from "constructs";
+import { providerSecrets, tableIndexes, type FoundationStack, type ProviderName } from "./foundation-stack.js";
+import type { DeploymentSettings } from "./settings.js";
+
+/** What the store does with its table (docs: the DynamoDB store's access patterns). */
+export const tableActions = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:DescribeTable",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:UpdateItem",
+];
+
+/** The largest Fargate shape (seed 002): 16 vCPU, 120 GiB, 200 GiB of scratch disk. */
+export const agentTaskSize = { cpu: 16384, memoryLimitMiB: 122880, ephemeralStorageGiB: 200 } as const;
+
+/**
+ * The agent runtime (seed 002): one Fargate task definition running the agent image (infra/agent-image) as
+ * the non-root `operator`, SIGTERM → 30 s → SIGKILL, logs to CloudWatch, ECS Exec on. Its task role reads
+ * the five provider secrets and the one table, and holds what ECS Exec needs; nothing else.
+ */
+export class AgentStack extends Stack {
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, settings: DeploymentSettings, foundation: FoundationStack, props?: StackProps) {
+    super(scope, id, props);
+
+    const taskRole = new iam.Role(this, "TaskRole", {
+      assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+      description: "ciab agent tasks: the provider secrets, the state table, ECS Exec",
+    });
+    // The one table and its two indexes by name: CDK's grantReadWriteData would add a /index/* wildcard.
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: tableActions,
+        resources: [foundation.table.tableArn, ...tableIndexes.map((index) => `${foundation.table.tableArn}/index/${index}`)],
+      }),
+    );
+    for (const secret of Object.values(foundation.secrets)) secret.grantRead(taskRole);
+    // ECS Exec's SSM channels: ssmmessages has no resource-level permissions, so its resource is "*".
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+        resources: ["*"],
+      }),
+    );
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, "Agent", {
+      family: `ciab-${settings.environment}-agent`,
+      ...agentTaskSize,
+      runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
+      taskRole,
+    });
+    const secrets = Object.fromEntries(
+      (Object.keys(providerSecrets) as ProviderName[]).map((provider) => [providerSecrets[provider], ecs.Secret.fromSecretsManager(foundation.secrets[provider])]),
+    );
+    this.taskDefinition.addContainer("agent", {
+      containerName: "agent",
+      image: ecs.ContainerImage.fromEcrRepository(foundation.repository, settings.agentImageTag),
+      user: "operator",
+      essential: true,
+      stopTimeout: Duration.seconds(30),
+      environment: { JOB_MAX_SECONDS: String(2 * 60 * 60), JOB_STOP_GRACE_SECONDS: "30" },
+      secrets,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: foundation.agentLogGroup, streamPrefix: "agent" }),
+      linuxParameters: new ecs.LinuxParameters(this, "AgentLinux", { initProcessEnabled: true }),
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, "AgentTasks", {
+      vpc: foundation.vpc,
+      description: "ciab agent tasks: no inbound, outbound to the control plane and the model APIs",
+      allowAllOutbound: true,
+    });
+
+    new CfnOutput(this, "TaskDefinition", { value: this.taskDefinition.taskDefinitionArn, description: "[runtime.fargate] task_definition" });
+    new CfnOutput(this, "Cluster", { value: foundation.cluster.clusterName, description: "[runtime.fargate] cluster" });
+    new CfnOutput(this, "SecurityGroup", { value: this.securityGroup.securityGroupId, description: "[runtime.fargate] security_groups" });
+    new CfnOutput(this, "Subnets", {
+      value: foundation.vpc.privateSubnets.map((subnet) => subnet.subnetId).join(","),
+      description: "[runtime.fargate] subnets",
+    });
+
+    Validations.of(taskRole).acknowledge({
+      id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+      reason: "ssmmessages (ECS Exec's channels) has no resource-level permissions",
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+      reason: "ecr:GetAuthorizationToken, granted by CDK to pull the image, has no resource-level permissions",
+    });
+    Validations.of(this.taskDefinition).acknowledge({
+      id: "AwsSolutions::AwsSolutions-ECS2",
+      reason: "the plain environment holds only the run's limits; provider keys come from Secrets Manager as secrets",
+    });
+  }
+}

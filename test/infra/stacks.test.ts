@@ -1,0 +1,131 @@
+import { App, Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { beforeAll, describe, expect, test } from "vitest";
+import { buildApp } from "../../infra/src/app.js";
+
+// One synthesis of the whole app (with cdk-nag's AwsSolutions pack as a validation plugin) for the file.
+let foundation: Template;
+let agent: Template;
+let stacks: ReturnType<typeof buildApp>;
+
+beforeAll(() => {
+  stacks = buildApp(new App({ context: { environment: "prod", githubRepository: "acme/agents" } }));
+  stacks.app.synth();
+  foundation = Template.fromStack(stacks.foundation);
+  agent = Template.fromStack(stacks.agent);
+}, 120_000);
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+const statementsOf = (template: Template): Statement[] =>
+  Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
+    (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+  );
+const actionsOf = (statement: Statement): string[] => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+
+describe("the Foundation stack", () => {
+  test("one DynamoDB table: pay per request, point-in-time recovery, deletion protection, retained, with the store's keys and indexes", () => {
+    foundation.resourceCountIs("AWS::DynamoDB::Table", 1);
+    foundation.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      Properties: {
+        TableName: "ciab-prod-state",
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: "gsi1" }), Match.objectLike({ IndexName: "gsi2" })],
+        TimeToLiveSpecification: { AttributeName: "expires_at", Enabled: true },
+      },
+    });
+  });
+
+  test("five provider secrets, a 2-AZ VPC with flow logs, a cluster with Container Insights v2, a repository keeping ten images, logs kept two weeks", () => {
+    for (const provider of ["anthropic", "openai", "gemini", "xai", "openrouter"]) {
+      foundation.hasResourceProperties("AWS::SecretsManager::Secret", { Name: `ciab-prod-${provider}-api-key` });
+    }
+    foundation.resourceCountIs("AWS::SecretsManager::Secret", 5);
+    foundation.resourceCountIs("AWS::EC2::VPC", 1);
+    foundation.resourceCountIs("AWS::EC2::Subnet", 4);
+    foundation.resourceCountIs("AWS::EC2::NatGateway", 1);
+    foundation.resourceCountIs("AWS::EC2::FlowLog", 1);
+    foundation.hasResourceProperties("AWS::ECS::Cluster", { ClusterName: "ciab-prod-agents", ClusterSettings: [{ Name: "containerInsights", Value: "enhanced" }] });
+    foundation.hasResourceProperties("AWS::ECR::Repository", {
+      RepositoryName: "ciab-prod-agent",
+      LifecyclePolicy: { LifecyclePolicyText: Match.serializedJson(Match.objectLike({ rules: [Match.objectLike({ selection: Match.objectLike({ countType: "imageCountMoreThan", countNumber: 10 }) })] })) },
+    });
+    for (const name of ["/ciab/prod/agent", "/ciab/prod/api"]) foundation.hasResourceProperties("AWS::Logs::LogGroup", { LogGroupName: name, RetentionInDays: 14 });
+    for (const group of Object.values(foundation.findResources("AWS::Logs::LogGroup"))) {
+      expect((group as { Properties: { RetentionInDays?: number } }).Properties.RetentionInDays).toBe(14);
+    }
+  });
+});
+
+describe("the Agent stack", () => {
+  test("one Fargate task definition at 16 vCPU, 120 GiB and 200 GiB, running the agent image as operator with a 30 s stop timeout and CloudWatch logs", () => {
+    agent.resourceCountIs("AWS::ECS::TaskDefinition", 1);
+    agent.hasResourceProperties("AWS::ECS::TaskDefinition", {
+      Family: "ciab-prod-agent",
+      Cpu: "16384",
+      Memory: "122880",
+      EphemeralStorage: { SizeInGiB: 200 },
+      NetworkMode: "awsvpc",
+      RequiresCompatibilities: ["FARGATE"],
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: "agent",
+          User: "operator",
+          StopTimeout: 30,
+          Essential: true,
+          LinuxParameters: { InitProcessEnabled: true },
+          LogConfiguration: Match.objectLike({ LogDriver: "awslogs" }),
+          Secrets: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "XAI_API_KEY", "OPENROUTER_API_KEY"].map((name) => Match.objectLike({ Name: name })),
+        }),
+      ],
+    });
+  });
+
+  test("the task role reads only the five secrets and the one table, plus ECS Exec's channels: no S3, no IAM, no wildcard action", () => {
+    const role = Object.keys(agent.findResources("AWS::IAM::Role", { Properties: { Description: Match.stringLikeRegexp("ciab agent tasks") } }))[0]!;
+    const policies = Object.values(agent.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: role }] } }));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0] as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement;
+    const actions = statements.flatMap(actionsOf);
+    expect(actions.every((action) => /^(dynamodb|secretsmanager|ssmmessages):/.test(action))).toBe(true);
+    for (const statement of statements) {
+      const resources = JSON.stringify(statement.Resource);
+      if (actionsOf(statement).some((action) => action.startsWith("ssmmessages:"))) expect(statement.Resource).toBe("*");
+      else expect(resources).not.toMatch(/"\*"|\/\*"/);
+    }
+    const secretStatements = statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith("secretsmanager:")));
+    expect(secretStatements.flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))).toHaveLength(5);
+  });
+
+  test("no IAM statement in any stack has * as its action", () => {
+    for (const template of [foundation, agent]) {
+      for (const statement of statementsOf(template)) expect(actionsOf(statement).filter((action) => action === "*" || action.endsWith(":*"))).toEqual([]);
+    }
+  });
+});
+
+describe("cdk-nag's AwsSolutions pack", () => {
+  test("the app synthesizes with no unacknowledged finding, and every acknowledgement has a reason", () => {
+    const acknowledged = stacks.app.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata.filter((entry) => entry.type === "aws:cdk:acknowledged-rules"))
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+      .filter(([id]) => id.startsWith("AwsSolutions::"));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(20);
+  });
+
+  test("an unacknowledged finding fails the synthesis", () => {
+    const app = new App({ context: { environment: "nagcheck" } });
+    const built = buildApp(app);
+    new secretsmanager.Secret(new Stack(built.app, "Loose"), "NotRotated");
+    expect(() => built.app.synth()).toThrow(/AwsSolutions-SMG4|[Vv]alidation/);
+  });
+});
