@@ -2,7 +2,7 @@
 // loads only the program and the command that runs. The SDK, the protocol and the CLI's npm
 // dependencies are bundled in, so the packed CLI needs nothing from the registry.
 import { build } from "esbuild";
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,9 +27,7 @@ export function newestSourceTime(directories = cliSourceDirectories) {
 export async function buildCli() {
   const sourceTime = newestSourceTime();
   // Built beside dist and swapped in, so a CLI starting meanwhile never sees half a build.
-  const staging = `${cliDistDirectory}.${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
+  const staging = mkdtempSync(`${cliDistDirectory}.building-`);
   await build({
     entryPoints: { main: path.join(packageDirectory, "src", "main.ts") },
     outdir: staging,
@@ -48,13 +46,19 @@ export async function buildCli() {
     logLevel: "warning",
   });
   writeFileSync(path.join(staging, "build.json"), `${JSON.stringify({ sourceTime })}\n`);
-  const old = `${cliDistDirectory}.old.${process.pid}`;
+  const old = `${staging}.old`;
   try {
     renameSync(cliDistDirectory, old);
   } catch (error) {
     if (error.code !== "ENOENT") throw error;
   }
-  renameSync(staging, cliDistDirectory);
+  try {
+    renameSync(staging, cliDistDirectory);
+  } catch (error) {
+    // Another build (a second test run) swapped its own in meanwhile; it is made of the same sources.
+    if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    rmSync(staging, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
   return cliDistDirectory;
 }
