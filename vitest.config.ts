@@ -1,6 +1,13 @@
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
+// Workspace packages that are also published resolve to their TypeScript sources under `ciab-source`;
+// the rest as vitest resolves them by default (node's conditions, without bundlers' `module`).
+const conditions = ["ciab-source", ...defaultServerConditions.filter((condition) => condition !== "module")];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,

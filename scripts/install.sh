@@ -9,3 +9,5 @@ if ! command -v bwrap >/dev/null 2>&1 || ! command -v git >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap git ca-certificates >/dev/null
 fi
 npm ci --no-audit --no-fund --loglevel=error
+# The CLI runs from built JavaScript (bin/ciab.mjs falls back to the sources when they are newer).
+npm run --silent build:cli >/dev/null

@@ -52,10 +52,10 @@ describe("ciab artifact and ciab snapshot", () => {
     expect(ciab(["artifact", "download", artifact.id, "-o", "-"]).stdout).toBe("report\n");
     expect(ciab(["artifact", "rm", artifact.id]).code).toBe(0);
     const missing = ciab(["artifact", "get", artifact.id]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(125);
     expect(missing.stderr).toContain("not_found");
     const outside = ciab(["artifact", "publish", "/etc/passwd", "--sandbox", sandbox]);
-    expect([outside.code, outside.stderr.includes("path_outside_sandbox")]).toEqual([1, true]);
+    expect([outside.code, outside.stderr.includes("path_outside_sandbox")]).toEqual([125, true]);
   });
 
   test("snapshot create, list, restore, rm", () => {

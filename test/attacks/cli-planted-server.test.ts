@@ -49,7 +49,7 @@ test("CIAB_TOKEN and --token are not sent to a server.json planted in ./.ciab", 
   const fromEnvironment = await ciab({ CIAB_TOKEN: token }, "sandbox", "list");
   const fromFlag = await ciab({}, "--token", token, "sandbox", "list");
   for (const result of [fromEnvironment, fromFlag]) {
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(69);
     expect(result.stderr).toContain("goes only to a server you name");
   }
   expect(seen).toEqual([]);

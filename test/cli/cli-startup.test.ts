@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 async function ciab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, CIAB_DATA_DIR: dataDirectory, CIAB_URL: "", CIAB_TOKEN: "" };
+  const env = { ...process.env, CIAB_DATA_DIR: dataDirectory, CIAB_URL: "", CIAB_TOKEN: "", HOME: dataDirectory, XDG_CONFIG_HOME: "" };
   try {
     const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, cwd: dataDirectory });
     return { code: 0, stdout, stderr };
@@ -36,26 +36,26 @@ describe("the ciab binary", () => {
 
   it("says how to start a server when there is none", async () => {
     const result = await ciab("sandbox", "list");
-    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result).toMatchObject({ code: 69, stdout: "" });
     expect(result.stderr).toBe(
-      "error: no ciab server found: start one with `npx ciab server` or set CIAB_URL (server_not_found)\n",
+      "error: no ciab server found: start one with `npx ciab server`, set CIAB_URL, or save one with `ciab login` (server_not_found)\n",
     );
   });
 
   it("prints the error object with --json", async () => {
     const result = await ciab("sandbox", "get", "sbx_1", "--json");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(69);
     expect(JSON.parse(result.stdout)).toEqual({
       error: {
         code: "server_not_found",
-        message: "no ciab server found: start one with `npx ciab server` or set CIAB_URL",
+        message: "no ciab server found: start one with `npx ciab server`, set CIAB_URL, or save one with `ciab login`",
       },
     });
   });
 
   it("rejects a cp without a sandbox side before connecting", async () => {
     const result = await ciab("sandbox", "cp", "a", "b");
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("one side of cp must be a sandbox path");
   });
 });

@@ -97,18 +97,18 @@ describe("the ciab CLI against a running server", () => {
     expect(listed.stdout).toContain("ANTHROPIC_API_KEY");
     expect(listed.stdout).not.toContain("sk-very-secret");
     expect(ciab(["secret", "rm", "ANTHROPIC_API_KEY"]).code).toBe(0);
-    expect(ciab(["secret", "rm", "ANTHROPIC_API_KEY"]).code).toBe(1);
+    expect(ciab(["secret", "rm", "ANTHROPIC_API_KEY"]).code).toBe(125);
   });
 
   test("errors are typed and exit non-zero", () => {
     const missing = ciab(["sandbox", "get", "sbx_00000000000000000000000000"]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(125);
     expect(missing.stderr).toContain("sandbox_not_found");
     const json = ciab(["sandbox", "get", "sbx_00000000000000000000000000", "--json"]);
-    expect(json.code).toBe(1);
+    expect(json.code).toBe(125);
     expect(JSON.parse(json.stdout || json.stderr).error.code).toBe("sandbox_not_found");
     const bad = ciab(["sandbox", "create", "--runtime", "mainframe"]);
-    expect(bad.code).not.toBe(0);
+    expect(bad.code).toBe(2);
   });
 
   test("no server: a clear message", () => {
@@ -118,7 +118,7 @@ describe("the ciab CLI against a running server", () => {
         env: { ...process.env, CIAB_DATA_DIR: empty.path, CIAB_URL: "", CIAB_TOKEN: "" },
         encoding: "utf8",
       });
-      expect(result.status).toBe(1);
+      expect(result.status).toBe(69);
       expect(result.stderr).toContain("no ciab server found");
     } finally {
       empty.remove();

@@ -22,8 +22,14 @@ export class CommandContext {
   }
 
   client(): Promise<Ciab> {
-    this.#client ??= import("@ciab/sdk").then(
-      ({ Ciab }) => new Ciab({ url: this.globals.url, token: this.globals.token, dataDirectory: this.globals.dataDir }),
+    this.#client ??= Promise.all([import("@ciab/sdk"), import("./http/node-fetch.js")]).then(
+      ([{ Ciab }, { nodeFetch }]) =>
+        new Ciab({
+          url: this.globals.url,
+          token: this.globals.token,
+          dataDirectory: this.globals.dataDir,
+          fetch: nodeFetch as unknown as typeof globalThis.fetch,
+        }),
     );
     return this.#client;
   }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { noServerMessage, resolveConnection, resolveDataDirectory, untrustedDirectoryMessage } from "./connection.js";
 import { CiabConnectionError } from "./errors.js";
+import { userConfigPath, writeUserConfig } from "./user-config.js";
 
 let directory: string;
 
@@ -94,5 +95,33 @@ describe("resolveConnection", () => {
       token: "ciab_secret",
     });
     expect(await resolveConnection({ env: {}, cwd: directory })).toEqual({ url: "http://127.0.0.1:9", token: "ciab_local" });
+  });
+
+  it("finds the server saved by `ciab login` in the user's config, before ./.ciab", async () => {
+    const home = path.join(directory, "home");
+    const file = userConfigPath({ HOME: home })!;
+    expect(file).toBe(path.join(home, ".config", "ciab", "config.json"));
+    expect(userConfigPath({ HOME: home, XDG_CONFIG_HOME: "/xdg" })).toBe("/xdg/ciab/config.json");
+    await writeUserConfig(file, { url: "https://team.example/", token: "ciab_saved" });
+    await mkdir(path.join(directory, ".ciab"));
+    await writeLocalServer(path.join(directory, ".ciab"), "http://127.0.0.1:9");
+    const env = { HOME: home };
+    expect(await resolveConnection({ env, cwd: directory })).toEqual({ url: "https://team.example", token: "ciab_saved" });
+    // A token from the environment may go to the saved server: the user named it.
+    expect(await resolveConnection({ env: { ...env, CIAB_TOKEN: "ciab_env" }, cwd: directory })).toEqual({
+      url: "https://team.example",
+      token: "ciab_env",
+    });
+    // The saved token goes to the saved server only.
+    expect(await resolveConnection({ env: { ...env, CIAB_URL: "https://other.example" }, cwd: directory })).toEqual({
+      url: "https://other.example",
+      token: undefined,
+    });
+    // A named data dir wins over the saved server.
+    await writeLocalServer(directory, "http://127.0.0.1:8420");
+    expect(await resolveConnection({ env: { ...env, CIAB_DATA_DIR: directory } })).toEqual({
+      url: "http://127.0.0.1:8420",
+      token: "ciab_local",
+    });
   });
 });

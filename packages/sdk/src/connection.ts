@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CiabConnectionError } from "./errors.js";
+import { readUserConfig, userConfigPath } from "./user-config.js";
 
 /** Where and as whom to talk to a ciab server. */
 export interface Connection {
@@ -23,10 +24,11 @@ export interface ResolveConnectionOptions {
 
 export const defaultDataDirectory = ".ciab";
 
-export const noServerMessage = "no ciab server found: start one with `npx ciab server` or set CIAB_URL";
+export const noServerMessage =
+  "no ciab server found: start one with `npx ciab server`, set CIAB_URL, or save one with `ciab login`";
 
 export const untrustedDirectoryMessage =
-  "a token from CIAB_TOKEN or --token goes only to a server you name: set CIAB_URL (or --url), or name the data dir with CIAB_DATA_DIR (or --data-dir); a ./.ciab/server.json could have been put there by the repository you are in";
+  "a token from CIAB_TOKEN or --token goes only to a server you name: set CIAB_URL (or --url), save one with `ciab login`, or name the data dir with CIAB_DATA_DIR (or --data-dir); a ./.ciab/server.json could have been put there by the repository you are in";
 
 /** The data directory by flag > `CIAB_DATA_DIR` > `./.ciab`, made absolute. */
 export function resolveDataDirectory(
@@ -38,11 +40,12 @@ export function resolveDataDirectory(
 }
 
 /**
- * Resolves url and token by flags > `CIAB_URL`/`CIAB_TOKEN` > the data directory's `server.json` and
- * `admin-token`. The admin token is only sent to the server that wrote it (same origin as its
- * `server.json`), so pointing `CIAB_URL` elsewhere never leaks a local token. A token from a flag or the
- * environment goes only to a server the user named: by URL, or by a data dir they named. The default
- * `./.ciab` is found in whatever directory one stands in, and any repository can carry one.
+ * Resolves url and token by flags > `CIAB_URL`/`CIAB_TOKEN` > a data dir the user named (its
+ * `server.json` and `admin-token`) > the user's config file (`ciab login`) > `./.ciab`. A token found
+ * beside a URL (admin token, saved token) is only sent to that URL's origin, so pointing `CIAB_URL`
+ * elsewhere never leaks it. A token from a flag or the environment goes only to a server the user named:
+ * by URL, in their config file, or by a data dir they named. The default `./.ciab` is found in whatever
+ * directory one stands in, and any repository can carry one.
  */
 export async function resolveConnection(options: ResolveConnectionOptions = {}): Promise<Connection> {
   const env = options.env ?? process.env;
@@ -51,19 +54,35 @@ export async function resolveConnection(options: ResolveConnectionOptions = {}):
   if (explicitURL !== undefined && explicitToken !== undefined) {
     return { url: normalizeURL(explicitURL), token: explicitToken };
   }
+  const found = await findServer(options, env, explicitToken !== undefined && explicitURL === undefined);
+  const url = explicitURL ?? found?.url;
+  if (url === undefined) throw new CiabConnectionError("server_not_found", noServerMessage);
+  let token = explicitToken;
+  if (token === undefined && found !== undefined && sameOrigin(url, found.url)) token = await found.token();
+  return { url: normalizeURL(url), token };
+}
+
+interface FoundServer {
+  url: string;
+  token(): Promise<string | undefined>;
+}
+
+/** The first server named by the data dir flag/env, the user config, then `./.ciab` (unless `namedOnly`). */
+async function findServer(
+  options: ResolveConnectionOptions,
+  env: Record<string, string | undefined>,
+  namedOnly: boolean,
+): Promise<FoundServer | undefined> {
   const namedDirectory = nonEmpty(options.dataDirectory) ?? nonEmpty(env.CIAB_DATA_DIR);
-  if (explicitToken !== undefined && explicitURL === undefined && namedDirectory === undefined) {
-    throw new CiabConnectionError("server_not_found", untrustedDirectoryMessage);
+  if (namedDirectory === undefined) {
+    const config = await readUserConfig(userConfigPath(env));
+    if (config !== undefined) return { url: config.url, token: async () => config.token };
+    if (namedOnly) throw new CiabConnectionError("server_not_found", untrustedDirectoryMessage);
   }
   const directory = resolveDataDirectory(options);
   const local = await readLocalServer(directory);
-  const url = explicitURL ?? local?.url;
-  if (url === undefined) throw new CiabConnectionError("server_not_found", noServerMessage);
-  let token = explicitToken;
-  if (token === undefined && local !== undefined && sameOrigin(url, local.url)) {
-    token = await readToken(path.join(directory, "admin-token"));
-  }
-  return { url: normalizeURL(url), token };
+  if (local === undefined) return undefined;
+  return { url: local.url, token: () => readToken(path.join(directory, "admin-token")) };
 }
 
 interface LocalServer {

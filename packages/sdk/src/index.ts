@@ -7,6 +7,7 @@ export {
   type Connection,
   type ResolveConnectionOptions,
 } from "./connection.js";
+export { userConfigPath, readUserConfig, writeUserConfig, removeUserConfig, type UserConfig } from "./user-config.js";
 export * from "./errors.js";
 export type { ExecEvent } from "./exec-events.js";
 export { parseServerSentEvents, type ServerSentEvent } from "./sse.js";

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { AttachControlMessage } from "@ciab/protocol";
-import WebSocket from "ws";
+// Type only: ws and the TLS and zlib modules it pulls in load when a process is attached, not with the SDK.
+import type WebSocket from "ws";
 import { CiabConnectionError, errorFromResponse, type CiabApiError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { userAgent } from "./http.js";
@@ -78,7 +79,8 @@ export class ProcessAttachment extends EventEmitter {
     }
     const headers: Record<string, string> = { "user-agent": userAgent };
     if (connection.token !== undefined) headers.authorization = `Bearer ${connection.token}`;
-    const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+    const { default: WebSocketClient } = await import("ws");
+    const socket = new WebSocketClient(url, { headers, perMessageDeflate: false });
     // Listening from the start: the first output can arrive in the same packet as the handshake's answer.
     const attachment = new ProcessAttachment(socket);
     const onAbort = (): void => socket.terminate();
@@ -119,7 +121,7 @@ export class ProcessAttachment extends EventEmitter {
 
   /** Detaches; the process runs on. Resolves once the socket closed. */
   async close(): Promise<void> {
-    if (this.#socket.readyState === WebSocket.CLOSED) return;
+    if (this.#socket.readyState === this.#socket.CLOSED) return;
     const closed = new Promise<void>((resolve) => this.#socket.once("close", () => resolve()));
     this.#socket.close(1000, "detached");
     await closed;
