@@ -53,7 +53,13 @@ export const helpExamples: Readonly<Record<string, readonly string[]>> = {
   "token list": ["ciab token list"],
   "token revoke": ["ciab token revoke tok_01jd…"],
   user: ["ciab user list"],
+  "user add": ["ciab user add alice --role member", "ciab user add bob --role admin --workspace ws_01jd…"],
+  "user list": ["ciab user list --json"],
+  "user rm": ["ciab user rm usr_01jd…"],
+  "user set-role": ["ciab user set-role usr_01jd… admin"],
   workspace: ["ciab workspace list"],
+  "workspace list": ["ciab workspace list --json"],
+  "workspace create": ["ciab workspace create research"],
 };
 
 /** The path of a command under the program: `sandbox exec` for `ciab sandbox exec`, "" for `ciab`. */
