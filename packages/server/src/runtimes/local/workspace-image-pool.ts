@@ -27,17 +27,16 @@ export class WorkspaceImagePool {
   /** Puts a fresh image of `sizeBytes` at `target` (made on the spot when none is ready), then refills. */
   async take(target: string, sizeBytes: number): Promise<void> {
     await mkdir(this.#directory, { recursive: true, mode: 0o700 });
-    const ready = await this.#ready(sizeBytes);
     let taken = false;
-    for (const name of ready) {
-      taken = await rename(path.join(this.#directory, name), target).then(
-        () => true,
-        (error: NodeJS.ErrnoException) => {
-          if (error.code === "ENOENT") return false; // another provision took it first
-          throw error;
-        },
+    for (const name of await this.#ready(sizeBytes)) {
+      // ENOENT: another provision took it first. Any other failure (a sandbox dir on another file system,
+      // EXDEV) leaves the pool aside for this provision.
+      const outcome = await rename(path.join(this.#directory, name), target).then(
+        () => "taken" as const,
+        (error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? ("gone" as const) : ("unusable" as const)),
       );
-      if (taken) break;
+      taken = outcome === "taken";
+      if (outcome !== "gone") break;
     }
     if (!taken) await formatWorkspaceImage(target, sizeBytes);
     this.#refill(sizeBytes);
