@@ -68,7 +68,8 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
   const connectPort = createPortConnectHandler(connector);
 
   const http2Server = http2.createServer({
-    settings: { maxConcurrentStreams: 4096, initialWindowSize: streamWindowBytes },
+    // Large frames: an upload streams hundreds of MB to agentd, 16 KiB frames cost CPU per frame.
+    settings: { maxConcurrentStreams: 4096, initialWindowSize: streamWindowBytes, maxFrameSize: 256 * 1024 },
     maxSessionMemory: 64,
   });
   const sessions = new Set<http2.ServerHttp2Session>();

@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { OnReadOpts, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { rawTunnelGreeting } from "../protocol.js";
 import type { PortConnector } from "../services/port-connector.js";
@@ -30,18 +30,21 @@ async function serveRawTunnel(socket: Duplex, first: Buffer, connector: PortConn
     socket.end(toErrorLine("invalid_request", "a raw tunnel starts with CIAB-CONNECT <port> and a newline"));
     return;
   }
+  const relay = relayInto(socket);
   let target: Socket;
   try {
-    target = await connector.connect(port);
+    target = await connector.connect(port, relay.onread);
   } catch (error) {
     socket.end(toErrorLine("preview_unreachable", error instanceof Error ? error.message : String(error)));
     return;
   }
+  relay.source = target;
   target.setNoDelay(true);
   socket.write(`OK ${sandboxID ?? "-"}\n`);
   const rest = first.subarray(end + 1);
   if (rest.length > 0) target.write(rest);
-  socket.pipe(target).pipe(socket);
+  socket.pipe(target);
+  target.once("end", () => socket.end());
   socket.resume();
   // The pipes end each side gracefully (what was written still arrives); errors and a closed control
   // plane cut both at once.
@@ -52,4 +55,29 @@ async function serveRawTunnel(socket: Duplex, first: Buffer, connector: PortConn
 /** `ERR <code> <message>\n`, the message on one line. */
 function toErrorLine(code: string, message: string): string {
   return `ERR ${code} ${message.replace(/[\r\n]+/g, " ").slice(0, 400)}\n`;
+}
+
+/** The most a tunnel reads from the server in the sandbox at once (a socket read is 64 KiB otherwise). */
+const relayReadBytes = 1024 * 1024;
+/** One read buffer for every tunnel: each read is copied out before the next one can happen. */
+let relayBuffer: Buffer | undefined;
+
+/**
+ * Reads the sandbox server's bytes in pieces of up to 1 MiB and writes each on to `peer` as it came: a
+ * bulk download crosses agentd in a few large writes rather than many 64 KiB ones, which is what a busy
+ * host pays for (a wake-up and two system calls per piece). Reading stops while `peer` is full.
+ */
+function relayInto(peer: Duplex): { onread: OnReadOpts; source: Socket | undefined } {
+  const relay: { onread: OnReadOpts; source: Socket | undefined } = {
+    source: undefined,
+    onread: {
+      buffer: () => (relayBuffer ??= Buffer.allocUnsafe(relayReadBytes)),
+      callback: (bytes, buffer) => {
+        if (peer.write(Buffer.from(buffer.subarray(0, bytes)))) return true;
+        peer.once("drain", () => relay.source?.resume());
+        return false;
+      },
+    },
+  };
+  return relay;
 }

@@ -100,3 +100,36 @@ test("the upstream pool keeps raw tunnels alive and serves over one-shot CONNECT
     pool.close();
   }
 });
+
+test("a raw tunnel carries a bulk answer whole to a slow reader, then the server's end", async () => {
+  const size = 24 * 1024 * 1024;
+  const bulk = net.createServer((socket) => {
+    socket.once("data", () => {
+      const pattern = Buffer.alloc(1024 * 1024);
+      for (let index = 0; index < pattern.length; index += 1) pattern[index] = index % 251;
+      for (let written = 0; written < size; written += pattern.length) socket.write(pattern);
+      socket.end();
+    });
+  });
+  await new Promise<void>((resolve) => bulk.listen(0, "127.0.0.1", resolve));
+  try {
+    const tunnel = await openRawTunnel(connect, "sbx_tunnel", (bulk.address() as net.AddressInfo).port);
+    tunnel.write("go");
+    let received = 0;
+    let intact = true;
+    // Paused for a while after each chunk, so agentd has to stop reading and start again.
+    tunnel.on("data", (chunk: Buffer) => {
+      for (let index = 0; index < chunk.length; index += 4099) if (chunk[index] !== ((received + index) % (1024 * 1024)) % 251) intact = false;
+      received += chunk.length;
+      tunnel.pause();
+      setTimeout(() => tunnel.resume(), received < 2 * 1024 * 1024 ? 20 : 0);
+    });
+    tunnel.resume();
+    await new Promise((resolve) => tunnel.once("end", resolve));
+    tunnel.destroy();
+    expect(received).toBe(size);
+    expect(intact).toBe(true);
+  } finally {
+    bulk.close();
+  }
+});

@@ -7,6 +7,9 @@ export interface WaitForAgentOptions {
 }
 
 const firstDelayMs = 2;
+/** Local jails and containers start agentd within a few hundred ms: poll finely until then. */
+const fineDelayMs = 10;
+const fineForMs = 1_000;
 const maxDelayMs = 50;
 
 /**
@@ -14,7 +17,8 @@ const maxDelayMs = 50;
  * the machine, so the backoff starts tiny. Rejects with `agent_unreachable` after `timeoutMs`.
  */
 export async function waitForAgent(client: AgentClient, options: WaitForAgentOptions): Promise<void> {
-  const deadline = performance.now() + options.timeoutMs;
+  const started = performance.now();
+  const deadline = started + options.timeoutMs;
   let delayMs = firstDelayMs;
   let lastError: unknown;
   for (;;) {
@@ -32,7 +36,7 @@ export async function waitForAgent(client: AgentClient, options: WaitForAgentOpt
       lastError = error;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, Math.max(0, deadline - performance.now()))));
-    delayMs = Math.min(delayMs * 2, maxDelayMs);
+    delayMs = Math.min(delayMs * 2, performance.now() - started < fineForMs ? fineDelayMs : maxDelayMs);
   }
   throw new CiabError("agent_unreachable", `agentd did not answer within ${options.timeoutMs} ms`, {
     cause: lastError,

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createRoute, z } from "@hono/zod-openapi";
 import { fileEntrySchema, fileModeSchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
 import type { FileService } from "../services/file-service.js";
@@ -112,8 +114,7 @@ export function fileRoutes(files: FileService) {
     })
     .openapi(upload, async (c) => {
       const { path, mode } = c.req.valid("query");
-      const raw = c.req.raw.body;
-      const body = raw ? Readable.fromWeb(raw as import("node:stream/web").ReadableStream) : Buffer.alloc(0);
+      const body = uploadBody(c.env as NodeBindings | undefined, () => c.req.raw.body);
       return c.json(await files.write(c.var.principal, c.req.valid("param").id, path, body, mode), 200);
     })
     .openapi(download, async (c) => {
@@ -137,3 +138,19 @@ export function fileRoutes(files: FileService) {
     .openapi(ports, async (c) => c.json({ ports: await files.ports(c.var.principal, c.req.valid("param").id) }, 200));
 }
 
+
+/** What @hono/node-server hands the app beside the request; absent under `app.request()`. */
+interface NodeBindings {
+  incoming?: IncomingMessage;
+}
+
+/**
+ * The upload as the Node request itself when the app runs on a Node server: the Fetch API's body is a web
+ * stream over the same bytes, and turning it back into a Node stream costs a promise per chunk.
+ */
+function uploadBody(bindings: NodeBindings | undefined, webBody: () => ReadableStream<Uint8Array> | null): Readable | Buffer {
+  // Only one of the two may be touched: the web stream starts reading the Node request when it is made.
+  if (bindings?.incoming !== undefined) return bindings.incoming;
+  const web = webBody();
+  return web ? Readable.fromWeb(web as WebReadableStream) : Buffer.alloc(0);
+}

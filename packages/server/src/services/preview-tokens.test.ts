@@ -25,3 +25,18 @@ test("missing, forged and other-key tokens are invalid", async () => {
     await expect(tokens.verify(bad, "ses_a", 3000)).rejects.toMatchObject({ code: "preview_token_invalid" });
   }
 });
+
+test("a token verified once is still refused at its expiry second, and forged tokens beside it are refused", async () => {
+  let now = 1_700_000_000_000;
+  const tokens = createPreviewTokens(key, 600, () => now);
+  const { token, expiresAt } = await tokens.sign(grant);
+  for (let request = 0; request < 3; request += 1) await expect(tokens.verify(token, "ses_a", 3000)).resolves.toMatchObject({ expiresAt });
+  const [header, payload] = token.split(".");
+  const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), port: 3001 })).toString("base64url");
+  await expect(tokens.verify(`${header}.${widened}.${token.split(".")[2]}`, "ses_a", 3001)).rejects.toMatchObject({ code: "preview_token_invalid" });
+  await expect(tokens.verify(token, "ses_a", 3001)).rejects.toMatchObject({ code: "preview_token_scope" });
+  now = (expiresAt - 1) * 1000 + 999;
+  await expect(tokens.verify(token, "ses_a", 3000)).resolves.toMatchObject({ expiresAt });
+  now = expiresAt * 1000;
+  await expect(tokens.verify(token, "ses_a", 3000)).rejects.toMatchObject({ code: "preview_token_invalid", message: expect.stringContaining("expired") });
+});

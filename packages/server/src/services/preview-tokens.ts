@@ -27,6 +27,7 @@ const maximumTokenLength = 1024;
 export function createPreviewTokens(keyBytes: Uint8Array, ttlSeconds: number, now: () => number = Date.now): PreviewTokens {
   // Imported once, rather than raw bytes that jose would import again on every request.
   const imported = webcrypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  const verified = new VerifiedTokens();
   return {
     async sign(grant) {
       const issuedAt = Math.floor(now() / 1000);
@@ -44,25 +45,58 @@ export function createPreviewTokens(keyBytes: Uint8Array, ttlSeconds: number, no
     async verify(token, sessionID, port) {
       if (!token) throw new CiabError("preview_token_invalid", "this preview needs a token: ask GET /api/v1/sessions/{id}/ports for a signed URL");
       if (token.length > maximumTokenLength) throw new CiabError("preview_token_invalid", "the preview token is not valid");
-      let payload;
-      try {
-        ({ payload } = await jwtVerify(token, await imported, { algorithms: ["HS256"], audience, currentDate: new Date(now()) }));
-      } catch (error) {
-        const expired = error instanceof joseErrors.JWTExpired;
-        throw new CiabError("preview_token_invalid", expired ? "the preview token expired: ask for a new URL" : "the preview token is not valid", {
-          cause: error,
-        });
+      const grant = verified.get(token, now()) ?? verified.add(token, await verifySignature(token));
+      if (grant.sessionID !== sessionID || grant.port !== port) {
+        throw new CiabError("preview_token_scope", `this preview token is for another ${grant.sessionID !== sessionID ? "session" : "port"}`);
       }
-      const { sub, port: grantedPort, wid, exp } = payload;
-      if (typeof sub !== "string" || typeof grantedPort !== "number" || typeof wid !== "string" || typeof exp !== "number") {
-        throw new CiabError("preview_token_invalid", "the preview token is not valid");
-      }
-      if (sub !== sessionID || grantedPort !== port) {
-        throw new CiabError("preview_token_scope", `this preview token is for another ${sub !== sessionID ? "session" : "port"}`);
-      }
-      return { sessionID: sub, port: grantedPort, workspaceID: wid, expiresAt: exp };
+      return grant;
     },
   };
+
+  async function verifySignature(token: string): Promise<PreviewGrant> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, await imported, { algorithms: ["HS256"], audience, currentDate: new Date(now()) }));
+    } catch (error) {
+      const expired = error instanceof joseErrors.JWTExpired;
+      throw new CiabError("preview_token_invalid", expired ? "the preview token expired: ask for a new URL" : "the preview token is not valid", {
+        cause: error,
+      });
+    }
+    const { sub, port: grantedPort, wid, exp } = payload;
+    if (typeof sub !== "string" || typeof grantedPort !== "number" || typeof wid !== "string" || typeof exp !== "number") {
+      throw new CiabError("preview_token_invalid", "the preview token is not valid");
+    }
+    return { sessionID: sub, port: grantedPort, workspaceID: wid, expiresAt: exp };
+  }
+}
+
+/** Tokens whose signature checked out, kept so a page's burst of requests verifies its cookie once. */
+const verifiedTokensKept = 1024;
+
+/**
+ * Grants of tokens already verified, by the token's exact text (the same text carries the same signature
+ * under the same key). A grant is answered only until its token's expiry; the least recently used goes
+ * first once the cache is full.
+ */
+class VerifiedTokens {
+  readonly #grants = new Map<string, PreviewGrant>();
+
+  get(token: string, nowMs: number): PreviewGrant | undefined {
+    const grant = this.#grants.get(token);
+    if (grant === undefined) return undefined;
+    this.#grants.delete(token);
+    // jose refuses a token at its `exp` second; so does the cache, and the caller verifies it again to say so.
+    if (grant.expiresAt <= Math.floor(nowMs / 1000)) return undefined;
+    this.#grants.set(token, grant);
+    return grant;
+  }
+
+  add(token: string, grant: PreviewGrant): PreviewGrant {
+    this.#grants.set(token, grant);
+    if (this.#grants.size > verifiedTokensKept) this.#grants.delete(this.#grants.keys().next().value!);
+    return grant;
+  }
 }
 
 /** The signing key from `<data dir>/preview-key`, created on first start. */

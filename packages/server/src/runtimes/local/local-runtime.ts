@@ -38,6 +38,7 @@ import {
 } from "./local-machine-file.js";
 import { isSameProcessAlive, listDescendants, listJailProcesses, readProcessStat, signalProcess, waitUntil } from "./process-tree.js";
 import { seccompProgram } from "./seccomp-filter.js";
+import { WorkspaceImagePool } from "./workspace-image-pool.js";
 import { mountRunDirectory, mountWorkspaceVolume, removeWorkspaceVolume, unmountIfMounted } from "./workspace-volume.js";
 
 /** `image` names a local sandbox may give: the host's own root. */
@@ -64,12 +65,15 @@ export class LocalRuntime implements Runtime {
   readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false, loaderEnvironment: false };
   readonly defaultImage = hostImage;
   #setup: Promise<HostSetup> | undefined;
+  readonly #workspaceImages: WorkspaceImagePool;
 
   constructor(
     private readonly config: LocalRuntimeConfig,
     private readonly dependencies: RuntimeDependencies,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#workspaceImages = new WorkspaceImagePool(dependencies.dataDirectory);
+  }
 
   async provision(spec: MachineSpec, options: ProvisionOptions): Promise<Machine> {
     if (spec.image !== undefined && spec.image !== hostImage) {
@@ -228,6 +232,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    await this.#workspaceImages.close();
     const setup = await this.#setup?.catch(() => undefined);
     this.#setup = undefined;
     // Our base cgroups go when no jail is left in them (rmdir refuses a non-empty one).
@@ -267,7 +272,7 @@ export class LocalRuntime implements Runtime {
     if (this.config.workspace_size_mb > 0) {
       record.workspaceVolume = true;
       await writeLocalMachine(paths.machineFile, record);
-      await mountWorkspaceVolume(paths.workspaceVolume, paths.workspace, this.config.workspace_size_mb * mebibyte, uid);
+      await mountWorkspaceVolume(this.#workspaceImages, paths.workspaceVolume, paths.workspace, this.config.workspace_size_mb * mebibyte, uid);
     } else {
       await chown(paths.workspace, uid, uid);
     }

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile, rm, rmdir, truncate, writeFile } from "node:fs/promises";
+import { chown, readFile, rm, rmdir, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -8,16 +8,29 @@ const run = promisify(execFile);
 /**
  * A jail's `/workspace` as an ext4 file system of a fixed size in a sparse image beside it, loop-mounted on
  * the host: writes past the quota fail inside with ENOSPC ("No space left on device"), as on a full disk.
- * The image takes host disk only for what the jail writes. Needs root (mount) and mkfs.ext4.
+ * The image takes host disk only for what the jail writes. Needs root (mount) and mkfs.ext4. The image
+ * comes formatted from `images` (see workspace-image-pool.ts); its root dir becomes `owner`'s once mounted.
  */
-export async function mountWorkspaceVolume(image: string, workspace: string, sizeBytes: number, owner: number): Promise<void> {
+export async function mountWorkspaceVolume(
+  images: { take(target: string, sizeBytes: number): Promise<void> },
+  image: string,
+  workspace: string,
+  sizeBytes: number,
+  owner: number,
+): Promise<void> {
+  await images.take(image, sizeBytes);
+  await run("mount", ["-o", "loop,nosuid,nodev", image, workspace]);
+  await chown(workspace, owner, owner);
+  // mkfs's lost+found would show in every listing of /workspace; nothing here ever runs fsck on it.
+  await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
+}
+
+/** A sparse image of `sizeBytes` holding an empty ext4 file system whose root dir is root's. */
+export async function formatWorkspaceImage(image: string, sizeBytes: number): Promise<void> {
   await writeFile(image, "", { mode: 0o600 });
   await truncate(image, sizeBytes);
   // No journal and no reserved blocks: a scratch dir that dies with its sandbox, every byte the jail's.
-  await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-O", "^has_journal", "-E", `root_owner=${owner}:${owner}`, image]);
-  await run("mount", ["-o", "loop,nosuid,nodev", image, workspace]);
-  // mkfs's lost+found would show in every listing of /workspace; nothing here ever runs fsck on it.
-  await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
+  await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-O", "^has_journal", image]);
 }
 
 /** Size of a jail's run dir: two sockets and agentd's log. */
