@@ -14,13 +14,10 @@ export const mcpPath = "/mcp";
 export function mcpRoutes(dependencies: { auth: AuthService; tools: ToolService; version: string }) {
   return new Hono().all(mcpPath, async (c) => {
     const principal = await dependencies.auth.authenticate(c.req.header("authorization"));
-    const server = createMCPToolsServer(dependencies.tools, principal, new URL(c.req.url).origin, dependencies.version);
+    const server = createMCPToolsServer(dependencies.tools, principal, c.req.raw, dependencies.version);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
-    try {
-      return await transport.handleRequest(c.req.raw);
-    } finally {
-      await server.close();
-    }
+    // Answers once every call of the request has its result (JSON, not SSE); both are garbage afterwards.
+    return transport.handleRequest(c.req.raw);
   });
 }

@@ -20,20 +20,22 @@ function textResult(value: unknown, isError = false): CallToolResult {
  * An MCP server with the sandbox tools, acting as one caller: the same registry, schemas, policy and audit
  * as `POST /sessions/{sid}/tools/{name}`. Built per request (the transport is stateless).
  */
-export function createMCPToolsServer(tools: ToolService, principal: Principal, origin: string, version: string): McpServer {
+export function createMCPToolsServer(tools: ToolService, principal: Principal, request: Request, version: string): McpServer {
+  const origin = new URL(request.url).origin;
   const server = new McpServer({ name: "ciab", version });
   for (const name of toolNames) {
     const inputSchema: z.ZodObject = toolArgumentSchemas[name].extend(placement);
     server.registerTool(
       name,
       { description: toolRegistry[name].description, inputSchema },
-      async (input, extra): Promise<CallToolResult> => {
+      async (input): Promise<CallToolResult> => {
         const { session_id: sessionID, wait_secs: waitSecs, ...args } = input;
         try {
           const answer = await tools.call(principal, sessionID as string, name, args, {
             origin,
             waitMs: typeof waitSecs === "number" ? waitSecs * 1000 : 0,
-            signal: extra.signal,
+            // The HTTP request's signal, as for the REST route: closing the per-request server must not abort calls.
+            signal: request.signal,
           });
           return textResult(answer.kind === "pending" ? { approval: answer.approval } : answer.result);
         } catch (error) {
