@@ -6,6 +6,9 @@ import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
 import { Usage } from "./usage.js";
+import { Approvals } from "./approvals.js";
+import { Audit } from "./audit.js";
+import { SessionTools } from "./tools.js";
 
 export interface CiabOptions {
   /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
@@ -36,6 +39,8 @@ export class Ciab {
   readonly usage: Usage;
   readonly artifacts: Artifacts;
   readonly snapshots: Snapshots;
+  readonly approvals: Approvals;
+  readonly audit: Audit;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -49,6 +54,13 @@ export class Ciab {
     this.usage = new Usage(this.#http);
     this.artifacts = new Artifacts(this.#http, options.fetch);
     this.snapshots = new Snapshots(this.#http);
+    this.approvals = new Approvals(this.#http);
+    this.audit = new Audit(this.#http);
+  }
+
+  /** The sandbox tools by name, acting in a session's sandbox. */
+  tools(sessionID: string): SessionTools {
+    return new SessionTools(this.#http, sessionID);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

@@ -16,6 +16,9 @@ export { Secrets, type SecretInfo } from "./secrets.js";
 export { Usage, type UsageReportOptions } from "./usage.js";
 export { Artifacts, type ListArtifactsOptions } from "./artifacts.js";
 export { Snapshots } from "./snapshots.js";
+export { Approvals } from "./approvals.js";
+export { Audit, type AuditListOptions } from "./audit.js";
+export { SessionTools, type ToolCallAnswer, type ToolCallOptions } from "./tools.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -41,4 +44,7 @@ export type {
   Artifact,
   PublishArtifactRequest,
   Snapshot,
+  Approval,
+  AuditEntry,
+  ToolName,
 } from "@ciab/protocol";
