@@ -1,3 +1,5 @@
+import { readFileSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 
@@ -8,6 +10,8 @@ describe("tools by name", () => {
   let sandboxID: string;
   let otherToken: string;
   let memberToken: string;
+  let closedEarly = false;
+  const auditFile = path.join(process.env.TMPDIR ?? "/tmp", `ciab-audit-${process.pid}-${Date.now()}.jsonl`);
 
   let adminToken: string;
   /** Calls as the team's workspace admin unless another token is given. */
@@ -15,7 +19,7 @@ describe("tools by name", () => {
   const tool = (name: string, args: unknown, token?: string, query = "") => api("POST", `/sessions/${sessionID}/tools/${name}${query}`, args, token);
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { CIAB_RUNTIME_ENABLED: "local", CIAB_RUNTIME_BACKEND: "local", CIAB_SERVER_BODY_LIMIT_BYTES: String(1024 * 1024) } });
+    server = await startTestServer({ env: { CIAB_RUNTIME_ENABLED: "local", CIAB_RUNTIME_BACKEND: "local", CIAB_SERVER_BODY_LIMIT_BYTES: String(1024 * 1024), CIAB_AUDIT_FILE: auditFile } });
     const team = await server.api("POST", "/workspaces", { name: "team", role: "admin" });
     adminToken = team.body.token;
     otherToken = server.token;
@@ -30,8 +34,12 @@ describe("tools by name", () => {
     sessionID = session.body.id;
   });
   afterAll(async () => {
+    rmSync(auditFile, { force: true });
+    // The last test closed the control plane: the sandbox goes with a fresh one on the same data dir.
+    if (closedEarly) server = await startTestServer({ env: { CIAB_RUNTIME_ENABLED: "local", CIAB_RUNTIME_BACKEND: "local" }, dataDirectory: server.dataDirectory });
     if (sandboxID) await api("DELETE", `/sandboxes/${sandboxID}`);
-    await server?.close();
+    await server.close();
+    rmSync(server.dataDirectory, { recursive: true, force: true });
   });
 
   test("write_file, read_file (text and base64), list_files", async () => {
@@ -151,5 +159,14 @@ describe("tools by name", () => {
     expect(otherWorkspace.body.entries).toEqual([]);
     const badSince = await api("GET", "/audit?since=yesterday");
     expect(badSince.status).toBe(400);
+
+    // [audit] file: the same entries as JSON lines, private to the server's user.
+    await server.server.close();
+    closedEarly = true;
+    const lines = readFileSync(auditFile, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines.map((line: { id: string }) => line.id)).toEqual(expect.arrayContaining(all.body.entries.map((entry: { id: string }) => entry.id)));
+    expect(lines[0]).toHaveProperty("workspace_id");
+    expect(statSync(auditFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(auditFile, "utf8")).not.toContain("hello tools");
   });
 });
