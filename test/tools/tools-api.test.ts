@@ -140,6 +140,10 @@ describe("tools by name", () => {
 
     const files = (await api("GET", `/audit?tool=files.read`)).body.entries;
     expect(files).toHaveLength(1);
+    const snapshot = await api("POST", `/sessions/${sessionID}/snapshot`, { label: "audited" });
+    expect(snapshot.status).toBe(201);
+    const snapshots = (await api("GET", "/audit?tool=snapshots.create")).body.entries;
+    expect(snapshots).toMatchObject([{ session_id: sessionID, result: "ok" }]);
 
     const page = await api("GET", `/audit?session_id=${sessionID}&limit=2`);
     expect(page.body.entries).toHaveLength(2);
