@@ -6,6 +6,7 @@ import { addArtifactCommand } from "./commands/artifact/artifact-command.js";
 import { addSnapshotCommand } from "./commands/snapshot/snapshot-command.js";
 import { addAccountCommands } from "./commands/account-commands.js";
 import { completionShells, type CompletionShell } from "./commands/completion/completion-script.js";
+import { addApprovalsAndAuditCommands } from "./commands/approvals/approvals-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
 import type { UsageOptions } from "./commands/usage/report.js";
 import { exitStatus, exitStatusHelp } from "./exit-status.js";
@@ -63,6 +64,7 @@ export function createProgram(): Command {
   addArtifactCommand(program);
   addSnapshotCommand(program);
   addAccountCommands(program);
+  addApprovalsAndAuditCommands(program);
 
   program
     .command("usage")

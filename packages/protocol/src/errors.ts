@@ -12,6 +12,8 @@ export const errorStatus = {
   /** A preview token that is missing, expired or not signed by this server. */
   preview_token_invalid: 401,
   forbidden: 403,
+  /** An admin denied the tool call that a policy rule held for approval. */
+  approval_denied: 403,
   /** A valid preview token presented for another session or port than the one it names. */
   preview_token_scope: 403,
   not_found: 404,
@@ -27,6 +29,8 @@ export const errorStatus = {
   is_a_directory: 409,
   directory_not_empty: 409,
   request_timeout: 408,
+  /** Nobody decided on the held tool call within `[policy] approval_timeout_seconds`. */
+  approval_timeout: 408,
   /** The session behind a preview ended: its previews are revoked. */
   session_ended: 410,
   payload_too_large: 413,

@@ -12,3 +12,4 @@ export * from "./api/strings.js";
 export * from "./api/previews.js";
 export * from "./api/artifacts.js";
 export * from "./api/accounts.js";
+export * from "./api/tools.js";

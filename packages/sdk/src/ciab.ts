@@ -8,6 +8,9 @@ import { Sessions } from "./sessions.js";
 import { Usage } from "./usage.js";
 import { Tokens } from "./tokens.js";
 import { Workspaces } from "./workspaces.js";
+import { Approvals } from "./approvals.js";
+import { Audit } from "./audit.js";
+import { SessionTools } from "./tools.js";
 
 export interface CiabOptions {
   /** Defaults to `CIAB_URL`, then the local server's `<data dir>/server.json`. */
@@ -40,6 +43,8 @@ export class Ciab {
   readonly snapshots: Snapshots;
   readonly tokens: Tokens;
   readonly workspaces: Workspaces;
+  readonly approvals: Approvals;
+  readonly audit: Audit;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -55,6 +60,13 @@ export class Ciab {
     this.snapshots = new Snapshots(this.#http);
     this.tokens = new Tokens(this.#http);
     this.workspaces = new Workspaces(this.#http);
+    this.approvals = new Approvals(this.#http);
+    this.audit = new Audit(this.#http);
+  }
+
+  /** The sandbox tools by name, acting in a session's sandbox. */
+  tools(sessionID: string): SessionTools {
+    return new SessionTools(this.#http, sessionID);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

@@ -88,6 +88,14 @@ export class InsufficientStorageError extends CiabApiError {
 export class ProviderKeyMissingError extends CiabApiError {
   override readonly name: string = "ProviderKeyMissingError";
 }
+/** An admin denied the tool call a policy rule held; `context.approval_id` names the approval. */
+export class ApprovalDeniedError extends CiabApiError {
+  override readonly name: string = "ApprovalDeniedError";
+}
+/** Nobody decided on the held tool call in time (`[policy] approval_timeout_seconds`). */
+export class ApprovalTimeoutError extends CiabApiError {
+  override readonly name: string = "ApprovalTimeoutError";
+}
 export class InternalServerError extends CiabApiError {
   override readonly name: string = "InternalServerError";
 }
@@ -133,6 +141,8 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   scanner_unavailable: SandboxUnavailableError,
   artifact_store_unavailable: SandboxUnavailableError,
   insufficient_storage: InsufficientStorageError,
+  approval_denied: ApprovalDeniedError,
+  approval_timeout: ApprovalTimeoutError,
   exec_timeout: ExecTimeoutError,
   agent_unreachable: SandboxUnavailableError,
   runtime_error: SandboxUnavailableError,

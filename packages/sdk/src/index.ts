@@ -19,6 +19,9 @@ export { Artifacts, type ListArtifactsOptions } from "./artifacts.js";
 export { Snapshots } from "./snapshots.js";
 export { Tokens } from "./tokens.js";
 export { Workspaces, type UserWithToken } from "./workspaces.js";
+export { Approvals } from "./approvals.js";
+export { Audit, type AuditListOptions } from "./audit.js";
+export { SessionTools, type ToolCallAnswer, type ToolCallOptions } from "./tools.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -51,4 +54,7 @@ export type {
   User,
   Workspace,
   WhoAmI,
+  Approval,
+  AuditEntry,
+  ToolName,
 } from "@ciab/protocol";

@@ -1,4 +1,4 @@
-import type { ConsoleOutput, ListeningPort, Sandbox } from "@ciab/protocol";
+import { finalSessionStates, type ConsoleOutput, type ListeningPort, type Sandbox, type Session, type ToolName } from "@ciab/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, SandboxFailedError } from "./errors.js";
 import type { HttpClient } from "./http.js";
@@ -6,6 +6,7 @@ import { SandboxCommands } from "./sandbox-commands.js";
 import { SandboxFiles } from "./sandbox-files.js";
 import { SandboxProcesses } from "./sandbox-processes.js";
 import { SandboxShell } from "./sandbox-shell.js";
+import { SessionTools, type ToolCallAnswer, type ToolCallOptions } from "./tools.js";
 
 type Options = { signal?: AbortSignal };
 
@@ -38,6 +39,26 @@ export class SandboxHandle {
 
   get id(): string {
     return this.#info.id;
+  }
+
+  /**
+   * The sandbox tools by name, `sandbox.tools.call(name, args)`. They act through a session (its policy,
+   * approvals and audit): the live session in this sandbox, or the one named with `sessionID`.
+   */
+  get tools(): { call: (name: ToolName, args: Record<string, unknown>, options?: ToolCallOptions & { sessionID?: string }) => Promise<ToolCallAnswer> } {
+    const http = this.#http;
+    const sandboxID = this.id;
+    return {
+      async call(name, args, options = {}) {
+        let sessionID = options.sessionID;
+        if (sessionID === undefined) {
+          const { sessions } = await http.json<{ sessions: Session[] }>("GET", "/api/v1/sessions", { query: { limit: 500 }, signal: options.signal });
+          sessionID = sessions.find((session) => session.sandbox_id === sandboxID && !finalSessionStates.includes(session.state))?.id;
+          if (sessionID === undefined) throw new Error(`sandbox ${sandboxID} has no live session to call tools in: pass sessionID`);
+        }
+        return new SessionTools(http, sessionID).call(name, args as never, options);
+      },
+    };
   }
 
   /** As of the last call that returned it; `refresh()` asks again. */

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 /** Crockford base32, lower case: sortable as text, no ambiguous letters. */
 const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IDPrefix = "sbx" | "ses" | "art" | "snap" | "img" | "bld" | "vol" | "ws" | "usr" | "tok";
+export type IDPrefix = "sbx" | "ses" | "art" | "snap" | "img" | "bld" | "vol" | "ws" | "usr" | "tok" | "apr" | "aud";
 
 /** `<prefix>_<10 chars of milliseconds><16 random chars>`: ULID-shaped, so ids sort by creation time. */
 export function newID(prefix: IDPrefix, now = Date.now()): string {

@@ -49,6 +49,12 @@ import { createClamdScanner } from "./artifacts/scanner/index.js";
 import { createArtifactService } from "./services/artifact-service.js";
 import { createDownloadLinks } from "./services/artifact-downloads.js";
 import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
+import { createShellService } from "./services/shell-service.js";
+import { createAuditLog } from "./services/audit/audit-log.js";
+import { auditedServices } from "./services/audit/audited-services.js";
+import { createApprovalService } from "./services/policy/approval-service.js";
+import { createToolPolicy } from "./services/policy/tool-policy.js";
+import { createToolService } from "./services/tools/tool-service.js";
 
 export const version = "0.1.0";
 
@@ -105,6 +111,7 @@ async function startLocked(
   const installationID = await store.meta.setIfAbsent("installation_id", randomBytes(8).toString("hex"));
   const dataKey = loadDataKey(dataDirectory, options.env);
   const auth = createAuthService(store);
+  const audit = createAuditLog({ store, file: config.audit.file, logger: logger.child({ component: "audit" }) });
   const bootstrap = await auth.bootstrapAdmin(dataDirectory);
   if (bootstrap.created) logger.info(`first start: admin token written to ${bootstrap.tokenFile}`);
 
@@ -154,7 +161,7 @@ async function startLocked(
     sessions: sessionGateway,
     secrets: { get: (workspaceID, name) => secrets.value(workspaceID, name) },
     logger: logger.child({ component: "gateway" }),
-    publishArtifact: (sessionID, request) => artifacts.publishForSession(sessionID, request),
+    publishArtifact: (sessionID, request) => audited.artifacts.publishForSession(sessionID, request),
   });
   const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
@@ -256,14 +263,38 @@ async function startLocked(
   );
   startBudgetLoops({ config: config.budget, store, runner, sandboxes, activity, logger: logger.child({ component: "budget" }) }, loops.signal);
 
-  const exec = createExecService(sandboxes);
+  // Every route and the gateway call these wrapped services, so each tool call is audited once.
+  const terminalExec = createExecService(sandboxes);
+  const audited = auditedServices(
+    { exec: terminalExec, files: createFileService(sandboxes), shell: createShellService(sandboxes), artifacts, snapshots },
+    audit,
+  );
+  const exec = audited.exec;
+  const approvals = createApprovalService({ store, dataKey, timeoutMs: config.policy.approval_timeout_seconds * 1000 });
+  const approvalMaxWaitMs = config.policy.approval_max_wait_seconds * 1000;
+  const tools = createToolService({
+    store,
+    services: { exec: createExecService(sandboxes), files: createFileService(sandboxes), shell: createShellService(sandboxes), artifacts },
+    policy: createToolPolicy(config.policy.tool_rules),
+    approvals,
+    audit,
+    maxWaitMs: approvalMaxWaitMs,
+  });
   const previews = createPreviewService({
     store,
     connections,
     tokens: createPreviewTokens(loadPreviewKey(dataDirectory), config.previews.token_ttl_seconds),
     touch: (sandboxID) => sandboxes.touch(sandboxID),
     maxStreamsPerSession: config.previews.max_streams_per_session,
-    audit: (entry) => logger.info({ audit: entry }, "preview URL signed"),
+    audit: (entry) =>
+      void audit.record({
+        workspaceID: entry.workspaceID,
+        actor: entry.userID,
+        tool: entry.action,
+        sessionID: entry.sessionID,
+        args: { port: entry.port, expires_at: entry.expiresAt },
+        durationMs: 0,
+      }),
   });
   const previewProxy = createPreviewProxy({
     previews,
@@ -275,7 +306,12 @@ async function startLocked(
     auth,
     sandboxes,
     exec,
-    files: createFileService(sandboxes),
+    files: audited.files,
+    shell: audited.shell,
+    tools,
+    approvals,
+    audit,
+    approvalMaxWaitMs,
     workspaces: createWorkspaceService(store, auth),
     tokens: createTokenService(store, auth),
     users: createUserService(store, auth),
@@ -285,8 +321,8 @@ async function startLocked(
     usage: createUsageService(store),
     previews,
     previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
-    artifacts,
-    snapshots,
+    artifacts: audited.artifacts,
+    snapshots: audited.snapshots,
     downloads,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
@@ -310,9 +346,10 @@ async function startLocked(
     logger,
     (request, response) => previewProxy.handleRequest(request, response),
   );
+  // A terminal's keystrokes are not tool calls: attach uses the unaudited service.
   const attach = createAttachServer({
     auth,
-    exec,
+    exec: terminalExec,
     sessionTarget: async (principal, sessionID) => {
       const session = await sessions.get(principal, sessionID);
       if (session.processPID === null || session.sandboxID === null || sessions.isFinal(session)) {
@@ -359,6 +396,7 @@ async function startLocked(
       await sandboxes.close();
       connections.closeAll();
       await runtimes.close();
+      await audit.flush();
       await store.close();
       rmSync(serverFile, { force: true });
       releaseLock();

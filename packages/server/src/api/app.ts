@@ -4,7 +4,14 @@ import type { Logger } from "../logger.js";
 import type { AuthService } from "../services/auth-service.js";
 import type { ExecService } from "../services/exec-service.js";
 import type { FileService } from "../services/file-service.js";
-import { createShellService } from "../services/shell-service.js";
+import type { ShellService } from "../services/shell-service.js";
+import type { ToolService } from "../services/tools/tool-service.js";
+import type { ApprovalService } from "../services/policy/approval-service.js";
+import type { AuditLog } from "../services/audit/audit-log.js";
+import { mcpPath, mcpRoutes } from "../mcp/mcp-route.js";
+import { toolRoutes } from "./tools.js";
+import { approvalRoutes } from "./approvals.js";
+import { auditRoutes } from "./audit.js";
 import type { SandboxService } from "../services/sandbox-service.js";
 import type { WorkspaceService } from "../services/workspace-service.js";
 import type { TokenService } from "../services/token-service.js";
@@ -43,8 +50,15 @@ import { machineDownloadRoutes, type MachineDownloadDependencies } from "./machi
 export interface AppDependencies {
   auth: AuthService;
   sandboxes: SandboxService;
+  /** exec, files, shell, artifacts and snapshots come wrapped for the audit trail (services/audit/audited-services.ts). */
   exec: ExecService;
   files: FileService;
+  shell: ShellService;
+  tools: ToolService;
+  approvals: ApprovalService;
+  audit: AuditLog;
+  /** `[policy] approval_max_wait_seconds` in ms. */
+  approvalMaxWaitMs: number;
   workspaces: WorkspaceService;
   tokens: TokenService;
   users: UserService;
@@ -78,7 +92,9 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.notFound((c) => toErrorResponse(new CiabError("not_found", `no route ${c.req.method} ${c.req.path}`), c, logger));
 
   app.use("*", refuseMalformedURLs());
-  app.use("/api/v1/*", bodyLimits({ jsonBytes: dependencies.bodyLimitBytes, stdinBytes: dependencies.stdinLimitBytes }));
+  const limits = bodyLimits({ jsonBytes: dependencies.bodyLimitBytes, stdinBytes: dependencies.stdinLimitBytes });
+  app.use("/api/v1/*", limits);
+  app.use(mcpPath, limits);
 
   app.use("/api/v1/*", async (c, next) => {
     if (publicRoutes.has(c.req.path) || (c.req.method === "GET" && signedDownloadRoute.test(c.req.path))) return next();
@@ -92,7 +108,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", sandboxRoutes(dependencies.sandboxes));
   app.route("/api/v1", execRoutes(dependencies.exec));
   app.route("/api/v1", attachRoutes());
-  app.route("/api/v1", shellRoutes(createShellService(dependencies.sandboxes)));
+  app.route("/api/v1", shellRoutes(dependencies.shell));
   app.route("/api/v1", fileRoutes(dependencies.files));
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
   app.route("/api/v1", tokenRoutes(dependencies.tokens));
@@ -103,6 +119,10 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", previewRoutes(dependencies.previews, dependencies.previewOptions));
   app.route("/api/v1", artifactRoutes(dependencies.artifacts, dependencies.downloads));
   app.route("/api/v1", snapshotRoutes(dependencies.snapshots, dependencies.downloads));
+  app.route("/api/v1", toolRoutes(dependencies.tools, dependencies.shell, dependencies.approvalMaxWaitMs));
+  app.route("/api/v1", approvalRoutes(dependencies.approvals, dependencies.tools, dependencies.approvalMaxWaitMs));
+  app.route("/api/v1", auditRoutes(dependencies.audit));
+  app.route("/", mcpRoutes({ auth, tools: dependencies.tools, version: dependencies.version }));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

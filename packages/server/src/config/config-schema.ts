@@ -138,6 +138,32 @@ const stringList = z.union([
 /** A host name, an IP address, or a CIDR. */
 const outboundEntry = z.string().refine(isOutboundEntry, { message: "expected a host name, an IP address or a CIDR such as 10.0.0.0/8" });
 
+/**
+ * A rule on tool calls by name (`tool = "*"` for all): with `outside` it matches calls whose path (or cwd)
+ * resolves outside that dir, with `inside` calls whose path resolves within it; the first rule that matches
+ * decides (`allow`, `approval`: held until an admin decides, `deny`); no rule matching allows.
+ */
+export const toolRuleSchema = z.strictObject({
+  tool: z.string().regex(/^(\*|[a-z_]{1,64})$/, "a tool name or *"),
+  outside: z.string().startsWith("/").optional(),
+  inside: z.string().startsWith("/").optional(),
+  action: z.enum(["allow", "approval", "deny"]),
+});
+export type ToolRule = z.infer<typeof toolRuleSchema>;
+
+/** A list of rules in config.toml (`[[policy.tool_rules]]`), or JSON in `CIAB_POLICY_TOOL_RULES`. */
+const toolRules = z.union([
+  z.array(z.unknown()),
+  z.string().transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: "custom", message: "expected a JSON array of rules" });
+      return z.NEVER;
+    }
+  }),
+]);
+
 export const policySectionSchema = z.strictObject({
   /**
    * Let sessions clone repositories from paths (and file:// URLs) on the control plane's host. Off by
@@ -165,6 +191,20 @@ export const policySectionSchema = z.strictObject({
   max_repo_mb: z.coerce.number().int().positive().default(4096),
   /** The most output (stdout and stderr) of one session's agent kept as events in the store; past it the session fails. */
   max_session_output_mb: z.coerce.number().int().positive().default(1024),
+  /** Rules on the sandbox tools (docs/decisions/0024-approvals-and-audit.md); by default writes outside /workspace wait for approval. */
+  tool_rules: toolRules
+    .pipe(z.array(toolRuleSchema).max(200))
+    .default([{ tool: "write_file", outside: "/workspace", action: "approval" }]),
+  /** A held tool call nobody decided on within this long fails with `approval_timeout`. */
+  approval_timeout_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(900),
+  /** The longest a caller may wait on its held call in one request (`wait_secs`, `?wait=true`). */
+  approval_max_wait_seconds: z.coerce.number().int().min(0).max(3600).default(300),
+});
+
+/** The audit trail of tool calls; it is always kept in the store, and also appended to `file` when set. */
+export const auditSectionSchema = z.strictObject({
+  /** A JSON-lines file every audit entry is appended to (created 0600). */
+  file: z.string().min(1).optional(),
 });
 
 const usdPerHour = z.coerce.number().min(0).max(10_000);
@@ -275,6 +315,7 @@ export const configSchema = z.strictObject({
   previews: previewsSectionSchema.default(previewsSectionSchema.parse({})),
   sandboxes: sandboxesSectionSchema.default(sandboxesSectionSchema.parse({})),
   artifacts: artifactsSectionSchema.default(artifactsSectionSchema.parse({})),
+  audit: auditSectionSchema.default(auditSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -10,6 +10,7 @@ import type {
   UserRecord,
   WorkspaceRecord,
 } from "./records.js";
+import type { ApprovalRecord, AuditRecord } from "./approval-audit-records.js";
 
 /**
  * Persistence behind repositories. Implementations: sqlite/ (default), postgres/ and dynamodb/ later.
@@ -27,6 +28,8 @@ export interface Store {
   readonly usage: UsageRepository;
   readonly artifacts: ArtifactRepository;
   readonly downloads: DownloadRepository;
+  readonly approvals: ApprovalRepository;
+  readonly audit: AuditRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -174,4 +177,43 @@ export interface DownloadRepository {
    */
   reserve(userID: string, hour: string, bytes: number, limit: number): Promise<boolean>;
   used(userID: string, hour: string): Promise<number>;
+}
+
+export interface ApprovalListFilter {
+  state?: ApprovalRecord["state"] | undefined;
+  sessionID?: string | undefined;
+  /** Only this requester's approvals. */
+  userID?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+}
+
+export interface ApprovalRepository {
+  create(record: ApprovalRecord): Promise<void>;
+  /** Scoped to a workspace: another workspace's id is not found. */
+  get(workspaceID: string, id: string): Promise<ApprovalRecord | undefined>;
+  list(workspaceID: string, filter: ApprovalListFilter): Promise<ApprovalRecord[]>;
+  /**
+   * Moves a pending approval to `state` when it is still pending (and, for approve and deny, not past its
+   * expiry at `now`), in one statement; answers whether this call made the move, so only one decision wins.
+   */
+  decide(id: string, state: "approved" | "denied" | "expired", decidedBy: string | null, now: string): Promise<boolean>;
+  setOutcome(id: string, sealedOutcome: string): Promise<void>;
+}
+
+export interface AuditListFilter {
+  sandboxID?: string | undefined;
+  sessionID?: string | undefined;
+  actor?: string | undefined;
+  tool?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Entries after this id (ids sort by time). */
+  after?: string | undefined;
+  limit: number;
+}
+
+export interface AuditRepository {
+  append(record: AuditRecord): Promise<void>;
+  list(workspaceID: string, filter: AuditListFilter): Promise<AuditRecord[]>;
 }

@@ -1,3 +1,5 @@
+import type { ApprovalRow, AuditRow } from "./approval-audit-tables.js";
+
 /** Table shapes as Kysely sees them; shared by every SQL dialect. JSON columns are text. */
 export interface Tables {
   meta: { key: string; value: string };
@@ -30,6 +32,8 @@ export interface Tables {
   artifacts: ArtifactRow;
   download_hours: { user_id: string; hour: string; bytes: number };
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
+  approvals: ApprovalRow;
+  audit_entries: AuditRow;
 }
 
 export interface SessionRow {

@@ -5,6 +5,7 @@ import * as budget from "./0003-budget.js";
 import * as installationAdmins from "./0004-installation-admins.js";
 import * as artifacts from "./0005-artifacts.js";
 import * as sandboxFailureAWSCode from "./0006-sandbox-failure-aws-code.js";
+import * as approvalsAudit from "./0007-approvals-audit.js";
 import * as accountsAndLifetimes from "./0009-accounts-and-lifetimes.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "0004-installation-admins": installationAdmins,
   "0005-artifacts": artifacts,
   "0006-sandbox-failure-aws-code": sandboxFailureAWSCode,
+  "0007-approvals-audit": approvalsAudit,
   "0009-accounts-and-lifetimes": accountsAndLifetimes,
 };
 
