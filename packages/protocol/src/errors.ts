@@ -26,6 +26,8 @@ export const errorStatus = {
   not_a_directory: 409,
   is_a_directory: 409,
   directory_not_empty: 409,
+  /** The volume is mounted by a live sandbox (a volume is mounted by at most one). */
+  volume_in_use: 409,
   request_timeout: 408,
   /** The session behind a preview ended: its previews are revoked. */
   session_ended: 410,

@@ -11,3 +11,4 @@ export * from "./api/usage.js";
 export * from "./api/strings.js";
 export * from "./api/previews.js";
 export * from "./api/artifacts.js";
+export * from "./api/volumes.js";

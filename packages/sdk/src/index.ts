@@ -16,6 +16,7 @@ export { Secrets, type SecretInfo } from "./secrets.js";
 export { Usage, type UsageReportOptions } from "./usage.js";
 export { Artifacts, type ListArtifactsOptions } from "./artifacts.js";
 export { Snapshots } from "./snapshots.js";
+export { Volumes } from "./volumes.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -41,4 +42,6 @@ export type {
   Artifact,
   PublishArtifactRequest,
   Snapshot,
+  Persistence,
+  Volume,
 } from "@ciab/protocol";

@@ -43,6 +43,8 @@ import { createClamdScanner } from "./artifacts/scanner/index.js";
 import { createArtifactService } from "./services/artifact-service.js";
 import { createDownloadLinks } from "./services/artifact-downloads.js";
 import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
+import { createVolumeService } from "./services/volume-service.js";
+import { sandboxOwner } from "./services/final-snapshot.js";
 
 export const version = "0.1.0";
 
@@ -137,6 +139,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
   let snapshots: SnapshotService | undefined;
+  const volumes = createVolumeService({ store, runtimes, logger: logger.child({ component: "volumes" }) });
+  const defaultPersistence = (workspaceID: string) => config.runtime.workspaces[workspaceID]?.persistence ?? config.runtime.persistence;
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -159,6 +163,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     snapshots: {
       check: (workspaceID, id) => snapshots!.check(workspaceID, id),
       restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
+    },
+    volumes,
+    defaultPersistence,
+    finalSnapshots: {
+      take: async (sandbox, label, signal) => (await snapshots!.create(sandboxOwner(sandbox), { sandboxID: sandbox.id }, label, signal)).id,
+      timeoutMs: config.runtime.final_snapshot_timeout_seconds * 1000,
     },
   });
   snapshots = createSnapshotService({
@@ -217,6 +227,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     allowLocalRepos: config.policy.allow_local_repos,
     budget,
     snapshots,
+    volumes,
   });
   await runner.resumeAll();
   const loops = new AbortController();
@@ -252,6 +263,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
     artifacts,
     snapshots,
+    volumes,
     downloads,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,

@@ -20,6 +20,9 @@ const sandbox: Sandbox = {
   ready_at: "2025-01-01T00:00:01.000Z",
   cost_usd: 0.0123,
   end_reason: null,
+  persistence: "ephemeral",
+  volume_id: null,
+  final_snapshot_id: null,
 };
 const now = Date.parse("2025-01-01T00:05:30.000Z");
 

@@ -8,6 +8,15 @@ import { fileModeSchema, plainString } from "./strings.js";
 export const runtimeNames = ["local", "docker", "ec2", "fargate"] as const;
 export type RuntimeName = (typeof runtimeNames)[number];
 
+/**
+ * What happens to a sandbox's /workspace when it ends (docs/decisions/0025-persistence-modes.md):
+ * `ephemeral` wipes it; `snapshot-on-idle` snapshots it first (the idle reaper, max runtime, a session's end);
+ * `persistent-volume` mounts the user's volume there, which outlives the sandbox.
+ */
+export const persistenceModes = ["ephemeral", "snapshot-on-idle", "persistent-volume"] as const;
+export type Persistence = (typeof persistenceModes)[number];
+export const persistenceSchema = z.enum(persistenceModes);
+
 export const sandboxStates = [
   "pending",
   "provisioning",
@@ -47,6 +56,10 @@ export const createSandboxSchema = z.strictObject({
   network: z.enum(["none", "host"]).optional(),
   /** A snapshot (`snap_…`) whose files seed /workspace before the sandbox is ready. */
   restore: z.string().regex(/^snap_[0-9a-z]{26}$/, "a snapshot id (snap_…)").optional(),
+  /** The workspace's default (`[runtime] persistence`) when absent. */
+  persistence: persistenceSchema.optional(),
+  /** With `persistent-volume`: this volume of the caller's rather than their first one on the runtime. */
+  volume: z.string().regex(/^vol_[0-9a-z]{26}$/, "a volume id (vol_…)").optional(),
 });
 export type CreateSandboxRequest = z.infer<typeof createSandboxSchema>;
 
@@ -75,6 +88,11 @@ export const sandboxSchema = z.object({
   cost_usd: z.number(),
   /** Why the sandbox went away when the budget ended it (`max_runtime`); null otherwise. */
   end_reason: z.string().nullable(),
+  persistence: persistenceSchema,
+  /** The volume mounted at /workspace (`persistent-volume`). */
+  volume_id: z.string().nullable(),
+  /** The snapshot taken as it ended (`snapshot-on-idle`); restore it with `restore`. */
+  final_snapshot_id: z.string().nullable(),
 });
 export type Sandbox = z.infer<typeof sandboxSchema>;
 

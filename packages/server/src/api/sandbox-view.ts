@@ -27,5 +27,8 @@ export function sandboxView(record: SandboxRecord, nowMs = Date.now()): Sandbox 
     ready_at: record.readyAt,
     cost_usd: record.costUSD + openCost(record.meteredSince, record.usdPerHour, nowMs),
     end_reason: record.endReason,
+    persistence: record.persistence ?? "ephemeral",
+    volume_id: record.volumeID ?? null,
+    final_snapshot_id: record.finalSnapshotID ?? null,
   };
 }

@@ -1,9 +1,9 @@
-import { CiabError, type CreateSandboxRequest, type SandboxState } from "@ciab/protocol";
+import { CiabError, type CreateSandboxRequest, type Persistence, type SandboxState } from "@ciab/protocol";
 import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js";
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { sealedDetailPrefix, type Machine, type Runtime } from "../runtimes/runtime.js";
+import { sealedDetailPrefix, type Machine, type Runtime, type VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -12,7 +12,9 @@ import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
 import type { Pricing } from "./pricing-service.js";
+import { takeFinalSnapshot, type FinalSnapshotOutcome, type SnapshotTaker } from "./final-snapshot.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
+import type { VolumeService } from "./volume-service.js";
 
 export interface SandboxServiceDependencies {
   store: Store;
@@ -35,6 +37,22 @@ export interface SandboxServiceDependencies {
   activity?: ActivityTracker;
   /** Seeds a new sandbox's /workspace from a snapshot (`restore`); without it, `restore` is refused. */
   snapshots?: SnapshotRestorer;
+  /** Persistent volumes; without it, `persistent-volume` is refused. */
+  volumes?: Pick<VolumeService, "acquire" | "release">;
+  /** The workspace's default persistence (`[runtime] persistence` and its per-workspace override). */
+  defaultPersistence?: (workspaceID: string) => Persistence;
+  /** Snapshots a `snapshot-on-idle` sandbox as it ends; without it, `snapshot-on-idle` is refused. */
+  finalSnapshots?: { take: SnapshotTaker; timeoutMs: number };
+}
+
+/** What `delete` is told about the end, for a `snapshot-on-idle` sandbox's last snapshot. */
+export interface SandboxEnding {
+  /** Why the budget ended it (`max_runtime`, `idle_timeout`), recorded as its end reason. */
+  endReason?: string;
+  /** What ended it, in the final snapshot's label when there is no end reason (`session_end`). */
+  why?: string;
+  /** Told how the final snapshot went, before the machine is destroyed. */
+  onFinalSnapshot?: (outcome: FinalSnapshotOutcome) => Promise<void>;
 }
 
 /** The part of the snapshot service that sandbox creation uses. */
@@ -90,6 +108,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         .destroy(machine, AbortSignal.timeout(60_000))
         .catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "cleanup of a failed sandbox"));
     }
+    await releaseVolume(sandbox);
     return failed;
   }
 
@@ -98,6 +117,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     runtime: Runtime,
     env: Record<string, string>,
     restore: string | undefined,
+    volume: VolumeHandle | undefined,
     signal: AbortSignal,
   ) {
     const progress = (message: string) => {
@@ -114,6 +134,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
           env,
           resources: sandbox.resources,
           network: sandbox.network,
+          ...(volume && { volume }),
         },
         { signal, onProgress: progress },
       );
@@ -158,12 +179,18 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   /** Creates what a grant allows, in the grant's workspace. */
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
+    const persistence = persistenceOf(workspaceID, request);
     await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
     }
     const id = newID("sbx");
+    // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
+    const volume =
+      persistence === "persistent-volume"
+        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume }, id)
+        : undefined;
     const now = new Date().toISOString();
     const env = request.env ?? {};
     const sandbox: SandboxRecord = {
@@ -192,10 +219,17 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       costUSD: 0,
       meteredSince: now,
       endReason: null,
+      persistence,
+      volumeID: volume?.id ?? null,
+      finalSnapshotID: null,
     };
-    await store.sandboxes.create(sandbox);
+    await store.sandboxes.create(sandbox).catch(async (error: unknown) => {
+      if (volume) await dependencies.volumes!.release(volume.id, id);
+      throw error;
+    });
     const controller = new AbortController();
-    const done = provision(sandbox, runtime, env, request.restore, controller.signal).finally(() => inFlight.delete(id));
+    const handle = volume && { volumeID: volume.id, details: volume.details };
+    const done = provision(sandbox, runtime, env, request.restore, handle, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
     if (!options.wait) return sandbox;
     await done;
@@ -225,8 +259,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });
     },
 
-    /** `endReason` records why the budget ended it (`max_runtime`). */
-    async delete(principal: Principal, id: string, options: { endReason?: string } = {}): Promise<SandboxRecord> {
+    /**
+     * Destroys the sandbox's machine; a `snapshot-on-idle` sandbox that is ready is snapshotted first
+     * (bounded: it ends without the snapshot past `finalSnapshots.timeoutMs`). A volume it mounted is freed.
+     */
+    async delete(principal: Principal, id: string, options: SandboxEnding = {}): Promise<SandboxRecord> {
       let sandbox = await get(principal, id);
       if (sandbox.state === "terminated") return sandbox;
       const pending = inFlight.get(id);
@@ -235,14 +272,17 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         await pending.done;
         sandbox = await get(principal, id);
       }
+      const finalSnapshotID = await snapshotBeforeEnd(sandbox, options);
       sandbox = await store.sandboxes.update(id, {
         state: "terminating",
         statusMessage: "destroying machine",
         ...(options.endReason !== undefined && { endReason: options.endReason }),
+        ...(finalSnapshotID !== undefined && { finalSnapshotID }),
       });
       connections.drop(id);
       await dependencies.releaseSandbox?.(id).catch(() => undefined);
       if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
+      await releaseVolume(sandbox);
       return store.sandboxes.update(id, {
         machine: sandbox.machine && withoutSecrets(sandbox.machine),
         state: "terminated",
@@ -319,6 +359,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       dependencies.activity?.touch(id);
     },
 
+    persistenceOf,
     isProvisioningHere: (id: string) => inFlight.has(id),
     fail,
 
@@ -327,6 +368,38 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await Promise.allSettled([...inFlight.values()].map((entry) => entry.done));
     },
   };
+
+  /** The request's persistence or the workspace's default, refused when this server or request cannot serve it. */
+  function persistenceOf(workspaceID: string, request: CreateSandboxRequest): Persistence {
+    const persistence = request.persistence ?? dependencies.defaultPersistence?.(workspaceID) ?? "ephemeral";
+    if (request.volume !== undefined && persistence !== "persistent-volume") {
+      throw new CiabError("invalid_request", `a volume is mounted with persistence "persistent-volume", not "${persistence}"`);
+    }
+    if (persistence === "persistent-volume" && request.restore !== undefined) {
+      throw new CiabError("invalid_request", "a persistent volume keeps its own files: restore a snapshot into an ephemeral sandbox");
+    }
+    if (persistence === "persistent-volume" && !dependencies.volumes) throw new CiabError("capability_unsupported", "this server keeps no volumes");
+    if (persistence === "snapshot-on-idle" && !dependencies.finalSnapshots) {
+      throw new CiabError("capability_unsupported", "this server keeps no snapshots");
+    }
+    return persistence;
+  }
+
+  /** For a ready `snapshot-on-idle` sandbox: its last snapshot's id, or null when it failed; else undefined. */
+  async function snapshotBeforeEnd(sandbox: SandboxRecord, ending: SandboxEnding): Promise<string | null | undefined> {
+    if (sandbox.persistence !== "snapshot-on-idle" || sandbox.state !== "ready" || !dependencies.finalSnapshots) return undefined;
+    const { take, timeoutMs } = dependencies.finalSnapshots;
+    await store.sandboxes.update(sandbox.id, { statusMessage: "snapshotting /workspace before it ends" });
+    const outcome = await takeFinalSnapshot(take, sandbox, ending.endReason ?? ending.why ?? "deleted", timeoutMs);
+    if ("error" in outcome) logger.warn({ sandboxID: sandbox.id, err: outcome.error.message }, "the snapshot before the end failed; ending without it");
+    await ending.onFinalSnapshot?.(outcome).catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "recording the final snapshot"));
+    return "snapshotID" in outcome ? outcome.snapshotID : null;
+  }
+
+  async function releaseVolume(sandbox: SandboxRecord): Promise<void> {
+    if (!sandbox.volumeID) return;
+    await dependencies.volumes?.release(sandbox.volumeID, sandbox.id).catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "freeing the volume"));
+  }
 
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));

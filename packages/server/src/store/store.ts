@@ -8,6 +8,7 @@ import type {
   SandboxRecord,
   TokenRecord,
   UserRecord,
+  VolumeRecord,
   WorkspaceRecord,
 } from "./records.js";
 
@@ -27,6 +28,7 @@ export interface Store {
   readonly usage: UsageRepository;
   readonly artifacts: ArtifactRepository;
   readonly downloads: DownloadRepository;
+  readonly volumes: VolumeRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -152,4 +154,21 @@ export interface DownloadRepository {
    */
   reserve(userID: string, hour: string, bytes: number, limit: number): Promise<boolean>;
   used(userID: string, hour: string): Promise<number>;
+}
+
+export interface VolumeRepository {
+  create(record: VolumeRecord): Promise<void>;
+  /** Scoped to a workspace: another workspace's id is not found. */
+  get(workspaceID: string, id: string): Promise<VolumeRecord | undefined>;
+  /** Oldest first; only `userID`'s when given. */
+  list(workspaceID: string, filter?: { userID?: string; runtime?: string }): Promise<VolumeRecord[]>;
+  /**
+   * Gives the volume to `sandboxID` if it is still held by `holder` (null: by nobody), atomically; returns
+   * whether it did. Two sandboxes racing for one volume: one wins.
+   */
+  claim(id: string, holder: string | null, sandboxID: string): Promise<boolean>;
+  /** Frees the volume if `sandboxID` holds it. */
+  release(id: string, sandboxID: string): Promise<void>;
+  /** Deletes the row if `holder` still holds the volume (null: nobody); returns whether it did. */
+  delete(workspaceID: string, id: string, holder: string | null): Promise<boolean>;
 }

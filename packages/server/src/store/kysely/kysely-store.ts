@@ -15,6 +15,7 @@ import { createSessionRepository } from "./session-repository.js";
 import { createEventRepository } from "./event-repository.js";
 import { createUsageRepository } from "./usage-repository.js";
 import { createArtifactRepository, createDownloadRepository } from "./artifact-repository.js";
+import { createVolumeRepository } from "./volume-repository.js";
 
 /** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
 export function createKyselyStore(db: Kysely<Tables>): Store {
@@ -30,6 +31,7 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     usage: createUsageRepository(db),
     artifacts: createArtifactRepository(db),
     downloads: createDownloadRepository(db),
+    volumes: createVolumeRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { SandboxState } from "@ciab/protocol";
+import type { Persistence, SandboxState } from "@ciab/protocol";
 import { billsIn, sliceByHour } from "../metering.js";
 import type { SandboxListFilter, SandboxRepository } from "../store.js";
 import type { SandboxPatch, SandboxRecord } from "../records.js";
@@ -129,6 +129,9 @@ function toRow(record: SandboxRecord): SandboxRow {
     cost_usd: record.costUSD,
     metered_since: record.meteredSince,
     end_reason: record.endReason,
+    persistence: record.persistence ?? "ephemeral",
+    volume_id: record.volumeID ?? null,
+    final_snapshot_id: record.finalSnapshotID ?? null,
   };
 }
 
@@ -144,6 +147,7 @@ function toPatchRow(patch: SandboxPatch): Partial<SandboxRow> {
   if (patch.terminatedAt !== undefined) row.terminated_at = patch.terminatedAt;
   if (patch.usdPerHour !== undefined) row.usd_per_hour = patch.usdPerHour;
   if (patch.endReason !== undefined) row.end_reason = patch.endReason;
+  if (patch.finalSnapshotID !== undefined) row.final_snapshot_id = patch.finalSnapshotID;
   return row;
 }
 
@@ -175,5 +179,8 @@ function fromRow(row: SandboxRow): SandboxRecord {
     costUSD: row.cost_usd,
     meteredSince: row.metered_since,
     endReason: row.end_reason,
+    persistence: row.persistence as Persistence,
+    volumeID: row.volume_id,
+    finalSnapshotID: row.final_snapshot_id,
   };
 }

@@ -18,6 +18,7 @@ export interface Tables {
   usage_hours: UsageHourRow;
   artifacts: ArtifactRow;
   download_hours: { user_id: string; hour: string; bytes: number };
+  volumes: VolumeRow;
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
 }
 
@@ -52,6 +53,8 @@ export interface SessionRow {
   user_id: string | null;
   end_reason: string | null;
   usd_per_hour: number;
+  persistence: string;
+  final_snapshot_id: string | null;
 }
 
 /** Machine time and cost of one sandbox within one clock hour (UTC, `YYYY-MM-DDTHH`). */
@@ -92,6 +95,20 @@ export interface SandboxRow {
   cost_usd: number;
   metered_since: string | null;
   end_reason: string | null;
+  persistence: string;
+  volume_id: string | null;
+  final_snapshot_id: string | null;
+}
+
+export interface VolumeRow {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  runtime: string;
+  details: string;
+  sandbox_id: string | null;
+  created_at: string;
+  last_used_at: string | null;
 }
 
 export interface ArtifactRow {
