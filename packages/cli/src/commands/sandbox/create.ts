@@ -13,6 +13,8 @@ export interface CreateOptions {
   cpus?: number;
   memoryMb?: number;
   network?: "none" | "host";
+  persistence?: CreateSandboxRequest["persistence"];
+  volume?: string;
 }
 
 /** `ciab sandbox create`: asks without waiting, then follows provisioning with a spinner on a terminal. */
@@ -22,6 +24,8 @@ export async function create(context: CommandContext, _args: string[], options: 
     image: options.image,
     name: options.name,
     network: options.network,
+    persistence: options.persistence,
+    volume: options.volume,
   };
   if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
   if (options.tag?.length) request.tags = parseKeyValues(options.tag, "--tag");

@@ -24,6 +24,14 @@ export function addSandboxCommand(program: Command): Command {
     .option("--cpus <n>", "CPUs", parsePositiveNumber)
     .option("--memory-mb <n>", "memory limit in MiB", parsePositiveNumber)
     .addOption(new Option("--network <network>", "network of the sandbox").choices(["none", "host"]))
+    .addOption(
+      new Option("--persistence <mode>", "what happens to /workspace as it ends (the workspace's default otherwise)").choices([
+        "ephemeral",
+        "snapshot-on-idle",
+        "persistent-volume",
+      ]),
+    )
+    .option("--volume <id>", "with --persistence persistent-volume: mount this volume of yours")
     .option("--json", "print the sandbox as JSON")
     .action(
       action<CreateOptions>(async (context, args, options) =>
