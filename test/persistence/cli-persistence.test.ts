@@ -27,7 +27,7 @@ describe("persistence through the CLI", () => {
   };
 
   /** Polls the API (not the CLI: each run of it starts a process) until `done` holds, for at most 20 s. */
-  const waitFor = async (route: string, done: (body: any) => boolean) => {
+  const waitFor = async (route: string, done: (body: any) => boolean): Promise<any> => {
     for (let attempt = 0; attempt < 100; attempt++) {
       const body = await (await fetch(`${server.url}/api/v1${route}`, { headers: { authorization: `Bearer ${server.token}` } })).json();
       if (done(body)) return body;
