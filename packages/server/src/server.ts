@@ -45,6 +45,7 @@ import { createDownloadLinks } from "./services/artifact-downloads.js";
 import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
 import { createVolumeService } from "./services/volume-service.js";
 import { sandboxOwner } from "./services/final-snapshot.js";
+import { defaultPersistenceFor } from "./config/persistence-default.js";
 
 export const version = "0.1.0";
 
@@ -140,7 +141,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
   let snapshots: SnapshotService | undefined;
   const volumes = createVolumeService({ store, runtimes, logger: logger.child({ component: "volumes" }) });
-  const defaultPersistence = (workspaceID: string) => config.runtime.workspaces[workspaceID]?.persistence ?? config.runtime.persistence;
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -165,7 +165,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
     },
     volumes,
-    defaultPersistence,
+    defaultPersistence: (workspaceID) => defaultPersistenceFor(config.runtime, workspaceID),
     finalSnapshots: {
       take: async (sandbox, label, signal) => (await snapshots!.create(sandboxOwner(sandbox), { sandboxID: sandbox.id }, label, signal)).id,
       timeoutMs: config.runtime.final_snapshot_timeout_seconds * 1000,

@@ -1,4 +1,4 @@
-import { CiabError, type CreateSandboxRequest, type Persistence, type SandboxState } from "@ciab/protocol";
+import { CiabError, type CreateSandboxRequest, type SandboxState } from "@ciab/protocol";
 import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js";
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
@@ -12,11 +12,10 @@ import type { AgentConnections } from "./agent-connections.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
 import type { Pricing } from "./pricing-service.js";
-import { takeFinalSnapshot, type FinalSnapshotOutcome, type SnapshotTaker } from "./final-snapshot.js";
+import { createSandboxPersistence, type PersistenceDependencies, type SandboxEnding } from "./sandbox-persistence.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
-import type { VolumeService } from "./volume-service.js";
 
-export interface SandboxServiceDependencies {
+export interface SandboxServiceDependencies extends PersistenceDependencies {
   store: Store;
   runtimes: RuntimeRegistry;
   connections: AgentConnections;
@@ -37,22 +36,6 @@ export interface SandboxServiceDependencies {
   activity?: ActivityTracker;
   /** Seeds a new sandbox's /workspace from a snapshot (`restore`); without it, `restore` is refused. */
   snapshots?: SnapshotRestorer;
-  /** Persistent volumes; without it, `persistent-volume` is refused. */
-  volumes?: Pick<VolumeService, "acquire" | "release">;
-  /** The workspace's default persistence (`[runtime] persistence` and its per-workspace override). */
-  defaultPersistence?: (workspaceID: string) => Persistence;
-  /** Snapshots a `snapshot-on-idle` sandbox as it ends; without it, `snapshot-on-idle` is refused. */
-  finalSnapshots?: { take: SnapshotTaker; timeoutMs: number };
-}
-
-/** What `delete` is told about the end, for a `snapshot-on-idle` sandbox's last snapshot. */
-export interface SandboxEnding {
-  /** Why the budget ended it (`max_runtime`, `idle_timeout`), recorded as its end reason. */
-  endReason?: string;
-  /** What ended it, in the final snapshot's label when there is no end reason (`session_end`). */
-  why?: string;
-  /** Told how the final snapshot went, before the machine is destroyed. */
-  onFinalSnapshot?: (outcome: FinalSnapshotOutcome) => Promise<void>;
 }
 
 /** The part of the snapshot service that sandbox creation uses. */
@@ -74,6 +57,7 @@ export const liveStates: SandboxState[] = ["pending", "provisioning", "ready", "
 export function createSandboxService(dependencies: SandboxServiceDependencies) {
   const { store, runtimes, connections, dataKey, logger } = dependencies;
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const { persistenceOf, snapshotBeforeEnd, releaseVolume } = createSandboxPersistence(dependencies);
 
   async function get(principal: Principal, id: string): Promise<SandboxRecord> {
     const sandbox = await store.sandboxes.get(principal.workspaceID, id);
@@ -369,38 +353,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     },
   };
 
-  /** The request's persistence or the workspace's default, refused when this server or request cannot serve it. */
-  function persistenceOf(workspaceID: string, request: CreateSandboxRequest): Persistence {
-    const persistence = request.persistence ?? dependencies.defaultPersistence?.(workspaceID) ?? "ephemeral";
-    if (request.volume !== undefined && persistence !== "persistent-volume") {
-      throw new CiabError("invalid_request", `a volume is mounted with persistence "persistent-volume", not "${persistence}"`);
-    }
-    if (persistence === "persistent-volume" && request.restore !== undefined) {
-      throw new CiabError("invalid_request", "a persistent volume keeps its own files: restore a snapshot into an ephemeral sandbox");
-    }
-    if (persistence === "persistent-volume" && !dependencies.volumes) throw new CiabError("capability_unsupported", "this server keeps no volumes");
-    if (persistence === "snapshot-on-idle" && !dependencies.finalSnapshots) {
-      throw new CiabError("capability_unsupported", "this server keeps no snapshots");
-    }
-    return persistence;
-  }
-
-  /** For a ready `snapshot-on-idle` sandbox: its last snapshot's id, or null when it failed; else undefined. */
-  async function snapshotBeforeEnd(sandbox: SandboxRecord, ending: SandboxEnding): Promise<string | null | undefined> {
-    if (sandbox.persistence !== "snapshot-on-idle" || sandbox.state !== "ready" || !dependencies.finalSnapshots) return undefined;
-    const { take, timeoutMs } = dependencies.finalSnapshots;
-    await store.sandboxes.update(sandbox.id, { statusMessage: "snapshotting /workspace before it ends" });
-    const outcome = await takeFinalSnapshot(take, sandbox, ending.endReason ?? ending.why ?? "deleted", timeoutMs);
-    if ("error" in outcome) logger.warn({ sandboxID: sandbox.id, err: outcome.error.message }, "the snapshot before the end failed; ending without it");
-    await ending.onFinalSnapshot?.(outcome).catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "recording the final snapshot"));
-    return "snapshotID" in outcome ? outcome.snapshotID : null;
-  }
-
-  async function releaseVolume(sandbox: SandboxRecord): Promise<void> {
-    if (!sandbox.volumeID) return;
-    await dependencies.volumes?.release(sandbox.volumeID, sandbox.id).catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "freeing the volume"));
-  }
-
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
     if (managed.some((machine) => machine.sandboxID === sandbox.id && machine.state !== "stopped")) return;
@@ -413,6 +365,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 }
 
 export type SandboxService = ReturnType<typeof createSandboxService>;
+export type { SandboxEnding } from "./sandbox-persistence.js";
 
 /** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
 class RestoreError extends Error {
