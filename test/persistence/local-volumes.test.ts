@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -60,6 +61,17 @@ describe("persistent volumes on the local runtime", () => {
     expect((await server.api("GET", "/volumes")).body.volumes.map((volume: { id: string }) => volume.id)).toEqual([volumeID]);
 
     await server.api("DELETE", `/sandboxes/${second.body.id}`);
+    // Whatever the store says, an image still attached to a loop device (a teardown not finished) is not mounted again.
+    const image = path.join(server.dataDirectory, "volumes", volumeID, "volume.img");
+    const loop = execFileSync("losetup", ["-f", "--show", image], { encoding: "utf8" }).trim();
+    try {
+      const attached = await server.api("POST", "/sandboxes", { runtime: "local", persistence: "persistent-volume" });
+      expect(attached.status, JSON.stringify(attached.body)).toBe(409);
+      expect(attached.body.error.code).toBe("volume_in_use");
+      expect((await server.api("DELETE", `/volumes/${volumeID}`)).body.error.code).toBe("volume_in_use");
+    } finally {
+      execFileSync("losetup", ["-d", loop]);
+    }
     const deleted = await server.api("DELETE", `/volumes/${volumeID}`);
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
     expect(existsSync(path.join(server.dataDirectory, "volumes", volumeID))).toBe(false);

@@ -148,7 +148,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         await fail(sandbox, error.cause.code, `restoring the snapshot failed: ${error.cause.message}`, machine);
         return;
       }
-      const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
+      const reason = cause.code === "agent_unreachable" || cause.code === "volume_in_use" ? cause.code : "provision_failed";
       const awsCode = cause.context?.awsCode;
       await fail(sandbox, reason, cause.message, machine, typeof awsCode === "string" ? awsCode : undefined);
     }
@@ -218,8 +218,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     if (!options.wait) return sandbox;
     await done;
     const result = (await store.sandboxes.get(workspaceID, id))!;
-    if (result.state === "failed" && result.failureReason === "insufficient_storage") {
-      throw new CiabError("insufficient_storage", `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
+    // Failures the caller can act on keep their own code (a smaller snapshot, the volume once it is free).
+    if (result.state === "failed" && (result.failureReason === "insufficient_storage" || result.failureReason === "volume_in_use")) {
+      throw new CiabError(result.failureReason, `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
     }
     if (result.state === "failed") {
       throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {

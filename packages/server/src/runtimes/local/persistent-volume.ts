@@ -52,6 +52,9 @@ export async function createLocalVolume(paths: LocalVolumePaths, sizeBytes: numb
  */
 export async function mountLocalVolume(paths: LocalVolumePaths, workspace: string, owner: number | undefined): Promise<void> {
   const kind = await volumeKind(paths);
+  // The store lets one live sandbox have a volume; this holds even while a failed one is still being torn
+  // down: an ext4 image mounted twice would be corrupted, and a dying jail could race the chown below.
+  if (kind === "image") await refuseAttachedImage(paths);
   if (kind === "image") await mountVolumeImage(paths.image, workspace);
   else await run("mount", ["--bind", "-o", "nosuid,nodev", paths.data, workspace]);
   if (owner !== undefined && (await stat(workspace)).uid !== owner) {
@@ -61,9 +64,14 @@ export async function mountLocalVolume(paths: LocalVolumePaths, workspace: strin
 
 /** Deletes the volume; `volume_in_use` while a loop device still holds its image. */
 export async function deleteLocalVolume(paths: LocalVolumePaths): Promise<void> {
+  await refuseAttachedImage(paths);
+  await rm(paths.directory, { recursive: true, force: true });
+}
+
+/** `volume_in_use` while a loop device (a mount) still holds the volume's image. */
+async function refuseAttachedImage(paths: LocalVolumePaths): Promise<void> {
   const { stdout } = await run("losetup", ["-j", paths.image]).catch(() => ({ stdout: "" }));
   if (stdout.trim() !== "") throw new CiabError("volume_in_use", `the volume's image ${paths.image} is still mounted`);
-  await rm(paths.directory, { recursive: true, force: true });
 }
 
 async function volumeKind(paths: LocalVolumePaths): Promise<LocalVolumeKind> {
