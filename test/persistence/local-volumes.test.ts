@@ -40,6 +40,10 @@ describe("persistent volumes on the local runtime", () => {
     const twice = await server.api("POST", "/sandboxes", { runtime: "local", persistence: "persistent-volume" });
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe("volume_in_use");
+    // A session asking for it is answered at once, before anything is recorded.
+    const session = await server.api("POST", "/sessions", { provider: "shell", prompt: "true", runtime: "local", persistence: "persistent-volume" });
+    expect([session.status, session.body.error?.code]).toEqual([409, "volume_in_use"]);
+    expect((await server.api("GET", "/sessions")).body.sessions).toEqual([]);
     const busy = await server.api("DELETE", `/volumes/${volumeID}`);
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe("volume_in_use");
