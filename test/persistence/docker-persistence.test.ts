@@ -23,7 +23,12 @@ describe("persistence on the docker runtime", () => {
   beforeAll(async () => {
     server = await startTestServer();
   }, 60_000);
-  afterAll(async () => server?.close());
+  afterAll(async () => {
+    // Docker volumes outlive the server's data dir: whatever a failed test left goes too.
+    for (const sandbox of (await server?.api("GET", "/sandboxes"))?.body.sandboxes ?? []) await server.api("DELETE", `/sandboxes/${sandbox.id}`);
+    for (const volume of (await server?.api("GET", "/volumes"))?.body.volumes ?? []) await server.api("DELETE", `/volumes/${volume.id}`);
+    await server?.close();
+  });
 
   test("a user's Docker volume keeps /workspace across containers, is mounted once, and goes when deleted", async () => {
     const first = await server.api("POST", "/sandboxes", { runtime: "docker", persistence: "persistent-volume" });

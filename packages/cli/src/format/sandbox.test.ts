@@ -33,6 +33,11 @@ describe("formatSandboxSummary", () => {
     );
   });
 
+  it("shows a persistence other than ephemeral, its volume and its last snapshot", () => {
+    const kept = { ...sandbox, state: "terminated" as const, persistence: "persistent-volume" as const, volume_id: "vol_1", final_snapshot_id: "snap_1" };
+    expect(formatSandboxSummary(kept).split("\n").slice(-3)).toEqual(["persistence  persistent-volume", "volume       vol_1", "saved as     snap_1"]);
+  });
+
   it("adds the failure when there is one", () => {
     const failure = { reason: "provision_failed", message: "no image" };
     const failed: Sandbox = { ...sandbox, state: "failed", failure };
