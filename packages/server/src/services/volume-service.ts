@@ -48,9 +48,11 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
     return sandbox && sandbox.state !== "terminated" && sandbox.state !== "failed" ? sandbox.id : null;
   }
 
-  function inUse(volume: VolumeRecord, sandboxID: string): CiabError {
-    return new CiabError("volume_in_use", `volume ${volume.id} is mounted by sandbox ${sandboxID}; end that sandbox first`, {
-      context: { volume_id: volume.id, sandbox_id: sandboxID },
+  /** `sandboxID` undefined: another sandbox took the volume between our look and our claim. */
+  function inUse(volume: VolumeRecord, sandboxID?: string): CiabError {
+    const holder = sandboxID === undefined ? "another sandbox" : `sandbox ${sandboxID}`;
+    return new CiabError("volume_in_use", `volume ${volume.id} is mounted by ${holder}; end that sandbox first`, {
+      context: { volume_id: volume.id, ...(sandboxID !== undefined && { sandbox_id: sandboxID }) },
     });
   }
 
@@ -101,9 +103,11 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
       const holder = await liveHolder(volume);
       if (holder !== null) throw inUse(volume, holder);
       // The row goes first, only if nobody claimed the volume meanwhile; it comes back if the runtime fails.
-      if (!(await store.volumes.delete(principal.workspaceID, id, volume.sandboxID))) throw inUse(volume, "(another)");
+      if (!(await store.volumes.delete(principal.workspaceID, id, volume.sandboxID))) throw inUse(volume);
       try {
-        await runtimes.get(volume.runtime).deleteVolume!({ volumeID: id, details: volume.details }, AbortSignal.timeout(120_000));
+        const runtime = runtimes.get(volume.runtime);
+        if (!runtime.deleteVolume) throw new CiabError("capability_unsupported", `${runtime.name} cannot delete volumes`);
+        await runtime.deleteVolume({ volumeID: id, details: volume.details }, AbortSignal.timeout(120_000));
       } catch (error) {
         await store.volumes.create(volume);
         throw error;
@@ -115,7 +119,7 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
       const volume = (await find(request)) ?? (await create(request));
       const holder = await liveHolder(volume);
       if (holder !== null) throw inUse(volume, holder);
-      if (!(await store.volumes.claim(volume.id, volume.sandboxID, sandboxID))) throw inUse(volume, "(another)");
+      if (!(await store.volumes.claim(volume.id, volume.sandboxID, sandboxID))) throw inUse(volume);
       return { ...volume, sandboxID };
     },
 
