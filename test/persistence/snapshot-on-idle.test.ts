@@ -94,8 +94,11 @@ describe("snapshot-on-idle on the local runtime", () => {
 
     const sandbox = (await server.api("POST", "/sandboxes", { runtime: "local", persistence: "snapshot-on-idle" })).body;
     expect(sandbox.persistence).toBe("snapshot-on-idle");
-    const deleted = await server.api("DELETE", `/sandboxes/${sandbox.id}`);
+    // Two deletes at once (a person and the max-runtime killer): one snapshot, the same answer.
+    const [deleted, again] = await Promise.all([server.api("DELETE", `/sandboxes/${sandbox.id}`), server.api("DELETE", `/sandboxes/${sandbox.id}`)]);
     expect(deleted.body).toMatchObject({ state: "terminated", final_snapshot_id: expect.stringMatching(/^snap_/) });
+    expect(again.body.final_snapshot_id).toBe(deleted.body.final_snapshot_id);
+    expect((await server.api("GET", `/snapshots?sandbox_id=${sandbox.id}`)).body.snapshots).toHaveLength(1);
     expect((await server.api("GET", `/snapshots/${deleted.body.final_snapshot_id}`)).body.label).toBe("auto-snapshot (deleted)");
 
     const plain = (await server.api("POST", "/sandboxes", { runtime: "local" })).body;

@@ -57,6 +57,8 @@ export const liveStates: SandboxState[] = ["pending", "provisioning", "ready", "
 export function createSandboxService(dependencies: SandboxServiceDependencies) {
   const { store, runtimes, connections, dataKey, logger } = dependencies;
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Deletes under way, by sandbox id. */
+  const ending = new Map<string, Promise<SandboxRecord>>();
   const { persistenceOf, snapshotBeforeEnd, releaseVolume } = createSandboxPersistence(dependencies);
 
   async function get(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -249,31 +251,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
      * (bounded: it ends without the snapshot past `finalSnapshots.timeoutMs`). A volume it mounted is freed.
      */
     async delete(principal: Principal, id: string, options: SandboxEnding = {}): Promise<SandboxRecord> {
-      let sandbox = await get(principal, id);
+      const sandbox = await get(principal, id);
       if (sandbox.state === "terminated") return sandbox;
-      const pending = inFlight.get(id);
-      if (pending) {
-        pending.controller.abort();
-        await pending.done;
-        sandbox = await get(principal, id);
-      }
-      const finalSnapshotID = await snapshotBeforeEnd(sandbox, options);
-      sandbox = await store.sandboxes.update(id, {
-        state: "terminating",
-        statusMessage: "destroying machine",
-        ...(options.endReason !== undefined && { endReason: options.endReason }),
-        ...(finalSnapshotID !== undefined && { finalSnapshotID }),
-      });
-      connections.drop(id);
-      await dependencies.releaseSandbox?.(id).catch(() => undefined);
-      if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
-      await releaseVolume(sandbox);
-      return store.sandboxes.update(id, {
-        machine: sandbox.machine && withoutSecrets(sandbox.machine),
-        state: "terminated",
-        statusMessage: null,
-        terminatedAt: new Date().toISOString(),
-      });
+      // A second delete while the first snapshots (the sandbox is still ready then) waits for the first one.
+      const running = ending.get(id);
+      if (running) return running;
+      const done = destroy(sandbox, options).finally(() => ending.delete(id));
+      ending.set(id, done);
+      return done;
     },
 
     async pause(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -353,6 +338,33 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await Promise.allSettled([...inFlight.values()].map((entry) => entry.done));
     },
   };
+
+  async function destroy(sandbox: SandboxRecord, options: SandboxEnding): Promise<SandboxRecord> {
+    const { id } = sandbox;
+    const pending = inFlight.get(id);
+    if (pending) {
+      pending.controller.abort();
+      await pending.done;
+      sandbox = (await store.sandboxes.get(sandbox.workspaceID, id))!;
+    }
+    const finalSnapshotID = await snapshotBeforeEnd(sandbox, options);
+    sandbox = await store.sandboxes.update(id, {
+      state: "terminating",
+      statusMessage: "destroying machine",
+      ...(options.endReason !== undefined && { endReason: options.endReason }),
+      ...(finalSnapshotID !== undefined && { finalSnapshotID }),
+    });
+    connections.drop(id);
+    await dependencies.releaseSandbox?.(id).catch(() => undefined);
+    if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
+    await releaseVolume(sandbox);
+    return store.sandboxes.update(id, {
+      machine: sandbox.machine && withoutSecrets(sandbox.machine),
+      state: "terminated",
+      statusMessage: null,
+      terminatedAt: new Date().toISOString(),
+    });
+  }
 
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
