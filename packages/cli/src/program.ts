@@ -7,6 +7,7 @@ import { addSnapshotCommand } from "./commands/snapshot/snapshot-command.js";
 import { addAccountCommands } from "./commands/account-commands.js";
 import { completionShells, type CompletionShell } from "./commands/completion/completion-script.js";
 import { addApprovalsAndAuditCommands } from "./commands/approvals/approvals-command.js";
+import { addVolumeCommand } from "./commands/volume/volume-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
 import type { UsageOptions } from "./commands/usage/report.js";
 import { exitStatus, exitStatusHelp } from "./exit-status.js";
@@ -65,6 +66,7 @@ export function createProgram(): Command {
   addSnapshotCommand(program);
   addAccountCommands(program);
   addApprovalsAndAuditCommands(program);
+  addVolumeCommand(program);
 
   program
     .command("usage")

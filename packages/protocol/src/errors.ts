@@ -28,6 +28,8 @@ export const errorStatus = {
   not_a_directory: 409,
   is_a_directory: 409,
   directory_not_empty: 409,
+  /** The volume is mounted by a live sandbox (a volume is mounted by at most one). */
+  volume_in_use: 409,
   request_timeout: 408,
   /** Nobody decided on the held tool call within `[policy] approval_timeout_seconds`. */
   approval_timeout: 408,

@@ -27,6 +27,10 @@ export const sessionEventTypes = [
   "agent.output",
   /** { code, message } */
   "session.error",
+  /** { snapshot_id, label, reason } — the work dir snapshotted as the session's sandbox ended (`snapshot-on-idle`). */
+  "session.snapshot.created",
+  /** { code, message, reason } — that snapshot failed; the sandbox ended without it. */
+  "session.snapshot.failed",
 ] as const;
 
 export type SessionEventType = (typeof sessionEventTypes)[number];

@@ -13,3 +13,4 @@ export * from "./api/previews.js";
 export * from "./api/artifacts.js";
 export * from "./api/accounts.js";
 export * from "./api/tools.js";
+export * from "./api/volumes.js";

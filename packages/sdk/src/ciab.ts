@@ -2,6 +2,7 @@ import { resolveConnection, type Connection } from "./connection.js";
 import { Artifacts } from "./artifacts.js";
 import { HttpClient } from "./http.js";
 import { Snapshots } from "./snapshots.js";
+import { Volumes } from "./volumes.js";
 import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
@@ -45,6 +46,7 @@ export class Ciab {
   readonly workspaces: Workspaces;
   readonly approvals: Approvals;
   readonly audit: Audit;
+  readonly volumes: Volumes;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -62,6 +64,7 @@ export class Ciab {
     this.workspaces = new Workspaces(this.#http);
     this.approvals = new Approvals(this.#http);
     this.audit = new Audit(this.#http);
+    this.volumes = new Volumes(this.#http);
   }
 
   /** The sandbox tools by name, acting in a session's sandbox. */

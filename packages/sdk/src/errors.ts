@@ -130,6 +130,7 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   not_a_directory: ConflictError,
   is_a_directory: ConflictError,
   directory_not_empty: ConflictError,
+  volume_in_use: ConflictError,
   payload_too_large: PayloadTooLargeError,
   command_not_found: UnprocessableError,
   capability_unsupported: CapabilityUnsupportedError,

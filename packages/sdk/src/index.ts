@@ -22,6 +22,7 @@ export { Workspaces, type UserWithToken } from "./workspaces.js";
 export { Approvals } from "./approvals.js";
 export { Audit, type AuditListOptions } from "./audit.js";
 export { SessionTools, type ToolCallAnswer, type ToolCallOptions } from "./tools.js";
+export { Volumes } from "./volumes.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";
@@ -57,4 +58,6 @@ export type {
   Approval,
   AuditEntry,
   ToolName,
+  Persistence,
+  Volume,
 } from "@ciab/protocol";

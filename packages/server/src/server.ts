@@ -55,6 +55,9 @@ import { auditedServices } from "./services/audit/audited-services.js";
 import { createApprovalService } from "./services/policy/approval-service.js";
 import { createToolPolicy } from "./services/policy/tool-policy.js";
 import { createToolService } from "./services/tools/tool-service.js";
+import { createVolumeService } from "./services/volume-service.js";
+import { sandboxOwner } from "./services/final-snapshot.js";
+import { defaultPersistenceFor } from "./config/persistence-default.js";
 
 export const version = "0.1.0";
 
@@ -166,6 +169,7 @@ async function startLocked(
   const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
   let snapshots: SnapshotService | undefined;
+  const volumes = createVolumeService({ store, runtimes, logger: logger.child({ component: "volumes" }) });
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -194,6 +198,12 @@ async function startLocked(
     snapshots: {
       check: (workspaceID, id) => snapshots!.check(workspaceID, id),
       restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
+    },
+    volumes,
+    defaultPersistence: (workspaceID) => defaultPersistenceFor(config.runtime, workspaceID),
+    finalSnapshots: {
+      take: async (sandbox, label, signal) => (await snapshots!.create(sandboxOwner(sandbox), { sandboxID: sandbox.id }, label, signal)).id,
+      timeoutMs: config.runtime.final_snapshot_timeout_seconds * 1000,
     },
   });
   snapshots = createSnapshotService({
@@ -252,6 +262,7 @@ async function startLocked(
     allowLocalRepos: config.policy.allow_local_repos,
     budget,
     snapshots,
+    volumes,
   });
   await runner.resumeAll();
   const loops = new AbortController();
@@ -323,6 +334,7 @@ async function startLocked(
     previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
     artifacts: audited.artifacts,
     snapshots: audited.snapshots,
+    volumes,
     downloads,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,

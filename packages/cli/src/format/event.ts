@@ -32,6 +32,10 @@ export function formatEvent(event: SessionEvent): string {
       return `✗ ${String(data.message)} (${String(data.code)})`;
     case "agent.output":
       return `  ${String(data.line ?? "")}`;
+    case "session.snapshot.created":
+      return `· work dir saved as ${String(data.snapshot_id)} (restore it with --restore)`;
+    case "session.snapshot.failed":
+      return `✗ the work dir was not saved: ${String(data.message)}`;
     case "shell.output":
     case "agent.message.delta":
       return "";

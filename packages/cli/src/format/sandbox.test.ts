@@ -24,6 +24,9 @@ const sandbox: Sandbox = {
   on_timeout: "pause",
   expires_at: "2025-01-01T00:05:01.000Z",
   delete_after: null,
+  persistence: "ephemeral",
+  volume_id: null,
+  final_snapshot_id: null,
 };
 const now = Date.parse("2025-01-01T00:05:30.000Z");
 
@@ -41,6 +44,11 @@ describe("formatSandboxSummary", () => {
         "expires  2025-01-01T00:05:01.000Z",
       ].join("\n"),
     );
+  });
+
+  it("shows a persistence other than ephemeral, its volume and its last snapshot", () => {
+    const kept = { ...sandbox, state: "terminated" as const, persistence: "persistent-volume" as const, volume_id: "vol_1", final_snapshot_id: "snap_1" };
+    expect(formatSandboxSummary(kept).split("\n").slice(-3)).toEqual(["persistence  persistent-volume", "volume       vol_1", "saved as     snap_1"]);
   });
 
   it("adds the failure when there is one", () => {

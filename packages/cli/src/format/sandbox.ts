@@ -15,6 +15,9 @@ export function formatSandboxSummary(sandbox: Sandbox): string {
     ["cost", formatUSD(sandbox.cost_usd)],
   ];
   fields.push(...formatLifetime(sandbox));
+  if (sandbox.persistence !== "ephemeral") fields.push(["persistence", sandbox.persistence]);
+  if (sandbox.volume_id) fields.push(["volume", sandbox.volume_id]);
+  if (sandbox.final_snapshot_id) fields.push(["saved as", sandbox.final_snapshot_id]);
   if (sandbox.end_reason) fields.push(["ended by", sandbox.end_reason]);
   if (sandbox.failure) fields.push(["failure", `${sandbox.failure.message} (${sandbox.failure.reason})`]);
   if (sandbox.failure?.aws_code) fields.push(["aws code", sandbox.failure.aws_code]);

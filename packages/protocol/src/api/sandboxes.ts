@@ -8,6 +8,15 @@ import { fileModeSchema, plainString } from "./strings.js";
 export const runtimeNames = ["local", "docker", "ec2", "fargate"] as const;
 export type RuntimeName = (typeof runtimeNames)[number];
 
+/**
+ * What happens to a sandbox's /workspace when it ends (docs/decisions/0025-persistence-modes.md):
+ * `ephemeral` wipes it; `snapshot-on-idle` snapshots it first (the idle reaper, max runtime, a session's end);
+ * `persistent-volume` mounts the user's volume there, which outlives the sandbox.
+ */
+export const persistenceModes = ["ephemeral", "snapshot-on-idle", "persistent-volume"] as const;
+export type Persistence = (typeof persistenceModes)[number];
+export const persistenceSchema = z.enum(persistenceModes);
+
 export const sandboxStates = [
   "pending",
   "provisioning",
@@ -58,6 +67,10 @@ export const createSandboxSchema = z.strictObject({
   timeout_secs: timeoutSeconds.optional(),
   /** What its timeout does; the server's `[sandboxes] on_timeout` without it. */
   on_timeout: z.enum(["pause", "delete"]).optional(),
+  /** The workspace's default (`[runtime] persistence`) when absent. */
+  persistence: persistenceSchema.optional(),
+  /** With `persistent-volume`: this volume of the caller's rather than their first one on the runtime. */
+  volume: z.string().regex(/^vol_[0-9a-z]{26}$/, "a volume id (vol_…)").optional(),
 });
 export type CreateSandboxRequest = z.infer<typeof createSandboxSchema>;
 
@@ -96,6 +109,11 @@ export const sandboxSchema = z.object({
   expires_at: z.string().nullable(),
   /** When a paused sandbox is deleted; null unless paused. */
   delete_after: z.string().nullable(),
+  persistence: persistenceSchema,
+  /** The volume mounted at /workspace (`persistent-volume`). */
+  volume_id: z.string().nullable(),
+  /** The snapshot taken as it ended (`snapshot-on-idle`); restore it with `restore`. */
+  final_snapshot_id: z.string().nullable(),
 });
 export type Sandbox = z.infer<typeof sandboxSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { createSandboxSchema, runtimeNames } from "./sandboxes.js";
+import { createSandboxSchema, persistenceSchema, runtimeNames } from "./sandboxes.js";
 import { plainString } from "./strings.js";
 
 export const sessionStates = ["pending", "starting", "running", "idle", "completed", "failed", "cancelled"] as const;
@@ -40,13 +40,21 @@ export const createSessionSchema = z
     network: createSandboxSchema.shape.network,
     /** Seed the session's own sandbox from this snapshot before the agent starts. */
     restore: createSandboxSchema.shape.restore,
+    /** What happens to the work dir of the session's own sandbox as it ends; the workspace's default when absent. */
+    persistence: createSandboxSchema.shape.persistence,
+    /** With `persistent-volume`: mount this volume of the caller's. */
+    volume: createSandboxSchema.shape.volume,
     /** Keep the session's own sandbox after the session ends (it is destroyed otherwise). */
     keep_sandbox: z.boolean().optional(),
   })
-  .refine((value) => !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network || value.restore)), {
-    message: "give either sandbox_id or settings of a new sandbox (runtime, image, resources, network, restore), not both",
-    path: ["sandbox_id"],
-  });
+  .refine(
+    (value) =>
+      !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network || value.restore || value.persistence || value.volume)),
+    {
+      message: "give either sandbox_id or settings of a new sandbox (runtime, image, resources, network, restore, persistence, volume), not both",
+      path: ["sandbox_id"],
+    },
+  );
 export type CreateSessionRequest = z.infer<typeof createSessionSchema>;
 
 export const sessionSchema = z.object({
@@ -74,6 +82,9 @@ export const sessionSchema = z.object({
   updated_at: z.string(),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
+  persistence: persistenceSchema,
+  /** The snapshot taken as its sandbox ended (`snapshot-on-idle`). */
+  final_snapshot_id: z.string().nullable(),
 });
 export type Session = z.infer<typeof sessionSchema>;
 

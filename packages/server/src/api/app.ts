@@ -31,6 +31,8 @@ import type { SnapshotService } from "../services/snapshot-service.js";
 import { artifactRoutes } from "./artifacts.js";
 import { signedDownloadRoute } from "./download-response.js";
 import { snapshotRoutes } from "./snapshots.js";
+import type { VolumeService } from "../services/volume-service.js";
+import { volumeRoutes } from "./volumes.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
@@ -70,6 +72,7 @@ export interface AppDependencies {
   previewOptions: PreviewRoutesOptions;
   artifacts: ArtifactService;
   snapshots: SnapshotService;
+  volumes: VolumeService;
   downloads: DownloadLinks;
   logger: Logger;
   bodyLimitBytes: number;
@@ -123,6 +126,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", approvalRoutes(dependencies.approvals, dependencies.tools, dependencies.approvalMaxWaitMs));
   app.route("/api/v1", auditRoutes(dependencies.audit));
   app.route("/", mcpRoutes({ auth, tools: dependencies.tools, version: dependencies.version }));
+  app.route("/api/v1", volumeRoutes(dependencies.volumes));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

@@ -34,5 +34,8 @@ export function sandboxView(record: SandboxRecord, nowMs = Date.now()): Sandbox 
     on_timeout: record.onTimeout ?? "pause",
     expires_at: record.state === "ready" ? (record.expiresAt ?? null) : null,
     delete_after: record.state === "paused" ? (record.deleteAfter ?? null) : null,
+    persistence: record.persistence ?? "ephemeral",
+    volume_id: record.volumeID ?? null,
+    final_snapshot_id: record.finalSnapshotID ?? null,
   };
 }

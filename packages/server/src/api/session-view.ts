@@ -29,5 +29,7 @@ export function sessionView(record: SessionRecord, nowMs = Date.now()): Session 
     updated_at: record.updatedAt,
     started_at: record.startedAt,
     ended_at: record.endedAt,
+    persistence: record.persistence ?? "ephemeral",
+    final_snapshot_id: record.finalSnapshotID ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isIP } from "node:net";
-import { runtimeNames } from "@ciab/protocol";
+import { persistenceModes, runtimeNames } from "@ciab/protocol";
 import { ec2RuntimeSchema } from "../runtimes/ec2/ec2-runtime-config.js";
 import { fargateRuntimeSchema } from "../runtimes/fargate/fargate-runtime-config.js";
 
@@ -118,6 +118,12 @@ export const runtimeSectionSchema = z.strictObject({
   docker: dockerRuntimeSchema.default(dockerRuntimeSchema.parse({})),
   ec2: ec2RuntimeSchema.default(ec2RuntimeSchema.parse({})),
   fargate: fargateRuntimeSchema.default(fargateRuntimeSchema.parse({})),
+  /** A sandbox's persistence when its request names none (docs/decisions/0025-persistence-modes.md). */
+  persistence: z.enum(persistenceModes).default("ephemeral"),
+  /** `snapshot-on-idle`: how long the snapshot before a sandbox ends may take; past it the sandbox ends without one. */
+  final_snapshot_timeout_seconds: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** `[runtime.workspaces.<workspace id>]`: what one workspace does differently. config.toml only. */
+  workspaces: z.record(z.string().min(1), z.strictObject({ persistence: z.enum(persistenceModes).optional() })).default({}),
 });
 
 const upstreamURL = z.url({ protocol: /^https?$/ });

@@ -36,6 +36,12 @@ export function instrumentRuntime(runtime: Runtime, logger: Logger): Runtime {
     ...(runtime.consoleOutput && {
       consoleOutput: (machine, signal) => run("consoleOutput", machine.sandboxID, () => runtime.consoleOutput!(machine, signal)),
     }),
+    ...(runtime.createVolume && {
+      createVolume: (spec, signal) => run("createVolume", undefined, () => runtime.createVolume!(spec, signal)),
+    }),
+    ...(runtime.deleteVolume && {
+      deleteVolume: (volume, signal) => run("deleteVolume", undefined, () => runtime.deleteVolume!(volume, signal)),
+    }),
     close: () => runtime.close(),
   };
 }

@@ -17,6 +17,21 @@ export interface MachineSpec {
   env: Record<string, string>;
   resources: Resources;
   network: "none" | "host";
+  /** A persistent volume to mount at /workspace instead of a fresh dir (`capabilities.volumes`). */
+  volume?: VolumeHandle;
+}
+
+/** A user's persistent volume as a runtime knows it: its id and what `createVolume` answered. */
+export interface VolumeHandle {
+  volumeID: string;
+  details: Record<string, unknown>;
+}
+
+/** What a runtime needs to make a volume; owners go into its labels or tags. */
+export interface VolumeSpec {
+  volumeID: string;
+  workspaceID: string;
+  userID: string;
 }
 
 /**
@@ -52,6 +67,8 @@ export interface RuntimeCapabilities {
   hostNetwork: boolean;
   /** Any image name (false: the runtime boots one fixed root, e.g. local). */
   images: boolean;
+  /** `createVolume`, `deleteVolume` and `MachineSpec.volume`: persistent work dirs. */
+  volumes?: boolean;
   /** `consoleOutput`: what the machine printed on its serial console (ec2's GetConsoleOutput). */
   consoleOutput?: boolean;
   /**
@@ -110,6 +127,15 @@ export interface Runtime {
    */
   consoleOutput?(machine: Machine, signal: AbortSignal): Promise<string>;
 
+  /**
+   * Makes an empty persistent volume that a later `provision` mounts at /workspace; answers its details
+   * (plain JSON, kept in the store). Present when `capabilities.volumes`.
+   */
+  createVolume?(spec: VolumeSpec, signal: AbortSignal): Promise<Record<string, unknown>>;
+
+  /** Deletes a volume no machine mounts. Succeeds when it is already gone. Present when `capabilities.volumes`. */
+  deleteVolume?(volume: VolumeHandle, signal: AbortSignal): Promise<void>;
+
   /** Releases clients and timers of the runtime itself (not the machines). */
   close(): Promise<void>;
 }
@@ -159,4 +185,8 @@ export const machineLabels = {
   managed: "ciab-managed",
   sandboxID: "ciab-sandbox-id",
   installationID: "ciab-installation-id",
+  /** On volumes: whose they are. */
+  workspaceID: "ciab-workspace-id",
+  userID: "ciab-user-id",
+  volumeID: "ciab-volume-id",
 } as const;

@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { sealedDetailPrefix, type Machine, type Runtime } from "../runtimes/runtime.js";
+import { sealedDetailPrefix, type Machine, type Runtime, type VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -13,9 +13,10 @@ import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
 import type { Pricing } from "./pricing-service.js";
 import { createLifetimeRules, type SandboxLifetimes } from "./sandbox-lifetime-rules.js";
+import { createSandboxPersistence, type PersistenceDependencies, type SandboxEnding } from "./sandbox-persistence.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
 
-export interface SandboxServiceDependencies {
+export interface SandboxServiceDependencies extends PersistenceDependencies {
   store: Store;
   runtimes: RuntimeRegistry;
   connections: AgentConnections;
@@ -61,6 +62,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   const { store, runtimes, connections, dataKey, logger } = dependencies;
   const lifetimes = createLifetimeRules(dependencies.lifetimes);
   const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Deletes under way, by sandbox id. */
+  const ending = new Map<string, Promise<SandboxRecord>>();
+  const { persistenceOf, snapshotBeforeEnd, releaseVolume } = createSandboxPersistence(dependencies);
 
   async function get(principal: Principal, id: string): Promise<SandboxRecord> {
     const sandbox = await store.sandboxes.get(principal.workspaceID, id);
@@ -95,6 +99,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         .destroy(machine, AbortSignal.timeout(60_000))
         .catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "cleanup of a failed sandbox"));
     }
+    await releaseVolume(sandbox);
     return failed;
   }
 
@@ -103,6 +108,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     runtime: Runtime,
     env: Record<string, string>,
     restore: string | undefined,
+    volume: VolumeHandle | undefined,
     signal: AbortSignal,
   ) {
     const progress = (message: string) => {
@@ -119,6 +125,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
           env,
           resources: sandbox.resources,
           network: sandbox.network,
+          ...(volume && { volume }),
         },
         { signal, onProgress: progress },
       );
@@ -151,7 +158,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         await fail(sandbox, error.cause.code, `restoring the snapshot failed: ${error.cause.message}`, machine);
         return;
       }
-      const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
+      const reason = cause.code === "agent_unreachable" || cause.code === "volume_in_use" ? cause.code : "provision_failed";
       const awsCode = cause.context?.awsCode;
       await fail(sandbox, reason, cause.message, machine, typeof awsCode === "string" ? awsCode : undefined);
     }
@@ -167,12 +174,18 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
     lifetimes.check(request.timeout_secs);
+    const persistence = persistenceOf(workspaceID, request);
     await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
     }
     const id = newID("sbx");
+    // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
+    const volume =
+      persistence === "persistent-volume"
+        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume }, id)
+        : undefined;
     const now = new Date().toISOString();
     const env = request.env ?? {};
     const sandbox: SandboxRecord = {
@@ -202,17 +215,25 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       meteredSince: now,
       endReason: null,
       ...lifetimes.initial(request),
+      persistence,
+      volumeID: volume?.id ?? null,
+      finalSnapshotID: null,
     };
-    await store.sandboxes.create(sandbox);
+    await store.sandboxes.create(sandbox).catch(async (error: unknown) => {
+      if (volume) await dependencies.volumes!.release(volume.id, id);
+      throw error;
+    });
     logger.info({ sandboxID: id, workspaceID, runtime: runtime.name, image: sandbox.image, userID: grant.userID }, "sandbox created");
     const controller = new AbortController();
-    const done = provision(sandbox, runtime, env, request.restore, controller.signal).finally(() => inFlight.delete(id));
+    const handle = volume && { volumeID: volume.id, details: volume.details };
+    const done = provision(sandbox, runtime, env, request.restore, handle, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
     if (!options.wait) return sandbox;
     await done;
     const result = (await store.sandboxes.get(workspaceID, id))!;
-    if (result.state === "failed" && result.failureReason === "insufficient_storage") {
-      throw new CiabError("insufficient_storage", `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
+    // Failures the caller can act on keep their own code (a smaller snapshot, the volume once it is free).
+    if (result.state === "failed" && (result.failureReason === "insufficient_storage" || result.failureReason === "volume_in_use")) {
+      throw new CiabError(result.failureReason, `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
     }
     if (result.state === "failed") {
       throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
@@ -236,32 +257,19 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });
     },
 
-    /** `endReason` records why the budget ended it (`max_runtime`). */
-    async delete(principal: Principal, id: string, options: { endReason?: string } = {}): Promise<SandboxRecord> {
-      let sandbox = await get(principal, id);
+    /**
+     * Destroys the sandbox's machine; a `snapshot-on-idle` sandbox that is ready is snapshotted first
+     * (bounded: it ends without the snapshot past `finalSnapshots.timeoutMs`). A volume it mounted is freed.
+     */
+    async delete(principal: Principal, id: string, options: SandboxEnding = {}): Promise<SandboxRecord> {
+      const sandbox = await get(principal, id);
       if (sandbox.state === "terminated") return sandbox;
-      const pending = inFlight.get(id);
-      if (pending) {
-        pending.controller.abort();
-        await pending.done;
-        sandbox = await get(principal, id);
-      }
-      sandbox = await store.sandboxes.update(id, {
-        state: "terminating",
-        statusMessage: "destroying machine",
-        ...(options.endReason !== undefined && { endReason: options.endReason }),
-      });
-      connections.drop(id);
-      await dependencies.releaseSandbox?.(id).catch(() => undefined);
-      if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
-      const terminated = await store.sandboxes.update(id, {
-        machine: sandbox.machine && withoutSecrets(sandbox.machine),
-        state: "terminated",
-        statusMessage: null,
-        terminatedAt: new Date().toISOString(),
-      });
-      logger.info({ sandboxID: id, endReason: terminated.endReason }, "sandbox deleted");
-      return terminated;
+      // A second delete while the first snapshots (the sandbox is still ready then) waits for the first one.
+      const running = ending.get(id);
+      if (running) return running;
+      const done = destroy(sandbox, options).finally(() => ending.delete(id));
+      ending.set(id, done);
+      return done;
     },
 
     async pause(principal: Principal, id: string): Promise<SandboxRecord> {
@@ -357,6 +365,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       dependencies.activity?.touch(id);
     },
 
+    persistenceOf,
     isProvisioningHere: (id: string) => inFlight.has(id),
     fail,
 
@@ -365,6 +374,35 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       await Promise.allSettled([...inFlight.values()].map((entry) => entry.done));
     },
   };
+
+  async function destroy(sandbox: SandboxRecord, options: SandboxEnding): Promise<SandboxRecord> {
+    const { id } = sandbox;
+    const pending = inFlight.get(id);
+    if (pending) {
+      pending.controller.abort();
+      await pending.done;
+      sandbox = (await store.sandboxes.get(sandbox.workspaceID, id))!;
+    }
+    const finalSnapshotID = await snapshotBeforeEnd(sandbox, options);
+    sandbox = await store.sandboxes.update(id, {
+      state: "terminating",
+      statusMessage: "destroying machine",
+      ...(options.endReason !== undefined && { endReason: options.endReason }),
+      ...(finalSnapshotID !== undefined && { finalSnapshotID }),
+    });
+    connections.drop(id);
+    await dependencies.releaseSandbox?.(id).catch(() => undefined);
+    if (sandbox.machine) await runtimes.get(sandbox.runtime).destroy(sandbox.machine, AbortSignal.timeout(120_000));
+    await releaseVolume(sandbox);
+    const terminated = await store.sandboxes.update(id, {
+      machine: sandbox.machine && withoutSecrets(sandbox.machine),
+      state: "terminated",
+      statusMessage: null,
+      terminatedAt: new Date().toISOString(),
+    });
+    logger.info({ sandboxID: id, endReason: terminated.endReason, finalSnapshotID: terminated.finalSnapshotID }, "sandbox deleted");
+    return terminated;
+  }
 
   async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
     const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
@@ -378,6 +416,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 }
 
 export type SandboxService = ReturnType<typeof createSandboxService>;
+export type { SandboxEnding } from "./sandbox-persistence.js";
 
 /** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
 class RestoreError extends Error {

@@ -16,7 +16,8 @@ import { checkoutRepo } from "./repo-checkout.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import { provideToolInMachine } from "./machine-tools.js";
 import { readAgentOutput } from "./session-output-reader.js";
-import type { SandboxService } from "./sandbox-service.js";
+import type { SandboxEnding, SandboxService } from "./sandbox-service.js";
+import type { FinalSnapshotOutcome } from "./final-snapshot.js";
 
 /** The control plane's side of the model gateway, as the runner needs it. */
 export interface SessionGateway {
@@ -232,16 +233,31 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   }
 
   async function finish(session: SessionRecord): Promise<void> {
-    events.release(session.id);
     dependencies.gateway.cutOff(session.id);
     const current = (await store.sessions.getAny(session.id))!;
     if (current.ownsSandbox && !current.keepSandbox && current.sandboxID) {
       const budgetEnd = current.endReason === "max_runtime" || current.endReason === "idle_timeout";
-      const options = budgetEnd ? { endReason: current.endReason! } : {};
+      const options: SandboxEnding = {
+        ...(budgetEnd ? { endReason: current.endReason! } : { why: "session_end" }),
+        onFinalSnapshot: (outcome) => recordFinalSnapshot(current, outcome),
+      };
       await sandboxes.delete(systemPrincipal(current), current.sandboxID, options).catch((error: unknown) => {
         logger.warn({ sessionID: session.id, err: String(error) }, "could not destroy the session's sandbox");
       });
     }
+    // Last: the final snapshot's event is appended above.
+    events.release(session.id);
+  }
+
+  /** The snapshot its `snapshot-on-idle` sandbox took as it ended: on the session and in its events. */
+  async function recordFinalSnapshot(session: SessionRecord, outcome: FinalSnapshotOutcome): Promise<void> {
+    if ("error" in outcome) {
+      const data = { code: outcome.error.code, message: outcome.error.message, reason: outcome.why };
+      await events.append(session.id, [{ type: "session.snapshot.failed", data }]);
+      return;
+    }
+    await store.sessions.update(session.id, { finalSnapshotID: outcome.snapshotID });
+    await events.append(session.id, [{ type: "session.snapshot.created", data: { snapshot_id: outcome.snapshotID, label: outcome.label, reason: outcome.why } }]);
   }
 
   async function drive(session: SessionRecord, resume: boolean, grant?: SandboxGrant): Promise<void> {

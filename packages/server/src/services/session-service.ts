@@ -1,4 +1,10 @@
-import { CiabError, finalSessionStates, type CreateSandboxRequest, type CreateSessionRequest, type SessionState } from "@ciab/protocol";
+import {
+  CiabError,
+  finalSessionStates,
+  type CreateSandboxRequest,
+  type CreateSessionRequest,
+  type SessionState,
+} from "@ciab/protocol";
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import { getProvider } from "../providers/provider-registry.js";
@@ -14,6 +20,7 @@ import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService, SnapshotRestorer } from "./sandbox-service.js";
 import type { SessionRunner } from "./session-runner.js";
+import type { VolumeService } from "./volume-service.js";
 
 export interface SessionServiceDependencies {
   /** `[policy] allow_local_repos`. */
@@ -28,6 +35,8 @@ export interface SessionServiceDependencies {
   budget?: BudgetService;
   /** Checks a `restore` snapshot before the session is recorded. */
   snapshots?: Pick<SnapshotRestorer, "check">;
+  /** Checks a `persistent-volume` session's volume before the session is recorded. */
+  volumes?: Pick<VolumeService, "check">;
 }
 
 /** Sessions: one agent run in a sandbox. The runner does the work; this holds the rules. */
@@ -65,6 +74,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
       }
+      // A session in an existing sandbox has that sandbox's; one of its own gets the request's or the default.
+      const ownPersistence = request.sandbox_id === undefined ? sandboxes.persistenceOf(principal.workspaceID, request) : undefined;
       await dependencies.budget?.checkCap(principal.workspaceID);
       if (request.restore !== undefined) {
         if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
@@ -77,11 +88,15 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         ...(request.resources !== undefined && { resources: request.resources }),
         ...(request.network !== undefined && { network: request.network }),
         ...(request.restore !== undefined && { restore: request.restore }),
+        ...(ownPersistence !== undefined && { persistence: ownPersistence }),
+        ...(request.volume !== undefined && { volume: request.volume }),
       };
       let grant: SandboxGrant | undefined;
+      let persistence = ownPersistence ?? "ephemeral";
       if (request.sandbox_id) {
         const sandbox = await sandboxes.get(principal, request.sandbox_id);
         usdPerHour = sandbox.usdPerHour;
+        persistence = sandbox.persistence ?? "ephemeral";
         if (sandbox.state !== "ready") {
           throw new CiabError("sandbox_not_ready", `sandbox ${sandbox.id} is ${sandbox.state}; a session needs a ready sandbox`);
         }
@@ -89,6 +104,9 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         // Checked now, with the caller's rights, exactly as POST /sandboxes checks them; the runner only
         // ever creates what this grant allows.
         grant = sandboxes.authorize(principal, sandboxRequest);
+        if (persistence === "persistent-volume" && dependencies.volumes) {
+          await dependencies.volumes.check({ workspaceID: principal.workspaceID, userID: principal.userID, runtime: grant.runtime, volumeID: request.volume });
+        }
       }
       // After the cheap checks: this one may wait on DNS.
       if (location?.kind === "remote" && (await dependencies.outbound.isRefused(location.host))) throw refusal(location.host);
@@ -125,6 +143,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         userID: principal.userID,
         endReason: null,
         usdPerHour,
+        persistence,
+        finalSnapshotID: null,
       };
       await store.sessions.create(session);
       runner.start(session, grant);

@@ -1,4 +1,4 @@
-import type { CreateSandboxRequest, Resources, RuntimeName, SandboxState, SessionEndReason, SessionState } from "@ciab/protocol";
+import type { CreateSandboxRequest, Persistence, Resources, RuntimeName, SandboxState, SessionEndReason, SessionState } from "@ciab/protocol";
 import type { ProviderName } from "../providers/provider.js";
 import type { Machine } from "../runtimes/runtime.js";
 
@@ -84,6 +84,12 @@ export interface SandboxRecord {
   expiresAt?: string | null;
   /** When a paused sandbox is deleted (`[sandboxes] paused_retention_seconds` after it paused). */
   deleteAfter?: string | null;
+  /** What happens to /workspace as it ends; absent means `ephemeral`. */
+  persistence?: Persistence;
+  /** The volume mounted at /workspace (`persistent-volume`). */
+  volumeID?: string | null;
+  /** The snapshot taken as it ended (`snapshot-on-idle`). */
+  finalSnapshotID?: string | null;
 }
 
 export type SandboxTimeoutAction = "pause" | "delete";
@@ -105,6 +111,7 @@ export type SandboxPatch = Partial<
     | "timeoutSeconds"
     | "expiresAt"
     | "deleteAfter"
+    | "finalSnapshotID"
   >
 >;
 
@@ -154,6 +161,10 @@ export interface SessionRecord {
   endReason: SessionEndReason | null;
   /** Its sandbox's price, copied when the sandbox is known; the session's compute cost comes from it. */
   usdPerHour: number;
+  /** Its own sandbox's persistence (a session in an existing sandbox: `ephemeral`); absent means `ephemeral`. */
+  persistence?: Persistence;
+  /** The snapshot taken as its sandbox ended (`snapshot-on-idle`). */
+  finalSnapshotID?: string | null;
 }
 
 export type SessionPatch = Partial<
@@ -171,6 +182,7 @@ export type SessionPatch = Partial<
     | "endedAt"
     | "endReason"
     | "usdPerHour"
+    | "finalSnapshotID"
   >
 >;
 
@@ -195,4 +207,20 @@ export interface ArtifactRecord {
   scanStatus: "clean" | "infected" | "skipped";
   scanSignature: string | null;
   createdAt: string;
+}
+
+/**
+ * A user's persistent volume (`vol_…`). `details` is the runtime's own handle (a Docker volume name, an EBS
+ * volume id), plain JSON. `sandboxID` is the sandbox that mounted it last; it holds the volume while that
+ * sandbox is live, and any later sandbox may take it over once that one is gone.
+ */
+export interface VolumeRecord {
+  id: string;
+  workspaceID: string;
+  userID: string;
+  runtime: RuntimeName;
+  details: Record<string, unknown>;
+  sandboxID: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
 }

@@ -8,6 +8,7 @@ import type {
   SandboxRecord,
   TokenRecord,
   UserRecord,
+  VolumeRecord,
   WorkspaceRecord,
 } from "./records.js";
 import type { ApprovalRecord, AuditRecord } from "./approval-audit-records.js";
@@ -30,6 +31,7 @@ export interface Store {
   readonly downloads: DownloadRepository;
   readonly approvals: ApprovalRepository;
   readonly audit: AuditRepository;
+  readonly volumes: VolumeRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -216,4 +218,21 @@ export interface AuditListFilter {
 export interface AuditRepository {
   append(record: AuditRecord): Promise<void>;
   list(workspaceID: string, filter: AuditListFilter): Promise<AuditRecord[]>;
+}
+
+export interface VolumeRepository {
+  create(record: VolumeRecord): Promise<void>;
+  /** Scoped to a workspace: another workspace's id is not found. */
+  get(workspaceID: string, id: string): Promise<VolumeRecord | undefined>;
+  /** Oldest first; only `userID`'s when given. */
+  list(workspaceID: string, filter?: { userID?: string; runtime?: string }): Promise<VolumeRecord[]>;
+  /**
+   * Gives the volume to `sandboxID` if it is still held by `holder` (null: by nobody), atomically; returns
+   * whether it did. Two sandboxes racing for one volume: one wins.
+   */
+  claim(id: string, holder: string | null, sandboxID: string): Promise<boolean>;
+  /** Frees the volume if `sandboxID` holds it. */
+  release(id: string, sandboxID: string): Promise<void>;
+  /** Deletes the row if `holder` still holds the volume (null: nobody); returns whether it did. */
+  delete(workspaceID: string, id: string, holder: string | null): Promise<boolean>;
 }

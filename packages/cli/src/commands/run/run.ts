@@ -15,6 +15,9 @@ export interface RunOptions {
   env?: string[];
   sandbox?: string;
   keep?: boolean;
+  persistence?: CreateSessionRequest["persistence"];
+  volume?: string;
+  restore?: string;
   json?: boolean;
 }
 
@@ -25,15 +28,7 @@ export interface RunOptions {
  */
 export async function run(context: CommandContext, [prompt = ""]: string[], options: RunOptions): Promise<number> {
   const ciab = await context.client();
-  const request: CreateSessionRequest = { provider: options.provider, prompt };
-  if (options.repo) request.repo = { url: options.repo, ...(options.ref && { ref: options.ref }) };
-  if (options.runtime) request.runtime = options.runtime;
-  if (options.image) request.image = options.image;
-  if (options.model) request.model = options.model;
-  if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
-  if (options.sandbox) request.sandbox_id = options.sandbox;
-  if (options.keep) request.keep_sandbox = true;
-  const session = await ciab.sessions.create(request);
+  const session = await ciab.sessions.create(sessionRequest(prompt, options));
   if (!context.json) process.stderr.write(`session ${session.id}\n`);
   // A CI job's timeout sends SIGTERM, a closed terminal SIGHUP: both cancel like Ctrl-C, so no agent is
   // left running. A second signal leaves at once (the cancel has been sent).
@@ -92,6 +87,22 @@ async function followAcrossOutages(context: CommandContext, ciab: Ciab, sessionI
       await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** Math.min(attempt, 5))));
     }
   }
+}
+
+/** The request `ciab run` and `ciab session create` send; no prompt: an interactive session. */
+export function sessionRequest(prompt: string | undefined, options: RunOptions): CreateSessionRequest {
+  const request: CreateSessionRequest = { provider: options.provider, ...(prompt !== undefined && { prompt }) };
+  if (options.repo) request.repo = { url: options.repo, ...(options.ref && { ref: options.ref }) };
+  if (options.runtime) request.runtime = options.runtime;
+  if (options.image) request.image = options.image;
+  if (options.model) request.model = options.model;
+  if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
+  if (options.sandbox) request.sandbox_id = options.sandbox;
+  if (options.keep) request.keep_sandbox = true;
+  if (options.persistence) request.persistence = options.persistence;
+  if (options.volume) request.volume = options.volume;
+  if (options.restore) request.restore = options.restore;
+  return request;
 }
 
 /**

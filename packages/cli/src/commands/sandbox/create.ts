@@ -15,6 +15,8 @@ export interface CreateOptions {
   network?: "none" | "host";
   timeout?: number;
   onTimeout?: "pause" | "delete";
+  persistence?: CreateSandboxRequest["persistence"];
+  volume?: string;
 }
 
 /** `ciab sandbox create`: asks without waiting, then follows provisioning with a spinner on a terminal. */
@@ -26,6 +28,8 @@ export async function create(context: CommandContext, _args: string[], options: 
     network: options.network,
     timeout_secs: options.timeout,
     on_timeout: options.onTimeout,
+    persistence: options.persistence,
+    volume: options.volume,
   };
   if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
   if (options.tag?.length) request.tags = parseKeyValues(options.tag, "--tag");

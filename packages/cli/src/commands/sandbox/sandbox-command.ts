@@ -28,6 +28,14 @@ export function addSandboxCommand(program: Command): Command {
     .addOption(new Option("--network <network>", "network of the sandbox").choices(["none", "host"]))
     .option("--timeout <duration>", "how long it lives once ready: seconds or 10s, 5m, 1h (default: the server's)", parseDuration)
     .addOption(new Option("--on-timeout <action>", "what its timeout does (default: the server's)").choices(["pause", "delete"]))
+    .addOption(
+      new Option("--persistence <mode>", "what happens to /workspace as it ends (the workspace's default otherwise)").choices([
+        "ephemeral",
+        "snapshot-on-idle",
+        "persistent-volume",
+      ]),
+    )
+    .option("--volume <id>", "with --persistence persistent-volume: mount this volume of yours")
     .option("--json", "print the sandbox as JSON")
     .action(
       action<CreateOptions>(async (context, args, options) =>

@@ -16,6 +16,7 @@ export function formatSession(session: Session): string {
     `compute: ${formatUSD(session.cost_usd)}`,
   ];
   if (session.repo) lines.push(`repo: ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
+  if (session.persistence !== "ephemeral") lines.push(`persistence: ${session.persistence}${session.final_snapshot_id ? `, saved as ${session.final_snapshot_id}` : ""}`);
   if (session.failure) lines.push(`failure: ${session.failure.reason}: ${session.failure.message}`);
   return lines.join("\n");
 }

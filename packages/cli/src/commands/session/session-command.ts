@@ -8,13 +8,11 @@ import type { SessionListOptions } from "./list.js";
 
 const providers = ["claude-code", "codex", "pi", "gemini-cli", "opencode", "shell"];
 const states = ["pending", "starting", "running", "idle", "completed", "failed", "cancelled"];
+const persistenceModes = ["ephemeral", "snapshot-on-idle", "persistent-volume"];
 
-/** Adds `ciab run`, `ciab session …` and `ciab secret …`; each verb's module loads only when it runs. */
-export function addSessionCommands(program: Command): void {
-  program
-    .command("run")
-    .argument("<prompt>", "what the agent should do")
-    .description("run an agent headless on a prompt, print its events, exit with its exit code")
+/** The options of a new session's agent and sandbox, shared by `ciab run` and `ciab session create`. */
+function sessionOptions(command: Command): Command {
+  return command
     .addOption(new Option("--provider <provider>", "the agent").choices(providers).makeOptionMandatory())
     .option("--repo <url>", "repository to clone into /workspace")
     .option("--ref <ref>", "branch, tag or commit of --repo")
@@ -24,10 +22,31 @@ export function addSessionCommands(program: Command): void {
     .option("--env <KEY=VALUE>", "environment variable for the agent (repeatable)", collect)
     .option("--sandbox <id>", "run in this existing sandbox")
     .option("--keep", "keep the session's sandbox afterwards")
+    .addOption(new Option("--persistence <mode>", "what happens to /workspace as the sandbox ends (the workspace's default otherwise)").choices(persistenceModes))
+    .option("--volume <id>", "with --persistence persistent-volume: mount this volume of yours")
+    .option("--restore <snapshot>", "seed /workspace from this snapshot");
+}
+
+/** Adds `ciab run`, `ciab session …` and `ciab secret …`; each verb's module loads only when it runs. */
+export function addSessionCommands(program: Command): void {
+  sessionOptions(
+    program
+      .command("run")
+      .argument("<prompt>", "what the agent should do")
+      .description("run an agent headless on a prompt, print its events, exit with its exit code"),
+  )
     .option("--json", "print the raw events, one JSON object per line")
     .action(action<RunOptions>(async (context, args, options) => (await import("../run/run.js")).run(context, args, options)));
 
   const session = program.command("session").alias("ses").description("inspect and control agent sessions");
+  sessionOptions(
+    session
+      .command("create")
+      .argument("[prompt]", "what the agent should do (headless); none: an interactive session to attach to")
+      .description("start a session without following it"),
+  )
+    .option("--json", "print the session as JSON")
+    .action(action<RunOptions>(async (context, args, options) => (await import("./create.js")).create(context, args, options)));
   session
     .command("list")
     .alias("ls")

@@ -41,6 +41,10 @@ export interface DockerClient {
   removeContainer(id: string, signal: AbortSignal): Promise<boolean>;
   /** Every container, running or not, carrying all of `labels`. */
   listContainers(labels: Record<string, string>, signal: AbortSignal): Promise<ContainerSummary[]>;
+  /** Creates a named local volume with `labels` (a no-op when it exists). */
+  createVolume(name: string, labels: Record<string, string>, signal: AbortSignal): Promise<void>;
+  /** Removes a named volume; false when it was already gone; status 409 while a container uses it. */
+  removeVolume(name: string, signal: AbortSignal): Promise<boolean>;
 }
 
 export function isDockerNotFound(error: unknown): boolean {
@@ -140,5 +144,18 @@ export function createDockerodeClient(socketPath: string): DockerClient {
           labels: container.Labels,
         }));
       }),
+    createVolume: (name, labels, signal) =>
+      call(`create volume ${name}`, signal, async () => {
+        await docker.createVolume({ Name: name, Driver: "local", Labels: labels, abortSignal: signal });
+      }),
+    removeVolume: async (name, signal) => {
+      try {
+        await call(`remove volume ${name}`, signal, () => docker.getVolume(name).remove({ abortSignal: signal }));
+        return true;
+      } catch (error) {
+        if (isDockerNotFound(error)) return false;
+        throw error;
+      }
+    },
   };
 }

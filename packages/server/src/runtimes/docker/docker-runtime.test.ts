@@ -54,6 +54,8 @@ function fakeClient(create: (container: ContainerSpec) => Promise<string>) {
     unpauseContainer: async (id) => void calls.push(`unpause ${id}`),
     removeContainer: async (id) => (calls.push(`remove ${id}`), true),
     listContainers: async () => [],
+    createVolume: async (name) => void calls.push(`create volume ${name}`),
+    removeVolume: async (name) => (calls.push(`remove volume ${name}`), true),
   };
   return { client, calls, specs };
 }

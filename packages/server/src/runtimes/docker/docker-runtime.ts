@@ -25,6 +25,8 @@ import {
   type Runtime,
   type RuntimeCapabilities,
   type RuntimeDependencies,
+  type VolumeHandle,
+  type VolumeSpec,
 } from "../runtime.js";
 import { buildDefaultImage } from "./default-image.js";
 import { createDockerodeClient, isDockerNotFound, type ContainerSpec, type DockerClient } from "./docker-client.js";
@@ -45,7 +47,14 @@ const managedStates: Record<string, ManagedMachine["state"]> = {
  */
 export class DockerRuntime implements Runtime {
   readonly name = "docker" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: true, loaderEnvironment: true };
+  readonly capabilities: RuntimeCapabilities = {
+    pause: true,
+    resourceLimits: true,
+    hostNetwork: true,
+    images: true,
+    loaderEnvironment: true,
+    volumes: true,
+  };
   readonly defaultImage: string;
   #imageBuild: Promise<void> | undefined;
 
@@ -119,6 +128,32 @@ export class DockerRuntime implements Runtime {
     });
   }
 
+  /** A named Docker volume, labeled with this installation and its owners, mounted at /workspace. */
+  async createVolume(spec: VolumeSpec, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const volumeName = dockerVolumeName(spec.volumeID);
+    await this.client.createVolume(
+      volumeName,
+      {
+        [machineLabels.managed]: "true",
+        [machineLabels.installationID]: this.dependencies.installationID,
+        [machineLabels.workspaceID]: spec.workspaceID,
+        [machineLabels.userID]: spec.userID,
+        [machineLabels.volumeID]: spec.volumeID,
+      },
+      signal,
+    );
+    return { volumeName };
+  }
+
+  async deleteVolume(volume: VolumeHandle, signal: AbortSignal): Promise<void> {
+    await this.client.removeVolume(dockerVolumeName(volume.volumeID), signal).catch((error: unknown) => {
+      if (error instanceof CiabError && error.context?.statusCode === 409) {
+        throw new CiabError("volume_in_use", `volume ${volume.volumeID} is still used by a container`, { cause: error });
+      }
+      throw error;
+    });
+  }
+
   async connectAgent(machine: Machine): Promise<Duplex> {
     return connectUnixSocket(sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID).socket);
   }
@@ -149,7 +184,8 @@ export class DockerRuntime implements Runtime {
         `${besideBundle(this.dependencies.agentdBundlePath).artifactCommand}:${machineArtifactCommandPath}:ro`,
         `${besideBundle(this.dependencies.agentdBundlePath).profileSnippet}:${machineProfileSnippetPath}:ro`,
         `${paths.run}:${agentSocketDirectory}`,
-        `${paths.workspace}:${machineWorkspace}`,
+        // The volume's name comes from our own id, never from stored details a caller could have shaped.
+        `${spec.volume ? dockerVolumeName(spec.volume.volumeID) : paths.workspace}:${machineWorkspace}`,
       ],
       network: spec.network,
       nanoCPUs: cpus === undefined ? undefined : Math.round(cpus * 1e9),
@@ -182,6 +218,11 @@ export function createDockerRuntime(
   client: DockerClient = createDockerodeClient(config.socket_path),
 ): Runtime {
   return new DockerRuntime(config, dependencies, client, dependencies.logger.child({ runtime: "docker" }));
+}
+
+function dockerVolumeName(volumeID: string): string {
+  if (!/^vol_[0-9a-z]{26}$/.test(volumeID)) throw new CiabError("invalid_request", `${JSON.stringify(volumeID)} is not a volume id`);
+  return `ciab-${volumeID}`;
 }
 
 function containerIDOf(machine: Machine): string {

@@ -12,6 +12,8 @@ const resourcesShape = {
   cgroups: z.array(z.string().startsWith("/sys/fs/cgroup/")).optional(),
   /** Whether `/workspace` is a loop-mounted volume of a fixed size (`workspace-volume.ts`). */
   workspaceVolume: z.boolean().optional(),
+  /** The persistent volume mounted at `/workspace` (`persistent-volume.ts`); never deleted with the jail. */
+  volumeID: z.string().optional(),
 };
 
 const detailsSchema = z.object({

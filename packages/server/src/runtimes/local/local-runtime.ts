@@ -13,6 +13,8 @@ import type {
   Runtime,
   RuntimeCapabilities,
   RuntimeDependencies,
+  VolumeHandle,
+  VolumeSpec,
 } from "../runtime.js";
 import { loaderVariables } from "../loader-environment.js";
 import { agentSocketAddress, connectUnixSocket, removeAgentSocketLink } from "./agent-socket.js";
@@ -39,6 +41,7 @@ import {
 import { isSameProcessAlive, listDescendants, listJailProcesses, readProcessStat, signalProcess, waitUntil } from "./process-tree.js";
 import { seccompProgram } from "./seccomp-filter.js";
 import { WorkspaceImagePool } from "./workspace-image-pool.js";
+import { createLocalVolume, deleteLocalVolume, localVolumePaths, mountLocalVolume } from "./persistent-volume.js";
 import { mountRunDirectory, mountWorkspaceVolume, removeWorkspaceVolume, unmountIfMounted } from "./workspace-volume.js";
 
 /** `image` names a local sandbox may give: the host's own root. */
@@ -62,7 +65,14 @@ interface HostSetup {
  */
 export class LocalRuntime implements Runtime {
   readonly name = "local" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: true, resourceLimits: true, hostNetwork: true, images: false, loaderEnvironment: false };
+  readonly capabilities: RuntimeCapabilities = {
+    pause: true,
+    resourceLimits: true,
+    hostNetwork: true,
+    images: false,
+    loaderEnvironment: false,
+    volumes: true,
+  };
   readonly defaultImage = hostImage;
   #setup: Promise<HostSetup> | undefined;
   readonly #workspaceImages: WorkspaceImagePool;
@@ -104,6 +114,7 @@ export class LocalRuntime implements Runtime {
         await writeLocalMachine(paths.machineFile, record);
         await createJailCgroup(setup.cgroups, spec.sandboxID, this.#limits(spec));
       }
+      if (spec.volume !== undefined) await this.#mountVolume(spec.volume, paths, record, setup);
       if (record.jailUID !== undefined) await this.#prepareJailDirectories(paths, record);
       options.signal.throwIfAborted();
       const [command, args, env, extraInput] = await this.#command(spec, paths, setup, record.jailUID);
@@ -266,14 +277,38 @@ export class LocalRuntime implements Runtime {
     };
   }
 
+  /** Mounts the user's persistent volume at the sandbox's workspace dir (persistent-volume.ts); needs root. */
+  async #mountVolume(volume: VolumeHandle, paths: SandboxPaths, record: ProvisionalLocalMachineFile, setup: HostSetup): Promise<void> {
+    if (!setup.isRoot) throw new CiabError("capability_unsupported", "persistent volumes on the local runtime need a server running as root");
+    record.volumeID = volume.volumeID;
+    await writeLocalMachine(paths.machineFile, record);
+    await mountLocalVolume(localVolumePaths(this.dependencies.dataDirectory, volume.volumeID), paths.workspace, record.jailUID);
+  }
+
+  async createVolume(spec: VolumeSpec, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const setup = await this.#hostSetup();
+    if (!setup.isRoot) throw new CiabError("capability_unsupported", "persistent volumes on the local runtime need a server running as root");
+    signal.throwIfAborted();
+    // The jail's quota holds for its volume too: an image of the same size, where jails get a sized workspace.
+    const sized = this.config.isolation === "bwrap" && this.config.workspace_size_mb > 0;
+    const kind = await createLocalVolume(localVolumePaths(this.dependencies.dataDirectory, spec.volumeID), sized ? this.config.workspace_size_mb * mebibyte : 0);
+    return { kind };
+  }
+
+  async deleteVolume(volume: VolumeHandle, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    await deleteLocalVolume(localVolumePaths(this.dependencies.dataDirectory, volume.volumeID));
+  }
+
   /** Gives the jail's uid its workspace (a sized volume when configured) and its run dir (a small tmpfs). */
   async #prepareJailDirectories(paths: SandboxPaths, record: ProvisionalLocalMachineFile): Promise<void> {
     const uid = record.jailUID!;
-    if (this.config.workspace_size_mb > 0) {
+    // A persistent volume is mounted and given to the jail's uid already (#mountVolume).
+    if (record.volumeID === undefined && this.config.workspace_size_mb > 0) {
       record.workspaceVolume = true;
       await writeLocalMachine(paths.machineFile, record);
       await mountWorkspaceVolume(this.#workspaceImages, paths.workspaceVolume, paths.workspace, this.config.workspace_size_mb * mebibyte, uid);
-    } else {
+    } else if (record.volumeID === undefined) {
       await chown(paths.workspace, uid, uid);
     }
     await mountRunDirectory(paths.run, uid);

@@ -19,18 +19,29 @@ export async function mountWorkspaceVolume(
   owner: number,
 ): Promise<void> {
   await images.take(image, sizeBytes);
-  await run("mount", ["-o", "loop,nosuid,nodev", image, workspace]);
+  await mountVolumeImage(image, workspace);
   await chown(workspace, owner, owner);
-  // mkfs's lost+found would show in every listing of /workspace; nothing here ever runs fsck on it.
-  await rmdir(path.join(workspace, "lost+found")).catch(() => undefined);
 }
 
 /** A sparse image of `sizeBytes` holding an empty ext4 file system whose root dir is root's. */
 export async function formatWorkspaceImage(image: string, sizeBytes: number): Promise<void> {
+  await formatVolumeImage(image, sizeBytes, 0, { journal: false });
+}
+
+/** Writes a sparse image of `sizeBytes` holding an empty ext4 file system whose root belongs to `owner`. */
+export async function formatVolumeImage(image: string, sizeBytes: number, owner: number, options: { journal: boolean }): Promise<void> {
   await writeFile(image, "", { mode: 0o600 });
   await truncate(image, sizeBytes);
-  // No journal and no reserved blocks: a scratch dir that dies with its sandbox, every byte the jail's.
-  await run("mkfs.ext4", ["-q", "-F", "-m", "0", "-O", "^has_journal", image]);
+  // No reserved blocks: every byte the jail's. A scratch dir that dies with its sandbox needs no journal either.
+  const features = options.journal ? [] : ["-O", "^has_journal"];
+  await run("mkfs.ext4", ["-q", "-F", "-m", "0", ...features, "-E", `root_owner=${owner}:${owner}`, image]);
+}
+
+/** Loop-mounts an image made by `formatVolumeImage` at `directory`. */
+export async function mountVolumeImage(image: string, directory: string): Promise<void> {
+  await run("mount", ["-o", "loop,nosuid,nodev", image, directory]);
+  // mkfs's lost+found would show in every listing of /workspace; nothing here ever runs fsck on it.
+  await rmdir(path.join(directory, "lost+found")).catch(() => undefined);
 }
 
 /** Size of a jail's run dir: two sockets and agentd's log. */

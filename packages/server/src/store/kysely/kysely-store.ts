@@ -16,6 +16,7 @@ import { createEventRepository } from "./event-repository.js";
 import { createUsageRepository } from "./usage-repository.js";
 import { createArtifactRepository, createDownloadRepository } from "./artifact-repository.js";
 import { createApprovalRepository, createAuditRepository } from "./approval-audit-repository.js";
+import { createVolumeRepository } from "./volume-repository.js";
 
 /** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
 export function createKyselyStore(db: Kysely<Tables>): Store {
@@ -33,6 +34,7 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     downloads: createDownloadRepository(db),
     approvals: createApprovalRepository(db),
     audit: createAuditRepository(db),
+    volumes: createVolumeRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { SandboxState } from "@ciab/protocol";
+import type { Persistence, SandboxState } from "@ciab/protocol";
 import { billsIn, sliceByHour } from "../metering.js";
 import type { SandboxListFilter, SandboxRepository } from "../store.js";
 import type { SandboxPatch, SandboxRecord } from "../records.js";
@@ -149,6 +149,9 @@ function toRow(record: SandboxRecord): SandboxRow {
     on_timeout: record.onTimeout ?? null,
     expires_at: record.expiresAt ?? null,
     delete_after: record.deleteAfter ?? null,
+    persistence: record.persistence ?? "ephemeral",
+    volume_id: record.volumeID ?? null,
+    final_snapshot_id: record.finalSnapshotID ?? null,
   };
 }
 
@@ -167,6 +170,7 @@ function toPatchRow(patch: SandboxPatch): Partial<SandboxRow> {
   if (patch.timeoutSeconds !== undefined) row.timeout_seconds = patch.timeoutSeconds;
   if (patch.expiresAt !== undefined) row.expires_at = patch.expiresAt;
   if (patch.deleteAfter !== undefined) row.delete_after = patch.deleteAfter;
+  if (patch.finalSnapshotID !== undefined) row.final_snapshot_id = patch.finalSnapshotID;
   return row;
 }
 
@@ -202,5 +206,8 @@ function fromRow(row: SandboxRow): SandboxRecord {
     ...(row.on_timeout !== null && { onTimeout: row.on_timeout === "delete" ? "delete" : "pause" }),
     ...(row.expires_at !== null && { expiresAt: row.expires_at }),
     ...(row.delete_after !== null && { deleteAfter: row.delete_after }),
+    persistence: row.persistence as Persistence,
+    volumeID: row.volume_id,
+    finalSnapshotID: row.final_snapshot_id,
   };
 }

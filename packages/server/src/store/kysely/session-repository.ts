@@ -85,6 +85,8 @@ function toRow(record: SessionRecord): SessionRow {
     user_id: record.userID,
     end_reason: record.endReason,
     usd_per_hour: record.usdPerHour,
+    persistence: record.persistence ?? "ephemeral",
+    final_snapshot_id: record.finalSnapshotID ?? null,
   };
 }
 
@@ -102,6 +104,7 @@ function toPatchRow(patch: SessionPatch): Partial<SessionRow> {
     endedAt: "ended_at",
     endReason: "end_reason",
     usdPerHour: "usd_per_hour",
+    finalSnapshotID: "final_snapshot_id",
   };
   const row: Record<string, unknown> = {};
   for (const [key, column] of Object.entries(keys)) {
@@ -143,5 +146,7 @@ function fromRow(row: SessionRow): SessionRecord {
     userID: row.user_id ?? "system",
     endReason: row.end_reason as SessionRecord["endReason"],
     usdPerHour: row.usd_per_hour,
+    persistence: row.persistence as NonNullable<SessionRecord["persistence"]>,
+    finalSnapshotID: row.final_snapshot_id,
   };
 }

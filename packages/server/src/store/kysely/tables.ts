@@ -31,6 +31,7 @@ export interface Tables {
   usage_hours: UsageHourRow;
   artifacts: ArtifactRow;
   download_hours: { user_id: string; hour: string; bytes: number };
+  volumes: VolumeRow;
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
   approvals: ApprovalRow;
   audit_entries: AuditRow;
@@ -67,6 +68,8 @@ export interface SessionRow {
   user_id: string | null;
   end_reason: string | null;
   usd_per_hour: number;
+  persistence: string;
+  final_snapshot_id: string | null;
 }
 
 /** Machine time and cost of one sandbox within one clock hour (UTC, `YYYY-MM-DDTHH`). */
@@ -111,6 +114,20 @@ export interface SandboxRow {
   on_timeout: string | null;
   expires_at: string | null;
   delete_after: string | null;
+  persistence: string;
+  volume_id: string | null;
+  final_snapshot_id: string | null;
+}
+
+export interface VolumeRow {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  runtime: string;
+  details: string;
+  sandbox_id: string | null;
+  created_at: string;
+  last_used_at: string | null;
 }
 
 export interface ArtifactRow {

@@ -6,6 +6,7 @@ import * as installationAdmins from "./0004-installation-admins.js";
 import * as artifacts from "./0005-artifacts.js";
 import * as sandboxFailureAWSCode from "./0006-sandbox-failure-aws-code.js";
 import * as approvalsAudit from "./0007-approvals-audit.js";
+import * as persistence from "./0008-persistence.js";
 import * as accountsAndLifetimes from "./0009-accounts-and-lifetimes.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "0005-artifacts": artifacts,
   "0006-sandbox-failure-aws-code": sandboxFailureAWSCode,
   "0007-approvals-audit": approvalsAudit,
+  "0008-persistence": persistence,
   "0009-accounts-and-lifetimes": accountsAndLifetimes,
 };
 

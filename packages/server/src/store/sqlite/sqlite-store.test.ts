@@ -31,6 +31,9 @@ function sandboxRecord(workspaceID: string, overrides: Partial<SandboxRecord> = 
     costUSD: 0,
     meteredSince: null,
     endReason: null,
+    persistence: "ephemeral",
+    volumeID: null,
+    finalSnapshotID: null,
     ...overrides,
   };
 }
