@@ -9,7 +9,7 @@ import {
 } from "@ciab/protocol";
 import type { ExecService } from "../services/exec-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
+import { errorResponses, flag, jsonBody, jsonContent, rawBody, sandboxIDParams, named } from "./schemas.js";
 import { streamFrames } from "./sse-frames.js";
 
 const execBody = named(execRequestSchema, "ExecRequest");
@@ -90,7 +90,16 @@ const processStdin = createRoute({
   method: "post",
   path: "/sandboxes/{id}/processes/{pid}/stdin",
   summary: "Write the raw request body to a process's stdin",
-  request: { params: processParams },
+  description:
+    "The body is bytes, at most `[server] stdin_limit_bytes` per request; send a long input as several requests, " +
+    "in order, the last with `close=true` so the process reads end of file.",
+  request: {
+    params: processParams,
+    query: z.object({
+      close: flag.optional().openapi({ description: "End stdin after writing the body (the body may be empty)" }),
+    }),
+    body: rawBody("Bytes for stdin", false),
+  },
   responses: { 200: jsonContent(z.object({ written: z.number() }), "Bytes written"), ...errorResponses },
 });
 
@@ -132,6 +141,7 @@ export function execRoutes(execService: ExecService) {
     .openapi(processStdin, async (c) => {
       const { id, pid } = c.req.valid("param");
       const data = Buffer.from(await c.req.arrayBuffer());
-      return c.json(await execService.writeStdin(c.var.principal, id, pid, data), 200);
+      const close = c.req.valid("query").close ?? false;
+      return c.json(await execService.writeStdin(c.var.principal, id, pid, data, { close }), 200);
     });
 }

@@ -3,10 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { fileEntrySchema, fileModeSchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
 import type { FileService } from "../services/file-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, pathQuery, sandboxIDParams, named } from "./schemas.js";
+import { errorResponses, flag, jsonBody, jsonContent, pathQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
 
 const entry = named(fileEntrySchema, "FileEntry");
-const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const list = createRoute({
   method: "get",
@@ -47,7 +46,11 @@ const upload = createRoute({
   method: "put",
   path: "/sandboxes/{id}/files/upload",
   summary: "Stream the raw request body into a file, any size",
-  request: { params: sandboxIDParams, query: pathQuery.extend({ mode: named(fileModeSchema, { description: "Octal digits, as chmod takes them: 644, 0755" }).optional() }) },
+  request: {
+    params: sandboxIDParams,
+    query: pathQuery.extend({ mode: named(fileModeSchema, { description: "Octal digits, as chmod takes them: 644, 0755" }).optional() }),
+    body: rawBody("The file's bytes, streamed (any size)"),
+  },
   responses: { 200: jsonContent(entry, "The written file"), ...errorResponses },
 });
 

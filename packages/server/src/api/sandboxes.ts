@@ -3,10 +3,9 @@ import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSch
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
-import { costCapResponse, errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
+import { costCapResponse, errorResponses, flag, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
 
 const sandbox = named(sandboxSchema, "Sandbox");
-const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const create = createRoute({
   method: "post",

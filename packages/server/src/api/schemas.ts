@@ -12,6 +12,9 @@ export const errorResponseSchema = z
   })
   .openapi("Error");
 
+/** A yes/no query parameter. */
+export const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+
 export const sandboxIDParams = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "sbx_01j9z3k8x2m4n6p8r0t2v4w6y8" }),
 });
@@ -36,6 +39,15 @@ export const errorResponses = {
 export const costCapResponse = {
   429: jsonContent(errorResponseSchema, "cost_cap_reached: the workspace spent its [budget] max_hourly_usd this hour"),
 };
+
+/** A body of raw bytes (`application/octet-stream`), read as it comes rather than validated as JSON. */
+export function rawBody(description: string, required = true) {
+  return {
+    required,
+    description,
+    content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+  };
+}
 
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { body: { required: true, content: { "application/json": { schema } } } };

@@ -3,6 +3,7 @@ import type { CommandContext } from "../../context.js";
 import { formatEvent, sessionExitCode } from "../../format/event.js";
 import { parseKeyValues } from "../../parse/key-value.js";
 import { terminalText } from "../../terminal/sandbox-output.js";
+import { resolveSandboxID } from "../../resolve/references.js";
 
 export interface RunOptions {
   provider: CreateSessionRequest["provider"];
@@ -29,7 +30,7 @@ export async function run(context: CommandContext, [prompt = ""]: string[], opti
   if (options.image) request.image = options.image;
   if (options.model) request.model = options.model;
   if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
-  if (options.sandbox) request.sandbox_id = options.sandbox;
+  if (options.sandbox) request.sandbox_id = await resolveSandboxID(ciab, options.sandbox);
   if (options.keep) request.keep_sandbox = true;
   const session = await ciab.sessions.create(request);
   if (!context.json) process.stderr.write(`session ${session.id}\n`);

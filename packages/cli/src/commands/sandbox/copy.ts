@@ -13,6 +13,7 @@ import {
   type SandboxTarget,
 } from "../../parse/copy-arguments.js";
 import { UsageError } from "../../usage-error.js";
+import { findSandbox } from "../../resolve/references.js";
 
 /** `ciab sandbox cp SRC DST`: one file either way, streamed; `-` is stdin or stdout. */
 export async function copy(context: CommandContext, [source = "", destination = ""]: string[]): Promise<void> {
@@ -30,7 +31,7 @@ export async function copy(context: CommandContext, [source = "", destination = 
 }
 
 async function upload(ciab: Ciab, from: LocalTarget, to: SandboxTarget): Promise<FileEntryBody> {
-  const sandbox = await ciab.sandboxes.get(to.sandboxID);
+  const sandbox = await findSandbox(ciab, to.sandboxID);
   if (from.kind === "stdio") return sandbox.files.upload(to.path, process.stdin);
   const local = await stat(from.path);
   if (local.isDirectory()) throw new UsageError(`${from.path} is a directory: directories are not supported yet`);
@@ -42,7 +43,7 @@ async function upload(ciab: Ciab, from: LocalTarget, to: SandboxTarget): Promise
 }
 
 async function download(ciab: Ciab, from: SandboxTarget, to: LocalTarget): Promise<{ path: string; size: number }> {
-  const sandbox = await ciab.sandboxes.get(from.sandboxID);
+  const sandbox = await findSandbox(ciab, from.sandboxID);
   const remote = await sandbox.files.stat(from.path);
   if (remote.type === "dir") {
     throw new UsageError(`${from.sandboxID}:${from.path} is a directory: directories are not supported yet`);

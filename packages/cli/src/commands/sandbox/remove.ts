@@ -2,6 +2,7 @@ import type { Sandbox } from "@ciab/protocol";
 import type { CommandContext } from "../../context.js";
 import { errorOutput, formatError, type ErrorOutput } from "../../format/error.js";
 import { terminalText } from "../../terminal/sandbox-output.js";
+import { resolveSandboxID } from "../../resolve/references.js";
 
 /**
  * `ciab sandbox rm ID...`: deletes each one, going on past failures; exits 1 if any failed. With
@@ -13,7 +14,7 @@ export async function remove(context: CommandContext, ids: string[]): Promise<nu
   const errors: (ErrorOutput["error"] & { id: string })[] = [];
   for (const id of ids) {
     try {
-      const info = await ciab.sandboxes.delete(id);
+      const info = await ciab.sandboxes.delete(await resolveSandboxID(ciab, id));
       sandboxes.push(info);
       if (!context.json) process.stdout.write(`${info.id} ${info.state}\n`);
     } catch (error) {

@@ -109,6 +109,7 @@ export function addSandboxCommand(program: Command): Command {
     .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect)
     .option("--timeout <seconds>", "kill the command after this long (exit code 124)", parsePositiveNumber)
     .option("--json", "wait for the command and print its result as JSON")
+    .option("-i, --interactive", "send stdin to the command (streamed: `tar c dir | ciab sandbox exec -i ID -- tar x`)")
     .option("-t, --tty", "run on a pseudo-terminal attached to this terminal (Ctrl-] detaches)")
     .action(
       action<ExecOptions>(async (context, args, options) =>
