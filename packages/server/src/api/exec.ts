@@ -9,7 +9,7 @@ import {
 } from "@ciab/protocol";
 import type { ExecService } from "../services/exec-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, flag, jsonBody, jsonContent, rawBody, sandboxIDParams, named } from "./schemas.js";
+import { errorResponses, flag, jsonBody, jsonContent, noQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
 import { streamFrames } from "./sse-frames.js";
 
 const execBody = named(execRequestSchema, "ExecRequest");
@@ -50,7 +50,8 @@ const listProcesses = createRoute({
   method: "get",
   path: "/sandboxes/{id}/processes",
   summary: "List background processes",
-  request: { params: sandboxIDParams },
+  description: "Every process started through the API that agentd still remembers, running or exited: `ciab sandbox ps`.",
+  request: { params: sandboxIDParams, query: noQuery },
   responses: { 200: jsonContent(z.object({ processes: z.array(processSchema) }), "Processes"), ...errorResponses },
 });
 

@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { fileEntrySchema, fileModeSchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
 import type { FileService } from "../services/file-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, flag, jsonBody, jsonContent, pathQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
+import { errorResponses, flag, jsonBody, jsonContent, noQuery, pathQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
 
 const entry = named(fileEntrySchema, "FileEntry");
 
@@ -13,7 +13,7 @@ const list = createRoute({
   summary: "List a directory",
   request: {
     params: sandboxIDParams,
-    query: z.object({ path: pathQuery.shape.path.default("/workspace"), depth: z.coerce.number().int().min(1).max(10).default(1) }),
+    query: z.strictObject({ path: pathQuery.shape.path.default("/workspace"), depth: z.coerce.number().int().min(1).max(10).default(1) }),
   },
   responses: { 200: jsonContent(z.object({ entries: z.array(entry) }), "Entries"), ...errorResponses },
 });
@@ -93,7 +93,7 @@ const ports = createRoute({
   method: "get",
   path: "/sandboxes/{id}/ports",
   summary: "TCP ports listening inside the sandbox",
-  request: { params: sandboxIDParams },
+  request: { params: sandboxIDParams, query: noQuery },
   responses: { 200: jsonContent(z.object({ ports: z.array(portSchema) }), "Ports"), ...errorResponses },
 });
 

@@ -15,6 +15,14 @@ export const errorResponseSchema = z
 /** A yes/no query parameter. */
 export const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
+/** A query parameter that may be given several times; one occurrence arrives as a string. */
+export function repeated<T extends z.ZodType>(item: T) {
+  return z.union([item, z.array(item).max(50)]).transform((value) => (Array.isArray(value) ? value : [value]) as z.output<T>[]);
+}
+
+/** The query of a list route that takes no parameters: any given is refused rather than ignored. */
+export const noQuery = z.strictObject({});
+
 export const sandboxIDParams = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "sbx_01j9z3k8x2m4n6p8r0t2v4w6y8" }),
 });

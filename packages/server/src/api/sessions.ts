@@ -24,7 +24,7 @@ const list = createRoute({
   path: "/sessions",
   summary: "List sessions, newest first",
   request: {
-    query: z.object({
+    query: z.strictObject({
       state: z.enum(sessionStates).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
@@ -58,7 +58,7 @@ const events = createRoute({
     "`event_page_bytes` of them (at least one event); read on from `next_after`.",
   request: {
     params: sessionIDParams,
-    query: z.object({
+    query: z.strictObject({
       after: z.coerce.number().int().min(0).default(0),
       limit: z.coerce.number().int().min(1).max(10_000).default(1000),
     }),

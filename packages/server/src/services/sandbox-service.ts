@@ -221,8 +221,20 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 
     createGranted,
 
-    list(principal: Principal, options: { all: boolean }) {
-      return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });
+    /**
+     * A workspace's sandboxes, terminated ones only with `all` or when `states` names them; `tags` keeps
+     * those that have every given tag (any value where `value` is absent).
+     */
+    async list(principal: Principal, options: SandboxListOptions) {
+      const states = options.states ?? [];
+      const records = await store.sandboxes.list(principal.workspaceID, {
+        includeTerminated: options.all || states.includes("terminated"),
+        ...(states.length > 0 && { states }),
+      });
+      const tags = options.tags ?? [];
+      return records.filter((record) =>
+        tags.every(({ key, value }) => Object.hasOwn(record.tags, key) && (value === undefined || record.tags[key] === value)),
+      );
     },
 
     /** `endReason` records why the budget ended it (`max_runtime`). */
@@ -340,6 +352,12 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 }
 
 export type SandboxService = ReturnType<typeof createSandboxService>;
+
+export interface SandboxListOptions {
+  all: boolean;
+  states?: SandboxState[];
+  tags?: { key: string; value?: string }[];
+}
 
 /** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
 class RestoreError extends Error {
