@@ -143,8 +143,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         await fail(sandbox, error.cause.code, `restoring the snapshot failed: ${error.cause.message}`, machine);
         return;
       }
-      const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
       const awsCode = cause.context?.awsCode;
+      if (cause.code === "image_not_found" && machine === null) {
+        // Nothing was made: the record ends at once instead of waiting in the list for someone to remove it.
+        await fail(sandbox, "image_not_found", cause.message, null, typeof awsCode === "string" ? awsCode : undefined);
+        await store.sandboxes.update(sandbox.id, { state: "terminated", endReason: "image_not_found", terminatedAt: new Date().toISOString() });
+        return;
+      }
+      const reason = cause.code === "agent_unreachable" ? "agent_unreachable" : "provision_failed";
       await fail(sandbox, reason, cause.message, machine, typeof awsCode === "string" ? awsCode : undefined);
     }
   }
@@ -200,6 +206,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     if (!options.wait) return sandbox;
     await done;
     const result = (await store.sandboxes.get(workspaceID, id))!;
+    if (result.endReason === "image_not_found") {
+      throw new CiabError("image_not_found", result.failureMessage ?? `image ${result.image} not found`, {
+        context: { sandbox_id: id, image: result.image, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
+      });
+    }
     if (result.state === "failed" && result.failureReason === "insufficient_storage") {
       throw new CiabError("insufficient_storage", `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
     }
