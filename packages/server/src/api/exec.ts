@@ -9,10 +9,13 @@ import {
 } from "@ciab/protocol";
 import type { ExecService } from "../services/exec-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, flag, jsonBody, jsonContent, noQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
+import { commandNotFoundResponse, errorResponses, flag, jsonBody, jsonContent, noQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
 import { streamFrames } from "./sse-frames.js";
 
-const execBody = named(execRequestSchema, "ExecRequest");
+const execBody = named(execRequestSchema, {
+  ref: "ExecRequest",
+  example: { command: ["npm", "test"], cwd: "/workspace", env: { CI: "1" }, timeout_ms: 60_000 },
+});
 export const processParams = sandboxIDParams.extend({
   pid: z.coerce.number().int().positive().openapi({ param: { name: "pid", in: "path" } }),
 });
@@ -27,7 +30,7 @@ const exec = createRoute({
   summary: "Run a command and wait for it",
   description: "A string command runs with /bin/sh -c; an array is argv. Missing binaries answer `command_not_found`.",
   request: { params: sandboxIDParams, ...jsonBody(execBody) },
-  responses: { 200: jsonContent(named(execResultSchema, "ExecResult"), "Exit code and output"), ...errorResponses },
+  responses: { 200: jsonContent(named(execResultSchema, "ExecResult"), "Exit code and output"), ...errorResponses, ...commandNotFoundResponse },
 });
 
 const execStream = createRoute({
@@ -35,15 +38,15 @@ const execStream = createRoute({
   path: "/sandboxes/{id}/exec/stream",
   summary: "Run a command and stream its output as server-sent events",
   request: { params: sandboxIDParams, ...jsonBody(execBody) },
-  responses: { 200: sseResponse, ...errorResponses },
+  responses: { 200: sseResponse, ...errorResponses, ...commandNotFoundResponse },
 });
 
 const startProcess = createRoute({
   method: "post",
   path: "/sandboxes/{id}/processes",
   summary: "Start a background process",
-  request: { params: sandboxIDParams, ...jsonBody(named(startProcessSchema, "StartProcess")) },
-  responses: { 201: jsonContent(named(processSchema, "Process"), "The started process"), ...errorResponses },
+  request: { params: sandboxIDParams, ...jsonBody(named(startProcessSchema, { ref: "StartProcess", example: { command: "python3 -m http.server 8000", tag: "web" } })) },
+  responses: { 201: jsonContent(named(processSchema, "Process"), "The started process"), ...errorResponses, ...commandNotFoundResponse },
 });
 
 const listProcesses = createRoute({

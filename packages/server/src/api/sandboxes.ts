@@ -3,7 +3,7 @@ import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSch
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
-import { costCapResponse, errorResponses, flag, jsonBody, jsonContent, repeated, sandboxIDParams, named } from "./schemas.js";
+import { costCapResponse, errorResponseSchema, errorResponses, flag, jsonBody, jsonContent, repeated, sandboxIDParams, named } from "./schemas.js";
 
 const sandbox = named(sandboxSchema, "Sandbox");
 
@@ -12,12 +12,19 @@ const create = createRoute({
   path: "/sandboxes",
   summary: "Create a sandbox",
   description: "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`).",
-  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(named(createSandboxSchema, "CreateSandbox")) },
+  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(
+      named(createSandboxSchema, { ref: "CreateSandbox", example: { runtime: "docker", name: "web", tags: { team: "web" } } }),
+    ) },
   responses: {
     201: jsonContent(sandbox, "The ready sandbox"),
     202: jsonContent(sandbox, "Provisioning has started"),
     ...errorResponses,
     ...costCapResponse,
+    422: jsonContent(
+      errorResponseSchema,
+      "image_not_found: the runtime lacks the image (on docker: load it with `docker load` or `docker import`); the sandbox ends at once",
+    ),
+    507: jsonContent(errorResponseSchema, "insufficient_storage: the snapshot to restore does not fit the sandbox's disk"),
   },
 });
 

@@ -43,6 +43,16 @@ export const errorResponses = {
   502: jsonContent(errorResponseSchema, "The runtime or the agent failed"),
 };
 
+/** Running a command: its binary may be missing in the sandbox. */
+export const commandNotFoundResponse = {
+  422: jsonContent(errorResponseSchema, "command_not_found: the command's binary is not in the sandbox"),
+};
+
+/** Anything naming a path: the path resolves outside /workspace. */
+export const pathOutsideResponse = {
+  403: jsonContent(errorResponseSchema, "path_outside_sandbox: the path (or a link on it) leads out of /workspace"),
+};
+
 /** Creating anything that gets a machine: the workspace may be over its hourly cost cap. */
 export const costCapResponse = {
   429: jsonContent(errorResponseSchema, "cost_cap_reached: the workspace spent its [budget] max_hourly_usd this hour"),
@@ -66,7 +76,11 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
  * built before @hono/zod-openapi loaded has no `.openapi`; a clone made now does. This keeps the API's
  * documentation independent of module load order.
  */
-export function named<T extends z.ZodType>(schema: T, metadata: string | Record<string, unknown>): T {
-  const withOpenAPI = typeof (schema as { openapi?: unknown }).openapi === "function" ? schema : (schema.clone() as T);
-  return (withOpenAPI as unknown as { openapi(metadata: unknown): T }).openapi(metadata);
+export function named<T extends z.ZodType>(schema: T, metadata: string | ({ ref?: string } & Record<string, unknown>)): T {
+  const withOpenAPI = (typeof (schema as { openapi?: unknown }).openapi === "function" ? schema : schema.clone()) as unknown as {
+    openapi(...metadata: unknown[]): T;
+  };
+  if (typeof metadata === "string") return withOpenAPI.openapi(metadata);
+  const { ref, ...rest } = metadata;
+  return ref === undefined ? withOpenAPI.openapi(rest) : withOpenAPI.openapi(ref, rest);
 }

@@ -15,7 +15,7 @@ const create = createRoute({
   path: "/sessions",
   summary: "Start an agent session",
   description: "With `prompt`: headless, the agent runs it and exits. Without: interactive (attach to its TUI).",
-  request: jsonBody(named(createSessionSchema, "CreateSession")),
+  request: jsonBody(named(createSessionSchema, { ref: "CreateSession", example: { provider: "claude-code", prompt: "Add a test for the parser" } })),
   responses: { 201: jsonContent(session, "The session, state pending"), ...errorResponses, ...costCapResponse },
 });
 
