@@ -170,4 +170,15 @@ describe("ciab for daily use", () => {
     const ended = all.sandboxes.find((sandbox: { image: string }) => sandbox.image === "ciab-test/never-loaded:1");
     expect(ended).toMatchObject({ state: "terminated", end_reason: "image_not_found", failure: { reason: "image_not_found" } });
   });
+
+  test("run -i starts an interactive session and joins its terminal; the agent's exit code is the command's", async () => {
+    // Typed ahead: the session's shell reads it once attached.
+    const run = await ciab(["run", "-i", "--provider", "shell", "--sandbox", "daily-db"], "echo typed-in-$((6*7))\nexit 7\n");
+    expect(run.code, run.stderr).toBe(7);
+    expect(run.stdout).toContain("typed-in-42");
+    expect(run.stderr).toMatch(/^session ses_\w+\n/);
+    const refused = await ciab(["run", "-i", "--provider", "shell", "echo a prompt"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("an interactive session takes no prompt");
+  });
 });

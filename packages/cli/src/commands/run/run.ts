@@ -4,6 +4,7 @@ import { formatEvent, sessionExitCode } from "../../format/event.js";
 import { parseKeyValues } from "../../parse/key-value.js";
 import { terminalText } from "../../terminal/sandbox-output.js";
 import { resolveSandboxID } from "../../resolve/references.js";
+import { UsageError } from "../../usage-error.js";
 
 export interface RunOptions {
   provider: CreateSessionRequest["provider"];
@@ -16,15 +17,20 @@ export interface RunOptions {
   sandbox?: string;
   keep?: boolean;
   json?: boolean;
+  /** An interactive session (no prompt) whose agent's terminal this one joins. */
+  interactive?: boolean;
 }
 
 /**
  * `ciab run --provider P [--repo URL] "PROMPT"`: starts a headless session, prints its events as they
  * come (raw JSON lines with --json), and exits with the agent's exit code. Ctrl-C cancels the session.
+ * With `-i`, an interactive session instead (run-interactive.ts).
  */
 export async function run(context: CommandContext, [prompt = ""]: string[], options: RunOptions): Promise<number> {
   const ciab = await context.client();
-  const request: CreateSessionRequest = { provider: options.provider, prompt };
+  if (options.interactive && prompt !== "") throw new UsageError("an interactive session takes no prompt: type it to the agent");
+  if (!options.interactive && prompt === "") throw new UsageError("no prompt given: write `ciab run --provider P \"PROMPT\"`, or -i");
+  const request: CreateSessionRequest = { provider: options.provider, ...(prompt !== "" && { prompt }) };
   if (options.repo) request.repo = { url: options.repo, ...(options.ref && { ref: options.ref }) };
   if (options.runtime) request.runtime = options.runtime;
   if (options.image) request.image = options.image;
@@ -32,6 +38,7 @@ export async function run(context: CommandContext, [prompt = ""]: string[], opti
   if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
   if (options.sandbox) request.sandbox_id = await resolveSandboxID(ciab, options.sandbox);
   if (options.keep) request.keep_sandbox = true;
+  if (options.interactive) return (await import("./run-interactive.js")).runInteractive(context, ciab, request);
   const session = await ciab.sessions.create(request);
   if (!context.json) process.stderr.write(`session ${session.id}\n`);
   const interrupt = () => void ciab.sessions.cancel(session.id).catch(() => undefined);

@@ -13,8 +13,9 @@ const states = ["pending", "starting", "running", "idle", "completed", "failed",
 export function addSessionCommands(program: Command): void {
   program
     .command("run")
-    .argument("<prompt>", "what the agent should do")
-    .description("run an agent headless on a prompt, print its events, exit with its exit code")
+    .argument("[prompt]", "what the agent should do (none with -i)")
+    .description("run an agent headless on a prompt, print its events, exit with its exit code; -i: interactively")
+    .option("-i, --interactive", "start the agent's own TUI and attach this terminal (Ctrl-] detaches)")
     .addOption(new Option("--provider <provider>", "the agent").choices(providers).makeOptionMandatory())
     .option("--repo <url>", "repository to clone into /workspace")
     .option("--ref <ref>", "branch, tag or commit of --repo")
