@@ -181,4 +181,30 @@ describe("ciab for daily use", () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("an interactive session takes no prompt");
   });
+
+  test("cp copies directories both ways, keeping modes and links, writing nothing through a sandbox's link", async () => {
+    const project = path.join(work.path, "project");
+    mkdirSync(path.join(project, "bin"), { recursive: true });
+    writeFileSync(path.join(project, "bin", "tool"), "#!/bin/sh\necho tool-ran\n", { mode: 0o750 });
+    writeFileSync(path.join(project, "README"), "read me\n");
+    symlinkSync("bin/tool", path.join(project, "tool"));
+    const up = await ciab(["sandbox", "cp", "project", "daily-web:/workspace/"]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toBe(""); // progress only on a terminal
+    const listed = await ciab(["sandbox", "exec", "daily-web", "--", "sh", "-c", "stat -c '%a %n' project/bin/tool; readlink project/tool; ./project/tool"]);
+    expect(listed.stdout).toBe("750 project/bin/tool\nbin/tool\ntool-ran\n");
+
+    const outside = path.join(work.path, "outside");
+    mkdirSync(outside);
+    await ciab(["sandbox", "exec", "daily-web", "--", "sh", "-c", `ln -s ${outside} project/escape && mkdir project/empty`]);
+    const down = await ciab(["sandbox", "cp", "daily-web:project", "fetched"]);
+    expect(down.code, down.stderr).toBe(0);
+    const { lstatSync, readlinkSync, readdirSync } = await import("node:fs");
+    expect(readFileSync(path.join(work.path, "fetched", "README"), "utf8")).toBe("read me\n");
+    expect(lstatSync(path.join(work.path, "fetched", "bin", "tool")).mode & 0o777).toBe(0o750);
+    expect(readlinkSync(path.join(work.path, "fetched", "tool"))).toBe("bin/tool");
+    expect(readlinkSync(path.join(work.path, "fetched", "escape"))).toBe(outside);
+    expect(lstatSync(path.join(work.path, "fetched", "empty")).isDirectory()).toBe(true);
+    expect(readdirSync(outside)).toEqual([]);
+  });
 });

@@ -165,7 +165,7 @@ export function addSandboxCommand(program: Command): Command {
     .command("cp")
     .argument("<source>", "local path, - for stdin, or ID:/path")
     .argument("<destination>", "local path, - for stdout, or ID:/path")
-    .description("copy a file into or out of a sandbox")
+    .description("copy a file or a directory (modes and links kept) into or out of a sandbox")
     .option("--json", "print the written file as JSON")
     .action(
       action(async (context, args) =>
