@@ -37,3 +37,15 @@ export async function resolveSessionID(ciab: Ciab, reference: string): Promise<s
     sessions.map((session) => ({ id: session.id, live: !["completed", "failed", "cancelled"].includes(session.state) })),
   );
 }
+
+/** `--session` and `--sandbox` options with their references resolved to ids (absent ones stay absent). */
+export async function resolveOptionReferences<Options extends { session?: string; sandbox?: string }>(
+  ciab: Ciab,
+  options: Options,
+): Promise<Options> {
+  return {
+    ...options,
+    ...(options.session !== undefined && { session: await resolveSessionID(ciab, options.session) }),
+    ...(options.sandbox !== undefined && { sandbox: await resolveSandboxID(ciab, options.sandbox) }),
+  };
+}
