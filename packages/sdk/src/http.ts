@@ -1,7 +1,8 @@
 import type { Connection } from "./connection.js";
 import { CiabConnectionError, errorFromResponse } from "./errors.js";
 
-export type QueryValue = string | number | boolean | undefined;
+/** An array is sent as the parameter repeated, once per element. */
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
 
 export interface RequestOptions {
   query?: Record<string, QueryValue>;
@@ -52,7 +53,8 @@ export class HttpClient {
     const connection = await this.connection();
     const url = new URL(connection.url + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (Array.isArray(value)) for (const item of value as readonly string[]) url.searchParams.append(key, item);
+      else if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const headers: Record<string, string> = { accept: options.accept ?? "application/json", "user-agent": userAgent, ...options.headers };
     if (options.authenticated !== false && connection.token !== undefined) {

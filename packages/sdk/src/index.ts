@@ -11,7 +11,7 @@ export { userConfigPath, readUserConfig, writeUserConfig, removeUserConfig, type
 export * from "./errors.js";
 export type { ExecEvent } from "./exec-events.js";
 export { parseServerSentEvents, type ServerSentEvent } from "./sse.js";
-export { Sandboxes, type CreateSandboxOptions } from "./sandboxes.js";
+export { Sandboxes, type CreateSandboxOptions, type ListSandboxesOptions } from "./sandboxes.js";
 export { Sessions, type FollowEventsOptions } from "./sessions.js";
 export { Secrets, type SecretInfo } from "./secrets.js";
 export { Usage, type UsageReportOptions } from "./usage.js";

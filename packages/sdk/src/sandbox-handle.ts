@@ -1,6 +1,6 @@
 import { finalSessionStates, type ConsoleOutput, type ListeningPort, type Sandbox, type Session, type ToolName } from "@ciab/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConflictError, SandboxFailedError } from "./errors.js";
+import { ConflictError, SandboxFailedError, UnprocessableError } from "./errors.js";
 import type { HttpClient } from "./http.js";
 import { SandboxCommands } from "./sandbox-commands.js";
 import { SandboxFiles } from "./sandbox-files.js";
@@ -100,8 +100,9 @@ export class SandboxHandle {
   }
 
   /**
-   * Polls until the sandbox is ready. Throws `SandboxFailedError` if it failed, and `ConflictError`
-   * (`invalid_state`) if it is going away instead.
+   * Polls until the sandbox is ready. Throws `SandboxFailedError` if it failed, `UnprocessableError`
+   * (`image_not_found`) if the runtime lacks its image, and `ConflictError` (`invalid_state`) if it is going
+   * away instead.
    */
   async waitUntilReady(options: WaitUntilReadyOptions = {}): Promise<Sandbox> {
     const { signal, intervalMs = 100, onUpdate } = options;
@@ -114,6 +115,12 @@ export class SandboxHandle {
         throw new SandboxFailedError("sandbox_failed", message, {
           status: 502,
           context: { sandbox_id: sandbox.id, reason: sandbox.failure?.reason },
+        });
+      }
+      if (sandbox.end_reason === "image_not_found") {
+        throw new UnprocessableError("image_not_found", sandbox.failure?.message ?? `image ${sandbox.image} not found`, {
+          status: 422,
+          context: { sandbox_id: sandbox.id, image: sandbox.image },
         });
       }
       if (sandbox.state === "terminating" || sandbox.state === "terminated" || sandbox.state === "paused") {

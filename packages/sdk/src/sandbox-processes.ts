@@ -50,13 +50,26 @@ export class SandboxProcesses {
     });
   }
 
-  /** Writes to the process's stdin. */
-  async writeStdin(pid: number, data: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Writes to the process's stdin; with `close`, ends it afterwards so the process reads end of file. Each
+   * call is one request, bounded by the server's `stdin_limit_bytes`: send long input in pieces.
+   */
+  async writeStdin(
+    pid: number,
+    data: string | Uint8Array,
+    options: { signal?: AbortSignal; close?: boolean } = {},
+  ): Promise<void> {
     const response = await this.#http.send("POST", `${this.#path}/${pid}/stdin`, {
+      query: { close: options.close === true ? true : undefined },
       body: data,
       signal: options.signal,
     });
     await response.body?.cancel();
+  }
+
+  /** Ends the process's stdin (end of file for its reader). */
+  closeStdin(pid: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.writeStdin(pid, new Uint8Array(0), { ...options, close: true });
   }
 
   /** Sets the terminal size of a process started with `pty`. */

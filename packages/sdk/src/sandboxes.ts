@@ -1,4 +1,4 @@
-import type { CreateSandboxRequest, Sandbox } from "@ciab/protocol";
+import type { CreateSandboxRequest, Sandbox, SandboxState } from "@ciab/protocol";
 import type { HttpClient } from "./http.js";
 import { SandboxHandle } from "./sandbox-handle.js";
 
@@ -8,6 +8,13 @@ export interface CreateSandboxOptions {
    * `provisioning`; `sandbox.waitUntilReady()` follows it from there.
    */
   wait?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ListSandboxesOptions {
+  all?: boolean;
+  states?: readonly SandboxState[];
+  tags?: Readonly<Record<string, string | null>>;
   signal?: AbortSignal;
 }
 
@@ -29,10 +36,18 @@ export class Sandboxes {
     return new SandboxHandle(this.#http, info);
   }
 
-  /** Live sandboxes; with `all`, terminated ones too. */
-  async list(options: { all?: boolean; signal?: AbortSignal } = {}): Promise<SandboxHandle[]> {
+  /**
+   * Live sandboxes; with `all`, terminated ones too. `states` keeps those in any of the states, `tags` those
+   * with every tag given (`null` as a value: the tag with any value).
+   */
+  async list(options: ListSandboxesOptions = {}): Promise<SandboxHandle[]> {
+    const tags = Object.entries(options.tags ?? {}).map(([key, value]) => (value === null ? key : `${key}:${value}`));
     const body = await this.#http.json<{ sandboxes: Sandbox[] }>("GET", "/api/v1/sandboxes", {
-      query: { all: options.all === true ? true : undefined },
+      query: {
+        all: options.all === true ? true : undefined,
+        state: options.states?.length ? options.states : undefined,
+        tag: tags.length > 0 ? tags : undefined,
+      },
       signal: options.signal,
     });
     return body.sandboxes.map((info) => new SandboxHandle(this.#http, info));

@@ -78,9 +78,13 @@ export function createProcessHandlers(processes: ProcessService): ProcessHandler
       respondJSON(stream, processes.signal(pid, signal as SignalRequest["signal"]));
     },
 
-    stdin: async ({ stream, pid }) => {
+    stdin: async ({ stream, pid, query }) => {
       processes.get(pid); // answer process_not_found before reading a body
-      respondJSON(stream, { written: await processes.writeStdin(pid, await readBody(stream)) });
+      const close = query.get("close") === "1" || query.get("close") === "true";
+      const data = await readBody(stream);
+      const written = data.length > 0 || !close ? await processes.writeStdin(pid, data) : 0;
+      if (close) processes.closeStdin(pid);
+      respondJSON(stream, { written });
     },
 
     resize: async ({ stream, pid }) => {

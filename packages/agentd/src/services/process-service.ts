@@ -160,6 +160,12 @@ export class ProcessService {
     return data.length;
   }
 
+  /** Ends the process's stdin, so that a reader of it sees end of file; closing it twice is harmless. */
+  closeStdin(pid: number): void {
+    const stdin = this.#find(pid).run.stdin;
+    if (stdin && !stdin.destroyed && !stdin.writableEnded) stdin.end();
+  }
+
   /** Replays kept output and, with `follow`, calls `listener` with every later frame up to the exit frame. */
   subscribe(pid: number, follow: boolean, listener: FrameListener): OutputSubscription {
     const managed = this.#find(pid);

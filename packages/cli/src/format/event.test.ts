@@ -18,6 +18,8 @@ describe("formatEvent", () => {
     [event("tool.call", { name: "Bash", input: { command: "ls  -la\n/workspace" } }), "→ Bash ls -la /workspace"],
     [event("tool.call", { name: "Write", input: { file_path: "/workspace/hello.txt", content: "x" } }), "→ Write /workspace/hello.txt"],
     [event("tool.result", { output: "ok", is_error: false }), "← ok"],
+    [event("session.error", { code: "agent_retrying", message: "retrying the model API (attempt 2 of 10) in 1.5 s: overloaded_error, HTTP 529" }), "↻ retrying the model API (attempt 2 of 10) in 1.5 s: overloaded_error, HTTP 529"],
+    [event("session.error", { code: "agent_reconnecting", message: "Reconnecting... 1/5 (stream\ndisconnected)" }), "↻ Reconnecting... 1/5 (stream disconnected)"],
     [event("file.changed", { path: "hello.txt", action: "create" }), "✎ create hello.txt"],
     [event("agent.result", { text: "done", is_error: false }), "= done"],
     [event("usage.reported", { input_tokens: 120, output_tokens: 30, cost_usd: 0.00081, source: "gateway" }), "$ 120 in / 30 out tokens, $0.0008"],

@@ -29,6 +29,8 @@ export function formatEvent(event: SessionEvent): string {
     case "usage.reported":
       return `$ ${Number(data.input_tokens ?? 0)} in / ${Number(data.output_tokens ?? 0)} out tokens, $${Number(data.cost_usd ?? 0).toFixed(4)}${data.source === "agent" ? " (agent's count)" : ""}`;
     case "session.error":
+      // An agent retrying its model call is news, not a failure: one line, and the run goes on.
+      if (data.code === "agent_retrying" || data.code === "agent_reconnecting") return `↻ ${oneLine(String(data.message), 200)}`;
       return `✗ ${String(data.message)} (${String(data.code)})`;
     case "agent.output":
       return `  ${String(data.line ?? "")}`;

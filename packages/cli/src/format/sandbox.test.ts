@@ -1,7 +1,7 @@
 import type { Sandbox } from "@ciab/protocol";
 import { describe, expect, it } from "vitest";
 import { formatAge } from "./age.js";
-import { formatProgress, formatSandboxSummary, formatSandboxTable } from "./sandbox.js";
+import { formatProgress, formatSandboxSummary, formatSandboxTable, formatTags } from "./sandbox.js";
 
 const sandbox: Sandbox = {
   id: "sbx_01",
@@ -75,13 +75,20 @@ describe("formatSandboxSummary", () => {
 
 describe("formatSandboxTable", () => {
   it("prints a row per sandbox with its age", () => {
-    expect(formatSandboxTable([sandbox, { ...sandbox, id: "sbx_02", name: "api", state: "paused" }], now)).toBe(
+    const tagged = { ...sandbox, id: "sbx_02", name: "api", state: "paused" as const, tags: { team: "a", ci: "1" } };
+    expect(formatSandboxTable([sandbox, tagged], now)).toBe(
       [
-        "ID      NAME  STATE   RUNTIME  IMAGE    AGE  COST",
+        "ID      NAME  STATE   RUNTIME  IMAGE    AGE  COST     TAGS",
         "sbx_01  web   ready   docker   node:20  5m   $0.0123",
-        "sbx_02  api   paused  docker   node:20  5m   $0.0123",
+        "sbx_02  api   paused  docker   node:20  5m   $0.0123  ci=1,team=a",
       ].join("\n"),
     );
+  });
+
+  it("cuts long tags with an ellipsis", () => {
+    const tags = { description: "x".repeat(60) };
+    expect(formatTags(tags)).toHaveLength(40);
+    expect(formatTags(tags).endsWith("…")).toBe(true);
   });
 
   it("says so when there are none", () => {

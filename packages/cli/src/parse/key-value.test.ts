@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collect, parseKeyValues } from "./key-value.js";
+import { collect, parseKeyValues, parseTagFilters } from "./key-value.js";
 
 describe("parseKeyValues", () => {
   it("splits at the first =", () => {
@@ -13,5 +13,12 @@ describe("parseKeyValues", () => {
 
   it("collects repeated options", () => {
     expect(collect("b", collect("a"))).toEqual(["a", "b"]);
+  });
+});
+
+describe("parseTagFilters", () => {
+  it("takes KEY=VALUE for that value and KEY alone for any value", () => {
+    expect(parseTagFilters(["team=web", "ci", "url=a=b"])).toEqual({ team: "web", ci: null, url: "a=b" });
+    expect(() => parseTagFilters(["=v"])).toThrow(/--tag/);
   });
 });

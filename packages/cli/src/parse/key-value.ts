@@ -15,3 +15,15 @@ export function parseKeyValues(pairs: readonly string[], flag: string): Record<s
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** `--tag K=V` (that value) or `--tag K` (any value) filters, as the SDK's `tags` takes them. */
+export function parseTagFilters(filters: readonly string[]): Record<string, string | null> {
+  const record: Record<string, string | null> = {};
+  for (const filter of filters) {
+    const equals = filter.indexOf("=");
+    if (equals === 0 || filter === "") throw new UsageError(`--tag expects KEY=VALUE or KEY, got "${filter}"`);
+    if (equals === -1) record[filter] = null;
+    else record[filter.slice(0, equals)] = filter.slice(equals + 1);
+  }
+  return record;
+}

@@ -9,7 +9,7 @@
  *   GET  /v1/processes                      → { processes: ProcessInfo[] }
  *   GET  /v1/processes/:pid                 → ProcessInfo
  *   POST /v1/processes/:pid/signal SignalRequest → ProcessInfo
- *   POST /v1/processes/:pid/stdin  raw body → { written: number }
+ *   POST /v1/processes/:pid/stdin  raw body → { written: number }; with `?close=1`, stdin is ended afterwards
  *   POST /v1/processes/:pid/resize ResizeRequest → ProcessInfo (pty processes only)
  *   GET  /v1/processes/:pid/output?follow=1 → NDJSON ExecFrame lines: replay, then live until exit
  *   GET  /v1/processes/:pid/output?follow=1&stdoutOffset=N → the same for a persistOutput process, but

@@ -57,7 +57,7 @@ export const artifactListSchema = z.object({
   next: z.string().nullable(),
 });
 
-export const listQuerySchema = z.object({
+export const listQuerySchema = z.strictObject({
   session_id: z.string().min(1).max(64).optional(),
   sandbox_id: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -56,7 +56,8 @@ export interface AgentClient {
   listProcesses(signal?: AbortSignal): Promise<ProcessInfo[]>;
   getProcess(pid: number, signal?: AbortSignal): Promise<ProcessInfo>;
   signalProcess(pid: number, signal: SignalRequest["signal"], abortSignal?: AbortSignal): Promise<ProcessInfo>;
-  writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }>;
+  /** Writes to a process's stdin; with `close`, ends it afterwards (the process reads end of file). */
+  writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal, options?: { close?: boolean }): Promise<{ written: number }>;
   /**
    * Kept output of a background process, then (with `follow`) live output until its exit frame. With
    * `stdoutOffset` (persistOutput processes only), stdout from that byte of everything it wrote, each
@@ -159,8 +160,14 @@ class HTTP2AgentClient implements AgentClient {
     return this.#session.json("POST", `${agentRoutes.processes}/${pid}/signal`, { signal }, abortSignal, answerLimits.process);
   }
 
-  async writeStdin(pid: number, data: Buffer | string, signal?: AbortSignal): Promise<{ written: number }> {
-    const response = await this.#session.request("POST", `${agentRoutes.processes}/${pid}/stdin`, { body: data, signal });
+  async writeStdin(
+    pid: number,
+    data: Buffer | string,
+    signal?: AbortSignal,
+    options: { close?: boolean } = {},
+  ): Promise<{ written: number }> {
+    const path = `${agentRoutes.processes}/${pid}/stdin${options.close ? "?close=1" : ""}`;
+    const response = await this.#session.request("POST", path, { body: data, signal });
     return readJSON<{ written: number }>(response.stream, answerLimits.small, "stdin");
   }
 

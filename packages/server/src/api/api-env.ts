@@ -13,7 +13,7 @@ export function createRouter(): OpenAPIHono<ApiEnv> {
     defaultHook: (result) => {
       if (result.success) return;
       const issues = result.error.issues.map((issue) => ({
-        path: issue.path.map(String).join(".") || "(body)",
+        path: issue.path.map(String).join(".") || `(${result.target})`,
         message: issue.message,
       }));
       const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");

@@ -40,6 +40,7 @@ import { toErrorResponse } from "./error-handler.js";
 import { serveOpenAPIDocument } from "./openapi-document.js";
 import { refuseMalformedURLs } from "./url-check.js";
 import { attachRoutes } from "./attach.js";
+import { healthRoutes } from "./health.js";
 import { execRoutes } from "./exec.js";
 import { fileRoutes } from "./files.js";
 import { sandboxRoutes } from "./sandboxes.js";
@@ -106,7 +107,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   });
   app.use("/api/v1/*", tokenBoundStreams(auth));
 
-  app.get("/api/v1/health", (c) => c.json({ status: "ok", version: dependencies.version }));
+  app.route("/api/v1", healthRoutes(dependencies.version));
   if (dependencies.machineDownloads) app.route("/", machineDownloadRoutes(dependencies.machineDownloads));
   app.route("/api/v1", sandboxRoutes(dependencies.sandboxes));
   app.route("/api/v1", execRoutes(dependencies.exec));

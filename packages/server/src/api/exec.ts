@@ -9,10 +9,13 @@ import {
 } from "@ciab/protocol";
 import type { ExecService } from "../services/exec-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
+import { commandNotFoundResponse, errorResponses, flag, jsonBody, jsonContent, noQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
 import { streamFrames } from "./sse-frames.js";
 
-const execBody = named(execRequestSchema, "ExecRequest");
+const execBody = named(execRequestSchema, {
+  ref: "ExecRequest",
+  example: { command: ["npm", "test"], cwd: "/workspace", env: { CI: "1" }, timeout_ms: 60_000 },
+});
 export const processParams = sandboxIDParams.extend({
   pid: z.coerce.number().int().positive().openapi({ param: { name: "pid", in: "path" } }),
 });
@@ -27,7 +30,7 @@ const exec = createRoute({
   summary: "Run a command and wait for it",
   description: "A string command runs with /bin/sh -c; an array is argv. Missing binaries answer `command_not_found`.",
   request: { params: sandboxIDParams, ...jsonBody(execBody) },
-  responses: { 200: jsonContent(named(execResultSchema, "ExecResult"), "Exit code and output"), ...errorResponses },
+  responses: { 200: jsonContent(named(execResultSchema, "ExecResult"), "Exit code and output"), ...errorResponses, ...commandNotFoundResponse },
 });
 
 const execStream = createRoute({
@@ -35,22 +38,23 @@ const execStream = createRoute({
   path: "/sandboxes/{id}/exec/stream",
   summary: "Run a command and stream its output as server-sent events",
   request: { params: sandboxIDParams, ...jsonBody(execBody) },
-  responses: { 200: sseResponse, ...errorResponses },
+  responses: { 200: sseResponse, ...errorResponses, ...commandNotFoundResponse },
 });
 
 const startProcess = createRoute({
   method: "post",
   path: "/sandboxes/{id}/processes",
   summary: "Start a background process",
-  request: { params: sandboxIDParams, ...jsonBody(named(startProcessSchema, "StartProcess")) },
-  responses: { 201: jsonContent(named(processSchema, "Process"), "The started process"), ...errorResponses },
+  request: { params: sandboxIDParams, ...jsonBody(named(startProcessSchema, { ref: "StartProcess", example: { command: "python3 -m http.server 8000", tag: "web" } })) },
+  responses: { 201: jsonContent(named(processSchema, "Process"), "The started process"), ...errorResponses, ...commandNotFoundResponse },
 });
 
 const listProcesses = createRoute({
   method: "get",
   path: "/sandboxes/{id}/processes",
   summary: "List background processes",
-  request: { params: sandboxIDParams },
+  description: "Every process started through the API that agentd still remembers, running or exited: `ciab sandbox ps`.",
+  request: { params: sandboxIDParams, query: noQuery },
   responses: { 200: jsonContent(z.object({ processes: z.array(processSchema) }), "Processes"), ...errorResponses },
 });
 
@@ -90,7 +94,16 @@ const processStdin = createRoute({
   method: "post",
   path: "/sandboxes/{id}/processes/{pid}/stdin",
   summary: "Write the raw request body to a process's stdin",
-  request: { params: processParams },
+  description:
+    "The body is bytes, at most `[server] stdin_limit_bytes` per request; send a long input as several requests, " +
+    "in order, the last with `close=true` so the process reads end of file.",
+  request: {
+    params: processParams,
+    query: z.object({
+      close: flag.optional().openapi({ description: "End stdin after writing the body (the body may be empty)" }),
+    }),
+    body: rawBody("Bytes for stdin", false),
+  },
   responses: { 200: jsonContent(z.object({ written: z.number() }), "Bytes written"), ...errorResponses },
 });
 
@@ -132,6 +145,7 @@ export function execRoutes(execService: ExecService) {
     .openapi(processStdin, async (c) => {
       const { id, pid } = c.req.valid("param");
       const data = Buffer.from(await c.req.arrayBuffer());
-      return c.json(await execService.writeStdin(c.var.principal, id, pid, data), 200);
+      const close = c.req.valid("query").close ?? false;
+      return c.json(await execService.writeStdin(c.var.principal, id, pid, data, { close }), 200);
     });
 }

@@ -5,10 +5,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { fileEntrySchema, fileModeSchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
 import type { FileService } from "../services/file-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, pathQuery, sandboxIDParams, named } from "./schemas.js";
+import { errorResponses, flag, pathOutsideResponse, jsonBody, jsonContent, noQuery, pathQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
 
 const entry = named(fileEntrySchema, "FileEntry");
-const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const list = createRoute({
   method: "get",
@@ -16,9 +15,9 @@ const list = createRoute({
   summary: "List a directory",
   request: {
     params: sandboxIDParams,
-    query: z.object({ path: pathQuery.shape.path.default("/workspace"), depth: z.coerce.number().int().min(1).max(10).default(1) }),
+    query: z.strictObject({ path: pathQuery.shape.path.default("/workspace"), depth: z.coerce.number().int().min(1).max(10).default(1) }),
   },
-  responses: { 200: jsonContent(z.object({ entries: z.array(entry) }), "Entries"), ...errorResponses },
+  responses: { 200: jsonContent(z.object({ entries: z.array(entry) }), "Entries"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const stat = createRoute({
@@ -26,7 +25,7 @@ const stat = createRoute({
   path: "/sandboxes/{id}/files/stat",
   summary: "Describe one path (symlinks are not followed)",
   request: { params: sandboxIDParams, query: pathQuery },
-  responses: { 200: jsonContent(entry, "The entry"), ...errorResponses },
+  responses: { 200: jsonContent(entry, "The entry"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const read = createRoute({
@@ -34,7 +33,7 @@ const read = createRoute({
   path: "/sandboxes/{id}/files/read",
   summary: "Read a file of at most 10 MiB into JSON",
   request: { params: sandboxIDParams, query: pathQuery.extend({ encoding: z.enum(["utf8", "base64"]).default("utf8") }) },
-  responses: { 200: jsonContent(readFileSchema, "The content"), ...errorResponses },
+  responses: { 200: jsonContent(readFileSchema, "The content"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const write = createRoute({
@@ -42,15 +41,19 @@ const write = createRoute({
   path: "/sandboxes/{id}/files/write",
   summary: "Write a file from JSON (parents are created)",
   request: { params: sandboxIDParams, ...jsonBody(named(writeFileSchema, "WriteFile")) },
-  responses: { 200: jsonContent(entry, "The written file"), ...errorResponses },
+  responses: { 200: jsonContent(entry, "The written file"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const upload = createRoute({
   method: "put",
   path: "/sandboxes/{id}/files/upload",
   summary: "Stream the raw request body into a file, any size",
-  request: { params: sandboxIDParams, query: pathQuery.extend({ mode: named(fileModeSchema, { description: "Octal digits, as chmod takes them: 644, 0755" }).optional() }) },
-  responses: { 200: jsonContent(entry, "The written file"), ...errorResponses },
+  request: {
+    params: sandboxIDParams,
+    query: pathQuery.extend({ mode: named(fileModeSchema, { description: "Octal digits, as chmod takes them: 644, 0755" }).optional() }),
+    body: rawBody("The file's bytes, streamed (any size)"),
+  },
+  responses: { 200: jsonContent(entry, "The written file"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const download = createRoute({
@@ -61,6 +64,7 @@ const download = createRoute({
   responses: {
     200: { content: { "application/octet-stream": { schema: z.string() } }, description: "The bytes" },
     ...errorResponses,
+    ...pathOutsideResponse,
   },
 });
 
@@ -69,7 +73,7 @@ const mkdir = createRoute({
   path: "/sandboxes/{id}/files/mkdir",
   summary: "Create a directory",
   request: { params: sandboxIDParams, ...jsonBody(mkdirSchema) },
-  responses: { 200: jsonContent(entry, "The directory"), ...errorResponses },
+  responses: { 200: jsonContent(entry, "The directory"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const rename = createRoute({
@@ -77,7 +81,7 @@ const rename = createRoute({
   path: "/sandboxes/{id}/files/rename",
   summary: "Rename or move a path within the work dir",
   request: { params: sandboxIDParams, ...jsonBody(renameSchema) },
-  responses: { 200: jsonContent(entry, "The renamed entry"), ...errorResponses },
+  responses: { 200: jsonContent(entry, "The renamed entry"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const remove = createRoute({
@@ -85,14 +89,14 @@ const remove = createRoute({
   path: "/sandboxes/{id}/files",
   summary: "Remove a file or directory",
   request: { params: sandboxIDParams, query: pathQuery.extend({ recursive: flag.optional() }) },
-  responses: { 200: jsonContent(z.object({ removed: z.literal(true) }), "Removed"), ...errorResponses },
+  responses: { 200: jsonContent(z.object({ removed: z.literal(true) }), "Removed"), ...errorResponses, ...pathOutsideResponse },
 });
 
 const ports = createRoute({
   method: "get",
   path: "/sandboxes/{id}/ports",
   summary: "TCP ports listening inside the sandbox",
-  request: { params: sandboxIDParams },
+  request: { params: sandboxIDParams, query: noQuery },
   responses: { 200: jsonContent(z.object({ ports: z.array(portSchema) }), "Ports"), ...errorResponses },
 });
 

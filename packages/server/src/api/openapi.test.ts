@@ -24,6 +24,59 @@ describe("the API's own description and first start", () => {
     expect(paths["/api/v1/admin/usage"]!.get!.parameters!.map((parameter) => parameter.name)).toEqual(["from", "to", "group_by", "workspace_id"]);
   });
 
+  test("every operation has an operationId, a declared tag, its edge errors; health, raw bodies and examples are in", async () => {
+    type Operation = {
+      operationId?: string;
+      tags?: string[];
+      security?: unknown[];
+      parameters?: { name: string; in: string }[];
+      requestBody?: { content: Record<string, { schema: { $ref?: string } }> };
+      responses: Record<string, unknown>;
+    };
+    const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
+      servers: unknown[];
+      tags: { name: string }[];
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, { example?: unknown }> };
+    };
+    expect(document.servers.length).toBeGreaterThan(0);
+    const declared = new Set(document.tags.map((tag) => tag.name));
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
+    );
+    const ids = operations.map(({ operation }) => operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { path, method, operation } of operations) {
+      const where = `${method} ${path}`;
+      expect(operation.operationId, where).toBeTruthy();
+      expect(operation.tags?.length, where).toBe(1);
+      expect(declared.has(operation.tags![0]!), where).toBe(true);
+      expect(Object.keys(operation.responses), where).toContain("500");
+      if (operation.security?.length !== 0) expect(Object.keys(operation.responses), where).toContain("401");
+      if (operation.requestBody?.content["application/json"]) expect(Object.keys(operation.responses), where).toContain("415");
+    }
+    const health = document.paths["/api/v1/health"]!.get!;
+    expect(health).toMatchObject({ security: [], tags: ["server"] });
+    for (const path of ["/api/v1/sandboxes/{id}/files/upload", "/api/v1/sandboxes/{id}/processes/{pid}/stdin"]) {
+      const operation = Object.values(document.paths[path]!)[0]!;
+      expect(Object.keys(operation.requestBody!.content), path).toEqual(["application/octet-stream"]);
+    }
+    const listParameters = document.paths["/api/v1/sandboxes"]!.get!.parameters!.map((parameter) => parameter.name);
+    expect(listParameters).toEqual(["all", "state", "tag"]);
+    expect(Object.keys(document.paths["/api/v1/sandboxes"]!.post!.responses)).toEqual(expect.arrayContaining(["422", "429"]));
+    expect(document.components.schemas.CreateSandbox!.example).toBeDefined();
+    expect(document.components.schemas.ExecRequest!.example).toBeDefined();
+  });
+
+  test("list routes refuse query parameters they do not know", async () => {
+    for (const path of ["/sandboxes?colour=red", "/sessions?colour=red", "/secrets?colour=red", "/artifacts?colour=red", "/snapshots?colour=red"]) {
+      const answer = await server.api("GET", path);
+      expect(answer.status, path).toBe(400);
+      expect(answer.body.error, path).toMatchObject({ code: "invalid_request" });
+      expect(answer.body.error.message, path).toContain("colour");
+    }
+  });
+
   test("health needs no token", async () => {
     const response = await fetch(`${server.url}/api/v1/health`);
     expect(await response.json()).toMatchObject({ status: "ok" });

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sessionPortsSchema } from "@ciab/protocol";
 import type { PreviewService } from "../services/preview-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponseSchema, errorResponses, jsonContent, named } from "./schemas.js";
+import { errorResponseSchema, errorResponses, jsonContent, named, noQuery } from "./schemas.js";
 
 const sessionIDParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 
@@ -13,7 +13,7 @@ const ports = createRoute({
   description:
     "Each URL carries a JWT scoped to the session and port, valid `[previews] token_ttl_seconds` (CIAB_PREVIEW_TOKEN_TTL). " +
     "The first request moves it into an HttpOnly cookie scoped to the preview and redirects to the URL without it.",
-  request: { params: sessionIDParams },
+  request: { params: sessionIDParams, query: noQuery },
   responses: {
     200: jsonContent(named(sessionPortsSchema, "SessionPorts"), "Listening ports"),
     ...errorResponses,

@@ -1,24 +1,30 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema, setSandboxTimeoutSchema } from "@ciab/protocol";
+import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema, sandboxStates, setSandboxTimeoutSchema } from "@ciab/protocol";
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
-import { costCapResponse, errorResponses, jsonBody, jsonContent, sandboxIDParams, named } from "./schemas.js";
+import { costCapResponse, errorResponseSchema, errorResponses, flag, jsonBody, jsonContent, repeated, sandboxIDParams, named } from "./schemas.js";
 
 const sandbox = named(sandboxSchema, "Sandbox");
-const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 
 const create = createRoute({
   method: "post",
   path: "/sandboxes",
   summary: "Create a sandbox",
   description: "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`).",
-  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(named(createSandboxSchema, "CreateSandbox")) },
+  request: { query: z.object({ wait: flag.optional() }), ...jsonBody(
+      named(createSandboxSchema, { ref: "CreateSandbox", example: { runtime: "docker", name: "web", tags: { team: "web" } } }),
+    ) },
   responses: {
     201: jsonContent(sandbox, "The ready sandbox"),
     202: jsonContent(sandbox, "Provisioning has started"),
     ...errorResponses,
     ...costCapResponse,
+    422: jsonContent(
+      errorResponseSchema,
+      "image_not_found: the runtime lacks the image (on docker: load it with `docker load` or `docker import`); the sandbox ends at once",
+    ),
+    507: jsonContent(errorResponseSchema, "insufficient_storage: the snapshot to restore does not fit the sandbox's disk"),
   },
 });
 
@@ -26,7 +32,18 @@ const list = createRoute({
   method: "get",
   path: "/sandboxes",
   summary: "List sandboxes",
-  request: { query: z.object({ all: flag.optional() }) },
+  description: "Filters combine: `?state=ready&state=paused&tag=team:web&tag=ci` lists ready or paused sandboxes tagged team=web that have a `ci` tag.",
+  request: {
+    query: z.strictObject({
+      all: flag.optional().openapi({ description: "Include terminated sandboxes" }),
+      state: repeated(z.enum(sandboxStates))
+        .optional()
+        .openapi({ description: "Only sandboxes in these states (repeatable)", example: ["ready"] }),
+      tag: repeated(z.string().min(1).max(385).regex(/^[^:]+(:.*)?$/, "key:value or key"))
+        .optional()
+        .openapi({ description: "Only sandboxes with this tag, written key:value, or key for any value (repeatable)", example: ["team:web"] }),
+    }),
+  },
   responses: { 200: jsonContent(sandboxListSchema, "Sandboxes, terminated ones only with all=true"), ...errorResponses },
 });
 
@@ -92,7 +109,12 @@ export function sandboxRoutes(sandboxes: SandboxService) {
       return c.json(sandboxView(record), wait ? 201 : 202);
     })
     .openapi(list, async (c) => {
-      const records = await sandboxes.list(c.var.principal, { all: c.req.valid("query").all ?? false });
+      const query = c.req.valid("query");
+      const records = await sandboxes.list(c.var.principal, {
+        all: query.all ?? false,
+        ...(query.state && { states: query.state }),
+        ...(query.tag && { tags: query.tag.map(parseTagFilter) }),
+      });
       return c.json({ sandboxes: records.map((record) => sandboxView(record)) }, 200);
     })
     .openapi(get, async (c) => c.json(sandboxView(await sandboxes.get(c.var.principal, c.req.valid("param").id)), 200))
@@ -111,4 +133,10 @@ export function sandboxRoutes(sandboxes: SandboxService) {
     .openapi(resume, async (c) =>
       c.json(sandboxView(await sandboxes.resume(c.var.principal, c.req.valid("param").id)), 200),
     );
+}
+
+/** `key:value`, or `key` alone for any value; the value may hold colons. */
+function parseTagFilter(filter: string): { key: string; value?: string } {
+  const colon = filter.indexOf(":");
+  return colon === -1 ? { key: filter } : { key: filter.slice(0, colon), value: filter.slice(colon + 1) };
 }

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { secretNameSchema, secretSchema, setSecretSchema } from "@ciab/protocol";
 import type { SecretService } from "../services/secret-service.js";
 import { createRouter } from "./api-env.js";
-import { errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
+import { errorResponses, jsonBody, jsonContent, named, noQuery } from "./schemas.js";
 
 const nameParams = z.object({ name: named(secretNameSchema, { param: { name: "name", in: "path" }, example: "ANTHROPIC_API_KEY" }) });
 
@@ -18,6 +18,7 @@ const list = createRoute({
   method: "get",
   path: "/secrets",
   summary: "List secret names",
+  request: { query: noQuery },
   responses: { 200: jsonContent(z.object({ secrets: z.array(secretSchema) }), "Names and dates"), ...errorResponses },
 });
 

@@ -15,7 +15,7 @@ const create = createRoute({
   path: "/sessions",
   summary: "Start an agent session",
   description: "With `prompt`: headless, the agent runs it and exits. Without: interactive (attach to its TUI).",
-  request: jsonBody(named(createSessionSchema, "CreateSession")),
+  request: jsonBody(named(createSessionSchema, { ref: "CreateSession", example: { provider: "claude-code", prompt: "Add a test for the parser" } })),
   responses: { 201: jsonContent(session, "The session, state pending"), ...errorResponses, ...costCapResponse },
 });
 
@@ -24,7 +24,7 @@ const list = createRoute({
   path: "/sessions",
   summary: "List sessions, newest first",
   request: {
-    query: z.object({
+    query: z.strictObject({
       state: z.enum(sessionStates).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
@@ -58,7 +58,7 @@ const events = createRoute({
     "`event_page_bytes` of them (at least one event); read on from `next_after`.",
   request: {
     params: sessionIDParams,
-    query: z.object({
+    query: z.strictObject({
       after: z.coerce.number().int().min(0).default(0),
       limit: z.coerce.number().int().min(1).max(10_000).default(1000),
     }),

@@ -105,8 +105,8 @@ export function createExecService(sandboxes: SandboxService) {
       return processView(await sandboxes.withAgentActive(principal, id, (agent) => agent.signalProcess(pid, signal)));
     },
 
-    writeStdin(principal: Principal, id: string, pid: number, data: Buffer) {
-      return sandboxes.withAgentActive(principal, id, (agent) => agent.writeStdin(pid, data));
+    writeStdin(principal: Principal, id: string, pid: number, data: Buffer, options: { close?: boolean } = {}) {
+      return sandboxes.withAgentActive(principal, id, (agent) => agent.writeStdin(pid, data, undefined, options));
     },
 
     async resizeProcess(principal: Principal, id: string, pid: number, size: TerminalSizeBody): Promise<ProcessBody> {

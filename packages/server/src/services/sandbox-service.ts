@@ -158,8 +158,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
         await fail(sandbox, error.cause.code, `restoring the snapshot failed: ${error.cause.message}`, machine);
         return;
       }
-      const reason = cause.code === "agent_unreachable" || cause.code === "volume_in_use" ? cause.code : "provision_failed";
       const awsCode = cause.context?.awsCode;
+      if (cause.code === "image_not_found" && machine === null) {
+        // Nothing was made: the record ends at once instead of waiting in the list for someone to remove it.
+        await fail(sandbox, "image_not_found", cause.message, null, typeof awsCode === "string" ? awsCode : undefined);
+        await store.sandboxes.update(sandbox.id, { state: "terminated", endReason: "image_not_found", terminatedAt: new Date().toISOString() });
+        return;
+      }
+      const reason = cause.code === "agent_unreachable" || cause.code === "volume_in_use" ? cause.code : "provision_failed";
       await fail(sandbox, reason, cause.message, machine, typeof awsCode === "string" ? awsCode : undefined);
     }
   }
@@ -231,6 +237,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     if (!options.wait) return sandbox;
     await done;
     const result = (await store.sandboxes.get(workspaceID, id))!;
+    if (result.endReason === "image_not_found") {
+      throw new CiabError("image_not_found", result.failureMessage ?? `image ${result.image} not found`, {
+        context: { sandbox_id: id, image: result.image, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
+      });
+    }
     // Failures the caller can act on keep their own code (a smaller snapshot, the volume once it is free).
     if (result.state === "failed" && (result.failureReason === "insufficient_storage" || result.failureReason === "volume_in_use")) {
       throw new CiabError(result.failureReason, `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
@@ -253,8 +264,20 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 
     createGranted,
 
-    list(principal: Principal, options: { all: boolean }) {
-      return store.sandboxes.list(principal.workspaceID, { includeTerminated: options.all });
+    /**
+     * A workspace's sandboxes, terminated ones only with `all` or when `states` names them; `tags` keeps
+     * those that have every given tag (any value where `value` is absent).
+     */
+    async list(principal: Principal, options: SandboxListOptions) {
+      const states = options.states ?? [];
+      const records = await store.sandboxes.list(principal.workspaceID, {
+        includeTerminated: options.all || states.includes("terminated"),
+        ...(states.length > 0 && { states }),
+      });
+      const tags = options.tags ?? [];
+      return records.filter((record) =>
+        tags.every(({ key, value }) => Object.hasOwn(record.tags, key) && (value === undefined || record.tags[key] === value)),
+      );
     },
 
     /**
@@ -417,6 +440,12 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 
 export type SandboxService = ReturnType<typeof createSandboxService>;
 export type { SandboxEnding } from "./sandbox-persistence.js";
+
+export interface SandboxListOptions {
+  all: boolean;
+  states?: SandboxState[];
+  tags?: { key: string; value?: string }[];
+}
 
 /** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
 class RestoreError extends Error {

@@ -1,4 +1,5 @@
 import type { CommandContext } from "../../context.js";
+import { resolveOptionReferences } from "../../resolve/references.js";
 import { formatArtifactTable } from "../../format/artifact.js";
 
 export interface ArtifactListOptions {
@@ -9,8 +10,9 @@ export interface ArtifactListOptions {
 }
 
 /** `ciab artifact list [--session ID] [--sandbox ID] [--limit N] [--after ID]`. */
-export async function list(context: CommandContext, _args: string[], options: ArtifactListOptions): Promise<void> {
+export async function list(context: CommandContext, _args: string[], given: ArtifactListOptions): Promise<void> {
   const ciab = await context.client();
+  const options = await resolveOptionReferences(ciab, given);
   const page = await ciab.artifacts.list({
     ...(options.session !== undefined && { sessionID: options.session }),
     ...(options.sandbox !== undefined && { sandboxID: options.sandbox }),

@@ -1,4 +1,5 @@
 import type { CommandContext } from "../../context.js";
+import { resolveOptionReferences } from "../../resolve/references.js";
 import { formatArtifact } from "../../format/artifact.js";
 import { UsageError } from "../../usage-error.js";
 
@@ -10,9 +11,10 @@ export interface PublishOptions {
 }
 
 /** `ciab artifact publish PATH (--session ID | --sandbox ID) [--mime M] [--description D]`. */
-export async function publish(context: CommandContext, [path = ""]: string[], options: PublishOptions): Promise<void> {
-  if ((options.session === undefined) === (options.sandbox === undefined)) throw new UsageError("give exactly one of --session and --sandbox");
+export async function publish(context: CommandContext, [path = ""]: string[], given: PublishOptions): Promise<void> {
+  if ((given.session === undefined) === (given.sandbox === undefined)) throw new UsageError("give exactly one of --session and --sandbox");
   const ciab = await context.client();
+  const options = await resolveOptionReferences(ciab, given);
   const artifact = await ciab.artifacts.publish({
     path,
     ...(options.session !== undefined && { session_id: options.session }),

@@ -4,6 +4,8 @@ import type { CommandContext } from "../../context.js";
 import { formatEvent, sessionExitCode } from "../../format/event.js";
 import { parseKeyValues } from "../../parse/key-value.js";
 import { terminalText } from "../../terminal/sandbox-output.js";
+import { resolveSandboxID } from "../../resolve/references.js";
+import { UsageError } from "../../usage-error.js";
 
 export interface RunOptions {
   provider: CreateSessionRequest["provider"];
@@ -19,16 +21,22 @@ export interface RunOptions {
   volume?: string;
   restore?: string;
   json?: boolean;
+  /** An interactive session (no prompt) whose agent's terminal this one joins. */
+  interactive?: boolean;
 }
 
 /**
  * `ciab run --provider P [--repo URL] "PROMPT"`: starts a headless session, prints its events as they
  * come (raw JSON lines with --json), and exits with the agent's exit code. Ctrl-C, SIGTERM and SIGHUP
- * cancel the session.
+ * cancel the session. With `-i`, an interactive session instead (run-interactive.ts).
  */
 export async function run(context: CommandContext, [prompt = ""]: string[], options: RunOptions): Promise<number> {
   const ciab = await context.client();
-  const session = await ciab.sessions.create(sessionRequest(prompt, options));
+  if (options.interactive && prompt !== "") throw new UsageError("an interactive session takes no prompt: type it to the agent");
+  if (!options.interactive && prompt === "") throw new UsageError("no prompt given: write `ciab run --provider P \"PROMPT\"`, or -i");
+  const request = await sessionRequest(ciab, prompt === "" ? undefined : prompt, options);
+  if (options.interactive) return (await import("./run-interactive.js")).runInteractive(context, ciab, request);
+  const session = await ciab.sessions.create(request);
   if (!context.json) process.stderr.write(`session ${session.id}\n`);
   // A CI job's timeout sends SIGTERM, a closed terminal SIGHUP: both cancel like Ctrl-C, so no agent is
   // left running. A second signal leaves at once (the cancel has been sent).
@@ -90,14 +98,14 @@ async function followAcrossOutages(context: CommandContext, ciab: Ciab, sessionI
 }
 
 /** The request `ciab run` and `ciab session create` send; no prompt: an interactive session. */
-export function sessionRequest(prompt: string | undefined, options: RunOptions): CreateSessionRequest {
+export async function sessionRequest(ciab: Ciab, prompt: string | undefined, options: RunOptions): Promise<CreateSessionRequest> {
   const request: CreateSessionRequest = { provider: options.provider, ...(prompt !== undefined && { prompt }) };
   if (options.repo) request.repo = { url: options.repo, ...(options.ref && { ref: options.ref }) };
   if (options.runtime) request.runtime = options.runtime;
   if (options.image) request.image = options.image;
   if (options.model) request.model = options.model;
   if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
-  if (options.sandbox) request.sandbox_id = options.sandbox;
+  if (options.sandbox) request.sandbox_id = await resolveSandboxID(ciab, options.sandbox);
   if (options.keep) request.keep_sandbox = true;
   if (options.persistence) request.persistence = options.persistence;
   if (options.volume) request.volume = options.volume;

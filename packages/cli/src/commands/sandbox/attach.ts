@@ -3,13 +3,14 @@ import type { CommandContext } from "../../context.js";
 import { exitCodeOf } from "../../format/exit-code.js";
 import { splitAtDetachKey } from "../../terminal/detach-key.js";
 import { UsageError } from "../../usage-error.js";
+import { findSandbox } from "../../resolve/references.js";
 
 /** `ciab sandbox attach ID PID`: the terminal of a running process; Ctrl-] detaches and leaves it running. */
 export async function attach(context: CommandContext, [id = "", pidText = ""]: string[]): Promise<number> {
   const pid = Number(pidText);
   if (!/^\d+$/.test(pidText) || pid <= 0) throw new UsageError(`${pidText || "(none)"} is not a process id`);
   const ciab = await context.client();
-  const sandbox = await ciab.sandboxes.get(id);
+  const sandbox = await findSandbox(ciab, id);
   return attachTerminal((size) => sandbox.processes.attach(pid, size), `process ${pid}`);
 }
 

@@ -9,15 +9,18 @@ import type { CommandContext } from "../../context.js";
 import {
   joinIntoDirectory,
   parseCopyArguments,
+  type CopyPlan,
   type LocalTarget,
   type SandboxTarget,
 } from "../../parse/copy-arguments.js";
 import { UsageError } from "../../usage-error.js";
+import { findSandbox } from "../../resolve/references.js";
 
-/** `ciab sandbox cp SRC DST`: one file either way, streamed; `-` is stdin or stdout. */
+/** `ciab sandbox cp SRC DST`: a file or a directory either way, streamed; `-` is stdin or stdout. */
 export async function copy(context: CommandContext, [source = "", destination = ""]: string[]): Promise<void> {
   const plan = parseCopyArguments(source, destination);
   const ciab = await context.client();
+  if (await copiedAsDirectory(context, ciab, plan)) return;
   if (plan.direction === "upload") {
     const entry = await upload(ciab, plan.from, plan.to);
     context.print(entry, (value) => `${value.path} (${value.size} bytes)`);
@@ -30,10 +33,9 @@ export async function copy(context: CommandContext, [source = "", destination = 
 }
 
 async function upload(ciab: Ciab, from: LocalTarget, to: SandboxTarget): Promise<FileEntryBody> {
-  const sandbox = await ciab.sandboxes.get(to.sandboxID);
+  const sandbox = await findSandbox(ciab, to.sandboxID);
   if (from.kind === "stdio") return sandbox.files.upload(to.path, process.stdin);
   const local = await stat(from.path);
-  if (local.isDirectory()) throw new UsageError(`${from.path} is a directory: directories are not supported yet`);
   let path = to.path;
   if (path.endsWith("/") || (await isSandboxDirectory(sandbox, path))) {
     path = joinIntoDirectory(path, from.path);
@@ -42,11 +44,8 @@ async function upload(ciab: Ciab, from: LocalTarget, to: SandboxTarget): Promise
 }
 
 async function download(ciab: Ciab, from: SandboxTarget, to: LocalTarget): Promise<{ path: string; size: number }> {
-  const sandbox = await ciab.sandboxes.get(from.sandboxID);
+  const sandbox = await findSandbox(ciab, from.sandboxID);
   const remote = await sandbox.files.stat(from.path);
-  if (remote.type === "dir") {
-    throw new UsageError(`${from.sandboxID}:${from.path} is a directory: directories are not supported yet`);
-  }
   const stream = await sandbox.files.download(from.path);
   if (to.kind === "stdio") {
     // A file of the sandbox's shown on a terminal is cleaned like any of its output; to a pipe it is exact.
@@ -76,4 +75,27 @@ async function isLocalDirectory(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Copies a directory (either way) when the source is one; answers whether it was. */
+async function copiedAsDirectory(context: CommandContext, ciab: Ciab, plan: CopyPlan): Promise<boolean> {
+  const { directoryTarget, downloadDirectory, uploadDirectory } = await import("./copy-directory.js");
+  if (plan.direction === "upload") {
+    if (plan.from.kind !== "file" || !(await isLocalDirectory(plan.from.path))) return false;
+    const sandbox = await findSandbox(ciab, plan.to.sandboxID);
+    const target = directoryTarget(plan.to.path, await isSandboxDirectory(sandbox, plan.to.path), plan.from.path);
+    const copied = await uploadDirectory(context, sandbox, plan.from.path, target);
+    context.print(copied, (value) => `${sandbox.id}:${value.path} (${value.bytes} bytes of tar)`);
+    return true;
+  }
+  const sandbox = await findSandbox(ciab, plan.from.sandboxID);
+  if ((await sandbox.files.stat(plan.from.path)).type !== "dir") return false;
+  if (plan.to.kind === "stdio") throw new UsageError(`${plan.from.sandboxID}:${plan.from.path} is a directory: copy it to a local path`);
+  const target = directoryTarget(plan.to.path, await isLocalDirectory(plan.to.path), plan.from.path);
+  const copied = await downloadDirectory(context, sandbox, plan.from.path, target);
+  context.print(copied, (value) =>
+    `${value.path} (${value.files} files, ${value.directories} directories, ${value.symlinks} links)` +
+    (value.skipped.length > 0 ? `; skipped (hard links, devices): ${value.skipped.join(", ")}` : ""),
+  );
+  return true;
 }

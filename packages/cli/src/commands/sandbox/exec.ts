@@ -4,6 +4,7 @@ import type { CommandContext } from "../../context.js";
 import { exitCodeOf } from "../../format/exit-code.js";
 import { parseKeyValues } from "../../parse/key-value.js";
 import { UsageError } from "../../usage-error.js";
+import { findSandbox } from "../../resolve/references.js";
 
 export interface ExecOptions {
   cwd?: string;
@@ -12,6 +13,8 @@ export interface ExecOptions {
   timeout?: number;
   /** Run on a pseudo-terminal and attach this terminal to it. */
   tty?: boolean;
+  /** Send this process's stdin to the command. */
+  interactive?: boolean;
 }
 
 /** Size of the remote terminal when this one has none (output to a pipe). */
@@ -24,7 +27,8 @@ const interruptedExitCode = 130;
  * `ciab sandbox exec ID -- CMD ARGS...`: several words run as argv, a single one through the shell.
  * Output is streamed as it comes (on a terminal, cleaned of control sequences but colour: the sandbox is not
  * trusted with the user's terminal); `--json` runs to completion and prints the result. Either way the
- * exit status is the command's. `--tty` runs it on a pseudo-terminal attached to this one (Ctrl-] detaches).
+ * exit status is the command's. `--tty` runs it on a pseudo-terminal attached to this one (Ctrl-] detaches);
+ * `--interactive` streams stdin to it.
  */
 export async function exec(
   context: CommandContext,
@@ -40,7 +44,7 @@ export async function exec(
   };
   const command = words.length === 1 ? first : words;
   const ciab = await context.client();
-  const sandbox = await ciab.sandboxes.get(id);
+  const sandbox = await findSandbox(ciab, id);
   if (options.tty) {
     if (request.timeout_ms !== undefined) throw new UsageError("--timeout does not apply with --tty");
     const { attachTerminal, terminalSize } = await import("./attach.js");
@@ -50,6 +54,15 @@ export async function exec(
       pty: terminalSize() ?? defaultTerminalSize,
     });
     return attachTerminal((size) => sandbox.processes.attach(started.pid, size), `process ${started.pid}`);
+  }
+  if (options.interactive) {
+    if (request.timeout_ms !== undefined) throw new UsageError("--timeout does not apply with --interactive");
+    if (context.json) throw new UsageError("--json does not apply with --interactive: its output is streamed");
+    const { execWithStdin } = await import("./exec-stdin.js");
+    return execWithStdin(context, sandbox, command, {
+      ...(request.cwd !== undefined && { cwd: request.cwd }),
+      ...(request.env !== undefined && { env: request.env }),
+    });
   }
   if (context.json) {
     const result = await sandbox.commands.run(command, request);

@@ -1,5 +1,6 @@
 import { CiabError } from "@ciab/protocol";
 import type { CommandContext } from "../../context.js";
+import { findSandbox } from "../../resolve/references.js";
 
 export interface LogsOptions {
   console?: boolean;
@@ -11,7 +12,7 @@ export async function logs(context: CommandContext, [id = ""]: string[], options
     throw new CiabError("invalid_request", "say which logs: --console (the machine's console output) is the one there is");
   }
   const ciab = await context.client();
-  const sandbox = await ciab.sandboxes.get(id);
+  const sandbox = await findSandbox(ciab, id);
   const output = await sandbox.consoleOutput();
   context.print({ output }, (value) => value.output.replace(/\n$/, ""));
 }

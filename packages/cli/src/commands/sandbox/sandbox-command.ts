@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { action } from "../../action.js";
 import { collect } from "../../parse/key-value.js";
 import { parsePositiveNumber } from "../../parse/numbers.js";
@@ -8,6 +8,22 @@ import type { CreateOptions } from "./create.js";
 import type { ExecOptions } from "./exec.js";
 import type { ListOptions } from "./list.js";
 import type { LogsOptions } from "./logs.js";
+import type { RemoveOptions } from "./remove.js";
+
+/** The states of @ciab/protocol, written out: the command tree is built without loading it, to start fast. */
+const sandboxStates = ["pending", "provisioning", "ready", "paused", "terminating", "terminated", "failed"];
+
+function stateOption(description: string): Option {
+  return new Option("--state <state>", description).choices(sandboxStates).argParser(collectChoice(sandboxStates));
+}
+
+/** A repeatable option whose values are checked against `choices` (commander's own check keeps only the last). */
+function collectChoice(choices: readonly string[]) {
+  return (value: string, previous: string[] = []): string[] => {
+    if (!choices.includes(value)) throw new InvalidArgumentError(`allowed: ${choices.join(", ")}`);
+    return [...previous, value];
+  };
+}
 
 /** Adds `ciab sandbox …` to the program; each verb's module is imported only when it runs. */
 export function addSandboxCommand(program: Command): Command {
@@ -48,6 +64,8 @@ export function addSandboxCommand(program: Command): Command {
     .alias("ls")
     .description("list sandboxes")
     .option("--all", "include terminated sandboxes")
+    .option("--tag <KEY=VALUE>", "only sandboxes with this tag; KEY alone for any value (repeatable)", collect)
+    .addOption(stateOption("only sandboxes in this state (repeatable)"))
     .option("--json", "print { sandboxes } as JSON")
     .action(
       action<ListOptions>(async (context, args, options) =>
@@ -57,7 +75,7 @@ export function addSandboxCommand(program: Command): Command {
 
   sandbox
     .command("get")
-    .argument("<id>", "sandbox id")
+    .argument("<id>", "sandbox id, name or unique id prefix")
     .description("show one sandbox")
     .option("--json", "print the sandbox as JSON")
     .action(
@@ -68,7 +86,7 @@ export function addSandboxCommand(program: Command): Command {
 
   sandbox
     .command("logs")
-    .argument("<id>", "sandbox id")
+    .argument("<id>", "sandbox id, name or unique id prefix")
     .description("show what a sandbox's machine printed (--console: its serial console, ec2)")
     .option("--console", "the machine's console output")
     .action(
@@ -79,7 +97,7 @@ export function addSandboxCommand(program: Command): Command {
 
   sandbox
     .command("pause")
-    .argument("<id>", "sandbox id")
+    .argument("<id>", "sandbox id, name or unique id prefix")
     .description("pause a sandbox")
     .option("--json", "print the sandbox as JSON")
     .action(
@@ -90,7 +108,7 @@ export function addSandboxCommand(program: Command): Command {
 
   sandbox
     .command("resume")
-    .argument("<id>", "sandbox id")
+    .argument("<id>", "sandbox id, name or unique id prefix")
     .description("resume a paused sandbox")
     .option("--json", "print the sandbox as JSON")
     .action(
@@ -102,18 +120,33 @@ export function addSandboxCommand(program: Command): Command {
   sandbox
     .command("rm")
     .alias("delete")
-    .argument("<id...>", "sandbox ids")
-    .description("delete sandboxes")
+    .argument("[id...]", "sandbox ids, names or unique id prefixes")
+    .description("delete sandboxes, named or (--all) every one matching --tag and --state")
+    .option("--all", "every live sandbox that matches --tag and --state; asks nothing")
+    .option("--tag <KEY=VALUE>", "with --all: only sandboxes with this tag (repeatable)", collect)
+    .addOption(stateOption("with --all: only sandboxes in this state (repeatable)"))
+    .option("--yes", "with --all and no filter: really remove every sandbox of the workspace")
     .option("--json", "print { sandboxes, errors } as JSON")
     .action(
+      action<RemoveOptions>(async (context, args, options) =>
+        (await import("./remove.js")).remove(context, args, options),
+      ),
+    );
+
+  sandbox
+    .command("ps")
+    .argument("<id>", "sandbox id, name or unique id prefix")
+    .description("list a sandbox's background processes (the pids `attach` takes)")
+    .option("--json", "print { processes } as JSON")
+    .action(
       action(async (context, args) =>
-        (await import("./remove.js")).remove(context, args),
+        (await import("./processes.js")).processes(context, args),
       ),
     );
 
   sandbox
     .command("exec")
-    .argument("<id>", "sandbox id")
+    .argument("<id>", "sandbox id, name or unique id prefix")
     .argument("<command...>", "command and arguments after --; a single word runs through the shell")
     .usage("[options] <id> -- <command...>")
     .description("run a command in a sandbox, streaming its output; exits with its exit code")
@@ -121,6 +154,7 @@ export function addSandboxCommand(program: Command): Command {
     .option("--env <KEY=VALUE>", "environment variable (repeatable)", collect)
     .option("--timeout <seconds>", "kill the command after this long (exit code 124)", parsePositiveNumber)
     .option("--json", "wait for the command and print its result as JSON")
+    .option("-i, --interactive", "send stdin to the command (streamed: `tar c dir | ciab sandbox exec -i ID -- tar x`)")
     .option("-t, --tty", "run on a pseudo-terminal attached to this terminal (Ctrl-] detaches)")
     .action(
       action<ExecOptions>(async (context, args, options) =>
@@ -130,7 +164,7 @@ export function addSandboxCommand(program: Command): Command {
 
   sandbox
     .command("attach")
-    .argument("<id>", "sandbox id")
+    .argument("<id>", "sandbox id, name or unique id prefix")
     .argument("<pid>", "process id")
     .description("attach this terminal to a running process; Ctrl-] detaches and leaves it running")
     .action(
@@ -143,7 +177,7 @@ export function addSandboxCommand(program: Command): Command {
     .command("cp")
     .argument("<source>", "local path, - for stdin, or ID:/path")
     .argument("<destination>", "local path, - for stdout, or ID:/path")
-    .description("copy a file into or out of a sandbox")
+    .description("copy a file or a directory (modes and links kept) into or out of a sandbox")
     .option("--json", "print the written file as JSON")
     .action(
       action(async (context, args) =>

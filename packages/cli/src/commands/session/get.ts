@@ -1,11 +1,12 @@
 import type { Session } from "@ciab/protocol";
 import type { CommandContext } from "../../context.js";
 import { formatUSD } from "../../format/usd.js";
+import { resolveSessionID } from "../../resolve/references.js";
 
 /** `ciab session get ID`. */
 export async function get(context: CommandContext, [id = ""]: string[]): Promise<void> {
   const ciab = await context.client();
-  context.print(await ciab.sessions.get(id), formatSession);
+  context.print(await ciab.sessions.get(await resolveSessionID(ciab, id)), formatSession);
 }
 
 export function formatSession(session: Session): string {

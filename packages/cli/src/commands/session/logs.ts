@@ -1,5 +1,6 @@
 import type { CommandContext } from "../../context.js";
 import { printEvent } from "../run/run.js";
+import { resolveSessionID } from "../../resolve/references.js";
 
 export interface LogsOptions {
   follow?: boolean;
@@ -15,8 +16,9 @@ export async function logs(context: CommandContext, [id = ""]: string[], options
   }
 }
 
-async function printLogs(context: CommandContext, id: string, options: LogsOptions): Promise<void> {
+async function printLogs(context: CommandContext, reference: string, options: LogsOptions): Promise<void> {
   const ciab = await context.client();
+  const id = await resolveSessionID(ciab, reference);
   if (options.follow) {
     for await (const event of ciab.sessions.follow(id, { after: options.after ?? 0 })) printEvent(context, event);
     return;

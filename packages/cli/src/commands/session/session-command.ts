@@ -32,8 +32,9 @@ export function addSessionCommands(program: Command): void {
   sessionOptions(
     program
       .command("run")
-      .argument("<prompt>", "what the agent should do")
-      .description("run an agent headless on a prompt, print its events, exit with its exit code"),
+      .argument("[prompt]", "what the agent should do (none with -i)")
+      .description("run an agent headless on a prompt, print its events, exit with its exit code; -i: interactively")
+      .option("-i, --interactive", "start the agent's own TUI and attach this terminal (Ctrl-] detaches)"),
   )
     .option("--json", "print the raw events, one JSON object per line")
     .action(action<RunOptions>(async (context, args, options) => (await import("../run/run.js")).run(context, args, options)));

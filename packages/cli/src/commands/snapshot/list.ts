@@ -1,9 +1,11 @@
 import type { CommandContext } from "../../context.js";
+import { resolveOptionReferences } from "../../resolve/references.js";
 import { formatSnapshotTable } from "../../format/artifact.js";
 
 /** `ciab snapshot list [--sandbox ID] [--session ID]`. */
-export async function list(context: CommandContext, _args: string[], options: { session?: string; sandbox?: string }): Promise<void> {
+export async function list(context: CommandContext, _args: string[], given: { session?: string; sandbox?: string }): Promise<void> {
   const ciab = await context.client();
+  const options = await resolveOptionReferences(ciab, given);
   const page = await ciab.snapshots.list({
     ...(options.session !== undefined && { sessionID: options.session }),
     ...(options.sandbox !== undefined && { sandboxID: options.sandbox }),

@@ -63,12 +63,23 @@ describe("ClaudeCodeParser", () => {
     const parser = new ClaudeCodeParser();
     const line = '{"type":"assistant","message":{"content":[{"type":"text","text":"hi"}]}}';
     expect(parser.parseLine(line)).toEqual([{ type: "agent.message", data: { text: "hi" }, raw: line }]);
-    for (const odd of ["not json", "null", "[1,2]", '{"type":"mystery"}', '{"type":"system","subtype":"api_retry","attempt":1}', '{"type":"assistant"}', '{"type":"stream_event","event":7}']) {
+    for (const odd of ["not json", "null", "[1,2]", '{"type":"mystery"}', '{"type":"system","subtype":"permission_denied"}', '{"type":"assistant"}', '{"type":"stream_event","event":7}']) {
       expect(parser.parseLine(odd)).toEqual([{ type: "agent.output", data: { line: odd } }]);
     }
     expect(parser.parseLine("")).toEqual([]);
     expect(parser.parseLine('{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"a"},{"type":"image"}],"is_error":true}]}}')).toEqual([
       expect.objectContaining({ type: "tool.result", data: { call_id: "x", output: "a", is_error: true } }),
+    ]);
+  });
+
+  it("turns a retried model call into one line saying which attempt and why", () => {
+    const parser = new ClaudeCodeParser();
+    const line = JSON.stringify({ type: "system", subtype: "api_retry", attempt: 2, max_retries: 10, retry_delay_ms: 1500, error_status: 529, error: "overloaded_error" });
+    expect(parser.parseLine(line)).toEqual([
+      { type: "session.error", data: { code: "agent_retrying", message: "retrying the model API (attempt 2 of 10) in 1.5 s: overloaded_error, HTTP 529" } },
+    ]);
+    expect(parser.parseLine(JSON.stringify({ type: "system", subtype: "api_retry", attempt: "x" }))).toEqual([
+      { type: "session.error", data: { code: "agent_retrying", message: "retrying the model API" } },
     ]);
   });
 });

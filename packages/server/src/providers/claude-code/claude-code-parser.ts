@@ -39,6 +39,7 @@ export class ClaudeCodeParser implements AgentOutputParser {
       case "system":
         // `status` only says a request is under way; api_retry, permission_denied… stay visible as output.
         if (message.subtype === "status") return [];
+        if (message.subtype === "api_retry") return [{ type: "session.error", data: { code: "agent_retrying", message: retryMessage(message) } }];
         if (message.subtype !== "init") return undefined;
         if (typeof message.model === "string") this.model = message.model;
         return [];
@@ -138,3 +139,19 @@ function fileChange(call: { name: string; input: unknown }, toolUseResult: unkno
   return { path: filePath, action: created ? "create" : "edit" };
 }
 
+
+/**
+ * One line for a retried model call (`system`/`api_retry`): which attempt, when, and what failed. Each field
+ * is optional and shown only when it has the expected type: the line comes from the sandbox.
+ */
+function retryMessage(message: JSONObject): string {
+  const attempt = typeof message.attempt === "number" ? message.attempt : undefined;
+  const max = typeof message.max_retries === "number" ? message.max_retries : undefined;
+  const delay = typeof message.retry_delay_ms === "number" ? message.retry_delay_ms : undefined;
+  const status = typeof message.error_status === "number" ? message.error_status : undefined;
+  const error = typeof message.error === "string" ? message.error.slice(0, 200) : undefined;
+  const which = attempt === undefined ? "" : ` (attempt ${attempt}${max === undefined ? "" : ` of ${max}`})`;
+  const when = delay === undefined ? "" : ` in ${(delay / 1000).toFixed(1)} s`;
+  const why = [error, status === undefined ? undefined : `HTTP ${status}`].filter((part) => part !== undefined).join(", ");
+  return `retrying the model API${which}${when}${why ? `: ${why}` : ""}`;
+}

@@ -197,7 +197,10 @@ export class DockerRuntime implements Runtime {
   /** After a 404 on create: builds the default image when allowed (once for concurrent callers), else fails. */
   async #provideImage(image: string, cause: unknown, options: ProvisionOptions): Promise<void> {
     if (image !== this.defaultImage || !this.config.build_default_image) {
-      throw new CiabError("image_not_found", `image ${image} is not present in the Docker engine`, {
+      const how =
+        `load it into the engine first: \`docker load -i image.tar\` (a saved image) or \`docker import rootfs.tar ${image}\` ` +
+        "(a root filesystem); ciab never pulls, there may be no registry";
+      throw new CiabError("image_not_found", `image ${image} is not present in the Docker engine: ${how}`, {
         cause,
         context: { image },
       });
