@@ -158,7 +158,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   /** Creates what a grant allows, in the grant's workspace. */
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
-    await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
@@ -193,7 +192,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       meteredSince: now,
       endReason: null,
     };
-    await store.sandboxes.create(sandbox);
+    if (dependencies.budget) await dependencies.budget.admit(sandbox);
+    else await store.sandboxes.create(sandbox);
     const controller = new AbortController();
     const done = provision(sandbox, runtime, env, request.restore, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
