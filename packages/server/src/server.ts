@@ -29,6 +29,8 @@ import { createExecService } from "./services/exec-service.js";
 import { createFileService } from "./services/file-service.js";
 import { createSandboxService } from "./services/sandbox-service.js";
 import { createWorkspaceService } from "./services/workspace-service.js";
+import { MachineConfigOffers, machineDownloadSource } from "./services/machine-config-offers.js";
+import { createToolsArchiver } from "./services/tools-archive.js";
 import { createMachineDownloadSigner } from "./services/machine-download-signer.js";
 import { createEventService } from "./services/event-service.js";
 import { createSecretService } from "./services/secret-service.js";
@@ -101,6 +103,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
           publicURL: config.server.public_url,
           key: Buffer.from(dataKey.open(await store.meta.setIfAbsent("machine_download_key", dataKey.seal(randomBytes(32).toString("hex")))), "hex"),
         });
+  const configOffers = downloadSigner && new MachineConfigOffers(downloadSigner);
   const reverseChannels =
     config.server.public_url === undefined
       ? undefined
@@ -115,7 +118,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       toolsDirectory,
       logger,
       dataKey,
-      ...(downloadSigner && { machineDownloads: (sandboxID: string) => downloadSigner.urls(sandboxID) }),
+      ...(downloadSigner && configOffers && { machineDownloads: machineDownloadSource(downloadSigner, configOffers) }),
       ...(reverseChannels && { reverseChannels }),
     },
     logger,
@@ -258,9 +261,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     stdinLimitBytes: config.server.stdin_limit_bytes,
     eventPageBytes: config.server.event_page_bytes,
     version,
-    ...(downloadSigner && {
-      machineDownloads: { signer: downloadSigner, files: { node: process.execPath, agentd: agentdBundlePath } },
-    }),
+    ...(downloadSigner &&
+      configOffers && {
+        machineDownloads: {
+          signer: downloadSigner,
+          files: { node: process.execPath, agentd: agentdBundlePath },
+          toolsArchive: createToolsArchiver(toolsDirectory, path.join(dataDirectory, "machine-tools")),
+          configs: configOffers,
+        },
+      }),
   });
   const httpServer = createHTTPEdge(
     app.fetch,
