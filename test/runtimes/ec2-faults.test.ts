@@ -294,7 +294,6 @@ describe("scripts/smoke-ec2.ts", () => {
     expect(stdout).toContain("no instance left with tag ciab-sandbox-id=");
     expect(stdout).toContain("smoke-ec2: ok");
   }, 120_000);
-
 });
 
 /** The session's sandbox once it runs on one other than `previous`; fails fast if the session fails. */
