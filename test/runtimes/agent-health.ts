@@ -1,5 +1,6 @@
 import http2 from "node:http2";
 import type { Duplex } from "node:stream";
+import { createAgentClient, type AgentClient } from "../../packages/server/src/agent-channel/agent-client.js";
 import type { Machine, Runtime } from "../../packages/server/src/runtimes/runtime.js";
 
 export interface HealthAnswer {
@@ -57,4 +58,9 @@ export async function waitForHealth(
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
+}
+
+/** Our agent client over the machine's channel, bound to its sandbox; the caller closes it. */
+export function agentClient(runtime: Runtime, machine: Machine): AgentClient {
+  return createAgentClient({ connect: () => runtime.connectAgent(machine), expectedSandboxID: machine.sandboxID });
 }

@@ -9,6 +9,8 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CiabError } from "@ciab/protocol";
 import { createDataKey } from "../../packages/server/src/data-key.js";
+import { MachineConfigOffers, machineDownloadSource } from "../../packages/server/src/services/machine-config-offers.js";
+import { createMachineDownloadSigner } from "../../packages/server/src/services/machine-download-signer.js";
 import { ec2RuntimeSchema, type EC2RuntimeConfig } from "../../packages/server/src/runtimes/ec2/ec2-runtime-config.js";
 import { createEC2API, createEC2Runtime, type EC2API } from "../../packages/server/src/runtimes/ec2/index.js";
 import { chooseImage, launchRequest } from "../../packages/server/src/runtimes/ec2/instance-launch.js";
@@ -30,6 +32,10 @@ let aws: EC2Client;
 let api: EC2API;
 const dependencies = testDependencies("ec2-aws");
 const dataKey = createDataKey(randomBytes(32));
+// Signed URLs of a control plane on a closed loopback port: no instance boots here to fetch them.
+const signer = createMachineDownloadSigner({ publicURL: "http://127.0.0.1:1", key: randomBytes(32) });
+const offers = new MachineConfigOffers(signer);
+const machineDownloads = machineDownloadSource(signer, offers);
 const signal = () => AbortSignal.timeout(30_000);
 
 function config(overrides: Partial<EC2RuntimeConfig> = {}): EC2RuntimeConfig {
@@ -45,7 +51,7 @@ function config(overrides: Partial<EC2RuntimeConfig> = {}): EC2RuntimeConfig {
 }
 
 function runtime(overrides: Partial<EC2RuntimeConfig> = {}, installationID = dependencies.installationID): Runtime {
-  return createEC2Runtime(config(overrides), { ...dependencies, installationID, dataKey });
+  return createEC2Runtime(config(overrides), { ...dependencies, installationID, dataKey, machineDownloads });
 }
 
 async function describeInstance(instanceID: string) {
@@ -92,7 +98,7 @@ describe("ec2 runtime against moto", () => {
       sandboxID: spec.sandboxID,
       sshUser: "admin",
       sshPublicKey: key.publicKey,
-      env: { GREETING: 'say "hi" 100%' },
+      configURL: machineDownloads.offerConfig(spec.sandboxID, { env: { GREETING: 'say "hi" 100%' } }),
       hostKey: generateSSHKeyPair("host"),
       bootstrap: undefined,
     });
@@ -124,7 +130,8 @@ describe("ec2 runtime against moto", () => {
       const unit = cloudConfig.write_files.find((file: { path: string }) => file.path.endsWith("ciab-agentd.service")).content;
       expect(unit).toContain("User=admin");
       expect(unit).toContain(`--sandbox-id ${spec.sandboxID}`);
-      expect(unit).toContain('Environment="GREETING=say \\"hi\\" 100%%"');
+      expect(unit).toContain(`--env-file /var/lib/ciab/sandbox-env.json`);
+      expect(recorded).not.toContain("GREETING");
       expect(cloudConfig.runcmd.at(-1)).toEqual(["systemctl", "enable", "--now", "ciab-agentd.service"]);
     } finally {
       await api.terminate(instance.instanceID, signal());
@@ -190,7 +197,7 @@ describe("ec2 runtime against moto", () => {
         tags: { team: "platform", env: "test" },
         workspaces: { ws_west: { region: "us-west-2", instance_type: "c5.large", tags: { team: "west" } } },
       }),
-      { ...dependencies, dataKey },
+      { ...dependencies, dataKey, machineDownloads },
       (region) => {
         regions.push(region);
         return createEC2API({ region: "us-east-1", endpoint: moto.endpoint });
@@ -243,8 +250,16 @@ describe("ec2 runtime against moto", () => {
     }
   });
 
-  test("a plain AMI needs [server] public_url to download agentd", async () => {
-    const ec2 = runtime({ default_ami: undefined });
+  test("a plain AMI needs [server] public_url to download agentd, and so does a sandbox env", async () => {
+    const withoutURL = (overrides: Partial<EC2RuntimeConfig>) => createEC2Runtime(config(overrides), { ...dependencies, dataKey });
+    const prebuilt = withoutURL({});
+    try {
+      const error = await prebuilt.provision(newSpec(), { signal: signal() }).catch((reason: unknown) => reason);
+      expect(error).toMatchObject({ code: "invalid_request", message: expect.stringContaining("single-use URL of [server] public_url") });
+    } finally {
+      await prebuilt.close();
+    }
+    const ec2 = withoutURL({ default_ami: undefined });
     try {
       const error = await ec2.provision(newSpec(), { signal: signal() }).catch((reason: unknown) => reason);
       expect(error).toMatchObject({ code: "invalid_request" });

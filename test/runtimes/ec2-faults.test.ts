@@ -240,19 +240,9 @@ describe("machines lost and machines that never answer", () => {
     const ciab = await server({ CIAB_EC2_SPOT: "true" });
     const client = new Ciab({ url: ciab.url, token: ciab.token });
     const session = await client.sessions.create({ provider: "shell", prompt: "echo started; sleep 600" });
-    const runningOn = async (previous?: string) => {
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const current = await client.sessions.get(session.id);
-        if (current.state === "running" && current.sandbox_id && current.sandbox_id !== previous) return current.sandbox_id;
-        expect(current.state).not.toBe("failed");
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      throw new Error(`session ${session.id} did not run on a new sandbox within 60 s`);
-    };
-    const first = await runningOn();
+    const first = await runningOn(client, session.id);
     await terminateBehindOurBack(first);
-    const second = await runningOn(first);
+    const second = await runningOn(client, session.id, first);
     await terminateBehindOurBack(second);
 
     const deadline = Date.now() + 60_000;
@@ -266,6 +256,25 @@ describe("machines lost and machines that never answer", () => {
       expect((await ciab.api("GET", `/sandboxes/${id}`)).body.failure.reason).toBe("spot_interrupted");
       expect(await liveInstancesOf(id)).toEqual([]);
     }
+  }, 180_000);
+
+  test("a spot session resumed by a restarted control plane still retries once on a new instance", async () => {
+    const data = makeTempDirectory("ciab-ec2-spot-restart-");
+    removals.push(data.remove);
+    const before = await startTestServer({ env: ec2Env({ CIAB_EC2_SPOT: "true" }), dataDirectory: data.path });
+    const session = await new Ciab({ url: before.url, token: before.token }).sessions.create({ provider: "shell", prompt: "echo started; sleep 600" });
+    const first = await runningOn(new Ciab({ url: before.url, token: before.token }), session.id);
+    // Stopped, not closed: the session and its instance outlive this control plane.
+    await before.server.close();
+
+    const after = await server({ CIAB_EC2_SPOT: "true" }, data.path);
+    const client = new Ciab({ url: after.url, token: after.token });
+    await terminateBehindOurBack(first);
+    const second = await runningOn(client, session.id, first);
+    expect((await after.api("GET", `/sandboxes/${first}`)).body.failure.reason).toBe("spot_interrupted");
+    await client.sessions.cancel(session.id);
+    expect(await liveInstancesOf(first)).toEqual([]);
+    await waitUntil(async () => (await liveInstancesOf(second)).length === 0, 60_000);
   }, 180_000);
 });
 
@@ -287,3 +296,23 @@ describe("scripts/smoke-ec2.ts", () => {
     expect(stdout).toContain("smoke-ec2: ok");
   }, 120_000);
 });
+
+/** The session's sandbox once it runs on one other than `previous`; fails fast if the session fails. */
+async function runningOn(client: Ciab, sessionID: string, previous?: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const current = await client.sessions.get(sessionID);
+    if (current.state === "running" && current.sandbox_id && current.sandbox_id !== previous) return current.sandbox_id;
+    expect(current.state).not.toBe("failed");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`session ${sessionID} did not run on a new sandbox within 60 s`);
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not so within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

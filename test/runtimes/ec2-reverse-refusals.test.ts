@@ -11,7 +11,7 @@ let hub: ReverseChannelHub;
 let now = Date.now();
 
 beforeAll(async () => {
-  listener = await listenForChannels({ node: process.execPath, agentd: "/nonexistent" });
+  listener = await listenForChannels({ node: process.execPath, agentd: "/nonexistent", toolsDirectory: "/nonexistent" });
   hub = new ReverseChannelHub({ publicURL: listener.publicURL, dataDirectory: "/nonexistent", logger: createSilentLogger(), now: () => now });
   listener.use(hub);
 });

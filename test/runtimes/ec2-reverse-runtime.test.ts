@@ -45,7 +45,7 @@ function createRuntime(): Runtime {
 beforeAll(async () => {
   moto = await startMoto();
   player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
-  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath });
+  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: dependencies.toolsDirectory });
 }, 180_000);
 
 afterAll(async () => {

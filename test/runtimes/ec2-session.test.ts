@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
@@ -17,13 +17,17 @@ import { startModelServer } from "../harness/model-server/model-server.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { agentdBundlePath } from "./test-dependencies.js";
 import { bastionEnv, freePort } from "./ec2-test-env.js";
+import { dialChannel } from "./reverse-channel-dial.js";
 
 /**
  * A session on ec2, end to end, over each agent channel: the server launches an instance in moto, the player
- * boots it with cloud-init, a real agent CLI (copied into the instance over the channel) talks to a scripted
- * model through the gateway, and deleting the sandbox terminates the instance.
- * - `ssh`: a pre-built AMI; the channel and the gateway's relay run over SSH through the bastion.
- * - `reverse`: a plain AMI whose cloud-init downloads node and agentd from the server's public URL; agentd
+ * boots it with cloud-init, a real agent CLI talks to a scripted model through the gateway, and deleting the
+ * sandbox terminates the instance. What the instance's user-data holds is read back from moto: no prompt, no
+ * env value, no credential that still works.
+ * - `ssh`: a pre-built AMI; the channel and the gateway's relay run over SSH through the bastion; the CLI is
+ *   copied in over the channel.
+ * - `reverse`: a plain AMI whose cloud-init downloads node, agentd and the tools dir (the CLI with it) from
+ *   the server's public URL; agentd
  *   dials the channel back over WebSocket and the model calls go over WebSockets of their own. No SSH.
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
@@ -97,9 +101,11 @@ describe.each(channels)("a session on ec2 over $channel", ({ channel, env, machi
   });
 
   test("runs gemini-cli headless through the gateway, then delete terminates the instance", async () => {
+    const secret = `session-secret-${Date.now()}`;
     const session = await ciab.sessions.create({
       provider: "gemini-cli",
       prompt: "Create hello.txt in the repository.",
+      env: { SESSION_SECRET: secret },
       keep_sandbox: true,
     });
     const events: SessionEvent[] = [];
@@ -124,6 +130,21 @@ describe.each(channels)("a session on ec2 over $channel", ({ channel, env, machi
     const instance = found.Reservations![0]!.Instances![0]!;
     expect(instance.InstanceType).toBe("t3.small");
     expect(player.containerOf(instance.InstanceId!)).toBeDefined();
+
+    const attribute = await aws.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId!, Attribute: "userData" }));
+    const userData = Buffer.from(attribute.UserData!.Value!, "base64").toString("utf8");
+    expect(userData).not.toContain("Create hello.txt");
+    expect(userData).not.toContain(secret);
+    expect(userData).not.toContain("real-key-");
+    const tokens = userData.match(/ciabot_[A-Za-z0-9_-]+/g) ?? [];
+    expect(tokens.length).toBe(channel === "reverse" ? 1 : 0);
+    for (const token of tokens) {
+      const dialed = await dialChannel(`${server.url.replace(/^http/, "ws")}/agent-channel/${sandbox.id}/agent`, token);
+      expect(dialed).toMatchObject({ status: 401, body: { error: { context: { reason: "replayed" } } } });
+    }
+    for (const url of userData.match(/http:\/\/127\.0\.0\.1:\d+\/machine-downloads\/config\?[^"]+/g) ?? []) {
+      expect((await fetch(url)).status).toBe(401);
+    }
 
     const storedMachine = () => {
       const database = new Database(path.join(server.dataDirectory, "ciab.db"), { readonly: true });

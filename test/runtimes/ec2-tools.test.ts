@@ -66,25 +66,21 @@ async function startEC2Server(channel: "ssh" | "reverse", extra: Record<string, 
     CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",
     ...extra,
   };
+  // Instances fetch their sandbox env from the control plane over either channel.
+  const port = await freePort();
+  const reachable = { CIAB_SERVER_HOST: "127.0.0.1", CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}` };
   if (channel === "ssh") {
     return startTestServer({
+      port,
       env: {
         ...common,
+        ...reachable,
         CIAB_EC2_AMI_ID: agentAMIID,
         ...bastionEnv(player.bastion),
       },
     });
   }
-  const port = await freePort();
-  return startTestServer({
-    port,
-    env: {
-      ...common,
-      CIAB_SERVER_HOST: "127.0.0.1",
-      CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      CIAB_RUNTIME_EC2_CHANNEL: "reverse",
-    },
-  });
+  return startTestServer({ port, env: { ...common, ...reachable, CIAB_RUNTIME_EC2_CHANNEL: "reverse" } });
 }
 
 function storedMachine(server: TestServer, sandboxID: string): { details: Record<string, unknown> } {
@@ -119,7 +115,7 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
   beforeAll(async () => {
     server = await startEC2Server(channel);
     ciab = new Ciab({ url: server.url, token: server.token });
-    sandbox = await ciab.sandboxes.create({ runtime: "ec2" });
+    sandbox = await ciab.sandboxes.create({ runtime: "ec2", env: { PS1: "ec2-sandbox> ", GREETING: "hello from the sandbox env" } });
   }, 120_000);
 
   afterAll(async () => {
@@ -159,7 +155,7 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
     await waitFor(() => ciab.sessions.get(session.id), (ended) => !live(ended), 15_000);
   }, 60_000);
 
-  test("an interactive shell on a pty, attached over WebSocket, echoes what is typed", async () => {
+  test("an interactive shell on a pty, attached over WebSocket, has the sandbox's prompt and env and echoes what is typed", async () => {
     const started = await sandbox.processes.start(["bash", "--norc", "--noprofile", "-i"], { pty: { cols: 80, rows: 24 } });
     const attachment: ProcessAttachment = await sandbox.processes.attach(started.pid);
     let text = "";
@@ -170,20 +166,21 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
       for (let attempt = 0; attempt < 100 && !pattern.test(text); attempt += 1) await sleep(100);
       expect(text).toMatch(pattern);
     };
-    await until(/\$ $/);
-    attachment.write("echo hi\r");
-    // The typed line is echoed by the terminal as "echo hi"; the command's own output is a "hi" line after it.
-    await until(/(?<!echo )hi\r\n/);
+    await until(/ec2-sandbox> $/);
+    attachment.write('echo "[$GREETING]"\r');
+    // The typed line is echoed by the terminal with the variable's name; the command's output has its value.
+    await until(/\[hello from the sandbox env\]\r\n/);
     attachment.write("exit 3\r");
     expect(await attachment.exited).toEqual({ exit_code: 3, signal: null });
     await reading;
   }, 30_000);
 
   test("an unattended interactive session ends with idle_timeout, a busy one with max_runtime; both instances are terminated", async () => {
-    // 3 s of idleness, 18 s of life: the idle session goes first, the busy one (never idle) at max runtime.
+    // 3 s of idleness, 36 s of life (a boot alone took over 15 s on a loaded host): the idle session goes
+    // first, the busy one (never idle) at max runtime.
     const budgetServer = await startEC2Server(channel, {
       CIAB_SESSION_IDLE_TIMEOUT: "3",
-      CIAB_EC2_MAX_RUNTIME_MINUTES: "0.3",
+      CIAB_EC2_MAX_RUNTIME_MINUTES: "0.6",
       CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.3",
     });
     try {
@@ -191,7 +188,7 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
       const idle = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2" });
       const busy = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2", prompt: "while :; do echo tick; sleep 0.3; done" });
 
-      const reaped = await waitFor(() => budgetCiab.sessions.get(idle.id), (session) => !live(session), 30_000);
+      const reaped = await waitFor(() => budgetCiab.sessions.get(idle.id), (session) => !live(session), 45_000);
       expect(reaped).toMatchObject({ state: "cancelled", end_reason: "idle_timeout", mode: "interactive" });
       expect((await budgetCiab.sessions.get(busy.id)).state).toBe("running");
       await expectSandboxGone(budgetServer, budgetCiab, reaped.sandbox_id!, "idle_timeout");
@@ -202,5 +199,5 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
     } finally {
       await budgetServer.close();
     }
-  }, 90_000);
+  }, 120_000);
 });

@@ -47,7 +47,7 @@ beforeAll(async () => {
   ec2.destroy();
   network = { subnets: subnets.slice(0, 1), security_groups: groups.slice(0, 1) };
   player = await startTaskPlayer({ endpoint: moto.endpoint, cluster });
-  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath });
+  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: dependencies.toolsDirectory });
 }, 600_000);
 
 afterAll(async () => {

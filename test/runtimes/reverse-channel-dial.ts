@@ -4,10 +4,13 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import WebSocket from "ws";
 import { machineDownloadRoutes } from "../../packages/server/src/api/machine-downloads.js";
+import { MachineConfigOffers, machineDownloadSource } from "../../packages/server/src/services/machine-config-offers.js";
 import { createMachineDownloadSigner } from "../../packages/server/src/services/machine-download-signer.js";
-import type { MachineDownloads } from "../../packages/server/src/runtimes/runtime.js";
+import { createToolsArchiver } from "../../packages/server/src/services/tools-archive.js";
+import type { MachineDownloadSource } from "../../packages/server/src/runtimes/runtime.js";
 import { createAgentChannelServer, type AgentChannelServer } from "../../packages/server/src/api/agent-channel.js";
 import { createSilentLogger } from "../../packages/server/src/logger.js";
+import { toErrorResponse } from "../../packages/server/src/api/error-handler.js";
 import type { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
 
 export interface DialAnswer {
@@ -42,8 +45,10 @@ export function dialChannel(url: string, credential: string): Promise<DialAnswer
 
 export interface ChannelListener {
   publicURL: string;
-  /** Signed URLs of node and agentd on this server, for instances of a plain AMI. */
-  machineDownloads: (sandboxID: string) => MachineDownloads;
+  /** Signed URLs of node, agentd and the tools on this server, for instances of a plain AMI, and config offers. */
+  machineDownloads: MachineDownloadSource;
+  /** Each request's path and status, in order. */
+  served: { path: string; status: number }[];
   /** Serves dial-ins with this hub from now on (a restarted control plane on the same address). */
   use(hub: ReverseChannelHub): void;
   close(): Promise<void>;
@@ -53,10 +58,17 @@ export interface ChannelListener {
  * An HTTP server on loopback that serves what an instance reaches of the control plane: the machine downloads
  * (so that agentd is the bundle of this checkout, whatever AMI image another run tagged) and the agent channel.
  */
-export async function listenForChannels(files: { node: string; agentd: string }): Promise<ChannelListener> {
+export async function listenForChannels(files: { node: string; agentd: string; toolsDirectory: string }): Promise<ChannelListener> {
   let channels: AgentChannelServer | undefined;
   let routes: ReturnType<typeof machineDownloadRoutes> | undefined;
-  const server = createAdaptorServer({ fetch: (request) => routes!.fetch(request) }) as Server;
+  const served: ChannelListener["served"] = [];
+  const server = createAdaptorServer({
+    fetch: async (request) => {
+      const answer = await routes!.fetch(request);
+      served.push({ path: new URL(request.url).pathname, status: answer.status });
+      return answer;
+    },
+  }) as Server;
   server.on("upgrade", (request, socket, head) => {
     if (channels) channels.handleUpgrade(request, socket, head);
     else socket.destroy();
@@ -64,10 +76,18 @@ export async function listenForChannels(files: { node: string; agentd: string })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const publicURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signer = createMachineDownloadSigner({ publicURL, key: randomBytes(32) });
-  routes = machineDownloadRoutes({ signer, files });
+  const configs = new MachineConfigOffers(signer);
+  routes = machineDownloadRoutes({
+    signer,
+    files: { node: files.node, agentd: files.agentd },
+    toolsArchive: createToolsArchiver(files.toolsDirectory, `${files.toolsDirectory}.cache`),
+    configs,
+  });
+  routes.onError((error, c) => toErrorResponse(error, c, createSilentLogger()));
   return {
     publicURL,
-    machineDownloads: (sandboxID) => signer.urls(sandboxID),
+    machineDownloads: machineDownloadSource(signer, configs),
+    served,
     use(hub) {
       channels?.close();
       channels = createAgentChannelServer(hub, createSilentLogger());

@@ -13,6 +13,8 @@ import { createPortHandler } from "./handlers/port-handler.js";
 import { createConnectionRouter } from "./handlers/connection-router.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
+import { splice } from "./services/socket-splice.js";
+import { wholeWrites } from "./protocol.js";
 import { createRouter } from "./router.js";
 import { ArchiveService } from "./services/archive-service.js";
 import { CommandRunner } from "./services/command-runner.js";
@@ -80,6 +82,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     session.once("connect", () => session.setLocalWindowSize(sessionWindowBytes));
   });
   http2Server.on("stream", (stream, headers) => {
+    wholeWrites(stream);
     stream.on("error", () => undefined); // resets by the peer surface as 'close'; nothing to report
     const controller = new AbortController();
     stream.once("close", () => controller.abort());
@@ -102,13 +105,18 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
   const routeConnection = createConnectionRouter(connector, options.sandboxID, (socket) => http2Server.emit("connection", socket));
   const netServer = net.createServer(routeConnection);
 
+  let listeningPath: string | undefined;
   return {
     serveAgentConnection(duplex) {
-      // A reverse-channel socket carries raw tunnels too, like a connection on the unix socket.
-      routeConnection(duplex);
+      // Through agentd's own socket when it has one, so that HTTP/2 runs over a native socket (Node's HTTP/2
+      // over any other stream can throw from a native callback: nativeSocketFor on the control plane's side
+      // says how); raw tunnels are routed there as on any connection.
+      if (listeningPath === undefined) routeConnection(duplex);
+      else splice(net.connect(listeningPath), duplex);
     },
 
     async listen(socketPath) {
+      listeningPath = socketPath;
       await unlink(socketPath).catch(() => undefined);
       await new Promise<void>((resolve, reject) => {
         netServer.once("error", reject);

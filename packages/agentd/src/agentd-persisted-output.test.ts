@@ -117,6 +117,19 @@ describe("pty processes", () => {
     expect(frames.at(-1)).toMatchObject({ type: "exit", exitCode: 3 });
   });
 
+  test("an interactive bash on a pty keeps the prompt and SHELL of its environment, whatever SHELL says", async () => {
+    const started = await client.startProcess({
+      command: ["bash", "--norc", "--noprofile", "-i"],
+      env: { SHELL: "/bin/bash", PS1: "pty-prompt> " },
+      pty: { cols: 80, rows: 24 },
+    });
+    await waitForOutput(started.pid, /pty-prompt> $/);
+    await client.writeStdin(started.pid, 'echo "shell=$SHELL"; exit 4\r');
+    let text = "";
+    for await (const frame of client.processOutput(started.pid, { follow: true })) text += decodeAll([frame]);
+    expect(text).toContain("shell=/bin/bash\r\n");
+  });
+
   test("Ctrl-C through stdin interrupts the foreground program", async () => {
     const started = await client.startProcess({ command: ["sh", "-c", "echo ready; sleep 30"], pty: { cols: 80, rows: 24 } });
     await waitForOutput(started.pid, /ready/);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAgentServer } from "./agent-server.js";
+import { readEnvFile } from "./services/env-file.js";
 import { startGatewayRelay, type GatewayRelay } from "./services/gateway-relay.js";
 import { createReverseDialer, type ReverseDialer } from "./services/reverse-dialer.js";
 
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     "channel-url": { type: "string" },
     "channel-token-file": { type: "string" },
     "channel-secret-file": { type: "string" },
+    /** A JSON object of the sandbox's env (ec2 fetches it at boot), given to every process agentd starts. */
+    "env-file": { type: "string" },
   },
   strict: true,
 });
@@ -39,6 +42,16 @@ const log = (message: string): void => void process.stderr.write(`ciab-agentd: $
 if (values.socket === undefined) {
   log("--socket PATH is required");
   process.exit(2);
+}
+
+if (values["env-file"] !== undefined) {
+  try {
+    Object.assign(process.env, readEnvFile(values["env-file"]));
+  } catch (error) {
+    // Without its env the sandbox would run, silently, as another one than asked for.
+    log(`cannot read --env-file ${values["env-file"]}: ${(error as Error).message}`);
+    process.exit(2);
+  }
 }
 
 const gatewayPort = Number(values["gateway-port"]);

@@ -9,3 +9,4 @@ export * from "../../protocol/src/agent/processes.js";
 export * from "../../protocol/src/agent/files.js";
 export * from "../../protocol/src/agent/ports.js";
 export * from "../../protocol/src/agent/routes.js";
+export * from "../../protocol/src/agent/whole-writes.js";

@@ -35,6 +35,8 @@ import { createUserService } from "./services/user-service.js";
 import { lockDataDirectory } from "./data-dir-lock.js";
 import { createSandboxLifetimes } from "./loops/sandbox-lifetimes.js";
 import { startIntervalLoop } from "./loops/interval-loop.js";
+import { MachineConfigOffers, machineDownloadSource } from "./services/machine-config-offers.js";
+import { createToolsArchiver } from "./services/tools-archive.js";
 import { createMachineDownloadSigner } from "./services/machine-download-signer.js";
 import { createEventService } from "./services/event-service.js";
 import { createSecretService } from "./services/secret-service.js";
@@ -133,6 +135,7 @@ async function startLocked(
           publicURL: config.server.public_url,
           key: Buffer.from(dataKey.open(await store.meta.setIfAbsent("machine_download_key", dataKey.seal(randomBytes(32).toString("hex")))), "hex"),
         });
+  const configOffers = downloadSigner && new MachineConfigOffers(downloadSigner);
   const reverseChannels =
     config.server.public_url === undefined
       ? undefined
@@ -147,7 +150,7 @@ async function startLocked(
       toolsDirectory,
       logger,
       dataKey,
-      ...(downloadSigner && { machineDownloads: (sandboxID: string) => downloadSigner.urls(sandboxID) }),
+      ...(downloadSigner && configOffers && { machineDownloads: machineDownloadSource(downloadSigner, configOffers) }),
       ...(reverseChannels && { reverseChannels }),
     },
     logger,
@@ -341,9 +344,15 @@ async function startLocked(
     stdinLimitBytes: config.server.stdin_limit_bytes,
     eventPageBytes: config.server.event_page_bytes,
     version,
-    ...(downloadSigner && {
-      machineDownloads: { signer: downloadSigner, files: { node: process.execPath, agentd: agentdBundlePath } },
-    }),
+    ...(downloadSigner &&
+      configOffers && {
+        machineDownloads: {
+          signer: downloadSigner,
+          files: { node: process.execPath, agentd: agentdBundlePath },
+          toolsArchive: createToolsArchiver(toolsDirectory, path.join(dataDirectory, "machine-tools")),
+          configs: configOffers,
+        },
+      }),
   });
   const httpServer = createHTTPEdge(
     app.fetch,

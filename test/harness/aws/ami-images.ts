@@ -9,10 +9,15 @@ import { docker, imageLabels } from "./docker-cli.js";
 export const plainAMIImage = "ciab/ami-debian:bookworm";
 /** The plain image plus Node at /opt/ciab/bin/node and agentd at /opt/ciab/bin/ciab-agentd.js (no unit). */
 export const agentAMIImage = "ciab/ami-agent:bookworm";
+/**
+ * The agent image this process made sure of, tagged by what it holds: checkouts with different agentd
+ * bundles test on one dockerd at once, and a tag shared by all of them would boot another one's agentd.
+ */
+let agentImageOfThisRun: string | undefined;
 
 /** The Docker image an AMI boots, by the AMI's name. */
 export function imageForAMI(amiName: string | undefined): string {
-  return amiName?.startsWith(agentAMINamePrefix) ? agentAMIImage : plainAMIImage;
+  return amiName?.startsWith(agentAMINamePrefix) ? (agentImageOfThisRun ?? agentAMIImage) : plainAMIImage;
 }
 
 export async function assertPlainAMIImagePresent(): Promise<void> {
@@ -23,7 +28,8 @@ export async function assertPlainAMIImagePresent(): Promise<void> {
 
 /**
  * Makes the pre-built agent image from the plain one unless an image from the same plain image, agentd
- * bundle and Node binary is present; answers whether it built. Two runs racing both commit the same content.
+ * bundle and Node binary is present; answers whether it built. Two runs racing both commit the same content
+ * under the same tag.
  */
 export async function ensureAgentAMIImage(options: { agentdBundlePath: string; nodeBinaryPath: string }): Promise<boolean> {
   const plain = await imageID(plainAMIImage);
@@ -34,7 +40,13 @@ export async function ensureAgentAMIImage(options: { agentdBundlePath: string; n
     .update(`${options.nodeBinaryPath}:${node.size}:${node.mtimeMs}`)
     .digest("hex")
     .slice(0, 16);
-  if ((await imageLabels(agentAMIImage))?.["ciab.ami-agent"] === key) return false;
+  const tag = `${agentAMIImage.split(":")[0]}:${key}`;
+  if ((await imageLabels(tag))?.["ciab.ami-agent"] === key) {
+    agentImageOfThisRun = tag;
+    // The shared name, for runs that boot the agent AMI without making sure of it first.
+    await docker(["tag", tag, agentAMIImage]);
+    return false;
+  }
   const stage = makeTempDirectory("ciab-ami-agent-");
   const builder = `ciab-ami-agent-build-${process.pid}-${Date.now()}`;
   try {
@@ -46,7 +58,9 @@ export async function ensureAgentAMIImage(options: { agentdBundlePath: string; n
     writeFileSync(path.join(bin, "package.json"), '{ "type": "module" }\n');
     await docker(["create", "--name", builder, plainAMIImage]);
     await docker(["cp", path.join(stage.path, "ciab"), `${builder}:/opt/ciab`], { timeoutMs: 120_000 });
-    await docker(["commit", "--change", `LABEL ciab.ami-agent=${key}`, builder, agentAMIImage], { timeoutMs: 120_000 });
+    await docker(["commit", "--change", `LABEL ciab.ami-agent=${key}`, builder, tag], { timeoutMs: 120_000 });
+    await docker(["tag", tag, agentAMIImage]);
+    agentImageOfThisRun = tag;
     return true;
   } finally {
     await docker(["rm", "-f", builder]).catch(() => undefined);

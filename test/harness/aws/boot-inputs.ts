@@ -1,4 +1,4 @@
-import { DescribeImagesCommand, DescribeInstanceAttributeCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeKeyPairsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { imageForAMI } from "./ami-images.js";
 
 const maxUserDataBytes = 64 * 1024;
@@ -14,6 +14,15 @@ export async function readUserData(ec2: EC2Client, instanceID: string, signal: A
   // EC2 takes 16 KiB; moto takes anything, and what a test launches must not fill the harness's memory.
   if (encoded.length > Math.ceil((maxUserDataBytes * 4) / 3) + 4) throw new Error(`user-data of ${instanceID} is over ${maxUserDataBytes} bytes`);
   return Buffer.from(encoded, "base64");
+}
+
+/** The public key of an AWS key pair, as EC2's metadata service would give it to the instance. */
+export async function readKeyPairPublicKey(ec2: EC2Client, keyName: string, signal: AbortSignal): Promise<string[]> {
+  const answer = await withRetries(signal, () =>
+    ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName], IncludePublicKey: true }), { abortSignal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }),
+  );
+  const key = answer.KeyPairs?.[0]?.PublicKey?.trim();
+  return key ? [key] : [];
 }
 
 async function withRetries<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {

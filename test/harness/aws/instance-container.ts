@@ -33,6 +33,8 @@ export interface InstanceSeed {
   hostname: string;
   /** The instance's user-data as EC2 holds it (decoded from base64), or empty. */
   userData: Buffer;
+  /** The public key of the instance's AWS key pair (`KeyName`), which EC2's metadata hands cloud-init. */
+  publicKeys: string[];
 }
 
 const stageTimeoutMs = 300_000;
@@ -104,7 +106,9 @@ export class InstanceContainer {
 
   private async writeSeed(seed: InstanceSeed, signal: AbortSignal): Promise<void> {
     const directory = "/var/lib/cloud/seed/nocloud";
-    const metaData = `instance-id: ${seed.instanceID}\nlocal-hostname: ${seed.hostname}\n`;
+    // JSON strings are YAML strings: a key's text cannot break out of its list item.
+    const keys = seed.publicKeys.map((key) => `  - ${JSON.stringify(key)}\n`).join("");
+    const metaData = `instance-id: ${seed.instanceID}\nlocal-hostname: ${seed.hostname}\n${keys && `public-keys:\n${keys}`}`;
     await docker(["exec", "-i", this.name, "sh", "-c", `mkdir -p ${directory} && cat > ${directory}/meta-data`], { input: metaData, signal });
     await docker(["exec", "-i", this.name, "sh", "-c", `cat > ${directory}/user-data`], { input: seed.userData, signal });
   }

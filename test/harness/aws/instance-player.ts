@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DescribeInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
 import { assertPlainAMIImagePresent } from "./ami-images.js";
 import { startBastion, type BastionAddress } from "./bastion.js";
-import { cachedImageLookup, readUserData } from "./boot-inputs.js";
+import { cachedImageLookup, readKeyPairPublicKey, readUserData } from "./boot-inputs.js";
 import { docker } from "./docker-cli.js";
 import { harnessEC2Client } from "./ec2-client.js";
 import { InstanceActor, type PlayedInstance } from "./instance-actor.js";
@@ -47,6 +47,7 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
   const ec2 = harnessEC2Client(options.endpoint, options.region);
   const playerID = randomBytes(4).toString("hex");
   const actors = new Map<string, InstanceActor>();
+  const keyNames = new Map<string, string>();
   const waiters = new Set<() => void>();
   const changed = () => {
     for (const waiter of [...waiters]) waiter();
@@ -66,13 +67,19 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
 
   const prepareBoot = async (instanceID: string, signal: AbortSignal) => {
     const actor = actors.get(instanceID)!;
-    const [userData, image] = await Promise.all([readUserData(ec2, instanceID, signal), imageOfAMI(actor.view.imageID, signal)]);
+    const keyName = keyNames.get(instanceID);
+    const [userData, image, publicKeys] = await Promise.all([
+      readUserData(ec2, instanceID, signal),
+      imageOfAMI(actor.view.imageID, signal),
+      keyName === undefined ? [] : readKeyPairPublicKey(ec2, keyName, signal),
+    ]);
     const hostname = `ip-${(actor.view.privateIP ?? "10.0.0.1").replaceAll(".", "-")}`;
-    return { seed: { instanceID, hostname, userData }, image };
+    return { seed: { instanceID, hostname, userData, publicKeys }, image };
   };
 
   const follow = (instance: Instance) => {
     const instanceID = instance.InstanceId!;
+    if (instance.KeyName) keyNames.set(instanceID, instance.KeyName);
     let actor = actors.get(instanceID);
     if (!actor) {
       actor = new InstanceActor(instanceID, instance.ImageId ?? "", {

@@ -77,8 +77,9 @@ export class ProcessService {
 
   async start(request: StartProcessRequest): Promise<ProcessInfo> {
     const { cwd, pty } = request;
-    const command = pty ? ptyCommand(request.command, pty) : request.command;
-    const env = pty ? { TERM: defaultTerm, ...request.env } : request.env;
+    const terminal = pty ? ptyCommand(request.command, pty, request.env?.SHELL ?? process.env.SHELL) : undefined;
+    const command = terminal ? terminal.command : request.command;
+    const env = terminal ? { TERM: defaultTerm, ...request.env, ...terminal.env } : request.env;
     if (request.persistOutput) await mkdir(this.#stateDirectory, { recursive: true, mode: 0o700 });
     const run = await this.#runner.spawn({ command, cwd, env, stdin: "pipe" }).catch((error: unknown) => {
       if (pty && error instanceof CiabError && error.code === "command_not_found" && error.context?.command === "script") {

@@ -20,13 +20,17 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * argv that runs `command` on a new pty of `size`. The size is set before the command starts (stdin of
- * `script` is a pipe, so the pty would otherwise start at 0x0); `exec` leaves the command itself in the
- * foreground, where resizes reach it. `-e` passes its exit code on, `-f` flushes every write.
+ * argv (and what `script` itself needs in its env) that runs `command` on a new pty of `size`. The size is
+ * set before the command starts (stdin of `script` is a pipe, so the pty would otherwise start at 0x0);
+ * `exec` leaves the command itself in the foreground, where resizes reach it. `-e` passes its exit code on,
+ * `-f` flushes every write. `script` runs its command with `$SHELL -c`, and bash so run is not interactive
+ * and drops PS1 and PS2 from the environment: the sandbox's prompt would never reach the command. So
+ * `script` gets SHELL=/bin/sh, and `shell`, the SHELL the command should see, is set back before it starts.
  */
-export function ptyCommand(command: string[], size: TerminalSize): string[] {
-  const inner = `stty rows ${size.rows} cols ${size.cols} 2>/dev/null; exec ${command.map(shellQuote).join(" ")}`;
-  return ["script", "-qfec", inner, "/dev/null"];
+export function ptyCommand(command: string[], size: TerminalSize, shell: string | undefined): { command: string[]; env: Record<string, string> } {
+  const restore = shell === undefined ? "unset SHELL" : `export SHELL=${shellQuote(shell)}`;
+  const inner = `stty rows ${size.rows} cols ${size.cols} 2>/dev/null; ${restore}; exec ${command.map(shellQuote).join(" ")}`;
+  return { command: ["script", "-qfec", inner, "/dev/null"], env: { SHELL: "/bin/sh" } };
 }
 
 /** Sets the size of the pty that `script` (pid `scriptPID`) runs its command on. */

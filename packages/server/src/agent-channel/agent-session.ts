@@ -1,7 +1,8 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { Readable, type Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CiabError, errorFromBody } from "@ciab/protocol";
+import { CiabError, errorFromBody, wholeWrites } from "@ciab/protocol";
+import { nativeSocketFor } from "./socket-bridge.js";
 
 /** What a request sends; a Readable is streamed with HTTP/2 flow control, never buffered whole. */
 export type RequestBody = Buffer | string | Readable;
@@ -93,7 +94,7 @@ export class AgentSession {
   async #open(): Promise<ClientHttp2Session> {
     let duplex: Duplex;
     try {
-      duplex = await this.#connect();
+      duplex = await nativeSocketFor(await this.#connect());
     } catch (error) {
       throw unreachable(error, "could not connect to agentd");
     }
@@ -140,9 +141,8 @@ export class AgentSession {
     try {
       // CONNECT names its target in :authority and has no :path (RFC 9113 §8.5).
       const target = method === "CONNECT" ? { ":authority": path } : { ":path": path };
-      stream = session.request(
-        { ":method": method, ...target, ...options.headers },
-        { endStream: body === undefined && method !== "CONNECT", ...(signal && { signal }) },
+      stream = wholeWrites(
+        session.request({ ":method": method, ...target, ...options.headers }, { endStream: body === undefined && method !== "CONNECT", ...(signal && { signal }) }),
       );
     } catch (error) {
       this.#drop(session);

@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { makeTempDirectory } from "../../../../test/harness/temp-directory.js";
+import { MachineConfigOffers } from "../services/machine-config-offers.js";
 import { createMachineDownloadSigner } from "../services/machine-download-signer.js";
+import { createToolsArchiver } from "../services/tools-archive.js";
 import { machineDownloadRoutes } from "./machine-downloads.js";
 import { toErrorResponse } from "./error-handler.js";
 import { createSilentLogger } from "../logger.js";
@@ -21,7 +24,13 @@ describe("machine downloads", () => {
     ttlSeconds: 60,
     now: () => clock,
   });
-  const app = machineDownloadRoutes({ signer, files });
+  const toolsDirectory = path.join(directory.path, "tools");
+  mkdirSync(path.join(toolsDirectory, "node_modules", "agent"), { recursive: true });
+  writeFileSync(path.join(toolsDirectory, "package-lock.json"), "{}");
+  writeFileSync(path.join(toolsDirectory, "node_modules", "agent", "cli.js"), "the agent");
+  const configs = new MachineConfigOffers(signer, () => clock);
+  const toolsArchive = createToolsArchiver(toolsDirectory, path.join(directory.path, "cache"));
+  const app = machineDownloadRoutes({ signer, files, toolsArchive, configs });
   app.onError((error, c) => toErrorResponse(error, c, createSilentLogger()));
   const get = (url: string) => app.request(url.replace("https://ciab.example.com", ""));
 
@@ -47,5 +56,40 @@ describe("machine downloads", () => {
       expect((await get(url)).status, url).toBe(401);
     }
     expect((await get(urls.node.replace("/node?", "/passwd?"))).status).toBe(404);
+  });
+
+  test("the tools dir comes as a tarball, built once per state of its lock file", async () => {
+    const urls = signer.urls("sbx_tools");
+    const answer = await get(urls.tools);
+    expect(answer.status).toBe(200);
+    const etag = answer.headers.get("etag");
+    const archive = path.join(directory.path, "tools.tar");
+    writeFileSync(archive, Buffer.from(await answer.arrayBuffer()));
+    expect(execFileSync("tar", ["-t", "-f", archive], { encoding: "utf8" })).toContain("./node_modules/agent/cli.js");
+    expect((await get(urls.tools)).headers.get("etag")).toBe(etag);
+    writeFileSync(path.join(toolsDirectory, "package-lock.json"), '{ "changed": true }');
+    expect((await get(urls.tools)).headers.get("etag")).not.toBe(etag);
+  });
+
+  test("a config URL serves once, and not after it expires", async () => {
+    const url = configs.offer("sbx_config", { env: { SECRET: "s3cret" } });
+    const first = await get(url);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("cache-control")).toBe("no-store");
+    expect(await first.json()).toEqual({ env: { SECRET: "s3cret" } });
+    const again = await get(url);
+    expect(again.status).toBe(401);
+    expect(await again.text()).not.toContain("s3cret");
+    const late = configs.offer("sbx_late", { env: { A: "1" } });
+    clock += 61_000;
+    expect((await get(late)).status).toBe(401);
+    // A newer offer for the sandbox replaces the older one, whose URL is then dead.
+    const older = configs.offer("sbx_twice", { env: { A: "1" } });
+    clock += 1_000;
+    const newer = configs.offer("sbx_twice", { env: { A: "2" } });
+    expect((await get(older)).status).toBe(401);
+    expect(await (await get(newer)).json()).toEqual({ env: { A: "2" } });
+    // A config URL's signature does not open another file, nor another sandbox's config.
+    expect((await get(newer.replace("/config?", "/node?"))).status).toBe(401);
   });
 });

@@ -109,8 +109,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     response.once("close", () => {
       if (!response.writableFinished) upstream.destroy();
     });
-    // The head goes out as a write of its own: corked together with a short body into one writev on the
-    // HTTP/2 stream, its first bytes arrived corrupted (seen on Node 20.20).
+    // The head goes out before the body is read, so a server in the sandbox can answer a slow upload early.
     upstream.flushHeaders();
     request.pipe(upstream);
   }

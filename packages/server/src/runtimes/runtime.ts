@@ -159,10 +159,10 @@ export interface RuntimeDependencies {
   /** Seals what a runtime keeps in machine details that must stay secret (ec2's SSH keys). */
   dataKey?: DataKey;
   /**
-   * Short-lived signed URLs from which a machine with nothing installed downloads node and agentd (ec2 on a
-   * plain AMI; agent CLIs come later over the agent channel). Absent without `[server] public_url`.
+   * Short-lived signed URLs from which a machine downloads what it runs (ec2 on a plain AMI: node, agentd, the
+   * tools dir) and, once, its config. Absent without `[server] public_url`.
    */
-  machineDownloads?: (sandboxID: string) => MachineDownloads;
+  machineDownloads?: MachineDownloadSource;
   /** Where agentd of an ec2 sandbox with `channel = "reverse"` dials in; absent without `[server] public_url`. */
   reverseChannels?: ReverseChannelHub;
 }
@@ -170,6 +170,23 @@ export interface RuntimeDependencies {
 export interface MachineDownloads {
   node: string;
   agentd: string;
+  /** The host's tools dir (agent CLIs) as a tarball, to unpack at `/opt/ciab/tools`. */
+  tools: string;
+}
+
+/** What a machine fetches at boot instead of carrying it in its user-data. */
+export interface MachineConfig {
+  /** The sandbox's env, given to every process it starts. */
+  env: Record<string, string>;
+}
+
+export interface MachineDownloadSource {
+  /** Signed URLs of node, agentd and the tools tarball for one sandbox's machine. */
+  files(sandboxID: string): MachineDownloads;
+  /** A signed URL that serves `config` once, until it expires; replaces the sandbox's earlier offer. */
+  offerConfig(sandboxID: string, config: MachineConfig): string;
+  /** Drops the sandbox's unspent offer (its machine is gone). */
+  withdrawConfig(sandboxID: string): void;
 }
 
 export type RuntimeFactory<Config> = (config: Config, dependencies: RuntimeDependencies) => Runtime;

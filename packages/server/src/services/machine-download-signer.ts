@@ -2,8 +2,11 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { CiabError } from "@ciab/protocol";
 import type { MachineDownloads } from "../runtimes/runtime.js";
 
-/** What a machine with nothing installed downloads from the control plane. */
-export const machineFiles = ["node", "agentd"] as const;
+/**
+ * What a machine with nothing installed downloads from the control plane: node, agentd, the agent CLIs (the
+ * tools dir as a tarball) and its own config (served once, services/machine-config-offers.ts).
+ */
+export const machineFiles = ["node", "agentd", "tools", "config"] as const;
 export type MachineFile = (typeof machineFiles)[number];
 
 export interface SignedQuery {
@@ -15,6 +18,10 @@ export interface SignedQuery {
 export interface MachineDownloadSigner {
   /** Signed URLs for one sandbox's machine, good for the signer's time to live. */
   urls(sandboxID: string): MachineDownloads;
+  /** One signed URL, good until `expires` (seconds since the epoch). */
+  url(file: MachineFile, sandboxID: string, expires: number): string;
+  /** When a URL signed now expires, in seconds since the epoch. */
+  expiry(): number;
   /** Throws `unauthorized` unless the query is a live signature for `file`. */
   verify(file: MachineFile, query: SignedQuery): void;
 }
@@ -29,7 +36,7 @@ export interface MachineDownloadSignerOptions {
 }
 
 /**
- * HMAC-signed, expiring URLs for the files a plain AMI needs (node and agentd): the route that serves them
+ * HMAC-signed, expiring URLs for the files a plain AMI needs (node, agentd, the tools): the route that serves them
  * takes no token, since user-data is the only way to hand one to a new instance, and user-data is readable
  * by more principals than a token should be.
  */
@@ -46,8 +53,10 @@ export function createMachineDownloadSigner(options: MachineDownloadSignerOption
   return {
     urls(sandboxID) {
       const expires = Math.floor(now() / 1000) + ttlSeconds;
-      return { node: url("node", sandboxID, expires), agentd: url("agentd", sandboxID, expires) };
+      return { node: url("node", sandboxID, expires), agentd: url("agentd", sandboxID, expires), tools: url("tools", sandboxID, expires) };
     },
+    url,
+    expiry: () => Math.floor(now() / 1000) + ttlSeconds,
     verify(file, query) {
       const expected = Buffer.from(sign(file, query.sandbox, query.expires));
       const given = Buffer.from(query.signature);

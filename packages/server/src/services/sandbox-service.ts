@@ -181,7 +181,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     const { runtime, request, workspaceID } = grant;
     lifetimes.check(request.timeout_secs);
     const persistence = persistenceOf(workspaceID, request);
-    await dependencies.budget?.checkCap(workspaceID);
     if (request.restore !== undefined) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
@@ -225,7 +224,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       volumeID: volume?.id ?? null,
       finalSnapshotID: null,
     };
-    await store.sandboxes.create(sandbox).catch(async (error: unknown) => {
+    // With a budget, the cap check and the insert are one step (parallel creates cannot overshoot the cap).
+    const created = dependencies.budget ? dependencies.budget.admit(sandbox) : store.sandboxes.create(sandbox);
+    await created.catch(async (error: unknown) => {
       if (volume) await dependencies.volumes!.release(volume.id, id);
       throw error;
     });

@@ -141,13 +141,14 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   }
 
   async function launch(session: SessionRecord, provider: Provider, grant: SandboxGrant | undefined, signal: AbortSignal): Promise<void> {
-    let sandboxID: string;
-    ({ session, sandboxID } = await ensureSandbox(session, grant, signal));
-    const principal = systemPrincipal(session);
+    // Before the sandbox: a machine that downloads the tools dir at boot (ec2 on a plain AMI) gets the CLI then.
     if (provider.install) {
       await note(session, `installing ${provider.install.npmPackage}@${provider.install.version}`);
       await ensureToolInstalled(provider.install, dependencies.toolsDirectory, { signal });
     }
+    let sandboxID: string;
+    ({ session, sandboxID } = await ensureSandbox(session, grant, signal));
+    const principal = systemPrincipal(session);
     await dependencies.gateway.open(sandboxID);
     await sandboxes.withAgent(principal, sandboxID, async (agent) => {
       if (provider.install) await provideToolInMachine(agent, provider.install, dependencies.toolsDirectory, signal);
@@ -309,6 +310,25 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   }
 
   /**
+   * The grant a session that made its own sandbox had, made again after a restart from the stored records
+   * only (its user as the store knows them now, the sandbox request it was created with), through the same
+   * policy gate: what the machine says plays no part. None when the gate now refuses; the session then runs
+   * on without a retry.
+   */
+  async function storedGrant(session: SessionRecord): Promise<SandboxGrant | undefined> {
+    if (!session.ownsSandbox) return undefined;
+    const user = await store.users.get(session.userID);
+    if (!user || user.workspaceID !== session.workspaceID) return undefined;
+    const principal: Principal = { userID: user.id, workspaceID: user.workspaceID, role: user.role, installationAdmin: user.installationAdmin, tokenID: "system" };
+    try {
+      return sandboxes.authorize(principal, session.sandboxRequest);
+    } catch (error) {
+      logger.warn({ sessionID: session.id, err: String(error) }, "a resumed session's sandbox request is no longer allowed; it will not be retried");
+      return undefined;
+    }
+  }
+
+  /**
    * Whether the session's sandbox failed because AWS took its spot instance back, whoever noticed first
    * (this session's agent call or the reconciler): the sandbox's row says so, whatever error reached here.
    */
@@ -341,7 +361,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       for (const session of await store.sessions.listAll({ states: ["pending", "starting", "running", "idle"] })) {
         if (running.has(session.id)) continue;
         if ((session.state === "running" || session.state === "idle") && session.processPID !== null) {
-          void drive(session, true).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session resume"));
+          const grant = await storedGrant(session);
+          void drive(session, true, grant).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session resume"));
         } else {
           await stopAgent(session, "SIGKILL");
           await transition(session, "failed", { reason: "start_interrupted", message: "the control plane stopped while this session was starting" });

@@ -48,3 +48,12 @@ export function openCost(meteredSince: string | null, usdPerHour: number, nowMs:
   const start = Math.max(Date.parse(meteredSince), notBeforeMs);
   return nowMs > start ? (usdPerHour * (nowMs - start)) / hourMs : 0;
 }
+
+/** A machine that starts is paid for its first minute whatever happens next (EC2's per-second billing minimum). */
+export const minimumBilledSeconds = 60;
+
+/** What a machine created at `createdAt` still owes of its first minute at `nowMs`. */
+export function unbilledMinimum(createdAt: string, usdPerHour: number, nowMs: number): number {
+  const remaining = minimumBilledSeconds * 1000 - (nowMs - Date.parse(createdAt));
+  return remaining > 0 ? (usdPerHour * remaining) / hourMs : 0;
+}

@@ -102,6 +102,20 @@ export interface SandboxRepository {
   listDue(now: Date, limit: number): Promise<SandboxRecord[]>;
   /** Folds the open cost interval up to `now` into the ledger; returns the row as it is afterwards. */
   accrue(id: string, now?: Date): Promise<SandboxRecord | undefined>;
+  /**
+   * Creates the row unless `admit` throws, judged on the workspace's spend as it stands with no other admitted
+   * create of the workspace between the judgement and the insert, whichever process makes it: one transaction
+   * that starts by writing the workspace's row (SQLite's write lock, a row lock elsewhere).
+   */
+  createAdmitted(record: SandboxRecord, hour: string, admit: (spend: WorkspaceSpend) => void): Promise<void>;
+}
+
+/** What a workspace spends in one clock hour, as the budget judges it. */
+export interface WorkspaceSpend {
+  /** The ledger's cost of the hour. */
+  foldedUSD: number;
+  /** The workspace's sandboxes that are not terminated, with their open intervals. */
+  sandboxes: SandboxRecord[];
 }
 
 /** The hourly usage ledger (`usage_hours`), written by the sandbox repository as it folds intervals. */

@@ -82,22 +82,23 @@ export class EC2Runtime implements Runtime {
         ? this.#reverse.prepare(spec.sandboxID, (this.config.instance_ready_timeout_secs + this.config.ssh_timeout_secs) * 1000)
         : undefined;
     const chosen = await chooseImage(api, settings, spec.image, signal);
-    const downloads = chosen.prebuilt ? undefined : this.dependencies.machineDownloads?.(spec.sandboxID);
+    const downloads = this.dependencies.machineDownloads;
     if (!chosen.prebuilt && downloads === undefined) {
       throw new CiabError(
         "invalid_request",
         `AMI ${chosen.image.imageID} (${chosen.image.name}) has no agentd, and instances can download it only from [server] public_url, which is not set`,
       );
     }
+    const configURL = this.#offerConfig(spec);
     const userKey = this.config.key_pair_name === undefined ? generateSSHKeyPair(`ciab-${spec.sandboxID}`) : undefined;
     const hostKey = generateSSHKeyPair(`ciab-host-${spec.sandboxID}`);
     const userData = buildUserData({
       sandboxID: spec.sandboxID,
       sshUser: this.config.ssh_user,
       sshPublicKey: userKey?.publicKey,
-      env: spec.env,
+      configURL,
       hostKey,
-      bootstrap: downloads,
+      bootstrap: chosen.prebuilt ? undefined : downloads?.files(spec.sandboxID),
       reverse,
     });
     options.onProgress?.(`launching a ${settings.instance_type} instance from ${chosen.image.imageID} in ${settings.region}`);
@@ -133,6 +134,7 @@ export class EC2Runtime implements Runtime {
     } catch (error) {
       this.#channels.drop(machine.machineID);
       this.#reverse.forget(spec.sandboxID);
+      this.dependencies.machineDownloads?.withdrawConfig(spec.sandboxID);
       await awsCall("TerminateInstances", () => api.terminate(instance.instanceID, AbortSignal.timeout(30_000))).catch(
         (terminateError: unknown) => this.logger.error({ err: terminateError, instanceID: instance.instanceID }, "cannot terminate a failed instance"),
       );
@@ -159,6 +161,7 @@ export class EC2Runtime implements Runtime {
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     this.#channels.drop(machine.machineID);
     this.#reverse.forget(machine.sandboxID);
+    this.dependencies.machineDownloads?.withdrawConfig(machine.sandboxID);
     const instanceID = machine.machineID;
     const api = this.#apiOf(machine);
     try {
@@ -209,6 +212,26 @@ export class EC2Runtime implements Runtime {
     this.#channels.closeAll();
     for (const api of this.#apis.values()) api.close();
     this.#apis.clear();
+  }
+
+  /**
+   * The single-use URL the instance fetches its env from, or none for a sandbox without env: user-data is
+   * readable in the account and from inside the instance, so it carries only a URL that is dead once used.
+   */
+  #offerConfig(spec: MachineSpec): string | undefined {
+    const names = Object.keys(spec.env);
+    if (names.length === 0) return undefined;
+    const invalid = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    if (invalid !== undefined) {
+      throw new CiabError("invalid_request", `environment name ${JSON.stringify(invalid)} cannot be passed to an ec2 sandbox`);
+    }
+    if (this.dependencies.machineDownloads === undefined) {
+      throw new CiabError(
+        "invalid_request",
+        "an ec2 sandbox fetches its env at boot from a single-use URL of [server] public_url, which is not set",
+      );
+    }
+    return this.dependencies.machineDownloads.offerConfig(spec.sandboxID, { env: spec.env });
   }
 
   #api(region: string): EC2API {

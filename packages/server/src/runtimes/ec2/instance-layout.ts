@@ -19,3 +19,7 @@ export const ubuntuImageNamePattern = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-
 export const instanceStateDirectory = "/var/lib/ciab";
 export const instanceChannelTokenPath = `${instanceStateDirectory}/channel-token`;
 export const instanceChannelSecretPath = `${instanceStateDirectory}/channel-secret`;
+/** The sandbox's env, fetched once at boot from its config URL and read by agentd (`--env-file`). */
+export const instanceConfigPath = `${instanceStateDirectory}/sandbox-env.json`;
+/** Where a plain AMI's boot puts the tools tarball before unpacking it. */
+export const instanceToolsArchivePath = `${instanceStateDirectory}/tools.tar`;

@@ -10,7 +10,7 @@ describe("user-data for the reverse channel", () => {
       sandboxID: "sbx_r1",
       sshUser: "admin",
       sshPublicKey: "ssh-ed25519 AAAA k",
-      env: {},
+      configURL: undefined,
       hostKey,
       bootstrap: undefined,
       reverse: { channelURL: "https://ciab.example/a%20b/agent-channel/sbx_r1", token: "ciabot_secret-token" },
@@ -21,7 +21,7 @@ describe("user-data for the reverse channel", () => {
     };
     const token = config.write_files.find((file) => file.path === "/var/lib/ciab/channel-token")!;
     expect(token).toEqual({ path: "/var/lib/ciab/channel-token", permissions: "0600", content: "ciabot_secret-token\n" });
-    expect(config.runcmd).toContainEqual(["chown", "-R", "admin:", "/var/lib/ciab"]);
+    expect(config.runcmd).toContainEqual(["chown", "-R", "admin:", "/run/ciab", "/workspace", "/opt/ciab/tools", "/var/lib/ciab"]);
     const unit = config.write_files.find((file) => file.path.endsWith("ciab-agentd.service"))!.content;
     expect(unit).toContain("StateDirectory=ciab\n");
     // `%` is a specifier in a unit file.

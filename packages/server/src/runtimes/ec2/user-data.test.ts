@@ -17,7 +17,7 @@ function parse(userData: string) {
 describe("buildUserData", () => {
   test("a pre-built AMI: the user with the sandbox's key, the pinned host key, the unit started last", () => {
     const config = parse(
-      buildUserData({ sandboxID: "sbx_1", sshUser: "admin", sshPublicKey: "ssh-ed25519 AAAA k", env: {}, hostKey, bootstrap: undefined }),
+      buildUserData({ sandboxID: "sbx_1", sshUser: "admin", sshPublicKey: "ssh-ed25519 AAAA k", configURL: undefined, hostKey, bootstrap: undefined }),
     );
     expect(config.users).toEqual([
       { name: "admin", shell: "/bin/bash", lock_passwd: true, sudo: "ALL=(ALL) NOPASSWD:ALL", ssh_authorized_keys: ["ssh-ed25519 AAAA k"] },
@@ -33,15 +33,19 @@ describe("buildUserData", () => {
     expect(config.runcmd.at(-1)).toEqual(["systemctl", "enable", "--now", "ciab-agentd.service"]);
   });
 
-  test("a plain AMI downloads node and agentd first; an AWS key pair leaves the default user to cloud-init", () => {
+  test("a plain AMI downloads node, agentd and the tools first; an AWS key pair leaves the default user to cloud-init", () => {
     const config = parse(
       buildUserData({
         sandboxID: "sbx_2",
         sshUser: "ubuntu",
         sshPublicKey: undefined,
-        env: {},
+        configURL: undefined,
         hostKey,
-        bootstrap: { node: "https://cp/machine-downloads/node?s=1", agentd: "https://cp/machine-downloads/agentd?s=1" },
+        bootstrap: {
+          node: "https://cp/machine-downloads/node?s=1",
+          agentd: "https://cp/machine-downloads/agentd?s=1",
+          tools: "https://cp/machine-downloads/tools?s=1",
+        },
       }),
     );
     expect(config.users).toEqual(["default"]);
@@ -50,25 +54,24 @@ describe("buildUserData", () => {
     const start = commands.indexOf("systemctl enable --now ciab-agentd.service");
     expect(download).toBeGreaterThan(0);
     expect(start).toBeGreaterThan(download);
+    const unpack = commands.indexOf("tar -x -f /var/lib/ciab/tools.tar -C /opt/ciab/tools --no-same-owner");
+    expect(unpack).toBeGreaterThan(commands.findIndex((command) => command.includes("https://cp/machine-downloads/tools?s=1")));
+    expect(commands.indexOf("chown -R ubuntu: /run/ciab /workspace /opt/ciab/tools /var/lib/ciab")).toBeGreaterThan(unpack);
     expect(config.write_files.find((file) => file.path === "/opt/ciab/bin/package.json")?.content).toContain('"module"');
   });
 
-  test("env values are quoted for systemd; a name systemd cannot take is refused", () => {
-    const unit = parse(
-      buildUserData({
-        sandboxID: "sbx_3",
-        sshUser: "admin",
-        sshPublicKey: "k",
-        env: { QUOTED: 'a "b" \\ 50%', LINES: "one\ntwo" },
-        hostKey,
-        bootstrap: undefined,
-      }),
-    ).write_files[0]!.content;
-    expect(unit).toContain('Environment="QUOTED=a \\"b\\" \\\\ 50%%"');
-    expect(unit).toContain('Environment="LINES=one\\ntwo"');
-    expect(unit.split("\n").filter((line) => line.startsWith("Environment=")).length).toBe(3);
-    expect(() =>
-      buildUserData({ sandboxID: "s", sshUser: "admin", sshPublicKey: "k", env: { "BAD NAME": "x" }, hostKey, bootstrap: undefined }),
-    ).toThrow(/BAD NAME/);
+  test("the sandbox env is not in user-data: agentd reads the file fetched from the single-use config URL before it starts", () => {
+    const config = parse(
+      buildUserData({ sandboxID: "sbx_3", sshUser: "admin", sshPublicKey: "k", configURL: "https://cp/machine-downloads/config?c=1", hostKey, bootstrap: undefined }),
+    );
+    const commands = config.runcmd.map((command) => (Array.isArray(command) ? command.join(" ") : command));
+    const fetch = commands.findIndex((command) => command.endsWith("-o /var/lib/ciab/sandbox-env.json https://cp/machine-downloads/config?c=1"));
+    expect(fetch).toBeGreaterThan(0);
+    expect(commands.indexOf("systemctl enable --now ciab-agentd.service")).toBeGreaterThan(fetch);
+    const unit = config.write_files[0]!.content;
+    expect(unit).toContain("--sandbox-id sbx_3 --env-file /var/lib/ciab/sandbox-env.json");
+    expect(unit.split("\n").filter((line) => line.startsWith("Environment="))).toEqual([
+      "Environment=PATH=/opt/ciab/bin:/opt/ciab/tools/node_modules/.bin:/usr/local/bin:/usr/bin:/bin",
+    ]);
   });
 });

@@ -1,5 +1,4 @@
 import path from "node:path";
-import { CiabError } from "@ciab/protocol";
 import type { MachineDownloads } from "../runtime.js";
 import {
   agentdUnitName,
@@ -7,10 +6,12 @@ import {
   instanceAgentSocket,
   instanceChannelSecretPath,
   instanceChannelTokenPath,
+  instanceConfigPath,
   instanceGatewaySocket,
   instanceNodePath,
   instanceRunDirectory,
   instanceStateDirectory,
+  instanceToolsArchivePath,
   instanceToolsPath,
   instanceWorkspace,
 } from "./instance-layout.js";
@@ -20,10 +21,14 @@ export interface UserDataOptions {
   sshUser: string;
   /** The sandbox's own key; undefined when an AWS key pair is used (it lands on the AMI's default user). */
   sshPublicKey: string | undefined;
-  env: Record<string, string>;
+  /**
+   * The single-use URL of the machine's config (its sandbox env), fetched before agentd starts; undefined when
+   * the sandbox has no env. The env itself never goes into user-data, which stays readable in the account.
+   */
+  configURL: string | undefined;
   /** The instance's sshd host key, made here so that the control plane knows it before the first connection. */
   hostKey: { privateKey: string; publicKey: string };
-  /** Set for AMIs without agentd. */
+  /** Set for AMIs without agentd: node, agentd and the agent CLIs come from these. */
   bootstrap: MachineDownloads | undefined;
   /** Set for `channel = "reverse"`: agentd dials `channelURL` with the one-time token (docs/decisions/0019-ec2-reverse-channel.md). */
   reverse?: { channelURL: string; token: string } | undefined;
@@ -32,8 +37,8 @@ export interface UserDataOptions {
 /**
  * The instance's cloud-config, as JSON (a YAML subset cloud-init reads, with no quoting rules to get wrong):
  * the SSH user with the sandbox's key, sshd allowed to replace a stale gateway socket, agentd as a unit
- * running as that user (so its SSH sessions can open agentd's socket), and, for plain AMIs, the download of
- * node and agentd from the control plane first.
+ * running as that user (so its SSH sessions can open agentd's socket), and, first, the downloads from the
+ * control plane: node, agentd and the tools dir for plain AMIs, the sandbox's config for any AMI.
  */
 export function buildUserData(options: UserDataOptions): string {
   const user = options.sshUser;
@@ -50,11 +55,12 @@ export function buildUserData(options: UserDataOptions): string {
           },
         ];
   const runcmd: (string | string[])[] = [
-    ["mkdir", "-p", instanceRunDirectory, instanceWorkspace, instanceToolsPath, path.posix.dirname(instanceNodePath)],
-    ["chown", `${user}:`, instanceRunDirectory, instanceWorkspace, instanceToolsPath],
+    ["mkdir", "-p", instanceRunDirectory, instanceWorkspace, instanceToolsPath, path.posix.dirname(instanceNodePath), instanceStateDirectory],
+    ["chmod", "0700", instanceStateDirectory],
   ];
   if (options.bootstrap) runcmd.push(...downloadCommands(options.bootstrap));
-  if (options.reverse) runcmd.push(["chown", "-R", `${user}:`, instanceStateDirectory]);
+  if (options.configURL !== undefined) runcmd.push([...curl, "-o", instanceConfigPath, options.configURL]);
+  runcmd.push(["chown", "-R", `${user}:`, instanceRunDirectory, instanceWorkspace, instanceToolsPath, instanceStateDirectory]);
   const writeFiles = [
     {
       path: `/etc/systemd/system/${agentdUnitName}`,
@@ -85,9 +91,6 @@ export function buildUserData(options: UserDataOptions): string {
 }
 
 function agentdUnit(options: UserDataOptions): string {
-  const environment = Object.entries({ PATH: `/opt/ciab/bin:${instanceToolsPath}/node_modules/.bin:/usr/local/bin:/usr/bin:/bin`, ...options.env }).map(
-    ([name, value]) => `Environment=${systemdQuote(name, value)}`,
-  );
   return [
     "[Unit]",
     "Description=ciab agentd",
@@ -100,7 +103,7 @@ function agentdUnit(options: UserDataOptions): string {
     "RuntimeDirectoryMode=0755",
     ...(options.reverse ? ["StateDirectory=ciab", "StateDirectoryMode=0700"] : []),
     `WorkingDirectory=${instanceWorkspace}`,
-    ...environment,
+    `Environment=PATH=/opt/ciab/bin:${instanceToolsPath}/node_modules/.bin:/usr/local/bin:/usr/bin:/bin`,
     [
       `ExecStart=${instanceNodePath}`,
       instanceAgentdPath,
@@ -112,6 +115,7 @@ function agentdUnit(options: UserDataOptions): string {
       instanceGatewaySocket,
       "--sandbox-id",
       options.sandboxID,
+      ...(options.configURL !== undefined ? ["--env-file", instanceConfigPath] : []),
       ...(options.reverse
         ? ["--channel-url", options.reverse.channelURL.replace(/%/g, "%%"), "--channel-token-file", instanceChannelTokenPath, "--channel-secret-file", instanceChannelSecretPath]
         : []),
@@ -125,24 +129,15 @@ function agentdUnit(options: UserDataOptions): string {
   ].join("\n");
 }
 
-/** One `Environment=` assignment, double-quoted with systemd's escapes (`%` is a specifier there). */
-function systemdQuote(name: string, value: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new CiabError("invalid_request", `environment name ${JSON.stringify(name)} cannot be passed to an ec2 sandbox`);
-  }
-  const escaped = `${name}=${value}`
-    .replace(/\\/g, "\\\\")
-    .replace(/"/g, '\\"')
-    .replace(/\n/g, "\\n")
-    .replace(/%/g, "%%");
-  return `"${escaped}"`;
-}
+const curl = ["curl", "-fsS", "--retry", "5", "--retry-connrefused", "--max-time", "600"];
 
 function downloadCommands(urls: MachineDownloads): string[][] {
-  const curl = ["curl", "-fsS", "--retry", "5", "--retry-connrefused", "--max-time", "600"];
   return [
     [...curl, "-o", instanceNodePath, urls.node],
     ["chmod", "0755", instanceNodePath],
     [...curl, "-o", instanceAgentdPath, urls.agentd],
+    [...curl, "-o", instanceToolsArchivePath, urls.tools],
+    ["tar", "-x", "-f", instanceToolsArchivePath, "-C", instanceToolsPath, "--no-same-owner"],
+    ["rm", "-f", instanceToolsArchivePath],
   ];
 }

@@ -104,6 +104,21 @@ export function createSandboxRepository(db: Kysely<Tables>): SandboxRepository {
         .execute();
       return rows.map(fromRow);
     },
+    async createAdmitted(record, hour, admit) {
+      await db.transaction().execute(async (trx) => {
+        // Written first, so the lock is taken before anything is read and every read sees the commits before it.
+        await trx.updateTable("workspaces").set((eb) => ({ name: eb.ref("name") })).where("id", "=", record.workspaceID).execute();
+        const folded = await trx
+          .selectFrom("usage_hours")
+          .select((eb) => eb.fn.sum<number | string | null>("cost_usd").as("total"))
+          .where("workspace_id", "=", record.workspaceID)
+          .where("hour", "=", hour)
+          .executeTakeFirst();
+        const rows = await trx.selectFrom("sandboxes").selectAll().where("workspace_id", "=", record.workspaceID).where("state", "!=", "terminated").execute();
+        admit({ foldedUSD: Number(folded?.total ?? 0), sandboxes: rows.map(fromRow) });
+        await trx.insertInto("sandboxes").values(toRow(record)).execute();
+      });
+    },
     async accrue(id, now = new Date()) {
       return db.transaction().execute(async (trx) => {
         const current = await trx.selectFrom("sandboxes").selectAll().where("id", "=", id).executeTakeFirst();
