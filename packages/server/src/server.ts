@@ -43,6 +43,9 @@ import { createClamdScanner } from "./artifacts/scanner/index.js";
 import { createArtifactService } from "./services/artifact-service.js";
 import { createDownloadLinks } from "./services/artifact-downloads.js";
 import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
+import { createImageService, type ImageService } from "./services/image-service.js";
+import { ImageBuildLogs } from "./services/image-build-log.js";
+import { createImageBackends } from "./images/image-backends.js";
 
 export const version = "0.1.0";
 
@@ -137,6 +140,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
   let snapshots: SnapshotService | undefined;
+  let images: ImageService | undefined;
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -156,6 +160,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       maxMemoryMB: config.policy.max_memory_mb,
       maxPids: config.policy.max_pids,
     },
+    builtImages: { resolve: (workspaceID, runtime, image) => images!.resolve(workspaceID, runtime, image) },
     snapshots: {
       check: (workspaceID, id) => snapshots!.check(workspaceID, id),
       restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
@@ -192,6 +197,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
   await reconciler.reconcileOnce();
   const outbound = createOutboundPolicy({ allowPrivateNetwork: config.policy.allow_private_network, allow: config.policy.outbound_allow });
+  images = createImageService({
+    store,
+    config: config.packer,
+    backends: createImageBackends({ endpoint: config.packer.endpoint }),
+    logs: new ImageBuildLogs(path.join(dataDirectory, "image-builds"), config.packer.max_log_bytes),
+    policy: outbound,
+    toolsDirectory,
+    env: { ...process.env, ...options.env },
+    allowLocalTemplates: config.policy.allow_local_repos,
+    logger: logger.child({ component: "images" }),
+  });
+  await images.recover(AbortSignal.timeout(120_000));
   const runner = createSessionRunner({
     store,
     events,
@@ -253,6 +270,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     artifacts,
     snapshots,
     downloads,
+    images,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     stdinLimitBytes: config.server.stdin_limit_bytes,
@@ -319,6 +337,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      images?.close();
       await runner.close();
       await gateway.closeAll();
       await sandboxes.close();

@@ -19,6 +19,8 @@ import type { SnapshotService } from "../services/snapshot-service.js";
 import { artifactRoutes } from "./artifacts.js";
 import { signedDownloadRoute } from "./download-response.js";
 import { snapshotRoutes } from "./snapshots.js";
+import { imageRoutes } from "./images.js";
+import type { ImageService } from "../services/image-service.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
@@ -50,6 +52,8 @@ export interface AppDependencies {
   artifacts: ArtifactService;
   snapshots: SnapshotService;
   downloads: DownloadLinks;
+  /** Image builds; absent, the image routes answer 404. */
+  images?: ImageService;
   logger: Logger;
   bodyLimitBytes: number;
   stdinLimitBytes: number;
@@ -93,6 +97,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", previewRoutes(dependencies.previews, dependencies.previewOptions));
   app.route("/api/v1", artifactRoutes(dependencies.artifacts, dependencies.downloads));
   app.route("/api/v1", snapshotRoutes(dependencies.snapshots, dependencies.downloads));
+  if (dependencies.images) app.route("/api/v1", imageRoutes(dependencies.images));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

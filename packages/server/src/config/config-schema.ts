@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isIP } from "node:net";
 import { runtimeNames } from "@ciab/protocol";
 import { ec2RuntimeSchema } from "../runtimes/ec2/ec2-runtime-config.js";
+import { packerSectionSchema } from "../images/packer-config.js";
 
 /**
  * The whole configuration, one zod schema. Every key is settable in config.toml and as
@@ -253,6 +254,7 @@ export const configSchema = z.strictObject({
   budget: budgetSectionSchema.default(budgetSectionSchema.parse({})),
   previews: previewsSectionSchema.default(previewsSectionSchema.parse({})),
   artifacts: artifactsSectionSchema.default(artifactsSectionSchema.parse({})),
+  packer: packerSectionSchema.default(packerSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -271,4 +273,5 @@ function isOutboundEntry(entry: string): boolean {
   if (prefix === undefined) return true;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
+export type { PackerConfig } from "../images/packer-config.js";
 export type ArtifactsConfig = z.infer<typeof artifactsSectionSchema>;

@@ -35,6 +35,8 @@ export interface SandboxServiceDependencies {
   activity?: ActivityTracker;
   /** Seeds a new sandbox's /workspace from a snapshot (`restore`); without it, `restore` is refused. */
   snapshots?: SnapshotRestorer;
+  /** Turns a built image's id (`img_…`) into what the runtime boots (an AMI id, a Docker tag). */
+  builtImages?: { resolve(workspaceID: string, runtime: string, image: string): Promise<string> };
 }
 
 /** The part of the snapshot service that sandbox creation uses. */
@@ -163,6 +165,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
     }
+    const image = request.image?.startsWith("img_") && dependencies.builtImages ? await dependencies.builtImages.resolve(workspaceID, runtime.name, request.image) : request.image;
     const id = newID("sbx");
     const now = new Date().toISOString();
     const env = request.env ?? {};
@@ -172,7 +175,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       name: request.name ?? id.replace("_", "-").slice(0, 20),
       state: "provisioning",
       runtime: runtime.name,
-      image: request.image ?? runtime.defaultImage,
+      image: image ?? runtime.defaultImage,
       network: request.network ?? "none",
       tags: request.tags ?? {},
       sealedEnv: dataKey.seal(JSON.stringify(env)),

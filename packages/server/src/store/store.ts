@@ -10,6 +10,7 @@ import type {
   UserRecord,
   WorkspaceRecord,
 } from "./records.js";
+import type { ImageBuildRepository, ImageRepository } from "./image-repositories.js";
 
 /**
  * Persistence behind repositories. Implementations: sqlite/ (default), postgres/ and dynamodb/ later.
@@ -27,6 +28,8 @@ export interface Store {
   readonly usage: UsageRepository;
   readonly artifacts: ArtifactRepository;
   readonly downloads: DownloadRepository;
+  readonly imageBuilds: ImageBuildRepository;
+  readonly images: ImageRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;

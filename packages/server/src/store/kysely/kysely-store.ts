@@ -14,6 +14,7 @@ import { createSecretRepository } from "./secret-repository.js";
 import { createSessionRepository } from "./session-repository.js";
 import { createEventRepository } from "./event-repository.js";
 import { createUsageRepository } from "./usage-repository.js";
+import { createImageBuildRepository, createImageRepository } from "./image-repositories.js";
 import { createArtifactRepository, createDownloadRepository } from "./artifact-repository.js";
 
 /** A Store over any Kysely dialect; sqlite/ and postgres/ differ only in how they open the database. */
@@ -30,6 +31,8 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     usage: createUsageRepository(db),
     artifacts: createArtifactRepository(db),
     downloads: createDownloadRepository(db),
+    imageBuilds: createImageBuildRepository(db),
+    images: createImageRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

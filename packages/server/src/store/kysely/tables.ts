@@ -1,3 +1,5 @@
+import type { ImageBuildRow, ImageRow } from "./image-repositories.js";
+
 /** Table shapes as Kysely sees them; shared by every SQL dialect. JSON columns are text. */
 export interface Tables {
   meta: { key: string; value: string };
@@ -18,6 +20,8 @@ export interface Tables {
   usage_hours: UsageHourRow;
   artifacts: ArtifactRow;
   download_hours: { user_id: string; hour: string; bytes: number };
+  image_builds: ImageBuildRow;
+  images: ImageRow;
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
 }
 

@@ -5,6 +5,7 @@ import * as budget from "./0003-budget.js";
 import * as installationAdmins from "./0004-installation-admins.js";
 import * as artifacts from "./0005-artifacts.js";
 import * as sandboxFailureAWSCode from "./0006-sandbox-failure-aws-code.js";
+import * as images from "./0010-images.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0004-installation-admins": installationAdmins,
   "0005-artifacts": artifacts,
   "0006-sandbox-failure-aws-code": sandboxFailureAWSCode,
+  "0010-images": images,
 };
 
 export const migrationProvider: MigrationProvider = {
