@@ -146,7 +146,7 @@ describe("[packer] settings", () => {
     let running = await startServerProcess(data.path, env);
     const call = async (method: string, route: string, body?: unknown) => {
       const response = await fetch(`${running.url}/api/v1${route}`, { method, headers: { authorization: `Bearer ${running.token}`, "content-type": "application/json" }, ...(body !== undefined && { body: JSON.stringify(body) }) });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as { id: string; state: string; error: string | null } };
     };
     try {
       const started = await call("POST", "/images/build", { template: path.join(templates, "lingering.pkr.hcl") });

@@ -4,6 +4,7 @@ import { addSandboxCommand } from "./commands/sandbox/sandbox-command.js";
 import { addSessionCommands } from "./commands/session/session-command.js";
 import { addArtifactCommand } from "./commands/artifact/artifact-command.js";
 import { addSnapshotCommand } from "./commands/snapshot/snapshot-command.js";
+import { addImageCommand } from "./commands/image/image-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
 import type { UsageOptions } from "./commands/usage/report.js";
 import { parsePort } from "./parse/numbers.js";
@@ -41,6 +42,7 @@ export function createProgram(): Command {
   addSessionCommands(program);
   addArtifactCommand(program);
   addSnapshotCommand(program);
+  addImageCommand(program);
 
   program
     .command("usage")

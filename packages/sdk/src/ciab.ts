@@ -2,6 +2,7 @@ import { resolveConnection, type Connection } from "./connection.js";
 import { Artifacts } from "./artifacts.js";
 import { HttpClient } from "./http.js";
 import { Snapshots } from "./snapshots.js";
+import { Images } from "./images.js";
 import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
@@ -36,6 +37,7 @@ export class Ciab {
   readonly usage: Usage;
   readonly artifacts: Artifacts;
   readonly snapshots: Snapshots;
+  readonly images: Images;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -49,6 +51,7 @@ export class Ciab {
     this.usage = new Usage(this.#http);
     this.artifacts = new Artifacts(this.#http, options.fetch);
     this.snapshots = new Snapshots(this.#http);
+    this.images = new Images(this.#http);
   }
 
   /** The server's url and token as resolved (reads the data dir when they were not given). */

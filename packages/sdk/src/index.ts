@@ -16,6 +16,7 @@ export { Secrets, type SecretInfo } from "./secrets.js";
 export { Usage, type UsageReportOptions } from "./usage.js";
 export { Artifacts, type ListArtifactsOptions } from "./artifacts.js";
 export { Snapshots } from "./snapshots.js";
+export { Images, type Image, type ImageBuild, type ImageBuildRequest, type ImageBuildState } from "./images.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";

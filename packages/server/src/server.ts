@@ -204,6 +204,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     logs: new ImageBuildLogs(path.join(dataDirectory, "image-builds"), config.packer.max_log_bytes),
     policy: outbound,
     toolsDirectory,
+    nodeBinary: process.execPath,
+    agentdBundlePath,
     env: { ...process.env, ...options.env },
     allowLocalTemplates: config.policy.allow_local_repos,
     logger: logger.child({ component: "images" }),

@@ -25,6 +25,9 @@ export interface ImageServiceDependencies {
   policy: OutboundPolicy;
   /** Host dir of agent CLIs, which the docker template copies the chosen one from. */
   toolsDirectory: string;
+  /** Uploaded into AMIs by builtin://default-ec2, so that sandboxes from them skip the on-boot download. */
+  nodeBinary: string;
+  agentdBundlePath: string;
   /** Environment of Packer (AWS credentials come from here, as for the SDK). */
   env: NodeJS.ProcessEnv;
   /** Whether members may use paths and file:// repositories on this host as templates. */
@@ -41,7 +44,7 @@ export interface BuildRequest {
 }
 
 /** Variables ciab itself gives a template, when the template declares them. */
-const ownVariables = new Set(["provider", "region", "instance_type", "subnet_id", "build_id", "tools_dir", "agent_package", "agent_binary", "image_repository", "image_tag", "endpoint", "bastion_host", "bastion_port", "bastion_username", "bastion_private_key_file"]);
+const ownVariables = new Set(["provider", "region", "instance_type", "subnet_id", "build_id", "tools_dir", "agent_package", "agent_binary", "image_repository", "image_tag", "endpoint", "bastion_host", "bastion_port", "bastion_username", "bastion_private_key_file", "node_binary", "agentd_bundle"]);
 const builtinVariables: Record<string, Set<string>> = {
   "default-docker": new Set(["provider", "agent_package", "agent_binary", "tools_dir", "base_image", "image_repository", "image_tag", "build_id", "install_rust", "install_go", "extra_packages"]),
 };
@@ -161,6 +164,8 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       image_repository: "ciab/image",
       image_tag: build.id,
       endpoint: config.endpoint,
+      node_binary: dependencies.nodeBinary,
+      agentd_bundle: dependencies.agentdBundlePath,
       ...bastionVariables(config),
     };
     const variables: Record<string, string> = {};
