@@ -21,6 +21,27 @@ function copyPackage(name, required) {
   for (const dependency of Object.keys(manifest.dependencies ?? {})) copyPackage(dependency, true);
   // Optional dependencies are per platform: only those present on the host are wanted.
   for (const dependency of Object.keys(manifest.optionalDependencies ?? {})) copyPackage(dependency, false);
+  // Packages nested in this one's node_modules resolve their own dependencies up at the top level.
+  for (const nested of nestedPackages(path.join(source, "node_modules"))) {
+    const inner = JSON.parse(fs.readFileSync(path.join(nested, "package.json"), "utf8"));
+    for (const dependency of Object.keys(inner.dependencies ?? {})) {
+      if (!fs.existsSync(path.join(nested, "node_modules", dependency)) && !fs.existsSync(path.join(source, "node_modules", dependency))) copyPackage(dependency, false);
+    }
+  }
+}
+
+function nestedPackages(directory) {
+  if (!fs.existsSync(directory)) return [];
+  const found = [];
+  for (const entry of fs.readdirSync(directory)) {
+    const entries = entry.startsWith("@") ? fs.readdirSync(path.join(directory, entry)).map((name) => path.join(entry, name)) : [entry];
+    for (const name of entries) {
+      const packageDirectory = path.join(directory, name);
+      if (!fs.existsSync(path.join(packageDirectory, "package.json"))) continue;
+      found.push(packageDirectory, ...nestedPackages(path.join(packageDirectory, "node_modules")));
+    }
+  }
+  return found;
 }
 
 copyPackage(packageName, true);
