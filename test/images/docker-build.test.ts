@@ -40,7 +40,7 @@ describe("builtin://default-docker", () => {
   test("a sandbox on docker boots from the image and runs the installed agent CLI", async () => {
     const created = await server.api("POST", "/sandboxes", { runtime: "docker", image: build.image_id });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const probe = await server.api("POST", `/sandboxes/${created.body.id}/exec`, { command: ["sh", "-c", "/usr/local/bin/pi --version && python3 --version && jq --version && id ciab"] });
+    const probe = await server.api("POST", `/sandboxes/${created.body.id}/exec`, { command: ["sh", "-c", "/usr/local/bin/pi --version 2>&1 && python3 --version && jq --version && id ciab"] });
     expect(probe.body.exit_code, JSON.stringify(probe.body)).toBe(0);
     expect(probe.body.stdout).toMatch(/0\.73\.1/);
     expect(probe.body.stdout).toMatch(/Python 3\.11/);

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -23,6 +23,7 @@ describe("builtin://default-ec2 against moto", () => {
   let server: TestServer;
   let build: { id: string; state: string; image_id: string | null; error: string | null };
   let amiID = "";
+  let buildVars: Record<string, string> = {};
 
   beforeAll(async () => {
     await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
@@ -47,10 +48,11 @@ describe("builtin://default-ec2 against moto", () => {
     const buildKey = path.join(temp.path, "build.key");
     writeFileSync(buildKey, key.privateKey, { mode: 0o600 });
     const userData = ["#cloud-config", "users:", "  - name: builder", "    sudo: ALL=(ALL) NOPASSWD:ALL", "    shell: /bin/bash", `    ssh_authorized_keys: ["${key.publicKey}"]`].join("\n");
+    buildVars = { ssh_username: "builder", ssh_private_key_file: buildKey, user_data: userData, install_toolchains: "false" };
     const answer = await server.api("POST", "/images/build", {
       template: "builtin://default-ec2",
       provider: "claude-code",
-      vars: { ssh_username: "builder", ssh_private_key_file: buildKey, user_data: userData, install_toolchains: "false" },
+      vars: buildVars,
       wait: true,
     });
     build = answer.body;
@@ -103,4 +105,32 @@ describe("builtin://default-ec2 against moto", () => {
     const left = await aws.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
     expect((left.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId)).not.toEqual(expect.arrayContaining(snapshots));
   });
+
+  test("moto going down mid-build fails the build with Packer's message and leaves no Packer running", async () => {
+    const started = await server.api("POST", "/images/build", { template: "builtin://default-ec2", provider: "codex", vars: buildVars });
+    const id = started.body.id as string;
+    const deadline = Date.now() + 120_000;
+    let step = "";
+    while (!/Waiting for SSH|Connected to SSH|Provisioning|Uploading/.test(step) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      step = (await server.api("GET", `/images/builds/${id}`)).body.step ?? "";
+    }
+    await moto.stop();
+    let done = (await server.api("GET", `/images/builds/${id}`)).body;
+    while (done.state !== "failed" && done.state !== "succeeded" && Date.now() < deadline + 180_000) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      done = (await server.api("GET", `/images/builds/${id}`)).body;
+    }
+    expect(done.state).toBe("failed");
+    expect(done.error).toMatch(/connection refused|RequestError|send request failed|error/i);
+    const work = path.join(temp.path, "work", id);
+    const inBuild = readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`).startsWith(work);
+      } catch {
+        return false;
+      }
+    });
+    expect(inBuild).toEqual([]);
+  }, 400_000);
 });
