@@ -107,7 +107,7 @@ describe("image build requests and faults", () => {
     while (processesIn(path.join(work.path, first.body.id)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(processesIn(path.join(work.path, first.body.id)).length).toBeGreaterThan(0);
     const cancelled = await server.api("POST", `/images/builds/${first.body.id}/cancel`);
-    expect(cancelled.body).toMatchObject({ state: "failed", error: "the build was cancelled" });
+    expect(cancelled.body).toMatchObject({ state: "failed", error: expect.stringMatching(/^the build was cancelled/) });
     expect(processesIn(path.join(work.path, first.body.id))).toEqual([]);
     expect((await server.api("POST", `/images/builds/${first.body.id}/cancel`)).body.error.code).toBe("invalid_state");
   });

@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -42,6 +42,8 @@ describe("builtin://default-ec2 against moto", () => {
         CIAB_PACKER_BASTION: `${player.bastion.user}@${player.bastion.host}:${player.bastion.port}`,
         CIAB_PACKER_BASTION_PRIVATE_KEY_FILE: bastionKey,
         CIAB_PACKER_WORK_DIR: path.join(temp.path, "work"),
+        // Packer retries its cleanup calls for minutes against a moto that is gone; a cancel cuts that short.
+        CIAB_PACKER_CLEANUP_GRACE_SECS: "5",
       },
     });
     const key = generateSSHKeyPair();
@@ -116,13 +118,18 @@ describe("builtin://default-ec2 against moto", () => {
       step = (await server.api("GET", `/images/builds/${id}`)).body.step ?? "";
     }
     await moto.stop();
+    const logFile = path.join(server.dataDirectory, "image-builds", `${id}.log`);
+    while (!/connection refused|send request failed/.test(readFileSync(logFile, "utf8")) && Date.now() < deadline + 120_000) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await server.api("POST", `/images/builds/${id}/cancel`);
     let done = (await server.api("GET", `/images/builds/${id}`)).body;
     while (done.state !== "failed" && done.state !== "succeeded" && Date.now() < deadline + 180_000) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       done = (await server.api("GET", `/images/builds/${id}`)).body;
     }
     expect(done.state).toBe("failed");
-    expect(done.error).toMatch(/connection refused|RequestError|send request failed|error/i);
+    expect(done.error).toMatch(/connection refused|send request failed/);
     const work = path.join(temp.path, "work", id);
     const inBuild = readdirSync("/proc").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
       try {

@@ -15,6 +15,8 @@ export const packerSectionSchema = z.strictObject({
   /** Subnet of the build instance; empty: the default VPC's. */
   build_subnet_id: z.string().default(""),
   build_timeout_secs: z.coerce.number().int().min(1).default(1800),
+  /** After an interrupt (cancel, timeout), how long Packer may clean up before its process group is killed. */
+  cleanup_grace_secs: z.coerce.number().int().min(1).default(300),
   template_source: z.string().min(1).default("builtin://default-ec2"),
   /** An AWS-compatible EC2 API, passed to amazon-ebs as `custom_endpoint_ec2`. */
   endpoint: z.url({ protocol: /^https?$/ }).optional(),

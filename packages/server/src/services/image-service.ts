@@ -48,7 +48,6 @@ const ownVariables = new Set(["provider", "region", "instance_type", "subnet_id"
 const builtinVariables: Record<string, Set<string>> = {
   "default-docker": new Set(["provider", "agent_package", "agent_binary", "tools_dir", "base_image", "image_repository", "image_tag", "build_id", "install_rust", "install_go", "extra_packages"]),
 };
-const cleanupGraceMs = 120_000;
 
 /**
  * Image builds (docs/decisions/0030-image-builder.md): a queue with a concurrency limit, Packer per build in
@@ -108,7 +107,7 @@ export function createImageService(dependencies: ImageServiceDependencies) {
         variables,
         env: { ...dependencies.env, PACKER_NO_COLOR: "1", CHECKPOINT_DISABLE: "1", PACKER_CACHE_DIR: path.join(directory, "cache") },
         signal,
-        cleanupGraceMs,
+        cleanupGraceMs: config.cleanup_grace_secs * 1000,
         onLine: (line) => logs.append(id, line),
         onStart: (pid) => void writeFile(path.join(directory, "packer.pid"), String(pid)).catch(() => undefined),
         onProgress: (progress) => {
@@ -120,7 +119,8 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       });
       if (signal.aborted) {
         const reason = signal.reason instanceof CiabError ? signal.reason.message : "the build was cancelled";
-        build = await finish(build, { state: "failed", error: reason });
+        const packerSaid = result.progress.errors.join("\n").trim();
+        build = await finish(build, { state: "failed", error: (packerSaid ? `${reason}; packer said:\n${packerSaid}` : reason).slice(0, 8000) });
         return;
       }
       if (result.exitCode !== 0) {
@@ -276,7 +276,7 @@ export function createImageService(dependencies: ImageServiceDependencies) {
         if (running.has(build.id) || queue.includes(build.id)) continue;
         const directory = path.join(config.work_dir, build.id);
         const pid = Number(await readFile(path.join(directory, "packer.pid"), "utf8").catch(() => ""));
-        if (Number.isInteger(pid) && pid > 1 && (await interruptOrphanedPacker(pid, cleanupGraceMs))) logs.append(build.id, `ciab: interrupted the packer (pid ${pid}) the stopped control plane left running`);
+        if (Number.isInteger(pid) && pid > 1 && (await interruptOrphanedPacker(pid, config.cleanup_grace_secs * 1000))) logs.append(build.id, `ciab: interrupted the packer (pid ${pid}) the stopped control plane left running`);
         const removed = await dependencies.backends.removeLeftovers(build.id, build.region ? [build.region] : [], signal).catch((error: unknown) => {
           dependencies.logger.warn({ err: error, buildID: build.id }, "could not remove the leftovers of an interrupted image build");
           return [] as string[];
