@@ -339,7 +339,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      images?.close();
+      await images?.close();
       await runner.close();
       await gateway.closeAll();
       await sandboxes.close();

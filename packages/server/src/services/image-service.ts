@@ -57,6 +57,7 @@ const builtinVariables: Record<string, Set<string>> = {
 export function createImageService(dependencies: ImageServiceDependencies) {
   const { store, config, logs } = dependencies;
   const running = new Map<string, AbortController>();
+  const executions = new Set<Promise<void>>();
   const waiters = new Map<string, Array<(record: ImageBuildRecord) => void>>();
   const queue: string[] = [];
   let closed = false;
@@ -72,12 +73,14 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       const id = queue.shift()!;
       const controller = new AbortController();
       running.set(id, controller);
-      void execute(id, controller.signal)
+      const execution = execute(id, controller.signal)
         .catch((error: unknown) => dependencies.logger.error({ err: error, buildID: id }, "image build crashed"))
         .finally(() => {
           running.delete(id);
+          executions.delete(execution);
           pump();
         });
+      executions.add(execution);
     }
   }
 
@@ -295,9 +298,11 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       return image.reference;
     },
 
-    close(): void {
+    /** Interrupts running builds and waits for Packer to clean up (at most `cleanup_grace_secs`, then its group is killed). */
+    async close(): Promise<void> {
       closed = true;
-      for (const controller of running.values()) controller.abort();
+      for (const controller of running.values()) controller.abort(new CiabError("internal", "the control plane stopped during the build"));
+      await Promise.all(executions);
     },
   };
 }
