@@ -7,7 +7,8 @@ import type { PackerConfig } from "../images/packer-config.js";
 import type { ImageBackends } from "../images/image-backends.js";
 import { amiIDsByRegion } from "../images/machine-readable.js";
 import { interruptOrphanedPacker, locatePacker, runPacker } from "../images/packer-driver.js";
-import { declaredVariables, materializeTemplate, parseTemplateSource, type TemplateSource } from "../images/template-source.js";
+import { declaredVariables, materializeTemplate, parseTemplateSource } from "../images/template-source.js";
+import { bastionVariables, checkBuiltinVariables, ownVariables } from "../images/template-variables.js";
 import { providerNames } from "../providers/provider.js";
 import { providerFactories } from "../providers/provider-registry.js";
 import type { ImageBuildRecord, ImageRecord } from "../store/image-records.js";
@@ -43,11 +44,6 @@ export interface BuildRequest {
   vars?: Record<string, string> | undefined;
 }
 
-/** Variables ciab itself gives a template, when the template declares them. */
-const ownVariables = new Set(["provider", "region", "instance_type", "subnet_id", "build_id", "tools_dir", "agent_package", "agent_binary", "image_repository", "image_tag", "endpoint", "bastion_host", "bastion_port", "bastion_username", "bastion_private_key_file", "node_binary", "agentd_bundle"]);
-const builtinVariables: Record<string, Set<string>> = {
-  "default-docker": new Set(["provider", "agent_package", "agent_binary", "tools_dir", "base_image", "image_repository", "image_tag", "build_id", "install_rust", "install_go", "extra_packages"]),
-};
 
 /**
  * Image builds (docs/decisions/0030-image-builder.md): a queue with a concurrency limit, Packer per build in
@@ -308,17 +304,3 @@ export function createImageService(dependencies: ImageServiceDependencies) {
 }
 
 export type ImageService = ReturnType<typeof createImageService>;
-
-function checkBuiltinVariables(source: TemplateSource, vars: Record<string, string>): void {
-  if (source.kind !== "builtin") return;
-  const known = builtinVariables[source.name];
-  if (!known) return;
-  const unknown = Object.keys(vars).filter((name) => !known.has(name));
-  if (unknown.length > 0) throw new CiabError("invalid_request", `builtin://${source.name} declares no variable ${unknown.join(", ")}; it takes ${[...known].filter((name) => !ownVariables.has(name)).join(", ")}`);
-}
-
-function bastionVariables(config: PackerConfig): Record<string, string | undefined> {
-  const match = config.bastion?.match(/^([^@]+)@(.+):(\d+)$/);
-  if (!match) return {};
-  return { bastion_username: match[1], bastion_host: match[2], bastion_port: match[3], bastion_private_key_file: config.bastion_private_key_file };
-}
