@@ -95,6 +95,6 @@ build {
 
   post-processor "docker-tag" {
     repository = var.image_repository
-    tag        = [var.image_tag]
+    tags       = [var.image_tag]
   }
 }
