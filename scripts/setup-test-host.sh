@@ -12,6 +12,8 @@ command -v mmdebstrap >/dev/null 2>&1 || needed+=(mmdebstrap)
 command -v git >/dev/null 2>&1 || needed+=(git)
 # clamd for the artifact scanning tests; they start their own with the signatures in test/artifacts/clamd/.
 command -v clamd >/dev/null 2>&1 || needed+=(clamav-daemon)
+# Packer for the image builds (test/images/); Debian ships 1.6.6, which the builtin templates target.
+command -v packer >/dev/null 2>&1 || needed+=(packer)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "installing ${needed[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

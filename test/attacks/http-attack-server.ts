@@ -21,7 +21,17 @@ export interface AttackServer {
 
 export async function startAttackServer(env: Record<string, string> = {}): Promise<AttackServer> {
   const data = makeTempDirectory("ciab-attack-");
-  const serverEnv = { CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0", ...env };
+  // Fuzzed image builds must reach nothing: amazon-ebs goes to a closed loopback port with static credentials
+  // (no metadata lookup), and build dirs stay in the data dir.
+  const serverEnv = {
+    CIAB_SERVER_RECONCILE_INTERVAL_SECONDS: "0",
+    CIAB_PACKER_ENDPOINT: "http://127.0.0.1:9",
+    CIAB_PACKER_WORK_DIR: `${data.path}/packer`,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_EC2_METADATA_DISABLED: "true",
+    ...env,
+  };
   let server = await startServerProcess(data.path, serverEnv);
   const api: AttackServer["api"] = async (method, route, body, headers = {}) => {
     const response = await fetch(`${server.url}/api/v1${route}`, {

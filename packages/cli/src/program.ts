@@ -8,6 +8,7 @@ import { addAccountCommands } from "./commands/account-commands.js";
 import { completionShells, type CompletionShell } from "./commands/completion/completion-script.js";
 import { addApprovalsAndAuditCommands } from "./commands/approvals/approvals-command.js";
 import { addVolumeCommand } from "./commands/volume/volume-command.js";
+import { addImageCommand } from "./commands/image/image-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
 import type { UsageOptions } from "./commands/usage/report.js";
 import { exitStatus, exitStatusHelp } from "./exit-status.js";
@@ -67,6 +68,7 @@ export function createProgram(): Command {
   addAccountCommands(program);
   addApprovalsAndAuditCommands(program);
   addVolumeCommand(program);
+  addImageCommand(program);
 
   program
     .command("usage")

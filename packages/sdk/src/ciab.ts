@@ -3,6 +3,7 @@ import { Artifacts } from "./artifacts.js";
 import { HttpClient } from "./http.js";
 import { Snapshots } from "./snapshots.js";
 import { Volumes } from "./volumes.js";
+import { Images } from "./images.js";
 import { Sandboxes } from "./sandboxes.js";
 import { Secrets } from "./secrets.js";
 import { Sessions } from "./sessions.js";
@@ -47,6 +48,7 @@ export class Ciab {
   readonly approvals: Approvals;
   readonly audit: Audit;
   readonly volumes: Volumes;
+  readonly images: Images;
   readonly #http: HttpClient;
 
   constructor(options: CiabOptions = {}) {
@@ -65,6 +67,7 @@ export class Ciab {
     this.approvals = new Approvals(this.#http);
     this.audit = new Audit(this.#http);
     this.volumes = new Volumes(this.#http);
+    this.images = new Images(this.#http);
   }
 
   /** The sandbox tools by name, acting in a session's sandbox. */

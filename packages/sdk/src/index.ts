@@ -23,6 +23,7 @@ export { Approvals } from "./approvals.js";
 export { Audit, type AuditListOptions } from "./audit.js";
 export { SessionTools, type ToolCallAnswer, type ToolCallOptions } from "./tools.js";
 export { Volumes } from "./volumes.js";
+export { Images, type Image, type ImageBuild, type ImageBuildRequest, type ImageBuildState } from "./images.js";
 export { SandboxHandle, type WaitUntilReadyOptions } from "./sandbox-handle.js";
 export { SandboxCommands, type Command, type RunCommandOptions } from "./sandbox-commands.js";
 export { SandboxProcesses, type ProcessSignal, type StartProcessOptions } from "./sandbox-processes.js";

@@ -60,6 +60,9 @@ import { createToolService } from "./services/tools/tool-service.js";
 import { createVolumeService } from "./services/volume-service.js";
 import { sandboxOwner } from "./services/final-snapshot.js";
 import { defaultPersistenceFor } from "./config/persistence-default.js";
+import { createImageService, type ImageService } from "./services/image-service.js";
+import { ImageBuildLogs } from "./services/image-build-log.js";
+import { createImageBackends } from "./images/image-backends.js";
 
 export const version = "0.1.0";
 
@@ -173,6 +176,7 @@ async function startLocked(
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
   let snapshots: SnapshotService | undefined;
   const volumes = createVolumeService({ store, runtimes, logger: logger.child({ component: "volumes" }) });
+  let images: ImageService | undefined;
   const sandboxes = createSandboxService({
     store,
     runtimes,
@@ -198,6 +202,7 @@ async function startLocked(
       onTimeout: config.sandboxes.on_timeout,
       pausedRetentionSeconds: config.sandboxes.paused_retention_seconds,
     },
+    builtImages: { resolve: (workspaceID, runtime, image) => images!.resolve(workspaceID, runtime, image) },
     snapshots: {
       check: (workspaceID, id) => snapshots!.check(workspaceID, id),
       restore: (workspaceID, id, agent, signal) => snapshots!.restore(workspaceID, id, agent, signal),
@@ -240,6 +245,20 @@ async function startLocked(
   });
   await reconciler.reconcileOnce();
   const outbound = createOutboundPolicy({ allowPrivateNetwork: config.policy.allow_private_network, allow: config.policy.outbound_allow });
+  images = createImageService({
+    store,
+    config: config.packer,
+    backends: createImageBackends({ endpoint: config.packer.endpoint }),
+    logs: new ImageBuildLogs(path.join(dataDirectory, "image-builds"), config.packer.max_log_bytes),
+    policy: outbound,
+    toolsDirectory,
+    nodeBinary: process.execPath,
+    agentdBundlePath,
+    env: { ...process.env, ...options.env },
+    allowLocalTemplates: config.policy.allow_local_repos,
+    logger: logger.child({ component: "images" }),
+  });
+  await images.recover(AbortSignal.timeout(120_000));
   const runner = createSessionRunner({
     store,
     events,
@@ -339,6 +358,7 @@ async function startLocked(
     snapshots: audited.snapshots,
     volumes,
     downloads,
+    images,
     logger,
     bodyLimitBytes: config.server.body_limit_bytes,
     stdinLimitBytes: config.server.stdin_limit_bytes,
@@ -412,6 +432,7 @@ async function startLocked(
         httpServer.close(() => resolve());
         (httpServer as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await images?.close();
       await runner.close();
       await gateway.closeAll();
       await sandboxes.close();

@@ -33,6 +33,8 @@ import { signedDownloadRoute } from "./download-response.js";
 import { snapshotRoutes } from "./snapshots.js";
 import type { VolumeService } from "../services/volume-service.js";
 import { volumeRoutes } from "./volumes.js";
+import { imageRoutes } from "./images.js";
+import type { ImageService } from "../services/image-service.js";
 import { adminUsageRoutes } from "./admin-usage.js";
 import type { ApiEnv } from "./api-env.js";
 import { bodyLimits } from "./body-limits.js";
@@ -75,6 +77,8 @@ export interface AppDependencies {
   snapshots: SnapshotService;
   volumes: VolumeService;
   downloads: DownloadLinks;
+  /** Image builds; absent, the image routes answer 404. */
+  images?: ImageService;
   logger: Logger;
   bodyLimitBytes: number;
   stdinLimitBytes: number;
@@ -128,6 +132,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", auditRoutes(dependencies.audit));
   app.route("/", mcpRoutes({ auth, tools: dependencies.tools, version: dependencies.version }));
   app.route("/api/v1", volumeRoutes(dependencies.volumes));
+  if (dependencies.images) app.route("/api/v1", imageRoutes(dependencies.images));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { persistenceModes, runtimeNames } from "@ciab/protocol";
 import { ec2RuntimeSchema } from "../runtimes/ec2/ec2-runtime-config.js";
 import { fargateRuntimeSchema } from "../runtimes/fargate/fargate-runtime-config.js";
+import { packerSectionSchema } from "../images/packer-config.js";
 
 /**
  * The whole configuration, one zod schema. Every key is settable in config.toml and as
@@ -322,6 +323,7 @@ export const configSchema = z.strictObject({
   sandboxes: sandboxesSectionSchema.default(sandboxesSectionSchema.parse({})),
   artifacts: artifactsSectionSchema.default(artifactsSectionSchema.parse({})),
   audit: auditSectionSchema.default(auditSectionSchema.parse({})),
+  packer: packerSectionSchema.default(packerSectionSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -342,4 +344,5 @@ function isOutboundEntry(entry: string): boolean {
   if (prefix === undefined) return true;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
+export type { PackerConfig } from "../images/packer-config.js";
 export type ArtifactsConfig = z.infer<typeof artifactsSectionSchema>;

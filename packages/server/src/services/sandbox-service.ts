@@ -39,6 +39,8 @@ export interface SandboxServiceDependencies extends PersistenceDependencies {
   snapshots?: SnapshotRestorer;
   /** `[sandboxes]`: timeouts and the paused retention; the shipped defaults without it. */
   lifetimes?: SandboxLifetimes;
+  /** Turns a built image's id (`img_…`) into what the runtime boots (an AMI id, a Docker tag). */
+  builtImages?: { resolve(workspaceID: string, runtime: string, image: string): Promise<string> };
 }
 
 
@@ -185,6 +187,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
     }
+    const image = request.image?.startsWith("img_") && dependencies.builtImages ? await dependencies.builtImages.resolve(workspaceID, runtime.name, request.image) : request.image;
     const id = newID("sbx");
     // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
     const volume =
@@ -199,7 +202,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       name: request.name ?? id.replace("_", "-").slice(0, 20),
       state: "provisioning",
       runtime: runtime.name,
-      image: request.image ?? runtime.defaultImage,
+      image: image ?? runtime.defaultImage,
       network: request.network ?? "none",
       tags: request.tags ?? {},
       sealedEnv: dataKey.seal(JSON.stringify(env)),

@@ -12,6 +12,7 @@ import type {
   WorkspaceRecord,
 } from "./records.js";
 import type { ApprovalRecord, AuditRecord } from "./approval-audit-records.js";
+import type { ImageBuildRepository, ImageRepository } from "./image-repositories.js";
 
 /**
  * Persistence behind repositories. Implementations: sqlite/ (default), postgres/ and dynamodb/ later.
@@ -32,6 +33,8 @@ export interface Store {
   readonly approvals: ApprovalRepository;
   readonly audit: AuditRepository;
   readonly volumes: VolumeRepository;
+  readonly imageBuilds: ImageBuildRepository;
+  readonly images: ImageRepository;
   /** Runs pending migrations; called once at start-up. */
   migrate(): Promise<void>;
   close(): Promise<void>;

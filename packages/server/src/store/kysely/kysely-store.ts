@@ -14,6 +14,7 @@ import { createSecretRepository } from "./secret-repository.js";
 import { createSessionRepository } from "./session-repository.js";
 import { createEventRepository } from "./event-repository.js";
 import { createUsageRepository } from "./usage-repository.js";
+import { createImageBuildRepository, createImageRepository } from "./image-repositories.js";
 import { createArtifactRepository, createDownloadRepository } from "./artifact-repository.js";
 import { createApprovalRepository, createAuditRepository } from "./approval-audit-repository.js";
 import { createVolumeRepository } from "./volume-repository.js";
@@ -35,6 +36,8 @@ export function createKyselyStore(db: Kysely<Tables>): Store {
     approvals: createApprovalRepository(db),
     audit: createAuditRepository(db),
     volumes: createVolumeRepository(db),
+    imageBuilds: createImageBuildRepository(db),
+    images: createImageRepository(db),
     async migrate() {
       const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
       if (error) {

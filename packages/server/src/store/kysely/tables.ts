@@ -1,4 +1,5 @@
 import type { ApprovalRow, AuditRow } from "./approval-audit-tables.js";
+import type { ImageBuildRow, ImageRow } from "./image-repositories.js";
 
 /** Table shapes as Kysely sees them; shared by every SQL dialect. JSON columns are text. */
 export interface Tables {
@@ -32,6 +33,8 @@ export interface Tables {
   artifacts: ArtifactRow;
   download_hours: { user_id: string; hour: string; bytes: number };
   volumes: VolumeRow;
+  image_builds: ImageBuildRow;
+  images: ImageRow;
   events: { session_id: string; seq: number; type: string; data: string; raw: string | null; created_at: string };
   approvals: ApprovalRow;
   audit_entries: AuditRow;

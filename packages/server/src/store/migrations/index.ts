@@ -8,6 +8,7 @@ import * as sandboxFailureAWSCode from "./0006-sandbox-failure-aws-code.js";
 import * as approvalsAudit from "./0007-approvals-audit.js";
 import * as persistence from "./0008-persistence.js";
 import * as accountsAndLifetimes from "./0009-accounts-and-lifetimes.js";
+import * as images from "./0010-images.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   "0007-approvals-audit": approvalsAudit,
   "0008-persistence": persistence,
   "0009-accounts-and-lifetimes": accountsAndLifetimes,
+  "0010-images": images,
 };
 
 export const migrationProvider: MigrationProvider = {
