@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import path from "node:path";
+import { promisify } from "node:util";
 import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
@@ -20,6 +22,7 @@ import { freePort } from "./ec2-test-env.js";
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
 const cluster = "ciab-sessions";
+const cliPath = path.join(import.meta.dirname, "..", "..", "packages", "cli", "bin", "ciab.mjs");
 let moto: Moto;
 let player: TaskPlayer;
 let ecs: ECSClient;
@@ -106,9 +109,37 @@ describe("a session on fargate", () => {
     expect(await sandbox.files.read("/workspace/hello.txt")).toBe("hello from pi");
     const whoami = await sandbox.commands.run("id -un");
     expect(whoami.stdout.trim()).toBe("operator");
-    expect((await taskOf(sandbox.id)).lastStatus).toBe("RUNNING");
+    const task = await taskOf(sandbox.id);
+    expect(task.lastStatus).toBe("RUNNING");
+    const shell = await sandbox.shellCommand();
+    expect(shell.argv).toEqual(["aws", "ecs", "execute-command", "--region", "us-east-1", "--cluster", cluster, "--task", task.taskArn, "--container", "agent", "--interactive", "--command", "/bin/bash"]);
+    const printed = await promisify(execFile)(process.execPath, [cliPath, "--url", server.url, "--token", server.token, "session", "exec-command", session.id]);
+    expect(printed.stdout.trim()).toBe(shell.command);
     await sandbox.delete();
     expect((await taskOf(sandbox.id)).desiredStatus).toBe("STOPPED");
+  });
+
+  test("an interactive shell in the task: a pty attached over WebSocket through the reverse channel, as operator", async () => {
+    const sandbox = await ciab.sandboxes.create({ env: { GREETING: "hello from fargate" } });
+    try {
+      const started = await sandbox.processes.start(["bash", "--norc", "--noprofile", "-i"], { pty: { cols: 80, rows: 24 } });
+      const attachment = await sandbox.processes.attach(started.pid);
+      let text = "";
+      const reading = (async () => {
+        for await (const chunk of attachment.output) text += chunk.toString();
+      })();
+      const until = async (pattern: RegExp) => {
+        for (let attempt = 0; attempt < 100 && !pattern.test(text); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(text).toMatch(pattern);
+      };
+      attachment.write('echo "[$GREETING|$(id -un)]"\r');
+      await until(/\[hello from fargate\|operator\]\r\n/);
+      attachment.write("exit 3\r");
+      expect(await attachment.exited).toEqual({ exit_code: 3, signal: null });
+      await reading;
+    } finally {
+      await sandbox.delete();
+    }
   });
 
   test("a task stopped behind our back fails its sandbox with machine_lost", async () => {
@@ -118,6 +149,13 @@ describe("a session on fargate", () => {
     await player.waitForGone(task.taskArn!);
     const exec = await server.api("POST", `/sandboxes/${sandbox.id}/exec`, { command: ["true"] });
     expect(exec.body.error).toMatchObject({ code: "sandbox_failed", context: { reason: "machine_lost" } });
+  });
+
+  test("a local sandbox has no backend shell command: ciab sandbox attach is its shell", async () => {
+    const created = await server.api("POST", "/sandboxes", { runtime: "local" });
+    const answer = await server.api("GET", `/sandboxes/${created.body.id}/shell-command`);
+    expect(answer.status).toBe(422);
+    expect(answer.body.error.code).toBe("capability_unsupported");
   });
 
   test("pause is capability_unsupported", async () => {

@@ -27,6 +27,7 @@ export const helpExamples: Readonly<Record<string, readonly string[]>> = {
   "sandbox set-timeout": ["ciab sandbox set-timeout sbx_01jd… 1h"],
   session: ["ciab session list --state running", "ciab session logs -f ses_01jd…"],
   "session list": ["ciab session list --state running --limit 10"],
+  "session exec-command": ["ciab session exec-command ses_01jd…", "$(ciab session exec-command ses_01jd…)"],
   "session get": ["ciab session get ses_01jd…"],
   "session logs": ["ciab session logs --follow ses_01jd…"],
   "session ports": ["ciab session ports ses_01jd…"],

@@ -1,4 +1,4 @@
-import { finalSessionStates, type ConsoleOutput, type ListeningPort, type Sandbox, type Session, type ToolName } from "@ciab/protocol";
+import { finalSessionStates, type ConsoleOutput, type ListeningPort, type Sandbox, type Session, type ShellCommand, type ToolName } from "@ciab/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, SandboxFailedError, UnprocessableError } from "./errors.js";
 import type { HttpClient } from "./http.js";
@@ -92,6 +92,11 @@ export class SandboxHandle {
   async consoleOutput(options: Options = {}): Promise<string> {
     const body = await this.#http.json<ConsoleOutput>("GET", `${this.#path}/console`, options);
     return body.output;
+  }
+
+  /** The backend's own command for a shell in the machine (fargate's `aws ecs execute-command …`). */
+  shellCommand(options: Options = {}): Promise<ShellCommand> {
+    return this.#http.json<ShellCommand>("GET", `${this.#path}/shell-command`, options);
   }
 
   async ports(options: Options = {}): Promise<ListeningPort[]> {

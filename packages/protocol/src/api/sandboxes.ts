@@ -123,6 +123,10 @@ export const sandboxListSchema = z.object({ sandboxes: z.array(sandboxSchema) })
 export const consoleOutputSchema = z.object({ output: z.string() });
 export type ConsoleOutput = z.infer<typeof consoleOutputSchema>;
 
+/** The backend's own command for a shell in the machine (fargate: `aws ecs execute-command …`). */
+export const shellCommandSchema = z.object({ argv: z.array(z.string()), command: z.string() });
+export type ShellCommand = z.infer<typeof shellCommandSchema>;
+
 export const execRequestSchema = z.strictObject({
   command: z.union([plainString().min(1).max(1_000_000), z.array(plainString().max(1_000_000)).min(1).max(10_000)]),
   cwd: plainString().min(1).max(4096).optional(),

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema, sandboxStates, setSandboxTimeoutSchema } from "@ciab/protocol";
+import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema, sandboxStates, setSandboxTimeoutSchema, shellCommandSchema } from "@ciab/protocol";
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
@@ -101,6 +101,15 @@ const consoleOutput = createRoute({
   responses: { 200: jsonContent(named(consoleOutputSchema, "ConsoleOutput"), "The console's text"), ...errorResponses },
 });
 
+const shellCommand = createRoute({
+  method: "get",
+  path: "/sandboxes/{id}/shell-command",
+  summary: "The backend's own command for a shell in the sandbox's machine",
+  description: "fargate: the `aws ecs execute-command` line for the task; `capability_unsupported` on runtimes whose shell is `ciab sandbox attach`.",
+  request: { params: sandboxIDParams },
+  responses: { 200: jsonContent(named(shellCommandSchema, "ShellCommand"), "The command, as argv and as one shell line"), ...errorResponses },
+});
+
 export function sandboxRoutes(sandboxes: SandboxService) {
   return createRouter()
     .openapi(create, async (c) => {
@@ -118,6 +127,10 @@ export function sandboxRoutes(sandboxes: SandboxService) {
       return c.json({ sandboxes: records.map((record) => sandboxView(record)) }, 200);
     })
     .openapi(get, async (c) => c.json(sandboxView(await sandboxes.get(c.var.principal, c.req.valid("param").id)), 200))
+    .openapi(shellCommand, async (c) => {
+      const argv = await sandboxes.shellCommand(c.var.principal, c.req.valid("param").id);
+      return c.json({ argv, command: argv.map(shellQuote).join(" ") }, 200);
+    })
     .openapi(consoleOutput, async (c) =>
       c.json({ output: await sandboxes.consoleOutput(c.var.principal, c.req.valid("param").id) }, 200),
     )
@@ -139,4 +152,9 @@ export function sandboxRoutes(sandboxes: SandboxService) {
 function parseTagFilter(filter: string): { key: string; value?: string } {
   const colon = filter.indexOf(":");
   return colon === -1 ? { key: filter } : { key: filter.slice(0, colon), value: filter.slice(colon + 1) };
+}
+
+/** One argv entry as a POSIX shell word. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }

@@ -128,6 +128,12 @@ export interface Runtime {
   consoleOutput?(machine: Machine, signal: AbortSignal): Promise<string>;
 
   /**
+   * The command line that opens a shell in the machine with the backend's own tools, for a person who has
+   * access to the backend (fargate: `aws ecs execute-command`); absent where ciab's attach is the only way.
+   */
+  shellCommand?(machine: Machine): string[];
+
+  /**
    * Makes an empty persistent volume that a later `provision` mounts at /workspace; answers its details
    * (plain JSON, kept in the store). Present when `capabilities.volumes`.
    */

@@ -347,6 +347,17 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       return store.sandboxes.update(sandbox.id, lifetimes.paused());
     },
 
+    /** The backend's own shell command for the sandbox's machine; `capability_unsupported` where it has none. */
+    async shellCommand(principal: Principal, id: string): Promise<string[]> {
+      const sandbox = await get(principal, id);
+      const runtime = runtimes.get(sandbox.runtime);
+      if (!runtime.shellCommand) throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no shell command of their backend: use ciab sandbox attach`);
+      if (!sandbox.machine || sandbox.state === "terminated") {
+        throw new CiabError("invalid_state", `sandbox ${id} has no machine (it is ${sandbox.state})`, { context: { sandbox_id: id, state: sandbox.state } });
+      }
+      return runtime.shellCommand(sandbox.machine);
+    },
+
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
     async consoleOutput(principal: Principal, id: string): Promise<string> {
       const sandbox = await get(principal, id);

@@ -71,6 +71,12 @@ export function addSessionCommands(program: Command): void {
     .option("--json", "print the raw events, one JSON object per line")
     .action(action<LogsOptions>(async (context, args, options) => (await import("./logs.js")).logs(context, args, options)));
   session
+    .command("exec-command")
+    .argument("<id>", "session id")
+    .description("print the backend's own command for a shell in the session's machine (fargate: aws ecs execute-command)")
+    .option("--json", "print { argv, command } as JSON")
+    .action(action(async (context, args) => (await import("./exec-command.js")).execCommand(context, args)));
+  session
     .command("ports")
     .argument("<id>", "session id")
     .description("list ports listening in a session's sandbox, with signed preview URLs")

@@ -151,6 +151,19 @@ export class FargateRuntime implements Runtime {
     return hub.take(machine.sandboxID, takeWaitMs);
   }
 
+  shellCommand(machine: Machine): string[] {
+    const details = taskDetails(machine);
+    return [
+      "aws", "ecs", "execute-command",
+      "--region", details.region,
+      "--cluster", details.cluster,
+      "--task", details.taskArn,
+      "--container", this.config.container_name,
+      "--interactive",
+      "--command", "/bin/bash",
+    ];
+  }
+
   async close(): Promise<void> {
     this.api.close();
   }
