@@ -74,10 +74,12 @@ describe("a 1 GB body to every route that takes one", () => {
     sandbox = created.body.id;
     const started = await server.api("POST", `/sandboxes/${sandbox}/processes`, { command: ["sleep", "600"] });
     pid = started.body.pid;
-    const document = (await server.api("GET", "/openapi.json")).body as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    type Operation = { requestBody?: { content?: Record<string, unknown> } };
+    const document = (await server.api("GET", "/openapi.json")).body as { paths: Record<string, Record<string, Operation>> };
+    // Raw bodies (upload, stdin) stream on; they have tests of their own below.
     routes = Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.entries(operations)
-        .filter(([, operation]) => operation.requestBody !== undefined)
+        .filter(([, operation]) => operation.requestBody?.content?.["application/json"] !== undefined)
         .map(([method]) => ({ method: method.toUpperCase(), path })),
     );
     await server.api("POST", `/sandboxes/${sandbox}/exec`, { command: ["true"] });

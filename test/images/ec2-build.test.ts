@@ -24,6 +24,7 @@ describe("builtin://default-ec2 against moto", () => {
   let build: { id: string; state: string; image_id: string | null; error: string | null };
   let amiID = "";
   let buildVars: Record<string, string> = {};
+  let serverEnv: Record<string, string> = {};
 
   beforeAll(async () => {
     await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
@@ -32,8 +33,7 @@ describe("builtin://default-ec2 against moto", () => {
     aws = harnessEC2Client(moto.endpoint);
     const bastionKey = path.join(temp.path, "bastion.key");
     writeFileSync(bastionKey, player.bastion.privateKey, { mode: 0o600 });
-    server = await startTestServer({
-      env: {
+    serverEnv = {
         CIAB_RUNTIME: "ec2",
         CIAB_EC2_ENDPOINT: moto.endpoint,
         CIAB_RUNTIME_EC2_SSH_USER: "admin",
@@ -44,8 +44,8 @@ describe("builtin://default-ec2 against moto", () => {
         CIAB_PACKER_WORK_DIR: path.join(temp.path, "work"),
         // Packer retries its cleanup calls for minutes against a moto that is gone; a cancel cuts that short.
         CIAB_PACKER_CLEANUP_GRACE_SECS: "5",
-      },
-    });
+    };
+    server = await startTestServer({ dataDirectory: path.join(temp.path, "data"), env: serverEnv });
     const key = generateSSHKeyPair();
     const buildKey = path.join(temp.path, "build.key");
     writeFileSync(buildKey, key.privateKey, { mode: 0o600 });
@@ -95,6 +95,15 @@ describe("builtin://default-ec2 against moto", () => {
     expect(probe.body.stdout).toBe("ok\n");
     await server.api("DELETE", `/sandboxes/${created.body.id}`);
     expect((await server.api("POST", "/sandboxes", { runtime: "docker", image: build.image_id })).status).toBeGreaterThanOrEqual(400);
+  });
+
+  test("[runtime.ec2] default_ami may name the built image", async () => {
+    await server.close();
+    server = await startTestServer({ dataDirectory: path.join(temp.path, "data"), env: { ...serverEnv, CIAB_RUNTIME_EC2_DEFAULT_AMI: build.image_id! } });
+    const created = await server.api("POST", "/sandboxes", { runtime: "ec2" });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.image).toBe(amiID);
+    await server.api("DELETE", `/sandboxes/${created.body.id}`);
   });
 
   test("delete deregisters the AMI and deletes its snapshot", async () => {

@@ -187,7 +187,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
     }
-    const image = request.image?.startsWith("img_") && dependencies.builtImages ? await dependencies.builtImages.resolve(workspaceID, runtime.name, request.image) : request.image;
+    // A built image (`img_…`) may be asked for, or be the runtime's default (`[runtime.ec2] default_ami`).
+    const wanted = request.image ?? (runtime.defaultImage.startsWith("img_") ? runtime.defaultImage : undefined);
+    const image = wanted?.startsWith("img_") && dependencies.builtImages ? await dependencies.builtImages.resolve(workspaceID, runtime.name, wanted) : wanted;
     const id = newID("sbx");
     // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
     const volume =
