@@ -12,7 +12,8 @@ const bin = path.resolve(import.meta.dirname, "../../packages/cli/bin/ciab.mjs")
 /**
  * Tables and fields show what others wrote: a process's command (agentd, inside the sandbox, reports it), a
  * failure message, tags. Written to my terminal, escape sequences would write my clipboard (OSC 52), retitle
- * the window, hide text, and a line break would forge a row.
+ * the window, hide text, and a line break would forge a row. On a terminal the CLI filters what it prints,
+ * but a table is as often piped through grep or column to one, and there it went out raw.
  */
 const hostile = "sleep 60 # \u001b]52;c;ZXZpbA==\u0007\u001b]0;owned\u0007\u001b[8mhidden\u001b[0m\nFORGED 1 running";
 const escapes = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -27,7 +28,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-test("ciab sandbox ps prints a hostile command as one plain line", async () => {
+test("ciab sandbox ps, piped (as through grep), prints a hostile command as one plain line", async () => {
   const sandbox = (await server.api("POST", "/sandboxes", { runtime: "local" })).body;
   const started = await server.api("POST", `/sandboxes/${sandbox.id}/processes`, { command: ["/bin/sh", "-c", hostile] });
   expect(started.status).toBe(201);
