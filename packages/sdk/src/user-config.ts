@@ -9,10 +9,13 @@ export interface UserConfig {
 
 /**
  * `$XDG_CONFIG_HOME/ciab/config.json`, else `$HOME/.config/ciab/config.json`; undefined when the
- * environment names neither (a test's own env, a service without a home).
+ * environment names neither (a test's own env, a service without a home). A relative one is ignored, as
+ * the XDG spec says: it would name a file in whatever directory one stands in, where any repository could
+ * plant a server for a `CIAB_TOKEN` to go to (docs/decisions/0012-cli-trusts-nothing-in-the-working-directory.md).
  */
 export function userConfigPath(env: Record<string, string | undefined> = process.env): string | undefined {
-  const base = nonEmpty(env.XDG_CONFIG_HOME) ?? (nonEmpty(env.HOME) && path.join(env.HOME!, ".config"));
+  const home = absolute(env.HOME);
+  const base = absolute(env.XDG_CONFIG_HOME) ?? (home && path.join(home, ".config"));
   return base ? path.join(base, "ciab", "config.json") : undefined;
 }
 
@@ -57,6 +60,6 @@ export async function removeUserConfig(file: string): Promise<boolean> {
   }
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
+function absolute(value: string | undefined): string | undefined {
+  return value !== undefined && path.isAbsolute(value) ? value : undefined;
 }

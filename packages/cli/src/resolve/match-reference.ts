@@ -20,7 +20,8 @@ const shownCandidates = 10;
 /**
  * The id a reference means: a whole id, a name (live sandboxes first), or a unique prefix of an id with or
  * without its `sbx_`/`ses_` prefix, as Docker takes them. An ambiguous one fails with the candidates listed,
- * so that nothing is done to a sandbox the user did not mean.
+ * so that nothing is done to a sandbox the user did not mean: a name that is also the prefix of another's id
+ * is ambiguous too, since anyone in the workspace may name a sandbox after a colleague's id prefix.
  */
 export function matchReference(reference: string, idPrefix: string, candidates: readonly Candidate[]): string {
   const kind = idPrefix === "sbx_" ? "sandbox" : "session";
@@ -29,10 +30,14 @@ export function matchReference(reference: string, idPrefix: string, candidates: 
   const named = candidates.filter((candidate) => candidate.name === reference);
   const liveNamed = named.filter((candidate) => candidate.live);
   const byName = liveNamed.length > 0 ? liveNamed : named;
-  if (byName.length === 1) return byName[0]!.id;
-  if (byName.length > 1) throw ambiguous(reference, kind, byName);
   const full = reference.startsWith(idPrefix) ? reference : idPrefix + reference;
   const prefixed = candidates.filter((candidate) => candidate.id.startsWith(full));
+  if (byName.length === 1) {
+    const others = prefixed.filter((candidate) => candidate.id !== byName[0]!.id);
+    if (others.length > 0) throw ambiguous(reference, kind, [...byName, ...others]);
+    return byName[0]!.id;
+  }
+  if (byName.length > 1) throw ambiguous(reference, kind, byName);
   if (prefixed.length === 1) return prefixed[0]!.id;
   if (prefixed.length > 1) throw ambiguous(reference, kind, prefixed);
   throw new ReferenceNotFoundError(`no ${kind} has the id, name or id prefix "${reference}"`);

@@ -19,14 +19,16 @@ const maxHeaderDataBytes = 64 * 1024;
  * Unpacks a tar stream from a sandbox into `destination`, trusting nothing in it: member names that are
  * absolute or climb with `..` are refused, nothing is written through a symbolic link (every parent is
  * checked with lstat, files are opened with O_NOFOLLOW after any link in their place is removed), modes
- * keep only their permission bits (no setuid, whoever runs this), and hard links and special files are
- * skipped. Links themselves are kept as links. Reads the stream once, in bounded pieces.
+ * keep only their permission bits (no setuid, whoever runs this) less the user's umask, as their own tar
+ * would (no world-writable files from a sandbox), and hard links and special files are skipped. Links themselves are kept as links. Reads the stream once, in bounded pieces.
  */
 export async function extractTar(source: AsyncIterable<Uint8Array>, destination: string): Promise<ExtractResult> {
   const reader = new ByteReader(source);
   const result: ExtractResult = { files: 0, directories: 0, symlinks: 0, skipped: [], bytes: 0 };
   const root = path.resolve(destination);
   await mkdir(root, { recursive: true });
+  // Read once: process.umask() without an argument is the only portable way to learn it.
+  const allowed = 0o777 & ~process.umask();
   let longName: string | undefined;
   let longLink: string | undefined;
   for (;;) {
@@ -47,7 +49,7 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, destination:
     const name = longName ?? (prefix ? `${prefix}/${cString(header.subarray(0, 100))}` : cString(header.subarray(0, 100)));
     const linkName = longLink ?? cString(header.subarray(157, 257));
     longName = longLink = undefined;
-    const mode = octal(header.subarray(100, 108), "mode") & 0o777;
+    const mode = octal(header.subarray(100, 108), "mode") & allowed;
     const relative = safeRelative(name);
     if (relative === "") {
       await reader.skip(padded);

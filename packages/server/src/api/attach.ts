@@ -109,7 +109,12 @@ export function createAttachServer(dependencies: AttachDependencies): AttachServ
       abort.abort();
     });
     // 1008 (policy violation): the token that opened the socket was revoked or expired.
-    const unwatch = auth.watch(principal, () => webSocket.close(1008, "token revoked or expired"));
+    const unwatch = auth.watch(principal, () => {
+      webSocket.close(1008, "token revoked or expired");
+      abort.abort();
+      // A client that never answers the close frame is cut off, not kept for ws's 30 s close timeout.
+      setTimeout(() => webSocket.terminate(), 1_000).unref();
+    });
     webSocket.once("close", () => {
       unwatch();
       abort.abort();
@@ -121,6 +126,8 @@ export function createAttachServer(dependencies: AttachDependencies): AttachServ
     let stdin = Promise.resolve();
     let stdinBacklogBytes = 0;
     webSocket.on("message", (data: RawData, isBinary: boolean) => {
+      // ws still delivers what arrives after our close frame; once closing, the client's rights are gone.
+      if (webSocket.readyState !== webSocket.OPEN) return;
       const bytes = toBuffer(data);
       if (isBinary) {
         stdinBacklogBytes += bytes.length;

@@ -17,7 +17,13 @@ export const operationTags = [
   { name: "artifacts", description: "Files sandboxes published" },
   { name: "snapshots", description: "Tarballs of a sandbox's work dir" },
   { name: "secrets", description: "Workspace secrets (provider keys)" },
-  { name: "workspaces", description: "Workspaces, users and tokens" },
+  { name: "workspaces", description: "Workspaces: installation admins create and list them" },
+  { name: "users", description: "A workspace's users and their roles" },
+  { name: "tokens", description: "API tokens: created, listed and revoked" },
+  { name: "approvals", description: "Tool calls waiting for a person's yes or no" },
+  { name: "audit", description: "The trail of tool calls agents made" },
+  { name: "volumes", description: "Persistent volumes sandboxes mount" },
+  { name: "images", description: "Images (AMIs, Docker images) built with Packer" },
   { name: "admin", description: "Installation-wide reports for admins" },
 ];
 

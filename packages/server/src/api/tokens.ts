@@ -39,7 +39,11 @@ const revoke = createRoute({
   tags: ["tokens"],
   summary: "Revoke a token: it stops working at once, and its open streams and attach sockets close",
   request: { params: tokenIDParams },
-  responses: { 200: jsonContent(named(tokenSchema, "Token"), "The revoked token"), ...errorResponses },
+  responses: {
+    200: jsonContent(named(tokenSchema, "Token"), "The revoked token"),
+    403: jsonContent(errorResponseSchema, "An installation admin's token, revoked by someone else than an installation admin"),
+    ...errorResponses,
+  },
 });
 
 export function tokenRoutes(tokens: TokenService) {

@@ -61,8 +61,11 @@ export function hashToken(token: string): string {
 export function createAuthService(store: Store): AuthService {
   const cache = new Map<string, { principal: Principal; expiresAt: number }>();
   const watchers = new Map<string, Set<() => void>>();
+  // Bumped by every revoke and change of role: a lookup that read the store before one caches nothing.
+  let generation = 0;
 
   function end(tokenID: string): void {
+    generation += 1;
     for (const [hash, entry] of cache) if (entry.principal.tokenID === tokenID) cache.delete(hash);
     const callbacks = watchers.get(tokenID);
     watchers.delete(tokenID);
@@ -95,6 +98,7 @@ export function createAuthService(store: Store): AuthService {
       const now = Date.now();
       const cached = cache.get(hash);
       if (cached && cached.expiresAt > now) return cached.principal;
+      const seen = generation;
       const found = await store.tokens.findByHash(hash, new Date(now));
       if (!found) throw new CiabError("unauthorized", "unknown, revoked or expired token");
       // A narrowed token acts as a member, and a member holds no installation rights.
@@ -109,7 +113,7 @@ export function createAuthService(store: Store): AuthService {
       };
       if (cache.size > 10_000) cache.clear();
       const tokenEnd = found.token.expiresAt ? Date.parse(found.token.expiresAt) : Infinity;
-      cache.set(hash, { principal, expiresAt: Math.min(now + cacheTtlMs, tokenEnd) });
+      if (seen === generation) cache.set(hash, { principal, expiresAt: Math.min(now + cacheTtlMs, tokenEnd) });
       // Once per cache period at most: last use is a hint, not an audit trail.
       void store.tokens.touch(found.token.id, new Date(now).toISOString()).catch(() => undefined);
       return principal;
@@ -122,6 +126,7 @@ export function createAuthService(store: Store): AuthService {
       for (const id of tokenIDs) end(id);
     },
     forgetUser(userID) {
+      generation += 1;
       for (const [hash, entry] of cache) if (entry.principal.userID === userID) cache.delete(hash);
     },
     watch(principal, onEnd) {
@@ -139,6 +144,14 @@ export function createAuthService(store: Store): AuthService {
       // Timers hold at most 2^31-1 ms (24.8 days); a stream open longer than that outlives the check.
       const timer = Number.isFinite(left) ? setTimeout(once, Math.max(0, Math.min(left, 2 ** 31 - 1))) : undefined;
       timer?.unref();
+      // The route prepared its stream after authenticating (an agent round trip for attach): a revoke in
+      // between found no watcher, so the store says whether the token still stands.
+      void store.tokens
+        .get(principal.workspaceID, principal.tokenID)
+        .then((record) => {
+          if (!record || record.revokedAt !== null) once();
+        })
+        .catch(() => undefined);
       return () => {
         done = true;
         clearTimeout(timer);

@@ -56,11 +56,18 @@ export function createTokenService(store: Store, auth: AuthService) {
       return views;
     },
 
-    /** Another user's token is not found for a member, like another workspace's for anyone. */
+    /**
+     * Another user's token is not found for a member, like another workspace's for anyone; an installation
+     * admin's is forbidden to everyone but installation admins.
+     */
     async revoke(principal: Principal, id: string): Promise<TokenView> {
       const record = await store.tokens.get(principal.workspaceID, id);
       if (!record || record.revokedAt !== null || (principal.role !== "admin" && record.userID !== principal.userID)) {
         throw new CiabError("not_found", `no token ${id} in this workspace`);
+      }
+      // Only installation admins act on installation admins (decision 0027), their tokens included.
+      if (record.userID !== principal.userID && !principal.installationAdmin && (await store.users.get(record.userID))?.installationAdmin) {
+        throw new CiabError("forbidden", "that token belongs to an installation admin: only installation admins revoke it");
       }
       const at = new Date().toISOString();
       await store.tokens.revoke(id, at);
