@@ -8,6 +8,19 @@ const builtinVariables: Record<string, Set<string>> = {
   "default-docker": new Set(["provider", "agent_package", "agent_binary", "tools_dir", "base_image", "image_repository", "image_tag", "build_id", "install_rust", "install_go", "extra_packages"]),
 };
 
+/**
+ * What the caller's values of builtin variables may hold. The builtin templates interpolate them into
+ * `shell-local` commands that run on the control plane's host, so a value is a name and nothing else.
+ */
+const builtinValues: Record<string, RegExp> = {
+  agent_package: /^(@[a-z0-9][a-z0-9._-]{0,100}\/)?[a-z0-9][a-z0-9._-]{0,100}$/,
+  agent_binary: /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/,
+  base_image: /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+  install_rust: /^(true|false)$/,
+  install_go: /^(true|false)$/,
+  extra_packages: /^ *(?:[a-z0-9][a-z0-9+.-]{0,100}(?: +|$)){0,64}$/,
+};
+
 /** The caller's variables of a builtin template, checked before the build is queued. */
 export function checkBuiltinVariables(source: TemplateSource, vars: Record<string, string>): void {
   if (source.kind !== "builtin") return;
@@ -15,6 +28,10 @@ export function checkBuiltinVariables(source: TemplateSource, vars: Record<strin
   if (!known) return;
   const unknown = Object.keys(vars).filter((name) => !known.has(name));
   if (unknown.length > 0) throw new CiabError("invalid_request", `builtin://${source.name} declares no variable ${unknown.join(", ")}; it takes ${[...known].filter((name) => !ownVariables.has(name)).join(", ")}`);
+  for (const [name, value] of Object.entries(vars)) {
+    const allowed = builtinValues[name];
+    if (allowed && !allowed.test(value)) throw new CiabError("invalid_request", `variable ${name} of builtin://${source.name} must match ${allowed.source}`);
+  }
 }
 
 /** `[packer] bastion` (`user@host:port`) as the templates' `bastion_*` variables. */

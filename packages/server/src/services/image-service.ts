@@ -194,6 +194,11 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       if (local && !principal.installationAdmin && !dependencies.allowLocalTemplates) {
         throw new CiabError("forbidden", "templates on the control plane's host are for installation admins");
       }
+      // A template is code Packer runs on this host (shell-local, file(), its environment): only the builtin ones
+      // and templates the operator put on the host are for members.
+      if ((source.kind === "http" || (source.kind === "git" && !local)) && !principal.installationAdmin) {
+        throw new CiabError("forbidden", "templates fetched from URLs are for installation admins; members build builtin:// templates");
+      }
       const vars = request.vars ?? {};
       for (const name of Object.keys(vars)) {
         if (!/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(name)) throw new CiabError("invalid_request", `bad variable name ${JSON.stringify(name.slice(0, 64))}`);
