@@ -65,6 +65,12 @@ test("plain package names and an image reference are still taken", () => {
   expect(performance.now() - started).toBeLessThan(100);
 });
 
+test("a member cannot base a build on another image of this engine (another workspace's build, say)", async () => {
+  const answer = await server.api("POST", "/images/build", { template: "builtin://default-docker", vars: { base_image: "ciab/agent:latest" } }, { token: member });
+  expect(answer.status).toBe(403);
+  expect(answer.body.error.code).toBe("forbidden");
+});
+
 test("a member cannot build from a template URL, whose shell-local steps would run on the host", async () => {
   const answer = await server.api("POST", "/images/build", { template: templatesURL, wait: true }, { token: member });
   expect(existsSync(mark)).toBe(false);

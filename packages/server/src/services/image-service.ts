@@ -205,6 +205,10 @@ export function createImageService(dependencies: ImageServiceDependencies) {
         if (ownVariables.has(name)) throw new CiabError("invalid_request", `variable ${name} is set by ciab; use the request's own field`);
       }
       checkBuiltinVariables(source, vars);
+      // A base image is any image on this engine, another workspace's builds included, past `[policy] images`.
+      if (vars.base_image !== undefined && !principal.installationAdmin) {
+        throw new CiabError("forbidden", "choosing the base image of a build is for installation admins");
+      }
       await locatePacker(config.binary_path, config.auto_install, dependencies.env);
       const runtime = source.kind === "builtin" && source.name === "default-docker" ? "docker" : /docker/i.test(templateText) ? "docker" : "ec2";
       const region = runtime === "ec2" ? (request.region ?? config.default_region) : null;
