@@ -16,7 +16,6 @@ import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
 import type { ImageBuildLogs } from "./image-build-log.js";
 import type { OutboundPolicy } from "./outbound-policy.js";
-import { repoLocation } from "./git-remote.js";
 
 export interface ImageServiceDependencies {
   store: Store;
@@ -31,8 +30,6 @@ export interface ImageServiceDependencies {
   agentdBundlePath: string;
   /** Environment of Packer (AWS credentials come from here, as for the SDK). */
   env: NodeJS.ProcessEnv;
-  /** Whether members may use paths and file:// repositories on this host as templates. */
-  allowLocalTemplates: boolean;
   logger: Logger;
 }
 
@@ -190,14 +187,10 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       if (!(providerNames as readonly string[]).includes(provider)) throw new CiabError("invalid_request", `unknown provider ${provider}; providers are ${providerNames.join(", ")}`);
       const templateText = request.template ?? config.template_source;
       const source = parseTemplateSource(templateText);
-      const local = source.kind === "file" || (source.kind === "git" && repoLocation(source.url).kind === "local");
-      if (local && !principal.installationAdmin && !dependencies.allowLocalTemplates) {
-        throw new CiabError("forbidden", "templates on the control plane's host are for installation admins");
-      }
-      // A template is code Packer runs on this host (shell-local, file(), its environment): only the builtin ones
-      // and templates the operator put on the host are for members.
-      if ((source.kind === "http" || (source.kind === "git" && !local)) && !principal.installationAdmin) {
-        throw new CiabError("forbidden", "templates fetched from URLs are for installation admins; members build builtin:// templates");
+      // A template is code Packer runs on this host (shell-local, file(), its environment), and a file of the
+      // host that is no template comes back quoted in Packer's errors: members build builtin:// templates only.
+      if (source.kind !== "builtin" && !principal.installationAdmin) {
+        throw new CiabError("forbidden", "templates from this host's files or from URLs are for installation admins; members build builtin:// templates");
       }
       const vars = request.vars ?? {};
       for (const name of Object.keys(vars)) {
