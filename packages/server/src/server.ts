@@ -281,6 +281,7 @@ async function startLocked(
     dataKey,
     outbound,
     allowLocalRepos: config.policy.allow_local_repos,
+    dataDirectory,
     budget,
     snapshots,
     volumes,
