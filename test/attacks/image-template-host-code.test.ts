@@ -65,10 +65,19 @@ test("plain package names and an image reference are still taken", () => {
   expect(performance.now() - started).toBeLessThan(100);
 });
 
-test("a member cannot base a build on another image of this engine (another workspace's build, say)", async () => {
-  const answer = await server.api("POST", "/images/build", { template: "builtin://default-docker", vars: { base_image: "ciab/agent:latest" } }, { token: member });
+test.each([
+  ["default-docker", { base_image: "ciab/agent:latest" }],
+  ["default-ec2", { source_ami_owner: "self", source_ami_name: "ciab-agent-*" }],
+  ["default-ec2", { ssh_private_key_file: "/etc/ssh/ssh_host_ed25519_key" }],
+])("a member cannot pick %s's base image or have Packer read a host file (%j)", async (name, vars) => {
+  const answer = await server.api("POST", "/images/build", { template: `builtin://${name}`, vars }, { token: member });
   expect(answer.status).toBe(403);
   expect(answer.body.error.code).toBe("forbidden");
+});
+
+test("default-ec2's variables are checked at the request too", async () => {
+  const answer = await server.api("POST", "/images/build", { template: "builtin://default-ec2", vars: { install_toolchains: "yes; id" } }, { token: member });
+  expect(answer.status).toBe(400);
 });
 
 test("a member cannot build from a template URL, whose shell-local steps would run on the host", async () => {

@@ -6,7 +6,14 @@ import type { TemplateSource } from "./template-source.js";
 export const ownVariables = new Set(["provider", "region", "instance_type", "subnet_id", "build_id", "tools_dir", "agent_package", "agent_binary", "image_repository", "image_tag", "endpoint", "bastion_host", "bastion_port", "bastion_username", "bastion_private_key_file", "node_binary", "agentd_bundle"]);
 const builtinVariables: Record<string, Set<string>> = {
   "default-docker": new Set(["provider", "agent_package", "agent_binary", "tools_dir", "base_image", "image_repository", "image_tag", "build_id", "install_rust", "install_go", "extra_packages"]),
+  "default-ec2": new Set(["agent_package", "source_ami_owner", "source_ami_name", "ssh_username", "ssh_private_key_file", "user_data", "install_toolchains"]),
 };
+
+/**
+ * Builtin variables only installation admins set: a file of this host Packer reads (`ssh_private_key_file`),
+ * and the image a build starts from, which can name another workspace's image or AMI.
+ */
+export const adminVariables = new Set(["base_image", "source_ami_owner", "source_ami_name", "ssh_private_key_file"]);
 
 /**
  * What the caller's values of builtin variables may hold. The builtin templates interpolate them into
@@ -18,6 +25,8 @@ const builtinValues: Record<string, RegExp> = {
   base_image: /^[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
   install_rust: /^(true|false)$/,
   install_go: /^(true|false)$/,
+  install_toolchains: /^(true|false)$/,
+  ssh_username: /^[a-z_][a-z0-9_-]{0,31}$/,
   extra_packages: /^ *(?:[a-z0-9][a-z0-9+.-]{0,100}(?: +|$)){0,64}$/,
 };
 

@@ -8,7 +8,7 @@ import type { ImageBackends } from "../images/image-backends.js";
 import { amiIDsByRegion } from "../images/machine-readable.js";
 import { interruptOrphanedPacker, locatePacker, runPacker } from "../images/packer-driver.js";
 import { declaredVariables, materializeTemplate, parseTemplateSource } from "../images/template-source.js";
-import { bastionVariables, checkBuiltinVariables, ownVariables } from "../images/template-variables.js";
+import { adminVariables, bastionVariables, checkBuiltinVariables, ownVariables } from "../images/template-variables.js";
 import { providerNames } from "../providers/provider.js";
 import { providerFactories } from "../providers/provider-registry.js";
 import type { ImageBuildRecord, ImageRecord } from "../store/image-records.js";
@@ -198,9 +198,9 @@ export function createImageService(dependencies: ImageServiceDependencies) {
         if (ownVariables.has(name)) throw new CiabError("invalid_request", `variable ${name} is set by ciab; use the request's own field`);
       }
       checkBuiltinVariables(source, vars);
-      // A base image is any image on this engine, another workspace's builds included, past `[policy] images`.
-      if (vars.base_image !== undefined && !principal.installationAdmin) {
-        throw new CiabError("forbidden", "choosing the base image of a build is for installation admins");
+      const reserved = Object.keys(vars).filter((name) => adminVariables.has(name));
+      if (reserved.length > 0 && !principal.installationAdmin) {
+        throw new CiabError("forbidden", `variables ${reserved.join(", ")} (a build's base image, files of this host) are for installation admins`);
       }
       await locatePacker(config.binary_path, config.auto_install, dependencies.env);
       const runtime = source.kind === "builtin" && source.name === "default-docker" ? "docker" : /docker/i.test(templateText) ? "docker" : "ec2";
