@@ -255,7 +255,6 @@ async function startLocked(
     nodeBinary: process.execPath,
     agentdBundlePath,
     env: { ...process.env, ...options.env },
-    allowLocalTemplates: config.policy.allow_local_repos,
     logger: logger.child({ component: "images" }),
   });
   await images.recover(AbortSignal.timeout(120_000));
@@ -282,6 +281,7 @@ async function startLocked(
     dataKey,
     outbound,
     allowLocalRepos: config.policy.allow_local_repos,
+    dataDirectory,
     budget,
     snapshots,
     volumes,

@@ -87,7 +87,7 @@ const startBuild = createRoute({
   path: "/images/build",
   summary: "Start an image build (Packer); with `wait`, answer when it ends",
   request: jsonBody(buildRequestSchema),
-  responses: { 202: jsonContent(buildSchema, "The queued build"), 200: jsonContent(buildSchema, "The finished build (wait)"), ...errorResponses, ...unavailable, 403: jsonContent(errorResponseSchema, "Host templates are for installation admins") },
+  responses: { 202: jsonContent(buildSchema, "The queued build"), 200: jsonContent(buildSchema, "The finished build (wait)"), ...errorResponses, ...unavailable, 403: jsonContent(errorResponseSchema, "Host templates and templates from URLs are for installation admins") },
 });
 
 const getBuild = createRoute({

@@ -1,4 +1,7 @@
+import { realpath } from "node:fs/promises";
 import { isIP } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { CiabError } from "@ciab/protocol";
 import type { OutboundPolicy, OutboundTarget } from "./outbound-policy.js";
 
@@ -32,6 +35,25 @@ export function repoLocation(url: string): { kind: "local" } | { kind: "remote";
   // git reads a colon before the first slash as `host:path` over ssh; one that is not a plain host is refused.
   if (beforeSlash.includes(":")) throw new CiabError("invalid_request", "the repository URL's host is not a host name or an address");
   return { kind: "local" };
+}
+
+/**
+ * The directory a local repository URL names, as git run in a fresh temp dir (repo-checkout.ts) reads it:
+ * a relative path counts from there.
+ */
+export function localRepoPath(url: string): string {
+  const named = /^file:\/\//i.test(url) ? decodeURIComponent(url.replace(/^file:\/\/[^/]*/i, "")) : url;
+  return path.resolve(tmpdir(), "ciab-repo-checkout", named);
+}
+
+/** Whether `target` is `directory` or below it, by name and, where it exists, after resolving links. */
+export async function isInsideDirectory(target: string, directory: string): Promise<boolean> {
+  const below = (candidate: string, base: string) => candidate === base || candidate.startsWith(`${base}/`);
+  const base = path.resolve(directory);
+  const realBase = await realpath(base).catch(() => base);
+  if (below(path.resolve(target), base) || below(path.resolve(target), realBase)) return true;
+  const real = await realpath(target).catch(() => undefined);
+  return real !== undefined && (below(real, base) || below(real, realBase));
 }
 
 function unsupported(): CiabError {

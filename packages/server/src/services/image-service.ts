@@ -8,7 +8,7 @@ import type { ImageBackends } from "../images/image-backends.js";
 import { amiIDsByRegion } from "../images/machine-readable.js";
 import { interruptOrphanedPacker, locatePacker, runPacker } from "../images/packer-driver.js";
 import { declaredVariables, materializeTemplate, parseTemplateSource } from "../images/template-source.js";
-import { bastionVariables, checkBuiltinVariables, ownVariables } from "../images/template-variables.js";
+import { adminVariables, bastionVariables, checkBuiltinVariables, ownVariables } from "../images/template-variables.js";
 import { providerNames } from "../providers/provider.js";
 import { providerFactories } from "../providers/provider-registry.js";
 import type { ImageBuildRecord, ImageRecord } from "../store/image-records.js";
@@ -16,7 +16,6 @@ import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
 import type { ImageBuildLogs } from "./image-build-log.js";
 import type { OutboundPolicy } from "./outbound-policy.js";
-import { repoLocation } from "./git-remote.js";
 
 export interface ImageServiceDependencies {
   store: Store;
@@ -31,8 +30,6 @@ export interface ImageServiceDependencies {
   agentdBundlePath: string;
   /** Environment of Packer (AWS credentials come from here, as for the SDK). */
   env: NodeJS.ProcessEnv;
-  /** Whether members may use paths and file:// repositories on this host as templates. */
-  allowLocalTemplates: boolean;
   logger: Logger;
 }
 
@@ -190,9 +187,10 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       if (!(providerNames as readonly string[]).includes(provider)) throw new CiabError("invalid_request", `unknown provider ${provider}; providers are ${providerNames.join(", ")}`);
       const templateText = request.template ?? config.template_source;
       const source = parseTemplateSource(templateText);
-      const local = source.kind === "file" || (source.kind === "git" && repoLocation(source.url).kind === "local");
-      if (local && !principal.installationAdmin && !dependencies.allowLocalTemplates) {
-        throw new CiabError("forbidden", "templates on the control plane's host are for installation admins");
+      // A template is code Packer runs on this host (shell-local, file(), its environment), and a file of the
+      // host that is no template comes back quoted in Packer's errors: members build builtin:// templates only.
+      if (source.kind !== "builtin" && !principal.installationAdmin) {
+        throw new CiabError("forbidden", "templates from this host's files or from URLs are for installation admins; members build builtin:// templates");
       }
       const vars = request.vars ?? {};
       for (const name of Object.keys(vars)) {
@@ -200,6 +198,10 @@ export function createImageService(dependencies: ImageServiceDependencies) {
         if (ownVariables.has(name)) throw new CiabError("invalid_request", `variable ${name} is set by ciab; use the request's own field`);
       }
       checkBuiltinVariables(source, vars);
+      const reserved = Object.keys(vars).filter((name) => adminVariables.has(name));
+      if (reserved.length > 0 && !principal.installationAdmin) {
+        throw new CiabError("forbidden", `variables ${reserved.join(", ")} (a build's base image, files of this host) are for installation admins`);
+      }
       await locatePacker(config.binary_path, config.auto_install, dependencies.env);
       const runtime = source.kind === "builtin" && source.name === "default-docker" ? "docker" : /docker/i.test(templateText) ? "docker" : "ec2";
       const region = runtime === "ec2" ? (request.region ?? config.default_region) : null;

@@ -15,7 +15,7 @@ import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
 import type { BudgetService } from "./budget-service.js";
-import { repoLocation } from "./git-remote.js";
+import { isInsideDirectory, localRepoPath, repoLocation } from "./git-remote.js";
 import { refusal, type OutboundPolicy } from "./outbound-policy.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import type { SandboxService, SnapshotRestorer } from "./sandbox-service.js";
@@ -25,6 +25,8 @@ import type { VolumeService } from "./volume-service.js";
 export interface SessionServiceDependencies {
   /** `[policy] allow_local_repos`. */
   allowLocalRepos: boolean;
+  /** The server's data directory: never a repository, whatever `allow_local_repos` says. */
+  dataDirectory?: string;
   /** `[policy]` for remote repositories: refused hosts are answered at once (and checked again at clone). */
   outbound: OutboundPolicy;
   store: Store;
@@ -73,6 +75,9 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
           "invalid_request",
           "repository paths on the server's host are off; use an https:// or ssh:// URL, or set [policy] allow_local_repos = true (CIAB_POLICY_ALLOW_LOCAL_REPOS)",
         );
+      }
+      if (location?.kind === "local" && dependencies.dataDirectory && (await isInsideDirectory(localRepoPath(request.repo!.url), dependencies.dataDirectory))) {
+        throw new CiabError("invalid_request", "repository paths inside the server's data directory are refused: it holds every sandbox's work dir and the server's keys");
       }
       // A session in an existing sandbox has that sandbox's; one of its own gets the request's or the default.
       const ownPersistence = request.sandbox_id === undefined ? sandboxes.persistenceOf(principal.workspaceID, request) : undefined;
