@@ -30,8 +30,9 @@ describe("ciab image", () => {
 
   test("build --wait, status, list and delete with --json", () => {
     const built = ciab(["image", "build", "--template", sleepy, "--var", "seconds=1", "--wait", "--json"]);
-    // The null builder makes no image: the build fails with Packer's word for it, and the exit code says so.
-    expect(built.code).toBe(1);
+    // The null builder makes no image: the build fails with Packer's word for it, and the exit code says so
+    // (1: the build's own outcome, like a command's; ciab's own failures are 125).
+    expect(built.code, built.stderr).toBe(1);
     const build = JSON.parse(built.stdout) as { id: string; state: string; error: string };
     expect(build).toMatchObject({ state: "failed", error: expect.stringMatching(/image artifact|no artifacts/) });
     const status = ciab(["image", "status", build.id, "--json"]);
@@ -40,13 +41,13 @@ describe("ciab image", () => {
     const listed = ciab(["image", "list", "--json"]);
     expect(JSON.parse(listed.stdout)).toEqual({ images: [] });
     const removed = ciab(["image", "delete", "img_00000000000000000000000000", "--json"]);
-    expect(removed.code).toBe(1);
+    expect(removed.code).toBe(125);
     expect(JSON.parse(removed.stdout).error.code).toBe("not_found");
   });
 
   test("a bad --var is a usage error before anything is sent; an unknown provider is the server's typed error", () => {
     const bad = ciab(["image", "build", "--var", "novalue"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--var novalue: expected key=value/);
     const provider = ciab(["image", "build", "--provider", "nope", "--json"]);
     expect(JSON.parse(provider.stdout).error).toMatchObject({ code: "invalid_request", message: expect.stringMatching(/unknown provider nope/) });

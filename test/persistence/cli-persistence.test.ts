@@ -58,7 +58,7 @@ describe("persistence through the CLI", () => {
     expect(sandbox).toMatchObject({ persistence: "persistent-volume", volume_id: volume.id });
     expect(ciab(["volume", "list"]).stdout).toContain(`in use by ${sandbox.id}`);
     const busy = ciab(["volume", "rm", volume.id]);
-    expect([busy.code, busy.stderr.includes("volume_in_use")]).toEqual([1, true]);
+    expect([busy.code, busy.stderr.includes("volume_in_use")]).toEqual([125, true]);
     expect(ciab(["sandbox", "rm", sandbox.id]).code).toBe(0);
     expect(ciab(["volume", "rm", volume.id]).code).toBe(0);
     expect(ciab(["volume", "list"]).stdout.trim()).toBe("no volumes");
