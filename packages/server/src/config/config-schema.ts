@@ -237,8 +237,11 @@ export const budgetSectionSchema = z.strictObject({
   max_runtime_minutes: z.coerce.number().positive().optional(),
   /** A workspace that burned this much within the current clock hour gets no new sessions or sandboxes. */
   max_hourly_usd: z.coerce.number().min(0).optional(),
-  /** A live session with no traffic for this long ends with `idle_timeout`. */
-  idle_timeout_seconds: z.coerce.number().positive().optional(),
+  /**
+   * A live session with no traffic for this long ends with `idle_timeout`. On by default: a forgotten
+   * interactive session would otherwise hold its sandbox forever (a session's sandbox is never timed out under it).
+   */
+  idle_timeout_seconds: z.coerce.number().positive().optional().default(3600),
   /** How often running cost is written to the usage ledger. */
   accrual_interval_seconds: z.coerce.number().positive().default(60),
   /** How often the max-runtime killer and the idle reaper look. */
