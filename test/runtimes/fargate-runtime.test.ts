@@ -123,7 +123,7 @@ describe("fargate on moto's ECS", () => {
       [{ subnets: ["subnet-00000000000000000"] }, /RunTask.*InvalidSubnetID\.NotFound/, "InvalidSubnetID.NotFound"],
       [{ task_definition: "ciab-missing" }, /RunTask.*ClientException/, "ClientException"],
       [{ cluster: "ciab-no-such-cluster" }, /RunTask.*ClusterNotFoundException/, "ClusterNotFoundException"],
-      [{ task_definition: "ciab-no-agent", task_ready_timeout_secs: 6 }, /did not dial in|is stopped \(.*Essential container in task exited/, undefined],
+      [{ task_definition: "ciab-no-agent", task_ready_timeout_secs: 6 }, /did not answer|is stopped \(.*Essential container in task exited/, undefined],
     ];
     for (const [overrides, message, awsCode] of cases) {
       const runtime = createRuntime(overrides);

@@ -23,7 +23,7 @@ import { instanceDetails, type InstanceDetails } from "./instance-details.js";
 import { chooseImage, launchRequest } from "./instance-launch.js";
 import { instanceAgentSocket } from "./instance-layout.js";
 import { InstanceChannels } from "./instance-channels.js";
-import { pollUntil } from "./poll.js";
+import { pollUntil, waitForAgentStream } from "./poll.js";
 import { ReverseChannel } from "./reverse-channel.js";
 import { generateSSHKeyPair } from "./ssh-key-pair.js";
 import { buildUserData } from "./user-data.js";
@@ -273,27 +273,9 @@ export class EC2Runtime implements Runtime {
   }
 
   async #waitForAgent(machine: Machine, signal: AbortSignal): Promise<void> {
-    let lastError: unknown;
-    await pollUntil(
-      async () => {
-        try {
-          const stream = await this.connectAgent(machine);
-          stream.destroy();
-          return true;
-        } catch (error) {
-          if (!(error instanceof CiabError) || !error.retryable) throw error;
-          lastError = error;
-          return undefined;
-        }
-      },
-      { timeoutMs: this.config.ssh_timeout_secs * 1000, signal, firstDelayMs: 250, maxDelayMs: 1_000 },
-      () =>
-        new CiabError("agent_unreachable", `agentd on ${machine.machineID} did not answer within ${this.config.ssh_timeout_secs} s`, {
-          cause: lastError,
-          retryable: true,
-        }),
-    );
+    await waitForAgentStream(() => this.connectAgent(machine), { timeoutMs: this.config.ssh_timeout_secs * 1000, signal, what: `agentd on ${machine.machineID}` });
   }
+
 }
 
 export function createEC2Runtime(

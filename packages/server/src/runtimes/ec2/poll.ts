@@ -1,3 +1,6 @@
+import type { Duplex } from "node:stream";
+import { CiabError } from "@ciab/protocol";
+
 export interface PollOptions {
   timeoutMs: number;
   signal: AbortSignal;
@@ -39,4 +42,26 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * Opens agent streams until one opens (then closes it), retrying the retryable failures until `timeoutMs`;
+ * then `agent_unreachable` saying that `what` did not answer, with the last failure as its cause.
+ */
+export async function waitForAgentStream(connect: () => Promise<Duplex>, options: { timeoutMs: number; signal: AbortSignal; what: string }): Promise<void> {
+  let lastError: unknown;
+  await pollUntil(
+    async () => {
+      try {
+        (await connect()).destroy();
+        return true;
+      } catch (error) {
+        if (!(error instanceof CiabError) || !error.retryable) throw error;
+        lastError = error;
+        return undefined;
+      }
+    },
+    { timeoutMs: options.timeoutMs, signal: options.signal, firstDelayMs: 250, maxDelayMs: 1_000 },
+    () => new CiabError("agent_unreachable", `${options.what} did not answer within ${options.timeoutMs / 1000} s`, { cause: lastError, retryable: true }),
+  );
 }

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { CiabError } from "@ciab/protocol";
 import type { Logger } from "../../logger.js";
 import { awsCall as anyAWSCall, awsErrorCode } from "../ec2/ec2-errors.js";
-import { pollUntil } from "../ec2/poll.js";
+import { pollUntil, waitForAgentStream } from "../ec2/poll.js";
 import type { ReverseChannelHub } from "../ec2/reverse-hub.js";
 import { removeAgentSocketLink } from "../local/agent-socket.js";
 import { sandboxPaths } from "../local/machine-layout.js";
@@ -206,27 +206,10 @@ export class FargateRuntime implements Runtime {
   }
 
   async #waitForAgent(machine: Machine, signal: AbortSignal): Promise<void> {
-    let lastError: unknown;
-    await pollUntil(
-      async () => {
-        try {
-          const stream = await this.connectAgent(machine);
-          stream.destroy();
-          return true;
-        } catch (error) {
-          if (!(error instanceof CiabError) || !error.retryable) throw error;
-          lastError = error;
-          return undefined;
-        }
-      },
-      { timeoutMs: this.config.task_ready_timeout_secs * 1000, signal, firstDelayMs: 250, maxDelayMs: 1_000 },
-      () =>
-        new CiabError("agent_unreachable", `agentd of task ${shortTaskID(machine.machineID)} did not dial in within ${this.config.task_ready_timeout_secs} s`, {
-          cause: lastError,
-          retryable: true,
-        }),
-    );
+    const timeoutMs = this.config.task_ready_timeout_secs * 1000;
+    await waitForAgentStream(() => this.connectAgent(machine), { timeoutMs, signal, what: `agentd of task ${shortTaskID(machine.machineID)}` });
   }
+
 }
 
 export function createFargateRuntime(
