@@ -176,10 +176,10 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
   }, 30_000);
 
   test("an unattended interactive session ends with idle_timeout, a busy one with max_runtime; both instances are terminated", async () => {
-    // 3 s of idleness, 48 s of life (a boot alone took over 30 s on a loaded host): the idle session goes
-    // first, the busy one (never idle) at max runtime.
+    // 6 s of idleness (a busy session's output can stall for seconds on a loaded host), 48 s of life (a boot
+    // alone took over 30 s there): the idle session goes first, the busy one (never idle) at max runtime.
     const budgetServer = await startEC2Server(channel, {
-      CIAB_SESSION_IDLE_TIMEOUT: "3",
+      CIAB_SESSION_IDLE_TIMEOUT: "6",
       CIAB_EC2_MAX_RUNTIME_MINUTES: "0.8",
       CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.3",
     });
