@@ -15,8 +15,8 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
     pool: "forks",
-    // Most files wait on machines (containers, moto, packer, sleeps), not on the CPU: three at once.
-    maxWorkers: 3,
+    // Most files wait on machines (containers, moto, packer, sleeps), not on the CPU: two at once.
+    maxWorkers: 2,
     minWorkers: 1,
   },
 });

@@ -47,7 +47,7 @@ describe("the ciab CLI against a running server", () => {
     expect(JSON.stringify(JSON.parse(listed.stdout))).toContain(sandbox.id);
 
     const exec = ciab(["sandbox", "exec", sandbox.id, "--", "sh", "-c", "echo out; echo err >&2; exit 42"]);
-    expect(exec.code).toBe(42);
+    expect(exec.code, exec.stderr).toBe(42);
     expect(exec.stdout).toBe("out\n");
     expect(exec.stderr).toBe("err\n");
 
@@ -55,12 +55,15 @@ describe("the ciab CLI against a running server", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ exit_code: 0, stdout: "hi\n" });
 
     writeFileSync(path.join(work.path, "local.txt"), "from the host\n");
-    expect(ciab(["sandbox", "cp", "local.txt", `${sandbox.id}:/workspace/copied.txt`]).code).toBe(0);
+    const copiedIn = ciab(["sandbox", "cp", "local.txt", `${sandbox.id}:/workspace/copied.txt`]);
+    expect(copiedIn.code, copiedIn.stderr).toBe(0);
     expect(ciab(["sandbox", "exec", sandbox.id, "--", "cat", "copied.txt"]).stdout).toBe("from the host\n");
-    expect(ciab(["sandbox", "cp", `${sandbox.id}:copied.txt`, "back.txt"]).code).toBe(0);
+    const copiedOut = ciab(["sandbox", "cp", `${sandbox.id}:copied.txt`, "back.txt"]);
+    expect(copiedOut.code, copiedOut.stderr).toBe(0);
     expect(readFileSync(path.join(work.path, "back.txt"), "utf8")).toBe("from the host\n");
     expect(ciab(["sandbox", "cp", `${sandbox.id}:copied.txt`, "-"]).stdout).toBe("from the host\n");
-    expect(ciab(["sandbox", "cp", "-", `${sandbox.id}:stdin.txt`], "piped in").code).toBe(0);
+    const piped = ciab(["sandbox", "cp", "-", `${sandbox.id}:stdin.txt`], "piped in");
+    expect(piped.code, piped.stderr).toBe(0);
     expect(ciab(["sandbox", "exec", sandbox.id, "--", "cat", "stdin.txt"]).stdout).toBe("piped in");
 
     expect(JSON.parse(ciab(["sandbox", "pause", sandbox.id, "--json"]).stdout).state).toBe("paused");
@@ -68,7 +71,7 @@ describe("the ciab CLI against a running server", () => {
     expect(JSON.parse(ciab(["sandbox", "get", sandbox.id, "--json"]).stdout).state).toBe("ready");
 
     const removed = ciab(["sandbox", "rm", sandbox.id, "--json"]);
-    expect(removed.code).toBe(0);
+    expect(removed.code, removed.stderr + removed.stdout).toBe(0);
     expect(ciab(["sandbox", "get", sandbox.id, "--json"]).stdout).toContain("terminated");
   });
 

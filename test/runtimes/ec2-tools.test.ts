@@ -189,12 +189,12 @@ describe.each(["ssh", "reverse"] as const)("tools on ec2 over the %s channel", (
       const busy = await budgetCiab.sessions.create({ provider: "shell", runtime: "ec2", prompt: "while :; do echo tick; sleep 0.3; done" });
 
       const reaped = await waitFor(() => budgetCiab.sessions.get(idle.id), (session) => !live(session), 45_000);
-      expect(reaped).toMatchObject({ state: "cancelled", end_reason: "idle_timeout", mode: "interactive" });
+      expect(reaped, JSON.stringify(reaped)).toMatchObject({ state: "cancelled", end_reason: "idle_timeout", mode: "interactive" });
       expect((await budgetCiab.sessions.get(busy.id)).state).toBe("running");
       await expectSandboxGone(budgetServer, budgetCiab, reaped.sandbox_id!, "idle_timeout");
 
-      const killed = await waitFor(() => budgetCiab.sessions.get(busy.id), (session) => !live(session), 30_000);
-      expect(killed).toMatchObject({ state: "failed", end_reason: "max_runtime", failure: { reason: "max_runtime" } });
+      const killed = await waitFor(() => budgetCiab.sessions.get(busy.id), (session) => !live(session), 60_000);
+      expect(killed, JSON.stringify(killed)).toMatchObject({ state: "failed", end_reason: "max_runtime", failure: { reason: "max_runtime" } });
       await expectSandboxGone(budgetServer, budgetCiab, killed.sandbox_id!, "max_runtime");
     } finally {
       await budgetServer.close();
