@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import { sealedDetailPrefix, type Machine, type Runtime, type VolumeHandle } from "../runtimes/runtime.js";
+import type { Runtime, VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -15,6 +15,7 @@ import type { Pricing } from "./pricing-service.js";
 import { createLifetimeRules, type SandboxLifetimes } from "./sandbox-lifetime-rules.js";
 import { createSandboxPersistence, type PersistenceDependencies, type SandboxEnding } from "./sandbox-persistence.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
+import { liveMachineOf, lostMachineFailure, requireState, RestoreError, withoutSecrets } from "./sandbox-record-rules.js";
 
 export interface SandboxServiceDependencies extends PersistenceDependencies {
   store: Store;
@@ -354,10 +355,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       const sandbox = await get(principal, id);
       const runtime = runtimes.get(sandbox.runtime);
       if (!runtime.shellCommand) throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no shell command of their backend: use ciab sandbox attach`);
-      if (!sandbox.machine || sandbox.state === "terminated") {
-        throw new CiabError("invalid_state", `sandbox ${id} has no machine (it is ${sandbox.state})`, { context: { sandbox_id: id, state: sandbox.state } });
-      }
-      return runtime.shellCommand(sandbox.machine);
+      return runtime.shellCommand(liveMachineOf(sandbox));
     },
 
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
@@ -367,12 +365,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!runtime.capabilities.consoleOutput || !runtime.consoleOutput) {
         throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no console output`);
       }
-      if (!sandbox.machine || sandbox.state === "terminated") {
-        throw new CiabError("invalid_state", `sandbox ${id} has no machine (it is ${sandbox.state})`, {
-          context: { sandbox_id: id, state: sandbox.state },
-        });
-      }
-      return runtime.consoleOutput(sandbox.machine, AbortSignal.timeout(30_000));
+      return runtime.consoleOutput(liveMachineOf(sandbox), AbortSignal.timeout(30_000));
     },
 
     /**
@@ -457,52 +450,10 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
 
 export type SandboxService = ReturnType<typeof createSandboxService>;
 export type { SandboxEnding } from "./sandbox-persistence.js";
+export { lostMachineFailure } from "./sandbox-record-rules.js";
 
 export interface SandboxListOptions {
   all: boolean;
   states?: SandboxState[];
   tags?: { key: string; value?: string }[];
-}
-
-/** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
-class RestoreError extends Error {
-  override readonly cause: CiabError;
-
-  constructor(error: unknown) {
-    const cause = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
-    super(cause.message, { cause });
-    this.cause = cause;
-  }
-}
-
-function requireState(sandbox: SandboxRecord, allowed: SandboxState[], action: string): void {
-  if (allowed.includes(sandbox.state)) return;
-  const hint =
-    sandbox.state === "paused"
-      ? "resume it first"
-      : sandbox.state === "failed"
-        ? `it failed: ${sandbox.failureMessage ?? sandbox.failureReason}`
-        : `it is ${sandbox.state}`;
-  const code = sandbox.state === "provisioning" || sandbox.state === "paused" ? "sandbox_not_ready" : "invalid_state";
-  throw new CiabError(code, `cannot ${action} sandbox ${sandbox.id}: ${hint}`, {
-    context: { sandbox_id: sandbox.id, state: sandbox.state },
-  });
-}
-
-/**
- * Why a sandbox whose machine vanished failed. A spot instance that AWS takes back is terminated outside
- * ciab like any other lost machine; its sandbox's spot flag (from the runtime's own details, never from the
- * machine) is what tells them apart, so a session can retry it once (session-runner.ts).
- */
-export function lostMachineFailure(sandbox: SandboxRecord): { reason: "machine_lost" | "spot_interrupted"; message: string } {
-  if (sandbox.machine?.details.spot === true) {
-    return { reason: "spot_interrupted", message: "the sandbox's spot instance was terminated outside ciab (spot interruption)" };
-  }
-  return { reason: "machine_lost", message: "the sandbox's machine disappeared outside ciab" };
-}
-
-/** A destroyed machine keeps its ids (for history and cost) but none of its sealed secrets. */
-function withoutSecrets(machine: Machine): Machine {
-  const details = Object.fromEntries(Object.entries(machine.details).filter(([key]) => !key.startsWith(sealedDetailPrefix)));
-  return { ...machine, details };
 }
