@@ -46,3 +46,12 @@ test("installation admins are not bound by the limits", async () => {
   expect(created.status).toBe(202);
   await server.api("DELETE", `/sandboxes/${created.body.id}`);
 });
+
+test("a built image's id passes [policy] images but resolves only within the caller's workspace: unknown there is 404", async () => {
+  for (const token of [memberToken, workspaceAdminToken]) {
+    const created = await server.api("POST", "/sandboxes", { runtime: "docker", image: "img_01j00000000000000000000000" }, { token });
+    expect(created.status).toBe(404);
+    expect(created.body.error.code).toBe("not_found");
+    expect((await server.api("GET", "/sandboxes?all=true", undefined, { token })).body.sandboxes).toEqual([]);
+  }
+});

@@ -192,6 +192,7 @@ async function startLocked(
     limits: {
       runtimes: config.policy.runtimes,
       images: config.policy.images,
+      workspaceImages: config.policy.workspace_images,
       maxCpus: config.policy.max_cpus,
       maxMemoryMB: config.policy.max_memory_mb,
       maxPids: config.policy.max_pids,

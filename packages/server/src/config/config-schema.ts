@@ -190,6 +190,11 @@ export const policySectionSchema = z.strictObject({
   runtimes: stringList.pipe(z.array(z.enum(runtimeNames))).default([]),
   /** Images (besides each runtime's default) that callers other than installation admins may boot; empty: any. */
   images: stringList.default([]),
+  /**
+   * Let callers boot the images their own workspace built (`img_…`) whatever `images` lists. An `img_…` id
+   * only ever resolves within the caller's workspace, so another workspace's builds stay out of reach.
+   */
+  workspace_images: bool.default(true),
   /** Caps on what callers other than installation admins may ask for in `resources`. */
   max_cpus: z.coerce.number().positive().optional(),
   max_memory_mb: z.coerce.number().int().positive().optional(),

@@ -288,10 +288,13 @@ export function createImageService(dependencies: ImageServiceDependencies) {
       }
     },
 
-    /** A built image of the workspace as the runtime boots it; `image_not_found` when it is not one for that runtime. */
+    /**
+     * A built image of the workspace as the runtime boots it: `not_found` when the workspace has no such image
+     * (another workspace's ids included, as everywhere), `image_not_found` when it is one for another runtime.
+     */
     async resolve(workspaceID: string, runtime: string, id: string): Promise<string> {
       const image = await store.images.get(workspaceID, id);
-      if (!image) throw new CiabError("image_not_found", `no image ${id} in this workspace`);
+      if (!image) throw new CiabError("not_found", `no image ${id} in this workspace`);
       if (image.runtime !== runtime) throw new CiabError("image_not_found", `image ${id} is for ${image.runtime}, not ${runtime}`);
       return image.reference;
     },

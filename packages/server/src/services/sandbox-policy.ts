@@ -25,6 +25,8 @@ export interface SandboxGrant {
 export interface SandboxLimits {
   runtimes: readonly RuntimeName[];
   images: readonly string[];
+  /** `[policy] workspace_images`: a built image's id (`img_…`, resolved within the caller's workspace) passes whatever `images` lists. */
+  workspaceImages?: boolean | undefined;
   maxCpus?: number | undefined;
   maxMemoryMB?: number | undefined;
   maxPids?: number | undefined;
@@ -68,7 +70,8 @@ function checkLimits(limits: SandboxLimits, runtime: Runtime, request: CreateSan
   const refuse = (what: string, key: string) => new CiabError("forbidden", `${what} is not allowed here ([policy] ${key})`);
   if (limits.runtimes.length > 0 && !limits.runtimes.includes(runtime.name)) throw refuse(`runtime ${runtime.name}`, "runtimes");
   const image = request.image ?? runtime.defaultImage;
-  if (limits.images.length > 0 && image !== runtime.defaultImage && !limits.images.includes(image)) throw refuse(`image ${image}`, "images");
+  const ownBuild = limits.workspaceImages !== false && image.startsWith("img_");
+  if (limits.images.length > 0 && image !== runtime.defaultImage && !ownBuild && !limits.images.includes(image)) throw refuse(`image ${image}`, "images");
   const resources = request.resources ?? {};
   const over = (asked: number | undefined, cap: number | undefined) => asked !== undefined && cap !== undefined && asked > cap;
   if (over(resources.cpus, limits.maxCpus)) throw refuse(`${resources.cpus} cpus`, "max_cpus");
