@@ -45,6 +45,18 @@ describe("ciab image", () => {
     expect(JSON.parse(removed.stdout).error.code).toBe("not_found");
   });
 
+  test("--wait --verbose prints Packer's log; on a terminal --wait draws a progress bar", () => {
+    const verbose = ciab(["image", "build", "--template", sleepy, "--var", "seconds=1", "--wait", "--verbose"]);
+    expect(verbose.code, verbose.stderr).toBe(1);
+    expect(verbose.stderr).toMatch(/sleeping for bld_/);
+    expect(verbose.stdout).toMatch(/state\s+failed/);
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const command = [process.execPath, cli, "image", "build", "--template", sleepy, "--var", "seconds=2", "--wait"].join(" ");
+    const onTerminal = spawnSync("script", ["-qefc", command, "/dev/null"], { env: { ...process.env, CIAB_DATA_DIR: data.path, CIAB_URL: "", CIAB_TOKEN: "", COLUMNS: "120" }, encoding: "utf8", timeout: 60_000 });
+    expect(onTerminal.stdout).toMatch(/\r\x1b\[2K\S \[[#-]{20}\]\s+\d+%\s+(queued|building)/);
+    expect(onTerminal.stdout).toMatch(/state\s+failed/);
+  });
+
   test("a bad --var is a usage error before anything is sent; an unknown provider is the server's typed error", () => {
     const bad = ciab(["image", "build", "--var", "novalue"]);
     expect(bad.code).toBe(2);
