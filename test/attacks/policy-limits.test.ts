@@ -49,9 +49,13 @@ test("installation admins are not bound by the limits", async () => {
 
 test("a built image's id passes [policy] images but resolves only within the caller's workspace: unknown there is 404", async () => {
   for (const token of [memberToken, workspaceAdminToken]) {
-    const created = await server.api("POST", "/sandboxes", { runtime: "docker", image: "img_01j00000000000000000000000" }, { token });
+    const request = { runtime: "docker", image: "img_01j00000000000000000000000" };
+    const created = await server.api("POST", "/sandboxes", request, { token });
     expect(created.status).toBe(404);
     expect(created.body.error.code).toBe("not_found");
+    const viaSession = await server.api("POST", "/sessions", { provider: "shell", prompt: "true", ...request }, { token });
+    expect(viaSession.body).toEqual(created.body);
+    expect((await server.api("GET", "/sessions", undefined, { token })).body.sessions).toEqual([]);
     expect((await server.api("GET", "/sandboxes?all=true", undefined, { token })).body.sandboxes).toEqual([]);
   }
 });

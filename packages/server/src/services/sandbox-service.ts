@@ -179,6 +179,16 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     return authorizeSandbox({ runtimes, allowHostNetwork: dependencies.allowHostNetwork ?? false, limits }, principal, request);
   }
 
+  /**
+   * The image a grant boots, a built image (`img_…`, asked for or the runtime's default as with
+   * `[runtime.ec2] default_ami`) resolved within the grant's workspace: another workspace's id is `not_found`.
+   */
+  async function resolveImage(grant: SandboxGrant): Promise<string | undefined> {
+    const wanted = grant.request.image ?? (grant.runtime.defaultImage.startsWith("img_") ? grant.runtime.defaultImage : undefined);
+    if (!wanted?.startsWith("img_") || !dependencies.builtImages) return wanted;
+    return dependencies.builtImages.resolve(grant.workspaceID, grant.runtime.name, wanted);
+  }
+
   /** Creates what a grant allows, in the grant's workspace. */
   async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
@@ -188,9 +198,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       if (!dependencies.snapshots) throw new CiabError("capability_unsupported", "this server keeps no snapshots");
       await dependencies.snapshots.check(workspaceID, request.restore);
     }
-    // A built image (`img_…`) may be asked for, or be the runtime's default (`[runtime.ec2] default_ami`).
-    const wanted = request.image ?? (runtime.defaultImage.startsWith("img_") ? runtime.defaultImage : undefined);
-    const image = wanted?.startsWith("img_") && dependencies.builtImages ? await dependencies.builtImages.resolve(workspaceID, runtime.name, wanted) : wanted;
+    const image = await resolveImage(grant);
     const id = newID("sbx");
     // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
     const volume =
@@ -264,6 +272,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   return {
     get,
     authorize,
+    resolveImage,
 
     create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
       return createGranted(authorize(principal, request), options);

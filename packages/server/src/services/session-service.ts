@@ -109,6 +109,8 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         // Checked now, with the caller's rights, exactly as POST /sandboxes checks them; the runner only
         // ever creates what this grant allows.
         grant = sandboxes.authorize(principal, sandboxRequest);
+        // A built image that is not the workspace's is refused now, as POST /sandboxes refuses it.
+        await sandboxes.resolveImage(grant);
         if (persistence === "persistent-volume" && dependencies.volumes) {
           await dependencies.volumes.check({ workspaceID: principal.workspaceID, userID: principal.userID, runtime: grant.runtime, volumeID: request.volume });
         }
