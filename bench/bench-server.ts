@@ -5,7 +5,7 @@ import { createSilentLogger } from "../packages/server/src/logger.js";
 import { makeTempDirectory } from "../test/harness/temp-directory.js";
 
 /** A real server on loopback with a temp data dir, and a JSON caller that keeps its connection alive. */
-export async function startBenchServer(options: { env?: Record<string, string> } = {}): Promise<{
+export async function startBenchServer(options: { env?: Record<string, string>; port?: number } = {}): Promise<{
   server: RunningServer;
   token: string;
   call(method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
@@ -13,7 +13,7 @@ export async function startBenchServer(options: { env?: Record<string, string> }
 }> {
   const data = makeTempDirectory("ciab-bench-");
   const server = await startServer({
-    port: 0,
+    port: options.port ?? 0,
     dataDirectory: data.path,
     logger: createSilentLogger(),
     ...(options.env !== undefined && { env: options.env }),
