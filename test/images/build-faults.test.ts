@@ -37,7 +37,16 @@ describe("image build requests and faults", () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { CIAB_PACKER_WORK_DIR: work.path, CIAB_POLICY_OUTBOUND_ALLOW: "127.0.0.1" } });
+    server = await startTestServer({
+      env: {
+        CIAB_PACKER_WORK_DIR: work.path,
+        CIAB_POLICY_OUTBOUND_ALLOW: "127.0.0.1",
+        CIAB_PACKER_TEMPLATE_SOURCE: path.join(templates, "echo-variables.pkr.hcl"),
+        CIAB_PACKER_DEFAULT_REGION: "eu-central-1",
+        CIAB_PACKER_BUILD_INSTANCE_TYPE: "t3.small",
+        CIAB_PACKER_BUILD_SUBNET_ID: "subnet-0123456789abcdef0",
+      },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -59,6 +68,15 @@ describe("image build requests and faults", () => {
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe("invalid_request");
     expect(JSON.stringify(answer.body.error)).toMatch(message);
+  });
+
+  test("the request's provider, region and instance type, else [packer]'s defaults and template_source, reach the template", async () => {
+    const logOf = async (id: string) => fetch(`${server.url}/api/v1/images/builds/${id}/logs`, { headers: { authorization: `Bearer ${server.token}` } }).then((response) => response.text());
+    const asked = await server.api("POST", "/images/build", { provider: "codex", region: "eu-west-1", instance_type: "t3.large", wait: true });
+    expect(asked.body).toMatchObject({ template: path.join(templates, "echo-variables.pkr.hcl"), provider: "codex", region: "eu-west-1" });
+    expect(await logOf(asked.body.id)).toContain("variables: provider=codex region=eu-west-1 instance_type=t3.large subnet_id=subnet-0123456789abcdef0");
+    const defaults = await server.api("POST", "/images/build", { wait: true });
+    expect(await logOf(defaults.body.id)).toContain("variables: provider=claude-code region=eu-central-1 instance_type=t3.small subnet_id=subnet-0123456789abcdef0");
   });
 
   test("ids that are not build or image ids are refused, unknown ones are not found", async () => {
