@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { agentdBundlePath } from "../runtimes/test-dependencies.js";
 import { ensureAgentAMIImage, generateSSHKeyPair, harnessEC2Client, startInstancePlayer, startMoto, type InstancePlayer, type Moto } from "../harness/aws/index.js";
@@ -116,6 +116,37 @@ describe("builtin://default-ec2 against moto", () => {
     const left = await aws.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }));
     expect((left.Snapshots ?? []).map((snapshot) => snapshot.SnapshotId)).not.toEqual(expect.arrayContaining(snapshots));
   });
+
+  test("a cancelled build: Packer terminates its instance and deletes its temporary key pair and security group", async () => {
+    await server.close();
+    server = await startTestServer({ dataDirectory: path.join(temp.path, "data"), env: { ...serverEnv, CIAB_PACKER_CLEANUP_GRACE_SECS: "120" } });
+    try {
+      // Without a key of ours Packer makes a temporary key pair, which the emulation never authorizes: the
+      // build waits for SSH until it is cancelled.
+      const started = await server.api("POST", "/images/build", { template: "builtin://default-ec2", provider: "gemini-cli", vars: { install_toolchains: "false" } });
+      const id = started.body.id as string;
+      let step = "";
+      const deadline = Date.now() + 120_000;
+      while (!/Waiting for SSH/.test(step) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        step = (await server.api("GET", `/images/builds/${id}`)).body.step ?? "";
+      }
+      expect(step).toMatch(/Waiting for SSH/);
+      const made = await aws.send(new DescribeKeyPairsCommand({}));
+      expect((made.KeyPairs ?? []).map((pair) => pair.KeyName)).toEqual(expect.arrayContaining([expect.stringMatching(/^packer_/)]));
+      const cancelled = await server.api("POST", `/images/builds/${id}/cancel`);
+      expect(cancelled.body).toMatchObject({ state: "failed", error: expect.stringMatching(/^the build was cancelled/) });
+      const reservations = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-build-id", Values: [id] }] }));
+      const states = (reservations.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).map((instance) => instance.State?.Name);
+      expect(states).toEqual(["terminated"]);
+      expect((await aws.send(new DescribeKeyPairsCommand({}))).KeyPairs?.filter((pair) => pair.KeyName?.startsWith("packer_"))).toEqual([]);
+      const groups = await aws.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: ["packer_*"] }] }));
+      expect(groups.SecurityGroups ?? []).toEqual([]);
+    } finally {
+      await server.close();
+      server = await startTestServer({ dataDirectory: path.join(temp.path, "data"), env: serverEnv });
+    }
+  }, 300_000);
 
   test("moto going down mid-build fails the build with Packer's message and leaves no Packer running", async () => {
     const started = await server.api("POST", "/images/build", { template: "builtin://default-ec2", provider: "codex", vars: buildVars });
