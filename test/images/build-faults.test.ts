@@ -144,6 +144,26 @@ describe("[packer] settings", () => {
     }
   });
 
+  test("max_concurrent_builds: a build past the limit waits queued until a running one ends", async () => {
+    const work = makeTempDirectory("ciab-packer-");
+    const server = await startTestServer({ env: { CIAB_PACKER_WORK_DIR: work.path, CIAB_PACKER_MAX_CONCURRENT_BUILDS: "1" } });
+    try {
+      const template = path.join(templates, "sleepy.pkr.hcl");
+      const first = (await server.api("POST", "/images/build", { template, provider: "pi" })).body;
+      const second = (await server.api("POST", "/images/build", { template, provider: "codex" })).body;
+      expect((await waitForState(server, first.id, ["building"])).state).toBe("building");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await server.api("GET", `/images/builds/${second.id}`)).body.state).toBe("queued");
+      await server.api("POST", `/images/builds/${first.id}/cancel`);
+      expect((await waitForState(server, second.id, ["building"])).state).toBe("building");
+      await server.api("POST", `/images/builds/${second.id}/cancel`);
+      expect(processesIn(work.path)).toEqual([]);
+    } finally {
+      await server.close();
+      work.remove();
+    }
+  });
+
   test("a build past build_timeout_secs is interrupted and fails", async () => {
     const work = makeTempDirectory("ciab-packer-");
     const server = await startTestServer({ env: { CIAB_PACKER_WORK_DIR: work.path, CIAB_PACKER_BUILD_TIMEOUT_SECS: "3" } });
