@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import type { Runtime, VolumeHandle } from "../runtimes/runtime.js";
+import type { MachineJob, Runtime, VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -112,6 +112,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     env: Record<string, string>,
     restore: string | undefined,
     volume: VolumeHandle | undefined,
+    job: MachineJob | undefined,
     signal: AbortSignal,
   ) {
     const progress = (message: string) => {
@@ -129,6 +130,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
           resources: sandbox.resources,
           network: sandbox.network,
           ...(volume && { volume }),
+          ...(job && { job }),
         },
         { signal, onProgress: progress },
       );
@@ -180,7 +182,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   }
 
   /** Creates what a grant allows, in the grant's workspace. */
-  async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
+  async function createGranted(grant: SandboxGrant, options: { wait: boolean; job?: MachineJob }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
     lifetimes.check(request.timeout_secs);
     const persistence = persistenceOf(workspaceID, request);
@@ -239,7 +241,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     logger.info({ sandboxID: id, workspaceID, runtime: runtime.name, image: sandbox.image, userID: grant.userID }, "sandbox created");
     const controller = new AbortController();
     const handle = volume && { volumeID: volume.id, details: volume.details };
-    const done = provision(sandbox, runtime, env, request.restore, handle, controller.signal).finally(() => inFlight.delete(id));
+    const done = provision(sandbox, runtime, env, request.restore, handle, options.job, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
     if (!options.wait) return sandbox;
     await done;

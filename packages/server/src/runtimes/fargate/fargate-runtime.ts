@@ -31,11 +31,19 @@ const startingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
  * Sandboxes as ECS tasks on Fargate (docs/decisions/0033-fargate-runtime.md). The task runs the agent image
  * of the configured task definition; its entrypoint starts agentd, which dials the control plane over the
  * reverse channel with a one-time token given in the container's environment overrides. There is no
- * inbound port and nothing to pause.
+ * inbound port and nothing to pause. A headless session's sandbox carries its prompt as the task's job
+ * (`JOB_PROMPT`, docs/decisions/0038).
  */
 export class FargateRuntime implements Runtime {
   readonly name = "fargate" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: false, resourceLimits: false, hostNetwork: false, images: false, loaderEnvironment: true };
+  readonly capabilities: RuntimeCapabilities = {
+    pause: false,
+    resourceLimits: false,
+    hostNetwork: false,
+    images: false,
+    loaderEnvironment: true,
+    headlessJobs: true,
+  };
   readonly defaultImage: string;
 
   constructor(
@@ -68,7 +76,13 @@ export class FargateRuntime implements Runtime {
             subnets: this.config.subnets,
             securityGroups: this.config.security_groups,
             assignPublicIp: this.config.assign_public_ip,
-            env: { ...spec.env, CIAB_CHANNEL_URL: channelURL, CIAB_CHANNEL_TOKEN: token, CIAB_SANDBOX_ID: spec.sandboxID },
+            env: {
+              ...spec.env,
+              ...(spec.job && { ...spec.job.env, JOB_PROMPT: spec.job.prompt }),
+              CIAB_CHANNEL_URL: channelURL,
+              CIAB_CHANNEL_TOKEN: token,
+              CIAB_SANDBOX_ID: spec.sandboxID,
+            },
             tags: {
               [machineLabels.managed]: "true",
               [machineLabels.sandboxID]: spec.sandboxID,
