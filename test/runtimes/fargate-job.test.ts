@@ -240,4 +240,26 @@ describe("a headless session on fargate is the task's job", () => {
     expect((await sandbox.commands.run("test -e /tmp/pwned && echo yes || echo no")).stdout.trim()).toBe("no");
     await sandbox.delete();
   });
+
+  test("a task stopped while the control plane was away ends its session with DescribeTasks' exit code", async () => {
+    const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL" });
+    const sandboxID = await sandboxOf(session.id);
+    for await (const event of ciab.sessions.follow(session.id)) if (event.type === "tool.call") break;
+    await server.server.close();
+    const taskArn = (await taskOf(sandboxID)).taskArn!;
+    await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: "stopped by an operator" }));
+    const played = await containerExit(taskArn);
+    expect(played).not.toBe(0);
+    const described = (await taskOf(sandboxID)).containers![0]!.exitCode;
+    server = await startFargateServer();
+    ciab = new Ciab({ url: server.url, token: server.token });
+    await followToEnd(session.id);
+    const done = await ciab.sessions.get(session.id);
+    expect(done.state, JSON.stringify(done)).not.toBe("running");
+    expect(done.failure?.reason).not.toBe("agent_unreachable");
+    // AWS keeps the container's code; moto answers 0 for every container (docs/decisions/0038), so here the
+    // session can only match what DescribeTasks says, not the played container's real code above.
+    expect(described).toBe(0);
+    expect(done.exit_code).toBe(described);
+  }, 120_000);
 });

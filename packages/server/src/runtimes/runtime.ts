@@ -23,6 +23,15 @@ export interface MachineSpec {
   job?: MachineJob;
 }
 
+/** How a machine that ran a job ended, in its backend's words. */
+export interface MachineJobEnd {
+  /** The job container's exit code, when the backend kept one. */
+  exitCode: number | undefined;
+  /** Why it stopped (ECS's stopCode and stoppedReason). */
+  stopCode: string | undefined;
+  reason: string | undefined;
+}
+
 /**
  * Seed 002's one task per prompt: the machine starts with the prompt and the agent's selection in its
  * environment, and its entrypoint runs the agent once ciab has prepared the work dir (docs/decisions/0038).
@@ -134,6 +143,12 @@ export interface Runtime {
    * when agentd is not listening yet, so the caller can retry.
    */
   connectAgent(machine: Machine): Promise<Duplex>;
+
+  /**
+   * How a machine made with a job (`capabilities.headlessJobs`) ended; undefined while it runs or when it
+   * ran none. Read when its agentd can no longer say.
+   */
+  jobEnd?(machine: Machine, signal: AbortSignal): Promise<MachineJobEnd | undefined>;
 
   /**
    * The tail of what the machine printed on its console (boot messages, cloud-init), written by the machine

@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import type { MachineJob, Runtime, VolumeHandle } from "../runtimes/runtime.js";
+import type { MachineJob, MachineJobEnd, Runtime, VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -358,6 +358,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       const runtime = runtimes.get(sandbox.runtime);
       if (!runtime.shellCommand) throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no shell command of their backend: use ciab sandbox attach`);
       return runtime.shellCommand(liveMachineOf(sandbox));
+    },
+
+    /** How the job its machine was made with ended (`Runtime.jobEnd`); undefined while it runs or for none. */
+    async jobEnd(principal: Principal, id: string): Promise<MachineJobEnd | undefined> {
+      const sandbox = await get(principal, id);
+      const runtime = runtimes.get(sandbox.runtime);
+      if (!runtime.jobEnd || sandbox.machine === null) return undefined;
+      return runtime.jobEnd(sandbox.machine, AbortSignal.timeout(30_000));
     },
 
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */

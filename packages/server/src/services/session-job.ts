@@ -1,7 +1,9 @@
 import type { Provider } from "../providers/provider.js";
 import type { MachineJob } from "../runtimes/runtime.js";
 import type { SessionRecord } from "../store/records.js";
+import type { Principal } from "./auth-service.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
+import type { SandboxService } from "./sandbox-service.js";
 
 /**
  * Headless sessions as the machine's own job (seed 002's one task per prompt, docs/decisions/0038): the
@@ -28,6 +30,22 @@ export function headlessJob(session: SessionRecord, provider: Provider, grant: S
   if (grant.runtime.capabilities.headlessJobs !== true || provider.jobSelection === undefined) return undefined;
   if (Buffer.byteLength(session.prompt) > maximumJobPromptBytes) return undefined;
   return { prompt: session.prompt, env: provider.jobSelection(session.model ?? undefined) };
+}
+
+/**
+ * How a job session ended when agentd could no longer say (its task stopped while the control plane was
+ * away): the container's exit code and ECS's words for the stop, when the task kept them.
+ */
+export async function jobEndFromTask(
+  sandboxes: SandboxService,
+  principal: Principal,
+  session: SessionRecord,
+): Promise<{ exitCode: number; message: string } | undefined> {
+  if (session.prompt === null || session.sandboxID === null || !session.ownsSandbox) return undefined;
+  const end = await sandboxes.jobEnd(principal, session.sandboxID).catch(() => undefined);
+  if (end?.exitCode === undefined) return undefined;
+  const why = [end.stopCode, end.reason].filter(Boolean).join(": ");
+  return { exitCode: end.exitCode, message: `the task stopped${why === "" ? "" : ` (${why})`} with exit code ${end.exitCode}` };
 }
 
 /**

@@ -17,7 +17,7 @@ import { checkoutRepo } from "./repo-checkout.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import { provideToolInMachine } from "./machine-tools.js";
 import { readAgentOutput } from "./session-output-reader.js";
-import { headlessJob, jobFollower } from "./session-job.js";
+import { headlessJob, jobEndFromTask, jobFollower } from "./session-job.js";
 import type { SandboxEnding, SandboxService } from "./sandbox-service.js";
 import type { FinalSnapshotOutcome } from "./final-snapshot.js";
 
@@ -301,8 +301,12 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
           }
           if (!["completed", "failed", "cancelled"].includes(current.state)) {
             await stopAgent(current, "SIGKILL");
+            const taskEnd = entry.ending ? undefined : await jobEndFromTask(sandboxes, systemPrincipal(current), current);
             if (entry.ending) await endAs(current, entry.ending);
-            else {
+            else if (taskEnd) {
+              const failed = taskEnd.exitCode !== 0 && { reason: "agent_exit", message: taskEnd.message };
+              await transition(current, failed ? "failed" : "completed", { exitCode: taskEnd.exitCode, ...failed });
+            } else {
               const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
               const reason = spot ? "spot_interrupted" : failure.code;
               await events.append(session.id, [{ type: "session.error", data: { code: failure.code, message: failure.message } }]);

@@ -10,6 +10,7 @@ import { sandboxPaths } from "../local/machine-layout.js";
 import {
   machineLabels,
   type Machine,
+  type MachineJobEnd,
   type MachineSpec,
   type ManagedMachine,
   type ProvisionOptions,
@@ -101,6 +102,7 @@ export class FargateRuntime implements Runtime {
       region: this.config.region,
       ...(size.cpu !== undefined && { vcpus: size.cpu / 1024 }),
       ...(size.memoryMiB !== undefined && { memoryGiB: size.memoryMiB / 1024 }),
+      ...(spec.job && { job: true as const }),
     };
     const machine: Machine = { machineID: task.taskArn, sandboxID: spec.sandboxID, details: { ...details } };
     try {
@@ -163,6 +165,14 @@ export class FargateRuntime implements Runtime {
     }
     if (details.channelSecretHash !== undefined) hub.expect(machine.sandboxID, details.channelSecretHash);
     return hub.take(machine.sandboxID, takeWaitMs);
+  }
+
+  async jobEnd(machine: Machine, signal: AbortSignal): Promise<MachineJobEnd | undefined> {
+    const details = taskDetails(machine);
+    if (details.job !== true) return undefined;
+    const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, signal), details.region);
+    if (task?.lastStatus !== "STOPPED") return undefined;
+    return { exitCode: task.exitCode, stopCode: task.stopCode, reason: task.stoppedReason };
   }
 
   shellCommand(machine: Machine): string[] {
