@@ -203,6 +203,20 @@ describe("a headless session on fargate is the task's job", () => {
     expect(done.exit_code).toBe(exitCode);
   });
 
+  test("a cancel stops the job through its follower: the session is cancelled and the task ends", async () => {
+    const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL" });
+    const sandboxID = await sandboxOf(session.id);
+    const taskArn = (await taskOf(sandboxID)).taskArn!;
+    for await (const event of ciab.sessions.follow(session.id)) if (event.type === "tool.call") break;
+    await ciab.sessions.cancel(session.id);
+    await followToEnd(session.id);
+    const done = await ciab.sessions.get(session.id);
+    expect(done.state).toBe("cancelled");
+    expect(done.exit_code).toBe(130);
+    expect(await containerExit(taskArn)).not.toBe(0);
+    expect((await player.logsOf(taskArn)).stderr).toContain("SIGTERM: stopping");
+  });
+
   test("a control-plane restart mid-run resumes the stream with no event lost or repeated", async () => {
     const session = await ciab.sessions.create({ provider: "pi", prompt: "SLOW-STEPS" });
     const before: SessionEvent[] = [];

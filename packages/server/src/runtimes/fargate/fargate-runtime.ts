@@ -78,7 +78,8 @@ export class FargateRuntime implements Runtime {
             securityGroups: this.config.security_groups,
             assignPublicIp: this.config.assign_public_ip,
             env: {
-              ...spec.env,
+              // Only a session's job sets the prompt: a sandbox env's JOB_PROMPT would hold its task waiting for one.
+              ...Object.fromEntries(Object.entries(spec.env).filter(([name]) => name !== "JOB_PROMPT")),
               ...(spec.job && { ...spec.job.env, JOB_PROMPT: spec.job.prompt }),
               CIAB_CHANNEL_URL: channelURL,
               CIAB_CHANNEL_TOKEN: token,
