@@ -43,8 +43,10 @@ trap 'rm -rf "$context"' EXIT
 node "$repo/packages/agentd/scripts/bundle.mjs" >&2
 mkdir -p "$context/ciab"
 cp "$repo/packages/agentd/dist/agentd.mjs" "$repo/packages/agentd/dist/ciab-artifact" "$repo/packages/agentd/dist/ciab-path.sh" "$context/ciab/"
-"$repo/node_modules/.bin/esbuild" "$repo/infra/agent-image/src/entrypoint.ts" --bundle --platform=node --format=esm \
-  --target=node24 --log-level=warning --outfile="$context/ciab/entrypoint.mjs"
+for program in entrypoint job-follower; do
+  "$repo/node_modules/.bin/esbuild" "$repo/infra/agent-image/src/$program.ts" --bundle --platform=node --format=esm \
+    --target=node24 --log-level=warning --outfile="$context/ciab/${program/job-follower/job-follow}.mjs"
+done
 cp "$repo/infra/agent-image/Dockerfile" "$context/Dockerfile"
 
 tag=$( (echo "$base_image $node_version $pi_version"; cd "$context" && find ciab Dockerfile -type f -exec sha256sum {} + | sort) | sha256sum | cut -c1-12)

@@ -2,6 +2,8 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { launchAgentd } from "./agentd-launch.js";
+import { lingerForCollection, prepareJobDirectory, waitForLaunch } from "./ciab-job.js";
+import { jobExitLine, jobFiles } from "./job-files.js";
 import { privateVariables, readJobSettings, type JobSettings } from "./job-settings.js";
 import { auditLine, parsePiLine, piArguments, PiVerdict } from "./pi-run.js";
 import { exitStatus, SupervisedChild } from "./supervised-child.js";
@@ -9,7 +11,8 @@ import { exitStatus, SupervisedChild } from "./supervised-child.js";
 /**
  * The agent image's entrypoint (seed 002), run under tini: `JOB_PROMPT` set runs pi headless and exits with
  * its code; unset idles for `aws ecs execute-command`. SIGTERM reaches the agent's whole process group,
- * SIGKILL follows after the grace, and a hard cap ends any run.
+ * SIGKILL follows after the grace, and a hard cap ends any run. With ciab's channel too, the prompt is a ciab
+ * session's job: it starts once ciab prepared the work dir through agentd (docs/decisions/0038).
  */
 const log = (message: string): void => void process.stderr.write(`ciab-agent: ${message}\n`);
 
@@ -24,19 +27,25 @@ try {
 const agentEnv: NodeJS.ProcessEnv = { ...process.env };
 for (const name of privateVariables) delete agentEnv[name];
 
+const runDirectory = process.env.CIAB_RUN_DIR ?? "/run/ciab";
+const files = jobFiles(runDirectory);
+const isCiabJob = settings.prompt !== undefined && settings.channel !== undefined;
+if (isCiabJob) prepareJobDirectory(files);
+
 const agentd =
   settings.channel === undefined
     ? undefined
     : launchAgentd({
         channel: settings.channel,
-        runDirectory: process.env.CIAB_RUN_DIR ?? "/run/ciab",
+        runDirectory,
         agentdPath: process.env.CIAB_AGENTD_PATH ?? "/opt/ciab/agentd.mjs",
         env: agentEnv,
         log,
       });
 
 let stopRequested: (() => void) | undefined;
-const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
+let isStopping = false;
+const stopping = new Promise<void>((resolve) => (stopRequested = resolve)).then(() => void (isStopping = true));
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
@@ -48,7 +57,8 @@ setTimeout(() => {
   stopRequested?.();
 }, settings.maxSeconds * 1000).unref();
 
-const status = settings.prompt === undefined ? await idle() : await runHeadless(settings.prompt);
+const status =
+  settings.prompt === undefined ? await idle() : isCiabJob ? await runCiabJob(settings.prompt) : await runHeadless(settings.prompt, agentEnv, settings.outputFile);
 agentd?.stop(settings.stopGraceSeconds);
 process.exit(status);
 
@@ -60,14 +70,30 @@ async function idle(): Promise<number> {
   return 0;
 }
 
-async function runHeadless(prompt: string): Promise<number> {
-  const child = new SupervisedChild("pi", piArguments(settings, prompt), { env: agentEnv, stdio: ["ignore", "pipe", "inherit"] });
+/** 143 (SIGTERM's) when a stop comes before ciab handed the job over. */
+async function runCiabJob(prompt: string): Promise<number> {
+  log("waiting for ciab to prepare /workspace and hand over the job");
+  let launchEnv: Record<string, string> | undefined;
+  try {
+    launchEnv = await waitForLaunch(files, () => isStopping);
+  } catch (error) {
+    log(`cannot read the job's launch file: ${(error as Error).message}`);
+    return 2;
+  }
+  if (launchEnv === undefined) return 143;
+  const status = await runHeadless(prompt, { ...agentEnv, ...launchEnv }, files.output);
+  await lingerForCollection(files, () => isStopping, settings.lingerSeconds);
+  return status;
+}
+
+async function runHeadless(prompt: string, env: NodeJS.ProcessEnv, outputFile: string | undefined): Promise<number> {
+  const child = new SupervisedChild("pi", piArguments(settings, prompt), { env, stdio: ["ignore", "pipe", "inherit"] });
   void stopping.then(() => child.stop(settings.stopGraceSeconds));
   const exited = child.exited.catch((error: Error) => {
     log(`pi did not start: ${error.message}`);
     return { code: 127, signal: null };
   });
-  const output = settings.outputFile === undefined ? undefined : createWriteStream(settings.outputFile, { flags: "a", mode: 0o600 });
+  const output = outputFile === undefined ? undefined : createWriteStream(outputFile, { flags: "a", mode: 0o600 });
   const verdict = new PiVerdict();
   const toolStarts = new Map<string, number>();
   for await (const line of createInterface({ input: child.process.stdout!, crlfDelay: Infinity })) {
@@ -85,8 +111,8 @@ async function runHeadless(prompt: string): Promise<number> {
     status = 1;
   }
   if (output) {
-    await write(output, `${JSON.stringify({ type: "ciab.job_exit", exit_code: status })}\n`);
-    output.end();
+    await write(output, `${jobExitLine(status)}\n`);
+    await new Promise((resolve) => output.end(resolve));
   }
   return status;
 }

@@ -8,8 +8,10 @@ export interface JobSettings {
   maxSeconds: number;
   /** SIGTERM to the agent, then this long before SIGKILL. */
   stopGraceSeconds: number;
-  /** Where pi's JSON lines are also appended, for ciab-agentd to hand to the control plane. */
+  /** Where pi's JSON lines are also appended, ending with a `ciab.job_exit` line. */
   outputFile: string | undefined;
+  /** A ciab job: after it, how long the task waits for ciab to take its exit status and stop it. */
+  lingerSeconds: number;
   channel: ChannelSettings | undefined;
 }
 
@@ -22,6 +24,7 @@ export interface ChannelSettings {
 
 export const defaultMaxSeconds = 2 * 60 * 60;
 export const defaultStopGraceSeconds = 30;
+export const defaultLingerSeconds = 60;
 
 /** Variables that only the entrypoint and agentd may see: never passed on to the agent. */
 export const privateVariables = ["CIAB_CHANNEL_TOKEN", "JOB_PROMPT"] as const;
@@ -39,6 +42,7 @@ export function readJobSettings(env: NodeJS.ProcessEnv): JobSettings {
     maxSeconds: positiveSeconds(env, "JOB_MAX_SECONDS", defaultMaxSeconds),
     stopGraceSeconds: positiveSeconds(env, "JOB_STOP_GRACE_SECONDS", defaultStopGraceSeconds),
     outputFile: nonEmpty(env.JOB_OUTPUT_FILE),
+    lingerSeconds: positiveSeconds(env, "JOB_LINGER_SECONDS", defaultLingerSeconds),
     channel:
       channelURL === undefined || channelToken === undefined
         ? undefined

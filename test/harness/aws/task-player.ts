@@ -48,8 +48,10 @@ export async function prepareECS(endpoint: string, options: { cluster: string; f
 export interface PlayedTask {
   taskArn: string;
   container: string;
-  /** The container's exit code once it ended on its own. */
+  /** The container's exit code once it ended, on its own or stopped. */
   exitCode?: number;
+  /** What the container printed (the task's log: CloudWatch in AWS), kept once it ended. */
+  logs?: { stdout: string; stderr: string };
 }
 
 export interface TaskPlayer {
@@ -57,6 +59,8 @@ export interface TaskPlayer {
   containerOf(taskArn: string): string | undefined;
   /** Resolves once the container that played a task is removed. */
   waitForGone(taskArn: string, timeoutMs?: number): Promise<void>;
+  /** The task's log so far: its container's stdout and stderr, kept after the container is removed. */
+  logsOf(taskArn: string): Promise<{ stdout: string; stderr: string }>;
   /** Resolves once a task is played by a running container. */
   waitForTask(taskArn: string, timeoutMs?: number): Promise<PlayedTask>;
   close(): Promise<void>;
@@ -101,6 +105,7 @@ export async function startTaskPlayer(options: { endpoint: string; cluster: stri
       // SIGTERM, then SIGKILL after the grace, as ECS does on StopTask; other tasks are played meanwhile.
       void docker(["stop", "--time", "30", task.container], { timeoutMs: 45_000 })
         .catch(() => undefined)
+        .then(() => keepEnd(task))
         .then(() => docker(["rm", "--force", task.container]))
         .catch(() => undefined);
     }
@@ -116,8 +121,16 @@ export async function startTaskPlayer(options: { endpoint: string; cluster: stri
       if (isRunning === "true") continue;
       task.exitCode = Number(exitCode);
       ended.add(task.taskArn);
+      await keepEnd(task);
       await ecs.send(new StopTaskCommand({ cluster: options.cluster, task: task.taskArn, reason: `Essential container in task exited (${exitCode})` })).catch(() => undefined);
     }
+  };
+
+  // moto keeps no container exit code (it answers 0 for every container), so the player keeps it.
+  const keepEnd = async (task: PlayedTask): Promise<void> => {
+    const state = await docker(["inspect", "--format", "{{.State.ExitCode}}", task.container]).catch(() => undefined);
+    if (state !== undefined) task.exitCode = Number(state.stdout.trim());
+    task.logs = await docker(["logs", task.container], { timeoutMs: 20_000 }).catch(() => task.logs);
   };
 
   const loop = async (): Promise<void> => {
@@ -131,6 +144,12 @@ export async function startTaskPlayer(options: { endpoint: string; cluster: stri
 
   return {
     containerOf: (taskArn) => (ended.has(taskArn) ? undefined : played.get(taskArn)?.container),
+    async logsOf(taskArn) {
+      const task = played.get(taskArn);
+      if (task === undefined) throw new Error(`task ${taskArn} was never played`);
+      if (task.logs !== undefined) return task.logs;
+      return docker(["logs", task.container], { timeoutMs: 20_000 });
+    },
     async waitForGone(taskArn, timeoutMs = 60_000) {
       const container = played.get(taskArn)?.container;
       const deadline = Date.now() + timeoutMs;

@@ -51,5 +51,10 @@ export interface Provider {
   headless(context: LaunchContext, prompt: string): Launch;
   /** Interactive run in a PTY. */
   interactive(context: LaunchContext): Launch;
+  /**
+   * The agent's selection as the agent image's entrypoint reads it (`JOB_PROVIDER`, `JOB_MODEL`), for
+   * agents a machine can run as its own job (docs/decisions/0038); absent for the others.
+   */
+  jobSelection?(model: string | undefined): Record<string, string>;
   createParser(): AgentOutputParser;
 }

@@ -19,6 +19,27 @@ export interface MachineSpec {
   network: "none" | "host";
   /** A persistent volume to mount at /workspace instead of a fresh dir (`capabilities.volumes`). */
   volume?: VolumeHandle;
+  /** A headless session the machine's own entrypoint runs as its job (`capabilities.headlessJobs`). */
+  job?: MachineJob;
+}
+
+/** How a machine that ran a job ended, in its backend's words. */
+export interface MachineJobEnd {
+  /** The job container's exit code, when the backend kept one. */
+  exitCode: number | undefined;
+  /** Why it stopped (ECS's stopCode and stoppedReason). */
+  stopCode: string | undefined;
+  reason: string | undefined;
+}
+
+/**
+ * Seed 002's one task per prompt: the machine starts with the prompt and the agent's selection in its
+ * environment, and its entrypoint runs the agent once ciab has prepared the work dir (docs/decisions/0038).
+ */
+export interface MachineJob {
+  prompt: string;
+  /** The agent's selection (`JOB_PROVIDER`, `JOB_MODEL`): nothing secret, it is part of the task's description. */
+  env: Record<string, string>;
 }
 
 /** A user's persistent volume as a runtime knows it: its id and what `createVolume` answered. */
@@ -76,6 +97,8 @@ export interface RuntimeCapabilities {
    * where that env is the environment of a program the runtime starts on the host (local's bwrap, as root).
    */
   loaderEnvironment: boolean;
+  /** `MachineSpec.job`: the machine's entrypoint runs a headless session's agent as its own job (fargate). */
+  headlessJobs?: boolean;
 }
 
 export interface ProvisionOptions {
@@ -120,6 +143,12 @@ export interface Runtime {
    * when agentd is not listening yet, so the caller can retry.
    */
   connectAgent(machine: Machine): Promise<Duplex>;
+
+  /**
+   * How a machine made with a job (`capabilities.headlessJobs`) ended; undefined while it runs or when it
+   * ran none. Read when its agentd can no longer say.
+   */
+  jobEnd?(machine: Machine, signal: AbortSignal): Promise<MachineJobEnd | undefined>;
 
   /**
    * The tail of what the machine printed on its console (boot messages, cloud-init), written by the machine

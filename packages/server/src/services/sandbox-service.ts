@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import type { Runtime, VolumeHandle } from "../runtimes/runtime.js";
+import type { MachineJob, MachineJobEnd, Runtime, VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -112,6 +112,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     env: Record<string, string>,
     restore: string | undefined,
     volume: VolumeHandle | undefined,
+    job: MachineJob | undefined,
     signal: AbortSignal,
   ) {
     const progress = (message: string) => {
@@ -129,6 +130,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
           resources: sandbox.resources,
           network: sandbox.network,
           ...(volume && { volume }),
+          ...(job && { job }),
         },
         { signal, onProgress: progress },
       );
@@ -190,7 +192,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
   }
 
   /** Creates what a grant allows, in the grant's workspace. */
-  async function createGranted(grant: SandboxGrant, options: { wait: boolean }): Promise<SandboxRecord> {
+  async function createGranted(grant: SandboxGrant, options: { wait: boolean; job?: MachineJob }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
     lifetimes.check(request.timeout_secs);
     const persistence = persistenceOf(workspaceID, request);
@@ -247,7 +249,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     logger.info({ sandboxID: id, workspaceID, runtime: runtime.name, image: sandbox.image, userID: grant.userID }, "sandbox created");
     const controller = new AbortController();
     const handle = volume && { volumeID: volume.id, details: volume.details };
-    const done = provision(sandbox, runtime, env, request.restore, handle, controller.signal).finally(() => inFlight.delete(id));
+    const done = provision(sandbox, runtime, env, request.restore, handle, options.job, controller.signal).finally(() => inFlight.delete(id));
     inFlight.set(id, { controller, done });
     if (!options.wait) return sandbox;
     await done;
@@ -365,6 +367,14 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       const runtime = runtimes.get(sandbox.runtime);
       if (!runtime.shellCommand) throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no shell command of their backend: use ciab sandbox attach`);
       return runtime.shellCommand(liveMachineOf(sandbox));
+    },
+
+    /** How the job its machine was made with ended (`Runtime.jobEnd`); undefined while it runs or for none. */
+    async jobEnd(principal: Principal, id: string): Promise<MachineJobEnd | undefined> {
+      const sandbox = await get(principal, id);
+      const runtime = runtimes.get(sandbox.runtime);
+      if (!runtime.jobEnd || sandbox.machine === null) return undefined;
+      return runtime.jobEnd(sandbox.machine, AbortSignal.timeout(30_000));
     },
 
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */

@@ -8,6 +8,7 @@ import { getProvider } from "../providers/provider-registry.js";
 import { ensureToolInstalled } from "../providers/tool-installer.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import type { MachineJob } from "../runtimes/runtime.js";
 import { hashToken, type Principal } from "./auth-service.js";
 import type { ActivityTracker } from "./activity-tracker.js";
 import type { EventService } from "./event-service.js";
@@ -16,6 +17,7 @@ import { checkoutRepo } from "./repo-checkout.js";
 import type { SandboxGrant } from "./sandbox-policy.js";
 import { provideToolInMachine } from "./machine-tools.js";
 import { readAgentOutput } from "./session-output-reader.js";
+import { headlessJob, jobEndFromTask, jobFollower } from "./session-job.js";
 import type { SandboxEnding, SandboxService } from "./sandbox-service.js";
 import type { FinalSnapshotOutcome } from "./final-snapshot.js";
 
@@ -115,12 +117,13 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   async function ensureSandbox(
     session: SessionRecord,
     grant: SandboxGrant | undefined,
+    job: MachineJob | undefined,
     signal: AbortSignal,
   ): Promise<{ session: SessionRecord; sandboxID: string }> {
     if (session.sandboxID) return { session, sandboxID: session.sandboxID };
     if (!grant) throw new CiabError("internal", `session ${session.id} has neither a sandbox nor a grant to create one`);
     await note(session, "creating sandbox");
-    const sandbox = await sandboxes.createGranted(grant, { wait: true });
+    const sandbox = await sandboxes.createGranted(grant, { wait: true, ...(job && { job }) });
     // Recorded before anything else can stop us, so finish() destroys it even when cancelled right now.
     const updated = await store.sessions.update(session.id, { sandboxID: sandbox.id, usdPerHour: sandbox.usdPerHour });
     if (signal.aborted) throw signal.reason;
@@ -141,17 +144,20 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   }
 
   async function launch(session: SessionRecord, provider: Provider, grant: SandboxGrant | undefined, signal: AbortSignal): Promise<void> {
+    // A job runs the image's own agent; other machines get the CLI from the tools dir.
+    const job = headlessJob(session, provider, grant);
+    const install = job === undefined ? provider.install : null;
     // Before the sandbox: a machine that downloads the tools dir at boot (ec2 on a plain AMI) gets the CLI then.
-    if (provider.install) {
-      await note(session, `installing ${provider.install.npmPackage}@${provider.install.version}`);
-      await ensureToolInstalled(provider.install, dependencies.toolsDirectory, { signal });
+    if (install) {
+      await note(session, `installing ${install.npmPackage}@${install.version}`);
+      await ensureToolInstalled(install, dependencies.toolsDirectory, { signal });
     }
     let sandboxID: string;
-    ({ session, sandboxID } = await ensureSandbox(session, grant, signal));
+    ({ session, sandboxID } = await ensureSandbox(session, grant, job, signal));
     const principal = systemPrincipal(session);
     await dependencies.gateway.open(sandboxID);
     await sandboxes.withAgent(principal, sandboxID, async (agent) => {
-      if (provider.install) await provideToolInMachine(agent, provider.install, dependencies.toolsDirectory, signal);
+      if (install) await provideToolInMachine(agent, install, dependencies.toolsDirectory, signal);
       if (session.repo) {
         await note(session, `checking out ${session.repo.url}${session.repo.ref ? `@${session.repo.ref}` : ""}`);
         const url = session.sealedRepoURL ? dependencies.dataKey.open(session.sealedRepoURL) : session.repo.url;
@@ -181,12 +187,15 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       // A headless agent gets no stdin: several CLIs (pi among them) read a piped stdin to its end before
       // starting. Interactive ones read their terminal.
       const command = session.prompt !== null ? ["sh", "-c", 'exec "$@" </dev/null', "ciab-agent", ...plan.command] : plan.command;
+      // ciab-artifact reads these: the gateway relay and a token that is good only there, for this session.
+      const env = { HOME: homeDirectory, CIAB_GATEWAY_URL: base, CIAB_SESSION_TOKEN: token, ...plan.env, ...userEnv };
+      // A job's agent is already waiting in the machine's entrypoint: what starts here hands it over and follows it.
+      const started = job === undefined ? { command, env } : jobFollower(env);
       const process = await agent.startProcess(
         {
-          command,
+          command: started.command,
           cwd: "/workspace",
-          // ciab-artifact reads these: the gateway relay and a token that is good only there, for this session.
-          env: { HOME: homeDirectory, CIAB_GATEWAY_URL: base, CIAB_SESSION_TOKEN: token, ...plan.env, ...userEnv },
+          env: started.env,
           tag: sessionTag(session.id),
           persistOutput: true,
           ...(session.prompt === null && { pty: initialTerminal }),
@@ -292,8 +301,12 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
           }
           if (!["completed", "failed", "cancelled"].includes(current.state)) {
             await stopAgent(current, "SIGKILL");
+            const taskEnd = entry.ending ? undefined : await jobEndFromTask(sandboxes, systemPrincipal(current), current);
             if (entry.ending) await endAs(current, entry.ending);
-            else {
+            else if (taskEnd) {
+              const failed = taskEnd.exitCode !== 0 && { reason: "agent_exit", message: taskEnd.message };
+              await transition(current, failed ? "failed" : "completed", { exitCode: taskEnd.exitCode, ...failed });
+            } else {
               const failure = error instanceof CiabError ? error : new CiabError("internal", String(error), { cause: error });
               const reason = spot ? "spot_interrupted" : failure.code;
               await events.append(session.id, [{ type: "session.error", data: { code: failure.code, message: failure.message } }]);

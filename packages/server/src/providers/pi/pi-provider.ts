@@ -32,6 +32,11 @@ export class PiProvider implements Provider {
     return { command: ["pi", "--model", modelPattern(context)], env: piEnvironment(context), files: [modelsFile(context)] };
   }
 
+  /** The image's pi reaches the gateway through the same models.json `headless` writes. */
+  jobSelection(model: string | undefined): Record<string, string> {
+    return { JOB_PROVIDER: piGatewayProvider, JOB_MODEL: model ?? piDefaultModel };
+  }
+
   createParser(): AgentOutputParser {
     return new PiParser();
   }

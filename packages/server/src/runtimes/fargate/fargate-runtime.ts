@@ -10,6 +10,7 @@ import { sandboxPaths } from "../local/machine-layout.js";
 import {
   machineLabels,
   type Machine,
+  type MachineJobEnd,
   type MachineSpec,
   type ManagedMachine,
   type ProvisionOptions,
@@ -31,11 +32,19 @@ const startingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
  * Sandboxes as ECS tasks on Fargate (docs/decisions/0033-fargate-runtime.md). The task runs the agent image
  * of the configured task definition; its entrypoint starts agentd, which dials the control plane over the
  * reverse channel with a one-time token given in the container's environment overrides. There is no
- * inbound port and nothing to pause.
+ * inbound port and nothing to pause. A headless session's sandbox carries its prompt as the task's job
+ * (`JOB_PROMPT`, docs/decisions/0038).
  */
 export class FargateRuntime implements Runtime {
   readonly name = "fargate" as const;
-  readonly capabilities: RuntimeCapabilities = { pause: false, resourceLimits: false, hostNetwork: false, images: false, loaderEnvironment: true };
+  readonly capabilities: RuntimeCapabilities = {
+    pause: false,
+    resourceLimits: false,
+    hostNetwork: false,
+    images: false,
+    loaderEnvironment: true,
+    headlessJobs: true,
+  };
   readonly defaultImage: string;
 
   constructor(
@@ -68,7 +77,14 @@ export class FargateRuntime implements Runtime {
             subnets: this.config.subnets,
             securityGroups: this.config.security_groups,
             assignPublicIp: this.config.assign_public_ip,
-            env: { ...spec.env, CIAB_CHANNEL_URL: channelURL, CIAB_CHANNEL_TOKEN: token, CIAB_SANDBOX_ID: spec.sandboxID },
+            env: {
+              // Only a session's job sets the prompt: a sandbox env's JOB_PROMPT would hold its task waiting for one.
+              ...Object.fromEntries(Object.entries(spec.env).filter(([name]) => name !== "JOB_PROMPT")),
+              ...(spec.job && { ...spec.job.env, JOB_PROMPT: spec.job.prompt }),
+              CIAB_CHANNEL_URL: channelURL,
+              CIAB_CHANNEL_TOKEN: token,
+              CIAB_SANDBOX_ID: spec.sandboxID,
+            },
             tags: {
               [machineLabels.managed]: "true",
               [machineLabels.sandboxID]: spec.sandboxID,
@@ -87,6 +103,7 @@ export class FargateRuntime implements Runtime {
       region: this.config.region,
       ...(size.cpu !== undefined && { vcpus: size.cpu / 1024 }),
       ...(size.memoryMiB !== undefined && { memoryGiB: size.memoryMiB / 1024 }),
+      ...(spec.job && { job: true as const }),
     };
     const machine: Machine = { machineID: task.taskArn, sandboxID: spec.sandboxID, details: { ...details } };
     try {
@@ -149,6 +166,14 @@ export class FargateRuntime implements Runtime {
     }
     if (details.channelSecretHash !== undefined) hub.expect(machine.sandboxID, details.channelSecretHash);
     return hub.take(machine.sandboxID, takeWaitMs);
+  }
+
+  async jobEnd(machine: Machine, signal: AbortSignal): Promise<MachineJobEnd | undefined> {
+    const details = taskDetails(machine);
+    if (details.job !== true) return undefined;
+    const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, signal), details.region);
+    if (task?.lastStatus !== "STOPPED") return undefined;
+    return { exitCode: task.exitCode, stopCode: task.stopCode, reason: task.stoppedReason };
   }
 
   shellCommand(machine: Machine): string[] {

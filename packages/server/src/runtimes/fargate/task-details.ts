@@ -10,6 +10,8 @@ const taskDetailsSchema = z.object({
   /** Read by the cost guardrails: the task's size in vCPUs and GiB. */
   vcpus: z.number().positive().optional(),
   memoryGiB: z.number().positive().optional(),
+  /** The task runs a headless session's job (docs/decisions/0038): its container's exit is the session's. */
+  job: z.literal(true).optional(),
   /** SHA-256 of the reverse channel's secret, so that a restarted control plane accepts agentd again. */
   channelSecretHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
