@@ -195,6 +195,19 @@ describe("persistent volumes on ec2", () => {
     expect((await api("DELETE", `/volumes/${volumeID}`)).status).toBe(200);
   }, 300_000);
 
+  test("a paused sandbox's instance stops with its volume attached; resume mounts it again", async () => {
+    const made = await createSandbox({});
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await run(made.body.id, "printf before-pause > note");
+    expect((await api("POST", `/sandboxes/${made.body.id}/pause`)).status).toBe(200);
+    expect((await ebsVolumeOf(made.body.volume_id))!.State).toBe("in-use");
+    const resumed = await api("POST", `/sandboxes/${made.body.id}/resume`);
+    expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
+    expect((await run(made.body.id, "findmnt -n -o SOURCE /workspace && cat note")).stdout).toBe("/dev/xvdf\nbefore-pause");
+    await api("DELETE", `/sandboxes/${made.body.id}`);
+    expect((await api("DELETE", `/volumes/${made.body.volume_id}`)).status).toBe(200);
+  }, 300_000);
+
   test("a volume whose device holds data no filesystem names is never formatted: the sandbox fails unmounted", async () => {
     const made = await createSandbox({});
     expect(made.status, JSON.stringify(made.body)).toBe(201);
