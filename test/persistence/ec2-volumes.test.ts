@@ -144,6 +144,41 @@ describe("persistent volumes on ec2", () => {
     await expect(aws.send(new DescribeVolumesCommand({ VolumeIds: [ebsVolumeID] }))).rejects.toMatchObject({ name: "InvalidVolume.NotFound" });
   }, 300_000);
 
+  test("a file a session writes is there in the same user's next session that opts in", async () => {
+    const prompt = "echo run >> /workspace/log; wc -l < /workspace/log";
+    const outputs: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const created = await api("POST", "/sessions", { provider: "shell", runtime: "ec2", prompt, persistence: "persistent-volume" });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const deadline = Date.now() + 180_000;
+      let session = created.body;
+      while (!["completed", "failed", "cancelled"].includes(session.state) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        session = (await api("GET", `/sessions/${created.body.id}`)).body;
+      }
+      expect(session.state, JSON.stringify(session)).toBe("completed");
+      const events = await api("GET", `/sessions/${created.body.id}/events`);
+      outputs.push(
+        (events.body.events as { type: string; data: { data?: string; text?: string } }[])
+          .map((event) => (event.type === "shell.output" ? Buffer.from(event.data.data ?? "", "base64").toString() : (event.data.text ?? "")))
+          .join(""),
+      );
+      // Its sandbox ends with the session and detaches the volume for the next one.
+      let sandbox = (await api("GET", `/sandboxes/${session.sandbox_id}`)).body;
+      while (sandbox.state !== "terminated" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        sandbox = (await api("GET", `/sandboxes/${session.sandbox_id}`)).body;
+      }
+      expect(sandbox.state).toBe("terminated");
+      expect((await ebsVolumeOf(sandbox.volume_id))!.State).toBe("available");
+    }
+    expect(outputs[0]).toContain("1");
+    expect(outputs[1]).toContain("2");
+    const volumes = (await api("GET", "/volumes")).body.volumes;
+    expect(volumes).toHaveLength(1);
+    expect((await api("DELETE", `/volumes/${volumes[0].id}`)).status).toBe(200);
+  }, 400_000);
+
   test("another user's sandbox gets a volume of its own, never the first user's", async () => {
     const mine = await createSandbox({});
     expect(mine.status, JSON.stringify(mine.body)).toBe(201);
