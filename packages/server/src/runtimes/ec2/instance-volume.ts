@@ -15,6 +15,9 @@ import { workspaceMountScript, workspaceUnmountScript } from "./workspace-mount-
 /** The one device a sandbox's volume is attached at; the instance may name it /dev/xvdf or /dev/nvme1n1. */
 export const volumeDevice = "/dev/sdf";
 
+/** DetachVolume's answers when there is nothing left to detach: the volume, or its instance, is gone or free. */
+const detachedAlready = new Set(["IncorrectState", "InvalidAttachment.NotFound", "InvalidVolume.NotFound", "InvalidInstanceID.NotFound"]);
+
 /** What the store keeps of an EBS volume (`VolumeRecord.details`). */
 const ebsDetailsSchema = z.object({
   ebsVolumeID: z.string().regex(/^vol-[0-9a-f]+$/),
@@ -129,7 +132,7 @@ export class InstanceVolumes {
   async detach(api: EBSAPI, ebsVolumeID: string, region: string, instanceID: string, signal: AbortSignal): Promise<void> {
     await awsCall("DetachVolume", () => api.detachVolume(ebsVolumeID, instanceID, signal), region).catch((error: unknown) => {
       const code = awsErrorCode((error as CiabError).cause);
-      if (code !== "IncorrectState" && code !== "InvalidAttachment.NotFound" && code !== "InvalidVolume.NotFound") throw error;
+      if (!detachedAlready.has(code ?? "")) throw error;
     });
   }
 
