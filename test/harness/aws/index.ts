@@ -5,6 +5,7 @@ export { harnessEC2Client } from "./ec2-client.js";
 export type { PlayedInstance } from "./instance-actor.js";
 export type { BootRecord, BootStageResult } from "./instance-container.js";
 export { startInstancePlayer, type InstancePlayer, type InstancePlayerOptions } from "./instance-player.js";
+export type { PlayedVolume } from "./volume-player.js";
 export { startMoto, type Moto } from "./moto.js";
 export { generateSSHKeyPair } from "./ssh-keys.js";
 export { runThroughBastion, type InstanceLogin } from "./ssh-through-bastion.js";

@@ -1,4 +1,5 @@
 import { docker, DockerCommandError } from "./docker-cli.js";
+import { loopMajor } from "./volume-player.js";
 
 /** The cloud-init stages a booting instance runs, in order, as systemd would run cloud-init's units. */
 export const bootStages = [
@@ -98,6 +99,8 @@ export class InstanceContainer {
         // A fresh /run at every boot, as on a machine: stale pids and sockets go with a stop.
         "--tmpfs", "/run:rw,nosuid,nodev,exec,mode=755,size=64m",
         "--memory", "2g", "--pids-limit", "2048",
+        // An instance's root mounts its EBS volumes: the volume player makes loop devices appear as /dev/xvdX.
+        "--cap-add", "SYS_ADMIN", "--device-cgroup-rule", `b ${loopMajor}:* rwm`,
         this.image,
       ],
       { signal },

@@ -8,6 +8,7 @@ import { harnessEC2Client } from "./ec2-client.js";
 import { InstanceActor, type PlayedInstance } from "./instance-actor.js";
 import type { BootRecord } from "./instance-container.js";
 import { removeOrphanedContainers } from "./orphaned-containers.js";
+import { VolumePlayer, type PlayedVolume } from "./volume-player.js";
 
 export interface InstancePlayerOptions {
   endpoint: string;
@@ -29,6 +30,10 @@ export interface InstancePlayer {
   waitFor(instanceID: string, condition: (instance: Readonly<PlayedInstance>) => boolean, timeoutMs?: number): Promise<Readonly<PlayedInstance>>;
   /** Resolves with the instance's `number`th boot (default: the first) once cloud-init finished it. */
   waitForBoot(instanceID: string, options?: { number?: number; timeoutMs?: number }): Promise<BootRecord>;
+  /** EBS volumes attached to played instances, by volume id, as loop devices inside their containers. */
+  readonly volumes: ReadonlyMap<string, PlayedVolume>;
+  /** The host file that holds a volume's bytes (sparse; made on its first attach). */
+  volumeFile(volumeID: string): string;
   /** Polls that failed in a row (moto stopped or slow); polling goes on regardless. */
   readonly failedPolls: number;
   /** Stops polling and removes every container the player made. */
@@ -54,6 +59,7 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
   };
   const imageOfAMI = cachedImageLookup(ec2);
   const bootSlots = semaphore(options.concurrentBoots ?? 3);
+  const volumes = await VolumePlayer.start(ec2);
   const bastion = await startBastion({
     ...(options.bastionUser !== undefined && { user: options.bastionUser }),
     containerAt: (privateIP) => {
@@ -114,6 +120,7 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
       }
       // moto keeps terminated instances; one it no longer reports was forgotten (moto restarted), so it is gone.
       for (const [instanceID, actor] of actors) if (!seen.has(instanceID) && !closed) actor.follow("terminated", undefined);
+      if (!closed) await volumes.sync((instanceID) => actors.get(instanceID)?.view);
       failedPolls = 0;
     } catch {
       failedPolls++;
@@ -158,6 +165,8 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
       const view = await waitFor(instanceID, (instance) => instance.boots.length >= number, waitOptions.timeoutMs ?? 120_000);
       return view.boots[number - 1]!;
     },
+    volumes: volumes.played,
+    volumeFile: (volumeID) => volumes.fileOf(volumeID),
     get failedPolls() {
       return failedPolls;
     },
@@ -167,6 +176,7 @@ export async function startInstancePlayer(options: InstancePlayerOptions): Promi
       await polling;
       await bastion.close();
       await Promise.all([...actors.values()].map((actor) => actor.close().catch(() => undefined)));
+      await volumes.close();
       // Anything an aborted `docker run` still made carries the player's label.
       const { stdout } = await docker(["ps", "--all", "--quiet", "--filter", `label=ciab.player=${playerID}`]).catch(() => ({ stdout: "" }));
       const leftovers = stdout.split("\n").filter(Boolean);

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import type { ManagedMachine, Runtime } from "../runtimes/runtime.js";
+import type { ManagedMachine, ManagedVolume, Runtime } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -18,6 +18,8 @@ export interface ReconcileReport {
   finished: string[];
   orphansDestroyed: string[];
   stateSynced: string[];
+  /** Backend volumes labeled ours that no volume row owns, unowned past the grace period: reported, never deleted. */
+  unownedVolumes: string[];
 }
 
 /**
@@ -69,6 +71,30 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
       report.orphansDestroyed.push(machine.machineID);
       logger.info({ machineID: machine.machineID, sandboxID: machine.sandboxID }, "destroyed an unowned machine");
     }
+    if (runtime.listManagedVolumes) await reportUnownedVolumes(runtime, await runtime.listManagedVolumes(signal), report);
+  }
+
+  /**
+   * A volume holds a user's files, and the labels it is judged by could be stale or wrong, so one without a
+   * row is only reported (a warning with its ids): deleting it is a person's call. The grace period spares
+   * a volume made a moment ago whose row is not yet written.
+   */
+  async function reportUnownedVolumes(runtime: Runtime, volumes: ManagedVolume[], report: ReconcileReport): Promise<void> {
+    const now = Date.now();
+    for (const volume of volumes) {
+      const key = `${runtime.name}/volume/${volume.handle}`;
+      const owned =
+        volume.volumeID !== undefined && volume.workspaceID !== undefined && (await store.volumes.get(volume.workspaceID, volume.volumeID)) !== undefined;
+      if (owned) {
+        unownedSince.delete(key);
+        continue;
+      }
+      const since = unownedSince.get(key) ?? now;
+      unownedSince.set(key, since);
+      if (now - since < dependencies.orphanGraceMs) continue;
+      report.unownedVolumes.push(volume.handle);
+      logger.warn({ runtime: runtime.name, handle: volume.handle, volumeID: volume.volumeID, userID: volume.userID }, "a volume labeled ours has no record; left in place");
+    }
   }
 
   async function reconcileSandbox(
@@ -112,7 +138,7 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
 
   return {
     async reconcileOnce(signal: AbortSignal = AbortSignal.timeout(120_000)): Promise<ReconcileReport> {
-      const report: ReconcileReport = { lost: [], finished: [], orphansDestroyed: [], stateSynced: [] };
+      const report: ReconcileReport = { lost: [], finished: [], orphansDestroyed: [], stateSynced: [], unownedVolumes: [] };
       for (const runtime of runtimes.all()) {
         try {
           await reconcileRuntime(runtime, report, signal);

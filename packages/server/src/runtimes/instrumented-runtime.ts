@@ -44,6 +44,9 @@ export function instrumentRuntime(runtime: Runtime, logger: Logger): Runtime {
     ...(runtime.deleteVolume && {
       deleteVolume: (volume, signal) => run("deleteVolume", undefined, () => runtime.deleteVolume!(volume, signal)),
     }),
+    ...(runtime.listManagedVolumes && {
+      listManagedVolumes: (signal) => run("listManagedVolumes", undefined, () => runtime.listManagedVolumes!(signal)),
+    }),
     close: () => runtime.close(),
   };
 }

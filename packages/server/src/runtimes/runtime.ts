@@ -48,6 +48,16 @@ export interface VolumeHandle {
   details: Record<string, unknown>;
 }
 
+/** A backend volume labeled as this installation's. */
+export interface ManagedVolume {
+  /** The backend's id (an EBS volume id). */
+  handle: string;
+  /** From its labels; undefined when a label is missing. */
+  volumeID: string | undefined;
+  workspaceID: string | undefined;
+  userID: string | undefined;
+}
+
 /** What a runtime needs to make a volume; owners go into its labels or tags. */
 export interface VolumeSpec {
   volumeID: string;
@@ -170,6 +180,12 @@ export interface Runtime {
 
   /** Deletes a volume no machine mounts. Succeeds when it is already gone. Present when `capabilities.volumes`. */
   deleteVolume?(volume: VolumeHandle, signal: AbortSignal): Promise<void>;
+
+  /**
+   * This installation's volumes on the backend, as their labels name them, so that the reconciler can report
+   * those no store row owns (it never deletes them: they hold a user's files).
+   */
+  listManagedVolumes?(signal: AbortSignal): Promise<ManagedVolume[]>;
 
   /** Releases clients and timers of the runtime itself (not the machines). */
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type Instance,
   type RunInstancesCommandInput,
 } from "@aws-sdk/client-ec2";
+import { createEBSAPI, type EBSAPI } from "./ebs-client.js";
 
 /** An AMI as far as launching needs it. */
 export interface ImageSummary {
@@ -36,6 +37,8 @@ export interface LaunchRequest {
   imageID: string;
   instanceType: string;
   subnetID: string | undefined;
+  /** Where a persistent volume waits for the instance (EBS volumes attach only within their zone). */
+  availabilityZone?: string | undefined;
   securityGroupIDs: string[];
   keyName: string | undefined;
   instanceProfile: string | undefined;
@@ -62,6 +65,8 @@ export interface EC2API {
   terminate(instanceID: string, signal: AbortSignal): Promise<void>;
   /** The instance's console output as AWS returns it (base64), or undefined when it has none yet. */
   consoleOutput(instanceID: string, signal: AbortSignal): Promise<string | undefined>;
+  /** EBS volumes, for persistent work dirs. */
+  volumes: EBSAPI;
   close(): void;
 }
 
@@ -127,6 +132,7 @@ export function createEC2API(options: EC2APIOptions): EC2API {
         ],
         MetadataOptions: { HttpTokens: "required", HttpPutResponseHopLimit: 1 },
         ...(request.subnetID !== undefined && { SubnetId: request.subnetID }),
+        ...(request.availabilityZone !== undefined && { Placement: { AvailabilityZone: request.availabilityZone } }),
         ...(request.securityGroupIDs.length > 0 && { SecurityGroupIds: request.securityGroupIDs }),
         ...(request.keyName !== undefined && { KeyName: request.keyName }),
         ...(request.instanceProfile !== undefined && { IamInstanceProfile: profileReference(request.instanceProfile) }),
@@ -185,6 +191,8 @@ export function createEC2API(options: EC2APIOptions): EC2API {
       const output = await client.send(new GetConsoleOutputCommand({ InstanceId: instanceID, Latest: true }), abortable(signal));
       return output.Output;
     },
+
+    volumes: createEBSAPI(client),
 
     close: () => client.destroy(),
   };

@@ -44,6 +44,7 @@ export const ec2WorkspaceOverrideSchema = z.strictObject({
   instance_type: z.string().min(1).optional(),
   subnet_id: z.string().min(1).optional(),
   security_group_ids: commaList.optional(),
+  volume_size_gb: z.coerce.number().int().min(1).max(16384).optional(),
   tags: tagMap.optional(),
 });
 
@@ -65,6 +66,8 @@ export const ec2RuntimeSchema = z.strictObject({
   iam_instance_profile: z.string().min(1).optional(),
   root_volume_size_gb: z.coerce.number().int().min(1).max(16384).default(30),
   root_volume_type: z.enum(["gp2", "gp3", "io1", "io2", "st1", "sc1", "standard"]).default("gp3"),
+  /** The size of a user's persistent volume (an EBS gp3 volume), made on the user's first opted-in sandbox. */
+  volume_size_gb: z.coerce.number().int().min(1).max(16384).default(20),
   terminate_on_delete: bool.default(true),
   /** Pause stops the instance (billing for compute stops; memory is lost, the disk stays). */
   stop_on_pause: bool.default(true),

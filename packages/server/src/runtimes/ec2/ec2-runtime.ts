@@ -14,12 +14,16 @@ import {
   type Runtime,
   type RuntimeCapabilities,
   type RuntimeDependencies,
+  type ManagedVolume,
+  type VolumeHandle,
+  type VolumeSpec,
 } from "../runtime.js";
 import { ec2SettingsFor, type EC2RuntimeConfig } from "./ec2-runtime-config.js";
 import { createEC2API, type EC2API, type InstanceState, type InstanceSummary } from "./ec2-client.js";
 import { decodeConsoleOutput } from "./console-output.js";
 import { awsCall, isInstanceNotFound } from "./ec2-errors.js";
 import { instanceDetails, type InstanceDetails } from "./instance-details.js";
+import { attachedVolume, ebsDetails, InstanceVolumes, volumeDevice } from "./instance-volume.js";
 import { chooseImage, launchRequest } from "./instance-launch.js";
 import { instanceAgentSocket } from "./instance-layout.js";
 import { InstanceChannels } from "./instance-channels.js";
@@ -50,6 +54,7 @@ export class EC2Runtime implements Runtime {
   readonly #channels: InstanceChannels;
   readonly #reverse: ReverseChannel;
   readonly #apis = new Map<string, EC2API>();
+  readonly #volumes: InstanceVolumes;
 
   constructor(
     private readonly config: EC2RuntimeConfig,
@@ -58,7 +63,8 @@ export class EC2Runtime implements Runtime {
     private readonly dataKey: DataKey,
     private readonly logger: Logger,
   ) {
-    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, consoleOutput: true, loaderEnvironment: true };
+    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, volumes: true, consoleOutput: true, loaderEnvironment: true };
+    this.#volumes = new InstanceVolumes({ config, installationID: dependencies.installationID, logger });
     this.defaultImage = config.default_ami ?? "ubuntu-22.04";
     this.#channels = new InstanceChannels({
       config,
@@ -81,6 +87,10 @@ export class EC2Runtime implements Runtime {
       this.config.channel === "reverse"
         ? this.#reverse.prepare(spec.sandboxID, (this.config.instance_ready_timeout_secs + this.config.ssh_timeout_secs) * 1000)
         : undefined;
+    const volume = spec.volume && ebsDetails(spec.volume);
+    if (volume && volume.region !== settings.region) {
+      throw new CiabError("invalid_request", `volume ${spec.volume!.volumeID} is in ${volume.region}; this workspace launches in ${settings.region}`);
+    }
     const chosen = await chooseImage(api, settings, spec.image, signal);
     const downloads = this.dependencies.machineDownloads;
     if (!chosen.prebuilt && downloads === undefined) {
@@ -109,6 +119,8 @@ export class EC2Runtime implements Runtime {
       installationID: this.dependencies.installationID,
       userData,
     });
+    // Without a subnet the instance goes where its volume is; with one, AttachVolume refuses another zone.
+    if (volume && settings.subnet_id === undefined) request.availabilityZone = volume.availabilityZone;
     const instance = await awsCall("RunInstances", () => api.launch(request, signal), settings.region);
     const details: InstanceDetails = {
       instanceID: instance.instanceID,
@@ -121,13 +133,22 @@ export class EC2Runtime implements Runtime {
       sealedPrivateKey: userKey === undefined ? undefined : this.dataKey.seal(userKey.privateKey),
       keyPairName: this.config.key_pair_name,
       ...(reverse && { channel: "reverse" as const }),
+      ...(volume && { volume: { ebsVolumeID: volume.ebsVolumeID, device: volumeDevice } }),
     };
     const machine: Machine = { machineID: instance.instanceID, sandboxID: spec.sandboxID, details: { ...details } };
     try {
       options.onProgress?.(`waiting for ${instance.instanceID} to run`);
       await this.#waitForState(machine, "running", signal);
+      if (volume) {
+        options.onProgress?.(`attaching EBS volume ${volume.ebsVolumeID} to ${instance.instanceID}`);
+        await this.#volumes.attach(api.volumes, volume, instance.instanceID, signal);
+      }
       options.onProgress?.(`waiting for agentd on ${instance.instanceID} over ${this.config.channel}`);
       await this.#waitForAgent(machine, signal);
+      if (volume) {
+        options.onProgress?.(`mounting EBS volume ${volume.ebsVolumeID} at /workspace`);
+        await this.#volumes.mount(machine, volume.ebsVolumeID, () => this.connectAgent(machine), this.config.ssh_user, signal);
+      }
       const secretHash = reverse && this.#reverse.secretHash(spec.sandboxID);
       if (secretHash !== undefined) machine.details.channelSecretHash = secretHash;
       return machine;
@@ -135,8 +156,15 @@ export class EC2Runtime implements Runtime {
       this.#channels.drop(machine.machineID);
       this.#reverse.forget(spec.sandboxID);
       this.dependencies.machineDownloads?.withdrawConfig(spec.sandboxID);
+      const cleanup = AbortSignal.timeout(this.config.instance_ready_timeout_secs * 1000);
+      if (volume) await this.#volumes.detach(api.volumes, volume.ebsVolumeID, volume.region, instance.instanceID, cleanup).catch((detachError: unknown) =>
+        this.logger.error({ err: detachError, ebsVolumeID: volume.ebsVolumeID }, "cannot detach the volume of a failed instance"),
+      );
       await awsCall("TerminateInstances", () => api.terminate(instance.instanceID, AbortSignal.timeout(30_000))).catch(
         (terminateError: unknown) => this.logger.error({ err: terminateError, instanceID: instance.instanceID }, "cannot terminate a failed instance"),
+      );
+      if (volume) await this.#volumes.waitDetached(api.volumes, volume.ebsVolumeID, cleanup).catch((waitError: unknown) =>
+        this.logger.error({ err: waitError, ebsVolumeID: volume.ebsVolumeID }, "the volume of a failed instance is still attached"),
       );
       throw error;
     }
@@ -156,14 +184,21 @@ export class EC2Runtime implements Runtime {
     await awsCall("StartInstances", () => this.#apiOf(machine).start(machine.machineID, signal));
     await this.#waitForState(machine, "running", signal);
     await this.#waitForAgent(machine, signal);
+    const volume = attachedVolume(machine);
+    if (volume) await this.#volumes.mount(machine, volume.ebsVolumeID, () => this.connectAgent(machine), this.config.ssh_user, signal);
   }
 
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
+    const volume = attachedVolume(machine);
+    const api = this.#apiOf(machine);
+    if (volume) {
+      await this.#volumes.unmount(machine, () => this.connectAgent(machine), AbortSignal.any([signal, AbortSignal.timeout(30_000)]));
+      await this.#volumes.detach(api.volumes, volume.ebsVolumeID, this.#regionOf(machine), machine.machineID, signal);
+    }
     this.#channels.drop(machine.machineID);
     this.#reverse.forget(machine.sandboxID);
     this.dependencies.machineDownloads?.withdrawConfig(machine.sandboxID);
     const instanceID = machine.machineID;
-    const api = this.#apiOf(machine);
     try {
       if (this.config.terminate_on_delete) {
         await awsCall("TerminateInstances", () => api.terminate(instanceID, signal));
@@ -176,13 +211,33 @@ export class EC2Runtime implements Runtime {
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
     await rm(paths.directory, { recursive: true, force: true });
     await removeAgentSocketLink(paths.socket);
+    // The next sandbox of the volume's user attaches it only once it is available again.
+    if (volume) await this.#volumes.waitDetached(api.volumes, volume.ebsVolumeID, signal);
+  }
+
+  async createVolume(spec: VolumeSpec, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const settings = ec2SettingsFor(this.config, spec.workspaceID);
+    return { ...(await this.#volumes.create(this.#api(settings.region).volumes, settings, spec, signal)) };
+  }
+
+  async deleteVolume(volume: VolumeHandle, signal: AbortSignal): Promise<void> {
+    await this.#volumes.delete(this.#api(ebsDetails(volume).region).volumes, volume, signal);
+  }
+
+  async listManagedVolumes(signal: AbortSignal): Promise<ManagedVolume[]> {
+    const perRegion = await Promise.all([...this.#regions()].map((region) => this.#volumes.listManaged(this.#api(region).volumes, signal)));
+    return perRegion.flat().map(({ volumeID, tags }) => ({
+      handle: volumeID,
+      volumeID: tags[machineLabels.volumeID],
+      workspaceID: tags[machineLabels.workspaceID],
+      userID: tags[machineLabels.userID],
+    }));
   }
 
   async listManaged(signal: AbortSignal): Promise<ManagedMachine[]> {
     const tags = { [machineLabels.managed]: "true", [machineLabels.installationID]: this.dependencies.installationID };
-    const regions = new Set([this.config.region, ...Object.values(this.config.workspaces).flatMap((override) => override.region ?? [])]);
     const perRegion = await Promise.all(
-      [...regions].map(async (region) => {
+      [...this.#regions()].map(async (region) => {
         const instances = await awsCall("DescribeInstances", () => this.#api(region).listInstances(tags, signal));
         return instances.map((instance) => ({ ...instance, region }));
       }),
@@ -245,8 +300,17 @@ export class EC2Runtime implements Runtime {
 
   /** The client of the region the machine was launched in (a workspace may launch elsewhere). */
   #apiOf(machine: Machine): EC2API {
+    return this.#api(this.#regionOf(machine));
+  }
+
+  /** Every region a workspace may launch in. */
+  #regions(): Set<string> {
+    return new Set([this.config.region, ...Object.values(this.config.workspaces).flatMap((override) => override.region ?? [])]);
+  }
+
+  #regionOf(machine: Machine): string {
     const region = machine.details.region;
-    return this.#api(typeof region === "string" && region !== "" ? region : this.config.region);
+    return typeof region === "string" && region !== "" ? region : this.config.region;
   }
 
   async #waitForState(machine: Machine, wanted: "running" | "stopped", signal: AbortSignal): Promise<void> {

@@ -20,6 +20,8 @@ const instanceDetailsSchema = z.object({
   channel: z.enum(["ssh", "reverse"]).optional(),
   /** SHA-256 of the reverse channel's secret, so that a restarted control plane accepts agentd again. */
   channelSecretHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** The user's EBS volume attached for /workspace (docs/decisions/0040-ebs-persistent-volumes.md). */
+  volume: z.object({ ebsVolumeID: z.string().regex(/^vol-[0-9a-f]+$/), device: z.string().regex(/^\/dev\/sd[f-p]$/) }).optional(),
 });
 
 export type InstanceDetails = z.infer<typeof instanceDetailsSchema>;
