@@ -14,7 +14,8 @@ export const tableIndexes = ["gsi1", "gsi2"] as const;
 /** The attribute DynamoDB's TTL reads (epoch seconds). */
 export const ttlAttribute = "ttl";
 
-function definition(table: string): CreateTableCommandInput {
+/** The table as the store needs it; the Foundation stack's table is checked against this (test/infra). */
+export function tableDefinition(table: string): CreateTableCommandInput {
   const string = (name: string) => ({ AttributeName: name, AttributeType: "S" as const });
   return {
     TableName: table,
@@ -54,7 +55,7 @@ export async function ensureTable(client: DynamoDBClient, table: string, signal?
   if (await tableExists(client, table)) return false;
   let created = true;
   try {
-    await client.send(new CreateTableCommand(definition(table)));
+    await client.send(new CreateTableCommand(tableDefinition(table)));
   } catch (error) {
     if ((error as { name?: string }).name !== "ResourceInUseException") throw storeError(error, table);
     created = false;
