@@ -84,6 +84,19 @@ describe("DynamoDB store faults", () => {
     await store.close();
   });
 
+  test("a long admission list is pruned of sandboxes that are gone before a plain create adds to it", async () => {
+    const { table: name, store } = await freshStore();
+    await store.migrate();
+    const table = createDynamoTable({ table: name, region: "us-east-1", endpoint: moto.endpoint });
+    const gone = Array.from({ length: 250 }, (_, index) => `sbx_gone${index}`);
+    await table.put({ ...mainKey("admission", "ws_a"), itemType: "admission", itemVersion: 7, sandboxIDs: gone });
+    const sandbox = sandboxRecord("ws_a");
+    await store.sandboxes.create(sandbox);
+    expect((await table.get(mainKey("admission", "ws_a")))!.sandboxIDs).toEqual([sandbox.id]);
+    table.client.destroy();
+    await store.close();
+  });
+
   test("a throttling table: reads and conditional writes are retried with backoff, then `store_unavailable`; an ADD is sent once", async () => {
     const throttling = await startThrottlingEndpoint();
     const { store } = await freshStore({ endpoint: throttling.endpoint });

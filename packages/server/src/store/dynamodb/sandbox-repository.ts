@@ -19,6 +19,8 @@ const layout: ItemLayout<SandboxRecord> = {
 
 /** Hours folded in one transaction (two ledger items each, within DynamoDB's 100 items). */
 const hoursPerFold = 40;
+/** Length of the admission list past which a plain create prunes it first. */
+const pruneAt = 200;
 /** Tries of an admitted create against other admitted creates of the workspace before `conflict`. */
 const admitTries = 30;
 
@@ -76,9 +78,15 @@ export function createSandboxRepository(table: DynamoTable): SandboxRepository {
     );
   }
 
-  return {
+  const repository: SandboxRepository = {
     async create(record) {
-      // Registered with the workspace's admission item, so an admitted create counts it.
+      // Registered with the workspace's admission item, so an admitted create counts it. A long list is first
+      // pruned of terminated sandboxes (the admitted path with no judgement), so it stays far below 400 KB.
+      const admission = await table.get(admissionKey(record.workspaceID));
+      if (((admission?.sandboxIDs as string[] | undefined)?.length ?? 0) >= pruneAt) {
+        await repository.createAdmitted(record, "", () => undefined);
+        return;
+      }
       const created = await table.transact([
         putTransactItem(table, toItem(layout, record, 1), { expression: "attribute_not_exists(pk)" }),
         {
@@ -157,4 +165,5 @@ export function createSandboxRepository(table: DynamoTable): SandboxRepository {
       throw new CiabError("conflict", `too many sandboxes of workspace ${record.workspaceID} are being created at once; try again`, { retryable: true });
     },
   };
+  return repository;
 }
