@@ -148,8 +148,14 @@ export function createSandboxRepository(table: DynamoTable): SandboxRepository {
           {
             Put: {
               TableName: table.name,
-              // Terminated sandboxes leave the list here, so it holds only what may still cost.
-              Item: { ...admissionKey(record.workspaceID), itemType: "admission", itemVersion: version + 1, sandboxIDs: [...live.map((sandbox) => sandbox.id), record.id] },
+              // Terminated and failed sandboxes (final, never billing) leave the list here, so it holds only
+              // what may still cost.
+              Item: {
+                ...admissionKey(record.workspaceID),
+                itemType: "admission",
+                itemVersion: version + 1,
+                sandboxIDs: [...live.filter((sandbox) => sandbox.state !== "failed").map((sandbox) => sandbox.id), record.id],
+              },
               ...conditionParts(
                 version === 0
                   ? { expression: "attribute_not_exists(pk)" }
