@@ -45,7 +45,7 @@ import { createSessionRunner } from "./services/session-runner.js";
 import { createSessionService } from "./services/session-service.js";
 import { createOutboundPolicy } from "./services/outbound-policy.js";
 import { createGatewayService } from "./gateway/index.js";
-import { createSqliteStore } from "./store/sqlite/index.js";
+import { createStore } from "./store/create-store.js";
 import { createArtifactStore } from "./artifacts/create-artifact-store.js";
 import { createClamdScanner } from "./artifacts/scanner/index.js";
 import { createArtifactService } from "./services/artifact-service.js";
@@ -114,7 +114,7 @@ async function startLocked(
   logger: Logger,
   releaseLock: () => void,
 ): Promise<RunningServer> {
-  const store = createSqliteStore({ filename: config.store.sqlite_path ?? path.join(dataDirectory, "ciab.db") });
+  const store = await createStore(config.store, dataDirectory, options.env ?? process.env);
   await store.migrate();
   const installationID = await store.meta.setIfAbsent("installation_id", randomBytes(8).toString("hex"));
   const dataKey = loadDataKey(dataDirectory, options.env);
