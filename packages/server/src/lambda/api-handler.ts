@@ -2,10 +2,11 @@ import { handle } from "hono/aws-lambda";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "../api/app.js";
 import type { ControlPlane } from "../control-plane.js";
+import type { Logger } from "../logger.js";
 import { createLambdaApp } from "./lambda-app.js";
 import type { StreamWindow } from "./lambda-answer.js";
 import { openLambdaControlPlane } from "./lambda-control-plane.js";
-import { httpEventSchema } from "./lambda-event.js";
+import { eventKind, httpEventSchema } from "./lambda-event.js";
 
 /** What the Lambda returns for an HTTP event (payload format 2.0). */
 export interface HTTPResult {
@@ -32,7 +33,8 @@ export interface APIHandler {
  * no background loop (the scheduled Lambda runs those). A failed cold start is retried by the next event.
  */
 export function createAPIHandler(options: APIHandlerOptions): APIHandler {
-  let ready: Promise<{ plane: ControlPlane; serve: ReturnType<typeof handle> }> | undefined;
+  let ready: Promise<{ plane: ControlPlane; logger: Logger; serve: ReturnType<typeof handle> }> | undefined;
+  let warnedOfOrigin = false;
 
   async function coldStart() {
     const { plane, logger } = await openLambdaControlPlane({ env: options.env });
@@ -43,7 +45,7 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       previewDomain: plane.config.previews.domain,
       ...(options.streamWindow && { streamWindow: options.streamWindow }),
     });
-    return { plane, serve: handle(app) };
+    return { plane, logger, serve: handle(app) };
   }
 
   const handler = async (event: unknown, context?: unknown): Promise<HTTPResult> => {
@@ -60,7 +62,11 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       ready = undefined;
       throw error;
     });
-    const { serve } = await ready;
+    const { plane, logger, serve } = await ready;
+    if (!warnedOfOrigin && plane.config.server.public_url === undefined && eventKind(parsed.data) === "cloudfront-function-url") {
+      warnedOfOrigin = true;
+      logger.warn("events come through CloudFront but [server] public_url is not set: links will name the function URL's host");
+    }
     return (await serve(parsed.data as never, context as never)) as HTTPResult;
   };
   return Object.assign(handler, {
