@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createAPIHandler, type APIHandler } from "../../packages/server/src/lambda/api-handler.js";
+import { createAPIHandler, originSecretHeader, type APIHandler } from "../../packages/server/src/lambda/api-handler.js";
 import { createProvisionHandler } from "../../packages/server/src/lambda/provision-handler.js";
 import { createScheduledHandler } from "../../packages/server/src/lambda/scheduled-handler.js";
 import { newID } from "../../packages/server/src/ids.js";
@@ -182,6 +182,24 @@ describe("cold starts", () => {
     await expect(local(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /local/ });
     const keyless = createAPIHandler({ env: { ...env, CIAB_DATA_KEY: undefined } });
     await expect(keyless(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /CIAB_DATA_KEY/ });
+  });
+});
+
+describe("the origin secret", () => {
+  test("with CIAB_ORIGIN_SECRET set, only events carrying it (CloudFront's origin header) are answered", async () => {
+    const guarded = createAPIHandler({ env: { ...env, CIAB_ORIGIN_SECRET: "s3cret-between-cloudfront-and-lambda" } });
+    try {
+      const direct = answerOf(await guarded(lambdaEvent("function-url", { path: "/api/v1/health" })));
+      expect([direct.status, direct.json().error.code]).toEqual([403, "forbidden"]);
+      const wrong = answerOf(await guarded(lambdaEvent("cloudfront-function-url", { path: "/api/v1/health", headers: { [originSecretHeader]: "guess" } })));
+      expect(wrong.status).toBe(403);
+      const through = answerOf(
+        await guarded(lambdaEvent("cloudfront-function-url", { path: "/api/v1/health", headers: { [originSecretHeader]: "s3cret-between-cloudfront-and-lambda" } })),
+      );
+      expect(through.status, through.body).toBe(200);
+    } finally {
+      await guarded.close();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { handle } from "hono/aws-lambda";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "../api/app.js";
@@ -16,6 +17,13 @@ export interface HTTPResult {
   body: string;
   isBase64Encoded: boolean;
 }
+
+/**
+ * The header a CloudFront distribution adds to every origin request when CIAB_ORIGIN_SECRET is set: the
+ * function URL is public (origin access control would sign over the clients' own `Authorization` and
+ * require them to hash their bodies), so this is what keeps callers from going around the WAF.
+ */
+export const originSecretHeader = "x-ciab-origin-secret";
 
 export interface APIHandlerOptions {
   env: NodeJS.ProcessEnv;
@@ -54,6 +62,11 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       const where = parsed.error.issues[0]?.path.join(".") || "the event";
       return errorResult(new CiabError("invalid_request", `not an HTTP event of payload format 2.0 (${where}: ${parsed.error.issues[0]?.message})`));
     }
+    const originSecret = options.env.CIAB_ORIGIN_SECRET;
+    if (originSecret && !sameSecret(parsed.data.headers[originSecretHeader], originSecret)) {
+      return errorResult(new CiabError("forbidden", "this API answers only through its CloudFront distribution"));
+    }
+    delete parsed.data.headers[originSecretHeader];
     const { method } = parsed.data.requestContext.http;
     if (parsed.data.body !== undefined && (method === "GET" || method === "HEAD")) {
       return errorResult(new CiabError("invalid_request", `a ${method} request carries no body`));
@@ -76,6 +89,11 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       if (current) await (await current).plane.close();
     },
   });
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 
 function errorResult(error: CiabError): HTTPResult {
