@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAPIHandler, originSecretHeader, type APIHandler } from "../../packages/server/src/lambda/api-handler.js";
 import { createProvisionHandler } from "../../packages/server/src/lambda/provision-handler.js";
@@ -43,7 +44,9 @@ beforeAll(async () => {
     CIAB_RUNTIME_TOOLS_DIR: path.join(temp.path, "tools"),
     CIAB_SERVER_LOG_LEVEL: "silent",
     CIAB_SERVER_PUBLIC_URL: publicURL,
-    CIAB_DATA_KEY: randomBytes(32).toString("base64"),
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
+    CIAB_DATA_KEY_SECRET_ARN: await createSecret("ciab-test-data-key", randomBytes(32).toString("hex")),
     CIAB_RUNTIME_ENABLED: "fargate",
     CIAB_RUNTIME_BACKEND: "fargate",
     CIAB_RUNTIME_FARGATE_ENDPOINT: moto.endpoint,
@@ -180,14 +183,17 @@ describe("cold starts", () => {
     const local = createAPIHandler({ env: { ...env, CIAB_RUNTIME_ENABLED: "local,fargate" } });
     await expect(local(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ code: "invalid_request", message: /local/ });
     await expect(local(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /local/ });
-    const keyless = createAPIHandler({ env: { ...env, CIAB_DATA_KEY: undefined } });
-    await expect(keyless(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /CIAB_DATA_KEY/ });
+    const keyless = createAPIHandler({ env: { ...env, CIAB_DATA_KEY_SECRET_ARN: undefined } });
+    await expect(keyless(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /CIAB_DATA_KEY_SECRET_ARN/ });
+    const unreadable = createAPIHandler({ env: { ...env, CIAB_DATA_KEY_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf" } });
+    await expect(unreadable(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /cannot read secret/ });
   });
 });
 
 describe("the origin secret", () => {
-  test("with CIAB_ORIGIN_SECRET set, only events carrying it (CloudFront's origin header) are answered", async () => {
-    const guarded = createAPIHandler({ env: { ...env, CIAB_ORIGIN_SECRET: "s3cret-between-cloudfront-and-lambda" } });
+  test("with CIAB_ORIGIN_VERIFY_SECRET_ARN set, only events carrying its secret (CloudFront's origin header) are answered", async () => {
+    const arn = await createSecret("ciab-test-origin-verify", "s3cret-between-cloudfront-and-lambda");
+    const guarded = createAPIHandler({ env: { ...env, CIAB_ORIGIN_VERIFY_SECRET_ARN: arn } });
     try {
       const direct = answerOf(await guarded(lambdaEvent("function-url", { path: "/api/v1/health" })));
       expect([direct.status, direct.json().error.code]).toEqual([403, "forbidden"]);
@@ -230,6 +236,15 @@ describe("the provisioning Lambda", () => {
     expect(await provision(null)).toMatchObject({ error: { code: "invalid_request" } });
   });
 });
+
+async function createSecret(name: string, value: string): Promise<string> {
+  const client = new SecretsManagerClient({ region: "us-east-1", endpoint: moto.endpoint });
+  try {
+    return (await client.send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!;
+  } finally {
+    client.destroy();
+  }
+}
 
 async function recordSession(store: ReturnType<typeof createSqliteStore>): Promise<SessionRecord> {
   const workspace = (await store.workspaces.list({ limit: 1 }))[0]!;

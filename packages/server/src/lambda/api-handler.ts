@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { createLambdaApp } from "./lambda-app.js";
 import type { StreamWindow } from "./lambda-answer.js";
 import { openLambdaControlPlane } from "./lambda-control-plane.js";
+import { createSecretReader, lambdaOriginSecret } from "./lambda-secrets.js";
 import { eventKind, httpEventSchema } from "./lambda-event.js";
 
 /** What the Lambda returns for an HTTP event (payload format 2.0). */
@@ -19,11 +20,12 @@ export interface HTTPResult {
 }
 
 /**
- * The header a CloudFront distribution adds to every origin request when CIAB_ORIGIN_SECRET is set: the
- * function URL is public (origin access control would sign over the clients' own `Authorization` and
- * require them to hash their bodies), so this is what keeps callers from going around the WAF.
+ * The header the CloudFront distribution adds to every origin request, holding the secret
+ * CIAB_ORIGIN_VERIFY_SECRET_ARN names: the function URL is public (origin access control would sign over
+ * the clients' own `Authorization` and make them hash their bodies), so this keeps callers from going
+ * around the WAF. Checked before the cold start, so a direct call costs one short invocation.
  */
-export const originSecretHeader = "x-ciab-origin-secret";
+export const originSecretHeader = "x-ciab-origin-verify";
 
 export interface APIHandlerOptions {
   env: NodeJS.ProcessEnv;
@@ -42,10 +44,12 @@ export interface APIHandler {
  */
 export function createAPIHandler(options: APIHandlerOptions): APIHandler {
   let ready: Promise<{ plane: ControlPlane; logger: Logger; serve: ReturnType<typeof handle> }> | undefined;
+  const secrets = createSecretReader(options.env);
+  let originSecret: Promise<string | undefined> | undefined;
   let warnedOfOrigin = false;
 
   async function coldStart() {
-    const { plane, logger } = await openLambdaControlPlane({ env: options.env });
+    const { plane, logger } = await openLambdaControlPlane({ env: options.env, secrets });
     const app = createLambdaApp({
       api: createApp(plane.appDependencies),
       logger,
@@ -62,8 +66,12 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       const where = parsed.error.issues[0]?.path.join(".") || "the event";
       return errorResult(new CiabError("invalid_request", `not an HTTP event of payload format 2.0 (${where}: ${parsed.error.issues[0]?.message})`));
     }
-    const originSecret = options.env.CIAB_ORIGIN_SECRET;
-    if (originSecret && !sameSecret(parsed.data.headers[originSecretHeader], originSecret)) {
+    originSecret ??= lambdaOriginSecret(options.env, secrets).catch((error: unknown) => {
+      originSecret = undefined;
+      throw error;
+    });
+    const expected = await originSecret;
+    if (expected !== undefined && !sameSecret(parsed.data.headers[originSecretHeader], expected)) {
       return errorResult(new CiabError("forbidden", "this API answers only through its CloudFront distribution"));
     }
     delete parsed.data.headers[originSecretHeader];
