@@ -3,6 +3,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { beforeAll, describe, expect, test } from "vitest";
 import { buildApp } from "../../infra/src/app.js";
+import { tableDefinition, ttlAttribute } from "../../packages/server/src/store/dynamodb/dynamodb-table-definition.js";
 
 // One synthesis of the whole app (with cdk-nag's AwsSolutions pack as a validation plugin) for the file.
 let foundation: Template;
@@ -38,9 +39,20 @@ describe("the Foundation stack", () => {
           { AttributeName: "sk", KeyType: "RANGE" },
         ],
         GlobalSecondaryIndexes: [Match.objectLike({ IndexName: "gsi1" }), Match.objectLike({ IndexName: "gsi2" })],
-        TimeToLiveSpecification: { AttributeName: "expires_at", Enabled: true },
+        TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
       },
     });
+  });
+
+  test("the table's keys, attributes and indexes are the ones the DynamoDB store creates (ciab store init)", () => {
+    const store = tableDefinition("ciab-prod-state");
+    const [properties] = Object.values(foundation.findResources("AWS::DynamoDB::Table")).map(
+      (resource) => (resource as { Properties: Record<string, unknown> }).Properties,
+    );
+    const sortedByName = (list: unknown) => [...(list as { AttributeName: string }[])].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName));
+    expect(properties!.KeySchema).toEqual(store.KeySchema);
+    expect(sortedByName(properties!.AttributeDefinitions)).toEqual(sortedByName(store.AttributeDefinitions));
+    expect(properties!.GlobalSecondaryIndexes).toEqual(store.GlobalSecondaryIndexes);
   });
 
   test("five provider secrets, a 2-AZ VPC with flow logs, a cluster with Container Insights v2, a repository keeping ten images, logs kept two weeks", () => {

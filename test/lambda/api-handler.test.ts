@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -7,14 +8,16 @@ import { createAPIHandler, originSecretHeader, type APIHandler } from "../../pac
 import { createProvisionHandler } from "../../packages/server/src/lambda/provision-handler.js";
 import { createScheduledHandler } from "../../packages/server/src/lambda/scheduled-handler.js";
 import { newID } from "../../packages/server/src/ids.js";
-import { createSqliteStore } from "../../packages/server/src/store/sqlite/index.js";
+import { createStore } from "../../packages/server/src/store/create-store.js";
+import type { Store } from "../../packages/server/src/store/store.js";
+import { loadLambdaConfig } from "../../packages/server/src/lambda/lambda-control-plane.js";
 import type { SessionRecord } from "../../packages/server/src/store/records.js";
 import { harnessEC2Client, prepareECS, startMoto, type Moto } from "../harness/aws/index.js";
 import { makeTempDirectory } from "../harness/temp-directory.js";
 import { answerOf, frontDoors, lambdaEvent, type FrontDoor, type RequestShape } from "./lambda-events.js";
 
 // The three Lambdas invoked in-process, as the Lambda runtime would, with recorded event shapes of each
-// front door; sandboxes are fargate tasks on moto's ECS (no task player: they stay starting, which is all
+// front door, on the DynamoDB store in moto; sandboxes are fargate tasks on moto's ECS (no task player: they stay starting, which is all
 // the API Lambda can see of them: agentd's channel needs the long-running server).
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
@@ -47,6 +50,11 @@ beforeAll(async () => {
     AWS_REGION: "us-east-1",
     AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.endpoint,
     CIAB_DATA_KEY_SECRET_ARN: await createSecret("ciab-test-data-key", randomBytes(32).toString("hex")),
+    CIAB_STORE_DRIVER: "dynamodb",
+    CIAB_STORE_TABLE: "ciab-lambda-test",
+    CIAB_STORE_REGION: "us-east-1",
+    CIAB_STORE_ENDPOINT: moto.endpoint,
+    CIAB_STORE_CREATE_TABLE: "true",
     CIAB_RUNTIME_ENABLED: "fargate",
     CIAB_RUNTIME_BACKEND: "fargate",
     CIAB_RUNTIME_FARGATE_ENDPOINT: moto.endpoint,
@@ -108,7 +116,7 @@ describe("the API Lambda", () => {
   });
 
   test("reads a session's events as a JSON page, and as the event stream stored so far with a retry", async () => {
-    const store = createSqliteStore({ filename: path.join(temp.path, "ciab.db") });
+    const store = await createStore(loadLambdaConfig(env).store, temp.path, env);
     const session = await recordSession(store);
     const page = await call("function-url", { path: `/api/v1/sessions/${session.id}/events`, query: "after=1" });
     expect(page.status, page.body).toBe(200);
@@ -232,6 +240,7 @@ describe("the provisioning Lambda", () => {
     const provision = createProvisionHandler({ env });
     expect(await provision({ action: "provision" })).toMatchObject({ error: { code: "already_exists" } });
     expect(await provision({ action: "status" })).toMatchObject({ provisioned: true, installation_id: expect.any(String) });
+    expect(existsSync(path.join(temp.path, "ciab.db")), "everything is in the DynamoDB table").toBe(false);
     expect(await provision({ action: "drop_table" })).toMatchObject({ error: { code: "invalid_request" } });
     expect(await provision(null)).toMatchObject({ error: { code: "invalid_request" } });
   });
@@ -246,7 +255,7 @@ async function createSecret(name: string, value: string): Promise<string> {
   }
 }
 
-async function recordSession(store: ReturnType<typeof createSqliteStore>): Promise<SessionRecord> {
+async function recordSession(store: Store): Promise<SessionRecord> {
   const workspace = (await store.workspaces.list({ limit: 1 }))[0]!;
   const at = new Date().toISOString();
   const session: SessionRecord = {

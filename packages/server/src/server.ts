@@ -17,7 +17,7 @@ import { startBudgetLoops } from "./loops/budget-loops.js";
 import { lockDataDirectory } from "./data-dir-lock.js";
 import { createSandboxLifetimes } from "./loops/sandbox-lifetimes.js";
 import { startIntervalLoop } from "./loops/interval-loop.js";
-import { openStore } from "./store/open-store.js";
+import { createStore } from "./store/create-store.js";
 
 export { version } from "./control-plane.js";
 
@@ -65,7 +65,8 @@ async function startLocked(
   logger: Logger,
   releaseLock: () => void,
 ): Promise<RunningServer> {
-  const store = await openStore(config.store, dataDirectory);
+  const store = await createStore(config.store, dataDirectory, options.env ?? process.env);
+  await store.migrate();
   const plane = await createControlPlane({
     config,
     dataDirectory,

@@ -5,7 +5,7 @@ import type { Config } from "../config/config-schema.js";
 import { createControlPlane, type ControlPlane } from "../control-plane.js";
 import { createDataKey } from "../data-key.js";
 import { createLogger, type Logger } from "../logger.js";
-import { openStore } from "../store/open-store.js";
+import { createStore } from "../store/create-store.js";
 import { createSecretReader, lambdaDataKey, type SecretReader } from "./lambda-secrets.js";
 
 /** Runtimes whose machines live on the control plane's own host: a Lambda has none to give them. */
@@ -47,7 +47,8 @@ export async function openLambdaControlPlane(options: LambdaControlPlaneOptions)
   const dataKey = await lambdaDataKey(env, options.secrets ?? createSecretReader(env));
   const logger = options.logger ?? createLogger(config.server.log_level);
   const dataDirectory = path.resolve(config.server.data_dir);
-  const store = await openStore(config.store, dataDirectory);
+  const store = await createStore(config.store, dataDirectory, env);
+  await store.migrate();
   const agentdBundlePath = env.CIAB_AGENTD_BUNDLE ?? (await (await import("../agentd-bundle.js")).ensureAgentdBundle());
   const plane = await createControlPlane({ config, dataDirectory, store, dataKey: createDataKey(dataKey), agentdBundlePath, env, logger, startingGraceMs: lambdaMaxDurationMs });
   return { plane, logger };

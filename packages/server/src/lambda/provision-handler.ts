@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { CiabError, type ErrorBody } from "@ciab/protocol";
 import { createAuthService } from "../services/auth-service.js";
-import { openStore } from "../store/open-store.js";
+import { createStore } from "../store/create-store.js";
 import { loadLambdaConfig } from "./lambda-control-plane.js";
 
 /**
@@ -36,7 +36,8 @@ export function createProvisionHandler(options: ProvisionHandlerOptions) {
     }
     try {
       const config = loadLambdaConfig(options.env);
-      const store = await openStore(config.store, path.resolve(config.server.data_dir));
+      const store = await createStore(config.store, path.resolve(config.server.data_dir), options.env);
+      await store.migrate();
       try {
         if (parsed.data.action === "status") {
           return { provisioned: (await store.users.count()) > 0, installation_id: await store.meta.get("installation_id") };
