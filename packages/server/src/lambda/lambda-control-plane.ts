@@ -19,7 +19,8 @@ const lambdaMaxDurationMs = 15 * 60_000;
 
 /** Config from CIAB_* variables, with the data and tools dirs in /tmp: the only place a Lambda may write. */
 export function loadLambdaConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
-  return loadConfig({ env: { CIAB_SERVER_DATA_DIR: "/tmp/ciab", CIAB_RUNTIME_TOOLS_DIR: "/tmp/ciab/tools", ...env } });
+  const dataDirectory = env.CIAB_SERVER_DATA_DIR ?? env.CIAB_DATA_DIR ?? "/tmp/ciab";
+  return loadConfig({ env: { CIAB_RUNTIME_TOOLS_DIR: path.join(dataDirectory, "tools"), ...env, CIAB_SERVER_DATA_DIR: dataDirectory } });
 }
 
 export interface LambdaControlPlaneOptions {
