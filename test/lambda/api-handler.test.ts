@@ -180,9 +180,22 @@ describe("the API Lambda", () => {
     expect(answerOf(await api(valid)).status).toBe(200);
   });
 
-  test("a request without a token is refused as on the server", async () => {
+  test("no token is refused, and another workspace's sandbox is not found, as on the server", async () => {
     const none = answerOf(await api(lambdaEvent("api-gateway-v2", { path: "/api/v1/sandboxes" })));
     expect([none.status, none.json().error.code]).toEqual([401, "unauthorized"]);
+    const mine = (await call("function-url", { path: "/api/v1/sandboxes" })).json().sandboxes[0];
+    const other = await call("function-url", {
+      method: "POST",
+      path: "/api/v1/workspaces",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "other-team", role: "member" }),
+    });
+    expect(other.status, other.body).toBe(201);
+    const outsider = { authorization: `Bearer ${other.json().token}` };
+    const seen = answerOf(await api(lambdaEvent("cloudfront-function-url", { path: `/api/v1/sandboxes/${mine.id}`, headers: outsider })));
+    expect([seen.status, seen.json().error.code]).toEqual([404, "sandbox_not_found"]);
+    const listed = answerOf(await api(lambdaEvent("api-gateway-v2", { path: "/api/v1/sandboxes", headers: outsider })));
+    expect(listed.json().sandboxes).toEqual([]);
   });
 });
 
