@@ -63,6 +63,8 @@ export const errorStatus = {
   preview_unreachable: 502,
   runtime_error: 502,
   sandbox_failed: 502,
+  /** What a serverless deployment (the API on Lambda) cannot hold: WebSocket attach, previews, live streams. */
+  requires_server: 501,
   internal: 500,
 } as const;
 

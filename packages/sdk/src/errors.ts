@@ -148,6 +148,7 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   agent_unreachable: SandboxUnavailableError,
   runtime_error: SandboxUnavailableError,
   sandbox_failed: SandboxFailedError,
+  requires_server: CapabilityUnsupportedError,
   internal: InternalServerError,
 };
 

@@ -1,0 +1,54 @@
+import path from "node:path";
+import { CiabError } from "@ciab/protocol";
+import { loadConfig } from "../config/load-config.js";
+import type { Config } from "../config/config-schema.js";
+import { createControlPlane, type ControlPlane } from "../control-plane.js";
+import { createDataKey } from "../data-key.js";
+import { createLogger, type Logger } from "../logger.js";
+import { openStore } from "../store/open-store.js";
+
+/** Runtimes whose machines live on the control plane's own host: a Lambda has none to give them. */
+const hostRuntimes = new Set(["local", "docker"]);
+
+/**
+ * No Lambda invocation outlives 15 minutes, so a sandbox row left `provisioning` for longer has no container
+ * still starting it: the reconciler may then finish or fail it.
+ */
+const lambdaMaxDurationMs = 15 * 60_000;
+
+/** Config from CIAB_* variables, with the data and tools dirs in /tmp: the only place a Lambda may write. */
+export function loadLambdaConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
+  return loadConfig({ env: { CIAB_SERVER_DATA_DIR: "/tmp/ciab", CIAB_RUNTIME_TOOLS_DIR: "/tmp/ciab/tools", ...env } });
+}
+
+export interface LambdaControlPlaneOptions {
+  env: NodeJS.ProcessEnv;
+  /** Defaults to a pino logger at the configured level. */
+  logger?: Logger;
+}
+
+/**
+ * The control plane of one Lambda container, built at its cold start from CIAB_* variables. The data key
+ * must come from CIAB_DATA_KEY: every container has its own /tmp, so a key file made there would seal
+ * secrets no other container can open.
+ */
+export async function openLambdaControlPlane(options: LambdaControlPlaneOptions): Promise<{ plane: ControlPlane; logger: Logger }> {
+  const { env } = options;
+  const config = loadLambdaConfig(env);
+  const hosted = config.runtime.enabled.filter((name) => hostRuntimes.has(name));
+  if (hosted.length > 0) {
+    throw new CiabError(
+      "invalid_request",
+      `runtime.enabled lists ${hosted.join(", ")}, which run machines on the control plane's host; on AWS Lambda enable only ec2 or fargate (CIAB_RUNTIME_ENABLED)`,
+    );
+  }
+  if (!env.CIAB_DATA_KEY) throw new CiabError("invalid_request", "CIAB_DATA_KEY must be set on AWS Lambda (32 bytes, base64), so every container opens the same sealed secrets");
+  const dataKey = Buffer.from(env.CIAB_DATA_KEY, "base64");
+  if (dataKey.length !== 32) throw new CiabError("invalid_request", "CIAB_DATA_KEY must be 32 bytes, base64-encoded");
+  const logger = options.logger ?? createLogger(config.server.log_level);
+  const dataDirectory = path.resolve(config.server.data_dir);
+  const store = await openStore(config.store, dataDirectory);
+  const agentdBundlePath = env.CIAB_AGENTD_BUNDLE ?? (await (await import("../agentd-bundle.js")).ensureAgentdBundle());
+  const plane = await createControlPlane({ config, dataDirectory, store, dataKey: createDataKey(dataKey), agentdBundlePath, env, logger, startingGraceMs: lambdaMaxDurationMs });
+  return { plane, logger };
+}
