@@ -9,7 +9,7 @@ import { Construct } from "constructs";
 import type { AgentStack } from "./agent-stack.js";
 import { ControlPlaneRole } from "./control-plane-role.js";
 import { providerSecrets, type FoundationStack, type ProviderName } from "./foundation-stack.js";
-import { controlPlaneBundling, lambdaEntries, lambdaRuntime, repositoryRoot } from "./lambda-bundling.js";
+import { agentdBundleInLambda, controlPlaneBundling, lambdaEntries, lambdaRuntime, repositoryRoot } from "./lambda-bundling.js";
 import type { DeploymentSettings } from "./settings.js";
 
 /**
@@ -30,10 +30,11 @@ export class ControlPlaneFunctions extends Construct {
     const region = Stack.of(this).region;
 
     // Lambdas keep no disk between containers: the key that seals secrets at rest must be one for all of them.
+    // 43 characters of the base64 alphabet decode to 32 bytes (about 256 bits of chance).
     const dataKey = new secretsmanager.Secret(this, "DataKey", {
       secretName: name("data-key"),
       description: "ciab's data key (seals sandbox env and secrets in the table); rotating it makes sealed values unreadable",
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      generateSecretString: { passwordLength: 43, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.originVerifySecret = new secretsmanager.Secret(this, "OriginVerify", {
@@ -53,6 +54,7 @@ export class ControlPlaneFunctions extends Construct {
       NODE_OPTIONS: "--enable-source-maps",
       CIAB_DATA_DIR: "/tmp/ciab",
       CIAB_DATA_KEY_SECRET_ARN: dataKey.secretArn,
+      CIAB_AGENTD_BUNDLE: agentdBundleInLambda,
       CIAB_STORE_DRIVER: "dynamodb",
       CIAB_STORE_TABLE: foundation.table.tableName,
       CIAB_STORE_REGION: region,
@@ -90,7 +92,6 @@ export class ControlPlaneFunctions extends Construct {
       architecture: lambda.Architecture.ARM_64,
       projectRoot: repositoryRoot,
       depsLockFilePath: path.join(repositoryRoot, "package-lock.json"),
-      bundling: controlPlaneBundling(),
       logGroup: foundation.apiLogGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
     };
@@ -100,6 +101,7 @@ export class ControlPlaneFunctions extends Construct {
       description: "ciab API (Hono through hono/aws-lambda) behind CloudFront",
       entry: path.join(repositoryRoot, lambdaEntries.api),
       role: controlPlane.role,
+      bundling: controlPlaneBundling({ withAgentd: true }),
       memorySize: 1024,
       // CloudFront waits 30 s for an origin by default.
       timeout: Duration.seconds(30),
@@ -111,6 +113,7 @@ export class ControlPlaneFunctions extends Construct {
       description: "ciab background loops: one bounded pass of the reconciler, reaper and budget a minute",
       entry: path.join(repositoryRoot, lambdaEntries.scheduled),
       role: controlPlane.role,
+      bundling: controlPlaneBundling({ withAgentd: true }),
       memorySize: 512,
       timeout: Duration.seconds(55),
       // One pass at a time: the loops assume a single runner (the long-running server holds a lease for this).
@@ -123,6 +126,7 @@ export class ControlPlaneFunctions extends Construct {
       description: "ciab provisioning (installation admin, first token): admin-only, invoked by name",
       entry: path.join(repositoryRoot, lambdaEntries.provision),
       role: provisioning.role,
+      bundling: controlPlaneBundling({ withAgentd: false }),
       memorySize: 512,
       timeout: Duration.seconds(60),
       environment: { NODE_OPTIONS: environment.NODE_OPTIONS, CIAB_DATA_DIR: environment.CIAB_DATA_DIR, CIAB_DATA_KEY_SECRET_ARN: dataKey.secretArn, CIAB_STORE_DRIVER: "dynamodb", CIAB_STORE_TABLE: environment.CIAB_STORE_TABLE, CIAB_STORE_REGION: region, CIAB_STORE_CREATE_TABLE: "false" },

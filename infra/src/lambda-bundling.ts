@@ -17,12 +17,15 @@ export const lambdaEntries = {
 
 const unavailableNativeModule = "./infra/lambda/native-module-unavailable.cjs";
 
+/** Where a Lambda finds the agentd bundle shipped beside its code (`CIAB_AGENTD_BUNDLE`). */
+export const agentdBundleInLambda = "/var/task/agentd/agentd.mjs";
+
 /**
  * esbuild on this machine, never in Docker, so synthesis works offline in CI. The AWS SDK is bundled (the
  * versions the tests ran, not the runtime's); native addons cannot be bundled and are replaced by a module
  * that throws when used: the Lambda runs the DynamoDB store, and ssh2 works without cpu-features.
  */
-export function controlPlaneBundling(): nodejs.BundlingOptions {
+export function controlPlaneBundling(options: { withAgentd: boolean }): nodejs.BundlingOptions {
   return {
     forceDockerBundling: false,
     format: nodejs.OutputFormat.ESM,
@@ -30,8 +33,26 @@ export function controlPlaneBundling(): nodejs.BundlingOptions {
     minify: true,
     sourceMap: true,
     externalModules: [],
-    // Bundled CommonJS dependencies call require(); an ES module has none until it makes one.
-    banner: "import { createRequire as ciabCreateRequire } from 'node:module'; const require = ciabCreateRequire(import.meta.url);",
+    // Bundled CommonJS dependencies call require() and read __dirname; an ES module has neither until it makes them.
+    banner: [
+      "import { createRequire as ciabCreateRequire } from 'node:module';",
+      "import { fileURLToPath as ciabFileURLToPath } from 'node:url';",
+      "const require = ciabCreateRequire(import.meta.url);",
+      "const __filename = ciabFileURLToPath(import.meta.url);",
+      "const __dirname = ciabFileURLToPath(new URL('.', import.meta.url));",
+    ].join(" "),
     esbuildArgs: { "--alias": [`better-sqlite3=${unavailableNativeModule}`, `cpu-features=${unavailableNativeModule}`] },
+    // A control plane hands machines the agentd bundle; a Lambda cannot build it (no esbuild binary there), so
+    // the repository's own bundle script makes it here and it ships beside the code.
+    ...(options.withAgentd ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: shipAgentd } } : {}),
   };
+}
+
+function shipAgentd(inputDirectory: string, outputDirectory: string): string[] {
+  const dist = `${inputDirectory}/packages/agentd/dist`;
+  return [
+    `node --input-type=module -e "await (await import('${inputDirectory}/packages/agentd/scripts/bundle.mjs')).bundleAgentd()"`,
+    `mkdir -p "${outputDirectory}/agentd"`,
+    `cp "${dist}/agentd.mjs" "${dist}/ciab-artifact" "${dist}/ciab-path.sh" "${outputDirectory}/agentd/"`,
+  ];
 }

@@ -1,26 +1,32 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import { beforeAll, describe, expect, test } from "vitest";
-import { buildApp, type CiabApp } from "../../infra/src/app.js";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { buildApp } from "../../infra/src/app.js";
 import { readDeploymentSettings } from "../../infra/src/settings.js";
 import { actionsOf, allStatements, resourcesOf, type Statement } from "./policy-statements.js";
+import { synthesizeApp, type SynthesizedApp } from "./synthesize-app.js";
 
 // One synthesis of the whole app with the Lambdas really bundled by esbuild, for the file.
-let built: CiabApp;
+let synthesized: SynthesizedApp;
 let outdir: string;
 let api: Template;
 let edge: Template;
 let templates: Record<string, Template>;
 
-beforeAll(() => {
-  built = buildApp(new App({ context: { environment: "prod", githubRepository: "acme/agents", "aws:cdk:enable-asset-metadata": true } }));
-  outdir = built.app.synth().directory;
-  api = Template.fromStack(built.api);
-  edge = Template.fromStack(built.edge);
-  templates = { foundation: Template.fromStack(built.foundation), agent: Template.fromStack(built.agent), edge, api };
+beforeAll(async () => {
+  synthesized = await synthesizeApp({ environment: "prod", githubRepository: "acme/agents", "aws:cdk:enable-asset-metadata": true });
+  outdir = synthesized.outdir;
+  api = synthesized.template("Ciab-prod-Api");
+  edge = synthesized.template("Ciab-prod-Edge");
+  templates = { foundation: synthesized.template("Ciab-prod-Foundation"), agent: synthesized.template("Ciab-prod-Agent"), edge, api };
 }, 180_000);
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
 
 const logicalID = (template: Template, type: string, properties: Record<string, unknown>): string => {
   const found = Object.keys(template.findResources(type, { Properties: properties }));
@@ -32,21 +38,37 @@ const policyOf = (roleID: string): Statement[] =>
   Object.values(api.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: roleID }] } })).flatMap(
     (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
   );
+const assetOf = (name: string): string => path.join(outdir, (api.toJSON().Resources[functionID(name)].Metadata as Record<string, string>)["aws:asset:path"]!);
 const roleOf = (id: string): string => ((api.toJSON().Resources[id].Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!);
 
 describe("the API stack's Lambdas", () => {
-  test("three Node.js 24 functions bundled by esbuild into ES modules, the native addons replaced", () => {
+  test("three Node.js 24 functions bundled by esbuild into ES modules, the native addons replaced, agentd shipped beside the API", () => {
     for (const name of ["api", "scheduled", "provision"]) {
       api.hasResourceProperties("AWS::Lambda::Function", { FunctionName: `ciab-prod-${name}`, Runtime: "nodejs24.x", Handler: "index.handler", Architectures: ["arm64"] });
     }
     api.resourceCountIs("AWS::Lambda::Function", 3);
-    const assets = Object.values(api.findResources("AWS::Lambda::Function")).map((fn) => (fn as { Metadata: Record<string, string> }).Metadata["aws:asset:path"]!);
-    for (const asset of assets) {
-      const bundle = readFileSync(path.join(outdir, asset, "index.mjs"), "utf8");
+    for (const name of ["api", "scheduled", "provision"]) {
+      const bundle = readFileSync(path.join(assetOf(name), "index.mjs"), "utf8");
       expect(bundle).toMatch(/createRequire/);
-      expect(bundle).not.toMatch(/from\s*"better-sqlite3"|require\("better-sqlite3"\)|\.node"\)/);
-      expect(existsSync(path.join(outdir, asset, "index.mjs.map"))).toBe(true);
+      expect(bundle).not.toMatch(/from\s*"(better-sqlite3|cpu-features)"|require\("(better-sqlite3|cpu-features)"\)/);
+      expect(existsSync(path.join(assetOf(name), "index.mjs.map"))).toBe(true);
     }
+    for (const name of ["api", "scheduled"]) {
+      expect(existsSync(path.join(assetOf(name), "agentd", "agentd.mjs")), name).toBe(true);
+      expect(api.toJSON().Resources[functionID(name)].Properties.Environment.Variables.CIAB_AGENTD_BUNDLE).toBe("/var/task/agentd/agentd.mjs");
+    }
+  });
+
+  test("the bundles run: Node imports each one and its handler answers a malformed event with a typed error", async () => {
+    const answer = async (name: string) => {
+      const script = `const { handler } = await import(${JSON.stringify(path.join(assetOf(name), "index.mjs"))}); console.log(JSON.stringify(await handler({ not: "an event" })));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH } });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    const [fromAPI, fromProvision] = await Promise.all([answer("api"), answer("provision")]);
+    expect(fromAPI.statusCode).toBe(400);
+    expect(JSON.parse(fromAPI.body as string)).toMatchObject({ error: { code: "invalid_request" } });
+    expect(fromProvision).toMatchObject({ error: { code: "invalid_request" } });
   });
 
   test("the API runs the DynamoDB store and the fargate runtime of the Agent stack, with secrets by ARN only", () => {
@@ -140,7 +162,8 @@ describe("CloudFront and WAF in front of the API", () => {
   });
 
   test("the web ACL is of scope CLOUDFRONT in us-east-1, with AWS's IP reputation, common and known-bad-inputs rule sets, a rate rule and logs", () => {
-    expect(built.edge.region).toBe("us-east-1");
+    expect(synthesized.environment("Ciab-prod-Edge")).toBe("aws://unknown-account/us-east-1");
+    expect(synthesized.environment("Ciab-prod-Api")).toBe("aws://unknown-account/us-east-1");
     edge.hasResourceProperties("AWS::WAFv2::WebACL", {
       Scope: "CLOUDFRONT",
       DefaultAction: { Allow: {} },
@@ -232,7 +255,7 @@ describe("settings", () => {
         },
       }),
     );
-    other.app.synth();
+    const assembly = other.app.synth();
     expect([other.foundation.region, other.api.region, other.edge.region]).toEqual(["eu-west-1", "eu-west-1", "us-east-1"]);
     const template = Template.fromStack(other.api);
     template.resourceCountIs("Custom::CrossRegionExportReader", 1);
@@ -243,6 +266,7 @@ describe("settings", () => {
     const deploy = JSON.stringify(allStatements(template).filter(({ resource }) => resource.startsWith("GitHubDeployRoleDefaultPolicy")));
     expect(deploy).toContain("-eu-west-1");
     expect(deploy).toContain("-us-east-1");
+    rmSync(assembly.directory, { recursive: true, force: true });
   }, 120_000);
 
   test("bad settings are refused before anything is built", () => {
