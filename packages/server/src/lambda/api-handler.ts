@@ -1,11 +1,14 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { handle } from "hono/aws-lambda";
 import { CiabError } from "@ciab/protocol";
 import { createApp } from "../api/app.js";
 import type { ControlPlane } from "../control-plane.js";
+import type { Logger } from "../logger.js";
 import { createLambdaApp } from "./lambda-app.js";
 import type { StreamWindow } from "./lambda-answer.js";
 import { openLambdaControlPlane } from "./lambda-control-plane.js";
-import { httpEventSchema } from "./lambda-event.js";
+import { createSecretReader, lambdaOriginSecret } from "./lambda-secrets.js";
+import { eventKind, httpEventSchema } from "./lambda-event.js";
 
 /** What the Lambda returns for an HTTP event (payload format 2.0). */
 export interface HTTPResult {
@@ -15,6 +18,14 @@ export interface HTTPResult {
   body: string;
   isBase64Encoded: boolean;
 }
+
+/**
+ * The header the CloudFront distribution adds to every origin request, holding the secret
+ * CIAB_ORIGIN_VERIFY_SECRET_ARN names: the function URL is public (origin access control would sign over
+ * the clients' own `Authorization` and make them hash their bodies), so this keeps callers from going
+ * around the WAF. Checked before the cold start, so a direct call costs one short invocation.
+ */
+export const originSecretHeader = "x-ciab-origin-verify";
 
 export interface APIHandlerOptions {
   env: NodeJS.ProcessEnv;
@@ -32,10 +43,13 @@ export interface APIHandler {
  * no background loop (the scheduled Lambda runs those). A failed cold start is retried by the next event.
  */
 export function createAPIHandler(options: APIHandlerOptions): APIHandler {
-  let ready: Promise<{ plane: ControlPlane; serve: ReturnType<typeof handle> }> | undefined;
+  let ready: Promise<{ plane: ControlPlane; logger: Logger; serve: ReturnType<typeof handle> }> | undefined;
+  const secrets = createSecretReader(options.env);
+  let originSecret: Promise<string | undefined> | undefined;
+  let warnedOfOrigin = false;
 
   async function coldStart() {
-    const { plane, logger } = await openLambdaControlPlane({ env: options.env });
+    const { plane, logger } = await openLambdaControlPlane({ env: options.env, secrets });
     const app = createLambdaApp({
       api: createApp(plane.appDependencies),
       logger,
@@ -43,7 +57,7 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       previewDomain: plane.config.previews.domain,
       ...(options.streamWindow && { streamWindow: options.streamWindow }),
     });
-    return { plane, serve: handle(app) };
+    return { plane, logger, serve: handle(app) };
   }
 
   const handler = async (event: unknown, context?: unknown): Promise<HTTPResult> => {
@@ -52,6 +66,15 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       const where = parsed.error.issues[0]?.path.join(".") || "the event";
       return errorResult(new CiabError("invalid_request", `not an HTTP event of payload format 2.0 (${where}: ${parsed.error.issues[0]?.message})`));
     }
+    originSecret ??= lambdaOriginSecret(options.env, secrets).catch((error: unknown) => {
+      originSecret = undefined;
+      throw error;
+    });
+    const expected = await originSecret;
+    if (expected !== undefined && !sameSecret(parsed.data.headers[originSecretHeader], expected)) {
+      return errorResult(new CiabError("forbidden", "this API answers only through its CloudFront distribution"));
+    }
+    delete parsed.data.headers[originSecretHeader];
     const { method } = parsed.data.requestContext.http;
     if (parsed.data.body !== undefined && (method === "GET" || method === "HEAD")) {
       return errorResult(new CiabError("invalid_request", `a ${method} request carries no body`));
@@ -60,7 +83,11 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       ready = undefined;
       throw error;
     });
-    const { serve } = await ready;
+    const { plane, logger, serve } = await ready;
+    if (!warnedOfOrigin && plane.config.server.public_url === undefined && eventKind(parsed.data) === "cloudfront-function-url") {
+      warnedOfOrigin = true;
+      logger.warn("events come through CloudFront but [server] public_url is not set: links will name the function URL's host");
+    }
     return (await serve(parsed.data as never, context as never)) as HTTPResult;
   };
   return Object.assign(handler, {
@@ -70,6 +97,11 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       if (current) await (await current).plane.close();
     },
   });
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 
 function errorResult(error: CiabError): HTTPResult {

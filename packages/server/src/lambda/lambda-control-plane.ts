@@ -6,6 +6,7 @@ import { createControlPlane, type ControlPlane } from "../control-plane.js";
 import { createDataKey } from "../data-key.js";
 import { createLogger, type Logger } from "../logger.js";
 import { openStore } from "../store/open-store.js";
+import { createSecretReader, lambdaDataKey, type SecretReader } from "./lambda-secrets.js";
 
 /** Runtimes whose machines live on the control plane's own host: a Lambda has none to give them. */
 const hostRuntimes = new Set(["local", "docker"]);
@@ -25,12 +26,13 @@ export interface LambdaControlPlaneOptions {
   env: NodeJS.ProcessEnv;
   /** Defaults to a pino logger at the configured level. */
   logger?: Logger;
+  secrets?: SecretReader;
 }
 
 /**
  * The control plane of one Lambda container, built at its cold start from CIAB_* variables. The data key
- * must come from CIAB_DATA_KEY: every container has its own /tmp, so a key file made there would seal
- * secrets no other container can open.
+ * comes from Secrets Manager (or CIAB_DATA_KEY): every container has its own /tmp, so a key file made there
+ * would seal secrets no other container can open.
  */
 export async function openLambdaControlPlane(options: LambdaControlPlaneOptions): Promise<{ plane: ControlPlane; logger: Logger }> {
   const { env } = options;
@@ -42,9 +44,7 @@ export async function openLambdaControlPlane(options: LambdaControlPlaneOptions)
       `runtime.enabled lists ${hosted.join(", ")}, which run machines on the control plane's host; on AWS Lambda enable only ec2 or fargate (CIAB_RUNTIME_ENABLED)`,
     );
   }
-  if (!env.CIAB_DATA_KEY) throw new CiabError("invalid_request", "CIAB_DATA_KEY must be set on AWS Lambda (32 bytes, base64), so every container opens the same sealed secrets");
-  const dataKey = Buffer.from(env.CIAB_DATA_KEY, "base64");
-  if (dataKey.length !== 32) throw new CiabError("invalid_request", "CIAB_DATA_KEY must be 32 bytes, base64-encoded");
+  const dataKey = await lambdaDataKey(env, options.secrets ?? createSecretReader(env));
   const logger = options.logger ?? createLogger(config.server.log_level);
   const dataDirectory = path.resolve(config.server.data_dir);
   const store = await openStore(config.store, dataDirectory);
