@@ -30,11 +30,10 @@ export class ControlPlaneFunctions extends Construct {
     const region = Stack.of(this).region;
 
     // Lambdas keep no disk between containers: the key that seals secrets at rest must be one for all of them.
-    // 43 characters of the base64 alphabet decode to 32 bytes (about 256 bits of chance).
     const dataKey = new secretsmanager.Secret(this, "DataKey", {
       secretName: name("data-key"),
       description: "ciab's data key (seals sandbox env and secrets in the table); rotating it makes sealed values unreadable",
-      generateSecretString: { passwordLength: 43, excludePunctuation: true, includeSpace: false },
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.originVerifySecret = new secretsmanager.Secret(this, "OriginVerify", {
