@@ -5,13 +5,15 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { buildApp } from "../../infra/src/app.js";
 import { tableDefinition, ttlAttribute } from "../../packages/server/src/store/dynamodb/dynamodb-table-definition.js";
 
-// One synthesis of the whole app (with cdk-nag's AwsSolutions pack as a validation plugin) for the file.
+// One synthesis of the whole app (with cdk-nag's AwsSolutions pack as a validation plugin) for the file; the
+// Lambdas' bundling is left to api-stack.test.ts.
+const noBundling = { "aws:cdk:bundling-stacks": [] };
 let foundation: Template;
 let agent: Template;
 let stacks: ReturnType<typeof buildApp>;
 
 beforeAll(() => {
-  stacks = buildApp(new App({ context: { environment: "prod", githubRepository: "acme/agents" } }));
+  stacks = buildApp(new App({ context: { environment: "prod", githubRepository: "acme/agents", ...noBundling } }));
   stacks.app.synth();
   foundation = Template.fromStack(stacks.foundation);
   agent = Template.fromStack(stacks.agent);
@@ -135,7 +137,7 @@ describe("cdk-nag's AwsSolutions pack", () => {
   });
 
   test("an unacknowledged finding fails the synthesis", () => {
-    const app = new App({ context: { environment: "nagcheck" } });
+    const app = new App({ context: { environment: "nagcheck", ...noBundling } });
     const built = buildApp(app);
     new secretsmanager.Secret(new Stack(built.app, "Loose"), "NotRotated");
     expect(() => built.app.synth()).toThrow(/AwsSolutions-SMG4|[Vv]alidation/);
