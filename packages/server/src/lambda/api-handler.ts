@@ -75,6 +75,8 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       return errorResult(new CiabError("forbidden", "this API answers only through its CloudFront distribution"));
     }
     delete parsed.data.headers[originSecretHeader];
+    // Only the distribution's own CloudFront Function sets the viewer's host; without the secret anyone could.
+    if (expected === undefined) delete parsed.data.headers["x-forwarded-host"];
     const { method } = parsed.data.requestContext.http;
     if (parsed.data.body !== undefined && (method === "GET" || method === "HEAD")) {
       return errorResult(new CiabError("invalid_request", `a ${method} request carries no body`));
@@ -84,9 +86,9 @@ export function createAPIHandler(options: APIHandlerOptions): APIHandler {
       throw error;
     });
     const { plane, logger, serve } = await ready;
-    if (!warnedOfOrigin && plane.config.server.public_url === undefined && eventKind(parsed.data) === "cloudfront-function-url") {
+    if (!warnedOfOrigin && plane.config.server.public_url === undefined && expected === undefined && eventKind(parsed.data) === "cloudfront-function-url") {
       warnedOfOrigin = true;
-      logger.warn("events come through CloudFront but [server] public_url is not set: links will name the function URL's host");
+      logger.warn("events come through CloudFront without an origin secret and [server] public_url is not set: links will name the function URL's host");
     }
     return (await serve(parsed.data as never, context as never)) as HTTPResult;
   };

@@ -40,6 +40,20 @@ describe("answers bounded to what a Lambda returns", () => {
     const answer = await app.request("https://abc.lambda-url.us-east-2.on.aws/api/v1/health?x=1");
     expect(await answer.json()).toEqual({ url: "https://ciab.example.test/api/v1/health?x=1" });
   });
+
+  test("without a public URL, links are made on the viewer's host the distribution forwards; a malformed one is ignored", async () => {
+    const app = createLambdaApp({
+      api: { fetch: (request) => Response.json({ url: request.url }) },
+      logger: createSilentLogger(),
+      publicURL: undefined,
+      previewDomain: undefined,
+    });
+    const url = "https://abc.lambda-url.us-east-2.on.aws/api/v1/health";
+    const viewer = await app.request(url, { headers: { "x-forwarded-host": "d111.cloudfront.net" } });
+    expect(await viewer.json()).toEqual({ url: "https://d111.cloudfront.net/api/v1/health" });
+    const forged = await app.request(url, { headers: { "x-forwarded-host": "evil.test/x?y=" } });
+    expect(await forged.json()).toEqual({ url });
+  });
 });
 
 describe("event kinds", () => {

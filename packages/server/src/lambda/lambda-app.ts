@@ -10,7 +10,9 @@ export interface LambdaAppOptions {
   logger: Logger;
   /**
    * `[server] public_url`: the origin clients use. Behind CloudFront the event carries only the function
-   * URL's host, and links the API hands out (signed downloads) must point at the distribution.
+   * URL's host, and links the API hands out (signed downloads) must point at the distribution. Without it,
+   * the viewer's host in `x-forwarded-host` is used, which the API handler keeps only on requests that
+   * carried the distribution's origin secret.
    */
   publicURL: string | undefined;
   previewDomain: string | undefined;
@@ -24,7 +26,8 @@ export function createLambdaApp(options: LambdaAppOptions): Hono {
   app.onError((error, c) => toErrorResponse(error, c, logger));
   app.use("*", lambdaRefusals({ previewDomain: options.previewDomain }));
   app.all("*", async (c) => {
-    const request = options.publicURL === undefined ? c.req.raw : withOrigin(c.req.raw, options.publicURL);
+    const origin = options.publicURL ?? forwardedOrigin(c.req.header("x-forwarded-host"));
+    const request = origin === undefined ? c.req.raw : withOrigin(c.req.raw, origin);
     return boundAnswer(await api.fetch(request), options.streamWindow ?? defaultStreamWindow);
   });
   return app;
@@ -36,4 +39,11 @@ function withOrigin(request: Request, publicURL: string): Request {
   url.protocol = origin.protocol;
   url.host = origin.host;
   return new Request(url, request);
+}
+
+/** A bare host name with an optional port; anything else is ignored rather than spliced into URLs. */
+const hostPattern = /^[a-z0-9.-]{1,253}(?::\d{1,5})?$/i;
+
+function forwardedOrigin(host: string | undefined): string | undefined {
+  return host !== undefined && hostPattern.test(host) ? `https://${host}` : undefined;
 }
