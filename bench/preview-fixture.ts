@@ -1,4 +1,5 @@
 import http from "node:http";
+import { execFileAsync } from "./measure.js";
 import { previewAppSource } from "../test/previews/preview-app.js";
 import { cookieFrom, pathOf, previewRequest } from "../test/previews/preview-client.js";
 import { startBenchServer } from "./bench-server.js";
@@ -58,4 +59,17 @@ export function get(endpoint: Endpoint, path: string, agent: http.Agent | false)
     });
     request.once("error", reject);
   });
+}
+
+/**
+ * One GET by curl, a client in a process of its own (as a browser is): the control plane's event loop
+ * then carries only the proxy, not the reading side too. Answers curl's own transfer time in ms.
+ */
+export async function curlGet(endpoint: Endpoint, path: string, expectedBytes: number): Promise<number> {
+  const headers = Object.entries(endpoint.headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+  const url = `http://${endpoint.host}:${endpoint.port}${endpoint.prefix}${path}`;
+  const { stdout } = await execFileAsync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", ...headers, url]);
+  const [status, size, seconds] = stdout.trim().split(" ");
+  if (status !== "200" || Number(size) !== expectedBytes) throw new Error(`curl: status ${status}, ${size} bytes`);
+  return Number(seconds) * 1000;
 }
