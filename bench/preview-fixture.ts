@@ -8,7 +8,7 @@ import { startBenchServer } from "./bench-server.js";
  * The test app served from a local sandbox with the host's network: the same server is reachable
  * through its preview URL (ours) and straight at 127.0.0.1:<port> (the baseline, no agentd, no proxy).
  */
-export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: Endpoint; close(): Promise<void> }> {
+export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: Endpoint; sandboxID: string; close(): Promise<void> }> {
   const bench = await startBenchServer();
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const sandbox = (await bench.call("POST", "/sandboxes", { runtime: "local", network: "host" })).body;
@@ -37,6 +37,7 @@ export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: E
     /** Where the same app answers through the preview and straight. */
     ours: { host: server.hostname, port: Number(server.port), prefix: `/sandbox/preview/${sessionID}/${port}`, headers: { cookie } },
     direct: { host: "127.0.0.1", port, prefix: "", headers: {} },
+    sandboxID,
     close: () => bench.close(),
   };
 }

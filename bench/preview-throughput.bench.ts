@@ -6,6 +6,7 @@
 import http from "node:http";
 import { bundleAgentd } from "../packages/agentd/scripts/bundle.mjs";
 import { report } from "./measure.js";
+import { cpuMsOf, ownCpuMs } from "./process-cpu.js";
 import { curlGet, get, startPreviewFixture, type Endpoint } from "./preview-fixture.js";
 
 const mebibytes = 100;
@@ -25,13 +26,20 @@ try {
   const byCurl = (endpoint: Endpoint) => curlGet(endpoint, `/bytes?mib=${mebibytes}`, bytes);
   await byCurl(fixture.ours);
   await byCurl(fixture.direct);
+  const agentdCpuMs = cpuMsOf("node", "agentd.mjs", fixture.sandboxID);
+  let controlPlaneCpu = 0;
+  let agentdCpu = 0;
   const ours: number[] = [];
   const baseline: number[] = [];
   const oursInProcess: number[] = [];
   const baselineInProcess: number[] = [];
   // Interleaved, so drift in machine load lands on both sides alike.
   for (let round = 0; round < rounds; round += 1) {
+    const cpuBefore = ownCpuMs();
+    const agentdBefore = agentdCpuMs?.() ?? 0;
     ours.push(await byCurl(fixture.ours));
+    controlPlaneCpu += ownCpuMs() - cpuBefore;
+    agentdCpu += (agentdCpuMs?.() ?? 0) - agentdBefore;
     baseline.push(await byCurl(fixture.direct));
     oursInProcess.push(await inProcess(fixture.ours));
     baselineInProcess.push(await inProcess(fixture.direct));
@@ -45,6 +53,9 @@ try {
     baseline_mb_per_s: mbPerSecond(median(baseline)),
     throughput_ratio: ratio(ours, baseline),
     target_throughput_ratio: 0.8,
+    // Per download through the preview: where its CPU went (curl's own is in neither).
+    control_plane_cpu_ms: Math.round(controlPlaneCpu / rounds),
+    agentd_cpu_ms: agentdCpuMs ? Math.round(agentdCpu / rounds) : null,
     in_process_client_throughput_ratio: ratio(oursInProcess, baselineInProcess),
     in_process_client_ours_mb_per_s: mbPerSecond(median(oursInProcess)),
     baseline_kind: "local sandbox, network host, curl straight to 127.0.0.1:<port>",

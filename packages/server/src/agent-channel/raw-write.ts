@@ -19,6 +19,12 @@ const entryLineBytes = 64 * 1024;
 /** After the last byte agentd renames the file into place and stats it. */
 const entryTimeoutMs = 60_000;
 
+/**
+ * The largest write on the connection: a transport may carry each write as one message (the reverse
+ * channel's WebSocket takes at most 1 MiB per message).
+ */
+const pieceBytes = 256 * 1024;
+
 /** The raw write was refused before any of the body was read: the channel's PUT can still send it. */
 export class RawWriteUnavailable extends Error {}
 
@@ -38,6 +44,15 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
   }
   socket.on("error", () => undefined);
   let entryTimer: NodeJS.Timeout | undefined;
+  // The socket stays open after the body: agentd's answer comes back on it.
+  const send = (chunk: Buffer): void => {
+    let flowing = true;
+    for (let offset = 0; offset < chunk.length; offset += pieceBytes) flowing = socket.write(chunk.subarray(offset, offset + pieceBytes)) && flowing;
+    if (!flowing) {
+      body.stream.pause();
+      socket.once("drain", () => body.stream.resume());
+    }
+  };
   const onAbort = () => socket.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -60,7 +75,7 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
     body.stream.once("end", () => {
       entryTimer = setTimeout(() => socket.destroy(), entryTimeoutMs);
     });
-    body.stream.pipe(socket, { end: false });
+    body.stream.on("data", send);
     const { line } = await Promise.race([answer, failed]);
     if (line.startsWith("ERR ")) throw errorOfLine(line, "agentd failed the write", isErrorCode);
     if (!line.startsWith("OK ")) throw new CiabError("agent_unreachable", "agentd answered a raw write with no entry");
@@ -75,7 +90,7 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
   } finally {
     clearTimeout(entryTimer);
     signal?.removeEventListener("abort", onAbort);
-    body.stream.unpipe(socket);
+    body.stream.off("data", send);
     socket.destroy();
   }
 }
