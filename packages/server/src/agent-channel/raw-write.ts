@@ -53,6 +53,9 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
       socket.once("drain", () => body.stream.resume());
     }
   };
+  const startEntryTimer = (): void => {
+    entryTimer = setTimeout(() => socket.destroy(), entryTimeoutMs);
+  };
   const onAbort = () => socket.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -72,9 +75,7 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
       body.stream.once("error", (error) => reject(error));
       body.stream.once("aborted", () => reject(new CiabError("invalid_request", "the upload was cut off")));
     });
-    body.stream.once("end", () => {
-      entryTimer = setTimeout(() => socket.destroy(), entryTimeoutMs);
-    });
+    body.stream.once("end", startEntryTimer);
     body.stream.on("data", send);
     const { line } = await Promise.race([answer, failed]);
     if (line.startsWith("ERR ")) throw errorOfLine(line, "agentd failed the write", isErrorCode);
@@ -90,7 +91,7 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
   } finally {
     clearTimeout(entryTimer);
     signal?.removeEventListener("abort", onAbort);
-    body.stream.off("data", send);
+    body.stream.off("data", send).off("end", startEntryTimer);
     socket.destroy();
   }
 }
