@@ -19,8 +19,12 @@ export function serveRawWrite(socket: Duplex, first: Buffer, files: FileService,
   const take = (): void => {
     const end = buffered.indexOf(10);
     if (end === -1) {
-      if (buffered.length > rawWriteGreetingMaxBytes) answerError(socket, new CiabError("invalid_request", "a raw write greeting is one line"));
-      else socket.resume();
+      if (buffered.length <= rawWriteGreetingMaxBytes) {
+        socket.resume();
+        return;
+      }
+      socket.off("data", onData);
+      answerError(socket, new CiabError("invalid_request", "a raw write greeting is one line"));
       return;
     }
     socket.off("data", onData);
