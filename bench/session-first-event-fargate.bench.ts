@@ -19,7 +19,7 @@ Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY
 const iterations = 4;
 const cluster = "ciab-bench";
 
-const image = buildAgentImage();
+const image = await buildAgentImage();
 const imageBytes = Number(execFileSync("docker", ["image", "inspect", "--format", "{{.Size}}", image], { encoding: "utf8" }).trim());
 const moto = await startMoto();
 await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });

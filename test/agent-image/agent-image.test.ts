@@ -20,8 +20,8 @@ const nameContainer = (label: string): string => {
   return name;
 };
 
-beforeAll(() => {
-  image = buildAgentImage();
+beforeAll(async () => {
+  image = await buildAgentImage();
 }, 600_000);
 
 afterAll(() => {

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
-import { startMoto, type RunningMoto } from "./start-moto.js";
+import { startMoto, type Moto as RunningMoto } from "../harness/aws/index.js";
 
 const mib = 1024 * 1024;
 const bucket = "ciab-artifacts";

@@ -1,4 +1,3 @@
-import net from "node:net";
 import type { InstancePlayer } from "../harness/aws/index.js";
 
 /** The `[runtime.ec2.bastion]` env that sends SSH through the instance player's bastion. */
@@ -11,11 +10,4 @@ export function bastionEnv(bastion: InstancePlayer["bastion"]): Record<string, s
   };
 }
 
-/** A port free a moment ago: the reverse channel's public URL must be known before the server listens. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from "../harness/free-port.js";

@@ -1,25 +1,17 @@
-import path from "node:path";
-import { DescribeTasksCommand, StopTaskCommand, type ECSClient, type Task } from "@aws-sdk/client-ecs";
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
-import Database from "better-sqlite3";
+import { StopTaskCommand, type ECSClient, type Task } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
-import { Ciab } from "../../packages/sdk/src/index.js";
-import { buildAgentImage } from "../harness/agent-image.js";
-import { harnessEC2Client, harnessECSClient, prepareECS, startMoto, startTaskPlayer, type Moto, type TaskPlayer } from "../harness/aws/index.js";
-import { startModelServer } from "../harness/model-server/model-server.js";
+import type { Ciab } from "../../packages/sdk/src/index.js";
+import type { TaskPlayer } from "../harness/aws/index.js";
+import { startFargateSessions, type FargateSessions } from "../harness/aws/fargate-sessions.js";
 import { helloFileScript, type ModelScript } from "../harness/model-server/scripts.js";
-import { makeTempDirectory } from "../harness/temp-directory.js";
-import { startTestServer, type TestServer } from "../harness/test-server.js";
-import { freePort } from "./ec2-test-env.js";
+import type { TestServer } from "../harness/test-server.js";
 
 /**
  * Headless sessions on fargate as seed 002's one task per prompt (docs/decisions/0038): the task starts with
  * `JOB_PROMPT`, its entrypoint runs pi once ciab prepared /workspace through agentd, the task's log holds
  * pi's JSON lines and the audit lines, and the session ends with the container's exit code.
  */
-Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
-
 const cluster = "ciab-jobs";
 const steps = 4;
 const hello = helloFileScript();
@@ -34,75 +26,29 @@ const script: ModelScript = (turn) => {
   return hello(turn);
 };
 
-let moto: Moto;
+let fargate: FargateSessions;
 let player: TaskPlayer;
 let ecs: ECSClient;
-let model: Awaited<ReturnType<typeof startModelServer>>;
-let network: Record<string, string>;
-const data = makeTempDirectory("ciab-fargate-job-");
+let model: FargateSessions["model"];
 let server: TestServer;
 let ciab: Ciab;
 
-/** One port for the file: agentd in a task dials the public URL it was started with, across restarts. */
-let port: number;
-
-async function startFargateServer(): Promise<TestServer> {
-  return startTestServer({
-    port,
-    dataDirectory: data.path,
-    env: {
-      CIAB_RUNTIME: "fargate",
-      CIAB_RUNTIME_FARGATE_ENDPOINT: moto.endpoint,
-      CIAB_RUNTIME_FARGATE_CLUSTER: cluster,
-      CIAB_RUNTIME_FARGATE_TASK_DEFINITION: "ciab-agent",
-      ...network,
-      CIAB_SERVER_HOST: "127.0.0.1",
-      CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "60",
-      CIAB_GATEWAY_ANTHROPIC_BASE_URL: model.url,
-    },
-  });
+/** The server again on the same port: agentd in a task dials the public URL it was started with. */
+async function restartServer(): Promise<void> {
+  await fargate.restart();
+  ({ server, ciab } = fargate);
 }
 
+const taskOf = (sandboxID: string): Promise<Task> => fargate.taskOf(sandboxID);
+
 beforeAll(async () => {
-  const image = buildAgentImage();
-  moto = await startMoto();
-  await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });
-  const ec2 = harnessEC2Client(moto.endpoint);
-  network = {
-    CIAB_RUNTIME_FARGATE_SUBNETS: (await ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!.SubnetId!,
-    CIAB_RUNTIME_FARGATE_SECURITY_GROUPS: (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups![0]!.GroupId!,
-  };
-  ec2.destroy();
-  ecs = harnessECSClient(moto.endpoint);
-  player = await startTaskPlayer({ endpoint: moto.endpoint, cluster });
-  model = await startModelServer({ script });
-  port = await freePort();
-  server = await startFargateServer();
-  ciab = new Ciab({ url: server.url, token: server.token });
-  await ciab.secrets.set("ANTHROPIC_API_KEY", "real-key-anthropic");
+  fargate = await startFargateSessions({ cluster, prefix: "ciab-fargate-job-", script });
+  ({ player, ecs, model, server, ciab } = fargate);
 }, 600_000);
 
 afterAll(async () => {
-  await server?.close();
-  await model?.close();
-  ecs?.destroy();
-  await player?.close();
-  await moto?.stop();
-  data.remove();
+  await fargate?.close();
 });
-
-/** The task of a sandbox, from the machine the server recorded. */
-async function taskOf(sandboxID: string): Promise<Task> {
-  const database = new Database(path.join(data.path, "ciab.db"), { readonly: true });
-  try {
-    const row = database.prepare("select machine from sandboxes where id = ?").get(sandboxID) as { machine: string };
-    const taskArn = (JSON.parse(row.machine) as { machineID: string }).machineID;
-    return (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }))).tasks![0]!;
-  } finally {
-    database.close();
-  }
-}
 
 async function sandboxOf(sessionID: string): Promise<string> {
   for (let attempt = 0; attempt < 600; attempt += 1) {
@@ -226,8 +172,7 @@ describe("a headless session on fargate is the task's job", () => {
     }
     // The control plane alone stops: the task, its agentd and the job go on.
     await server.server.close();
-    server = await startFargateServer();
-    ciab = new Ciab({ url: server.url, token: server.token });
+    await restartServer();
     const events = await followToEnd(session.id);
     const done = await ciab.sessions.get(session.id);
     expect(done.state, JSON.stringify(done)).toBe("completed");
@@ -265,8 +210,7 @@ describe("a headless session on fargate is the task's job", () => {
     const played = await containerExit(taskArn);
     expect(played).not.toBe(0);
     const described = (await taskOf(sandboxID)).containers![0]!.exitCode;
-    server = await startFargateServer();
-    ciab = new Ciab({ url: server.url, token: server.token });
+    await restartServer();
     await followToEnd(session.id);
     const done = await ciab.sessions.get(session.id);
     expect(done.state, JSON.stringify(done)).not.toBe("running");

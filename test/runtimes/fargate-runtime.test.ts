@@ -37,7 +37,7 @@ function createRuntime(overrides: Partial<Record<keyof FargateRuntimeConfig, unk
 }
 
 beforeAll(async () => {
-  const image = buildAgentImage();
+  const image = await buildAgentImage();
   moto = await startMoto();
   await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });
   await prepareECS(moto.endpoint, { cluster, family: "ciab-no-agent", image: "ciab/default:bookworm" });

@@ -2,93 +2,38 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient } from "@aws-sdk/client-ecs";
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
-import { Ciab } from "../../packages/sdk/src/index.js";
-import { buildAgentImage } from "../harness/agent-image.js";
-import { harnessEC2Client, harnessECSClient, prepareECS, startMoto, startTaskPlayer, type Moto, type TaskPlayer } from "../harness/aws/index.js";
-import { startModelServer } from "../harness/model-server/model-server.js";
-import { makeTempDirectory } from "../harness/temp-directory.js";
-import { startTestServer, type TestServer } from "../harness/test-server.js";
-import { freePort } from "./ec2-test-env.js";
+import type { Ciab } from "../../packages/sdk/src/index.js";
+import type { TaskPlayer } from "../harness/aws/index.js";
+import { startFargateSessions, type FargateSessions } from "../harness/aws/fargate-sessions.js";
+import type { TestServer } from "../harness/test-server.js";
 
 /**
  * Sessions on fargate, end to end: the server runs a task of the agent image in moto's ECS, the task player
  * plays it as a container on loopback, agentd in it dials the server back, and pi (baked into the image) talks
  * to a scripted model through the gateway over the reverse channel.
  */
-Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
-
 const cluster = "ciab-sessions";
 const cliPath = path.join(import.meta.dirname, "..", "..", "packages", "cli", "bin", "ciab.mjs");
-let moto: Moto;
+let fargate: FargateSessions;
 let player: TaskPlayer;
 let ecs: ECSClient;
-let model: Awaited<ReturnType<typeof startModelServer>>;
-let network: { CIAB_RUNTIME_FARGATE_SUBNETS: string; CIAB_RUNTIME_FARGATE_SECURITY_GROUPS: string };
-const data = makeTempDirectory("ciab-fargate-session-");
+let model: FargateSessions["model"];
 let server: TestServer;
 let ciab: Ciab;
 
-async function startFargateServer(extra: Record<string, string> = {}): Promise<TestServer> {
-  const port = await freePort();
-  return startTestServer({
-    port,
-    dataDirectory: data.path,
-    env: {
-      CIAB_RUNTIME: "fargate",
-      CIAB_RUNTIME_FARGATE_ENDPOINT: moto.endpoint,
-      CIAB_RUNTIME_FARGATE_CLUSTER: cluster,
-      CIAB_RUNTIME_FARGATE_TASK_DEFINITION: "ciab-agent",
-      ...network,
-      CIAB_SERVER_HOST: "127.0.0.1",
-      CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "60",
-      CIAB_GATEWAY_ANTHROPIC_BASE_URL: model.url,
-      ...extra,
-    },
-  });
-}
+const taskOf = (sandboxID: string) => fargate.taskOf(sandboxID);
 
 beforeAll(async () => {
-  const image = buildAgentImage();
-  moto = await startMoto();
-  await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });
-  const ec2 = harnessEC2Client(moto.endpoint);
-  network = {
-    CIAB_RUNTIME_FARGATE_SUBNETS: (await ec2.send(new DescribeSubnetsCommand({}))).Subnets![0]!.SubnetId!,
-    CIAB_RUNTIME_FARGATE_SECURITY_GROUPS: (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups![0]!.GroupId!,
-  };
-  ec2.destroy();
-  ecs = harnessECSClient(moto.endpoint);
-  player = await startTaskPlayer({ endpoint: moto.endpoint, cluster });
-  model = await startModelServer();
-  server = await startFargateServer();
-  ciab = new Ciab({ url: server.url, token: server.token });
-  await ciab.secrets.set("ANTHROPIC_API_KEY", "real-key-anthropic");
+  fargate = await startFargateSessions({ cluster, prefix: "ciab-fargate-session-" });
+  ({ player, ecs, model, server, ciab } = fargate);
 }, 600_000);
 
 afterAll(async () => {
-  await server?.close();
-  await model?.close();
-  ecs?.destroy();
-  await player?.close();
-  await moto?.stop();
-  data.remove();
+  await fargate?.close();
 });
-
-async function taskOf(sandboxID: string) {
-  const database = new Database(path.join(data.path, "ciab.db"), { readonly: true });
-  try {
-    const row = database.prepare("select machine from sandboxes where id = ?").get(sandboxID) as { machine: string };
-    const taskArn = (JSON.parse(row.machine) as { machineID: string }).machineID;
-    return (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }))).tasks![0]!;
-  } finally {
-    database.close();
-  }
-}
 
 describe("a session on fargate", () => {
   test("runs pi headless through the gateway over the reverse channel; delete stops the task", async () => {
@@ -167,10 +112,10 @@ describe("a session on fargate", () => {
   });
 
   test("the reconciler stops a task of this installation that no sandbox owns", async () => {
-    const database = new Database(path.join(data.path, "ciab.db"), { readonly: true });
+    const database = new Database(path.join(fargate.dataDirectory, "ciab.db"), { readonly: true });
     const installationID = (database.prepare("select value from meta where key = 'installation_id'").get() as { value: string }).value;
     database.close();
-    const [subnet, group] = [network.CIAB_RUNTIME_FARGATE_SUBNETS, network.CIAB_RUNTIME_FARGATE_SECURITY_GROUPS];
+    const [subnet, group] = [fargate.network.CIAB_RUNTIME_FARGATE_SUBNETS, fargate.network.CIAB_RUNTIME_FARGATE_SECURITY_GROUPS];
     const orphan = await ecs.send(
       new RunTaskCommand({
         cluster,
@@ -186,8 +131,8 @@ describe("a session on fargate", () => {
     );
     const taskArn = orphan.tasks![0]!.taskArn!;
     await server.close({ keepData: true });
-    server = await startFargateServer({ CIAB_SERVER_ORPHAN_GRACE_SECONDS: "0" });
-    ciab = new Ciab({ url: server.url, token: server.token });
+    await fargate.restart({ CIAB_SERVER_ORPHAN_GRACE_SECONDS: "0" });
+    ({ server, ciab } = fargate);
     const deadline = Date.now() + 30_000;
     let task = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }))).tasks![0]!;
     while (task.desiredStatus !== "STOPPED" && Date.now() < deadline) {

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { makeTempDirectory } from "../temp-directory.js";
 import { writeAMIsFile } from "./amis.js";
+import { freePort } from "../free-port.js";
 
 export interface Moto {
   /** `http://127.0.0.1:<port>`, for an AWS SDK client's `endpoint`. */
@@ -70,15 +70,4 @@ export async function startMoto(options: { serial?: boolean } = {}): Promise<Mot
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
