@@ -1,4 +1,5 @@
 import http from "node:http";
+import { execFileAsync } from "./measure.js";
 import { previewAppSource } from "../test/previews/preview-app.js";
 import { cookieFrom, pathOf, previewRequest } from "../test/previews/preview-client.js";
 import { startBenchServer } from "./bench-server.js";
@@ -7,7 +8,7 @@ import { startBenchServer } from "./bench-server.js";
  * The test app served from a local sandbox with the host's network: the same server is reachable
  * through its preview URL (ours) and straight at 127.0.0.1:<port> (the baseline, no agentd, no proxy).
  */
-export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: Endpoint; close(): Promise<void> }> {
+export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: Endpoint; sandboxID: string; close(): Promise<void> }> {
   const bench = await startBenchServer();
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const sandbox = (await bench.call("POST", "/sandboxes", { runtime: "local", network: "host" })).body;
@@ -36,6 +37,7 @@ export async function startPreviewFixture(): Promise<{ ours: Endpoint; direct: E
     /** Where the same app answers through the preview and straight. */
     ours: { host: server.hostname, port: Number(server.port), prefix: `/sandbox/preview/${sessionID}/${port}`, headers: { cookie } },
     direct: { host: "127.0.0.1", port, prefix: "", headers: {} },
+    sandboxID,
     close: () => bench.close(),
   };
 }
@@ -58,4 +60,17 @@ export function get(endpoint: Endpoint, path: string, agent: http.Agent | false)
     });
     request.once("error", reject);
   });
+}
+
+/**
+ * One GET by curl, a client in a process of its own (as a browser is): the control plane's event loop
+ * then carries only the proxy, not the reading side too. Answers curl's own transfer time in ms.
+ */
+export async function curlGet(endpoint: Endpoint, path: string, expectedBytes: number): Promise<number> {
+  const headers = Object.entries(endpoint.headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+  const url = `http://${endpoint.host}:${endpoint.port}${endpoint.prefix}${path}`;
+  const { stdout } = await execFileAsync("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", ...headers, url]);
+  const [status, size, seconds] = stdout.trim().split(" ");
+  if (status !== "200" || Number(size) !== expectedBytes) throw new Error(`curl: status ${status}, ${size} bytes`);
+  return Number(seconds) * 1000;
 }

@@ -1,43 +1,64 @@
-// A 100 MiB download from a server in a local sandbox through its preview URL (control plane, agent
-// channel over HTTP/2, agentd's CONNECT tunnel), against the same download straight from the server (the
-// sandbox shares the host's network, so 127.0.0.1:<port> reaches it with no hop between).
-// Target: throughput ratio ≥ 0.8.
+// A 100 MiB download from a server in a local sandbox through its preview URL (control plane, agentd's
+// raw tunnel), against the same download straight from the server (the sandbox shares the host's
+// network, so 127.0.0.1:<port> reaches it with no hop between). Both sides are read by curl, a client in
+// a process of its own as a browser is; the in-process Node client of earlier runs is also reported,
+// since there one event loop carried the proxy and the reader at once. Target: throughput ratio ≥ 0.8.
 import http from "node:http";
 import { bundleAgentd } from "../packages/agentd/scripts/bundle.mjs";
 import { report } from "./measure.js";
-import { get, startPreviewFixture } from "./preview-fixture.js";
+import { cpuMsOf, ownCpuMs } from "./process-cpu.js";
+import { curlGet, get, startPreviewFixture, type Endpoint } from "./preview-fixture.js";
 
 const mebibytes = 100;
+const bytes = mebibytes * 1024 * 1024;
 const rounds = 5;
 
 await bundleAgentd();
 const fixture = await startPreviewFixture();
 try {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const timed = async (endpoint: typeof fixture.ours) => {
+  const inProcess = async (endpoint: Endpoint) => {
     const started = performance.now();
-    const bytes = await get(endpoint, `/bytes?mib=${mebibytes}`, agent);
-    if (bytes !== mebibytes * 1024 * 1024) throw new Error(`received ${bytes} bytes`);
+    const received = await get(endpoint, `/bytes?mib=${mebibytes}`, agent);
+    if (received !== bytes) throw new Error(`received ${received} bytes`);
     return performance.now() - started;
   };
-  await timed(fixture.ours);
-  await timed(fixture.direct);
+  const byCurl = (endpoint: Endpoint) => curlGet(endpoint, `/bytes?mib=${mebibytes}`, bytes);
+  await byCurl(fixture.ours);
+  await byCurl(fixture.direct);
+  const agentdCpuMs = cpuMsOf("node", "agentd.mjs", fixture.sandboxID);
+  let controlPlaneCpu = 0;
+  let agentdCpu = 0;
   const ours: number[] = [];
   const baseline: number[] = [];
+  const oursInProcess: number[] = [];
+  const baselineInProcess: number[] = [];
   // Interleaved, so drift in machine load lands on both sides alike.
   for (let round = 0; round < rounds; round += 1) {
-    ours.push(await timed(fixture.ours));
-    baseline.push(await timed(fixture.direct));
+    const cpuBefore = ownCpuMs();
+    const agentdBefore = agentdCpuMs?.() ?? 0;
+    ours.push(await byCurl(fixture.ours));
+    controlPlaneCpu += ownCpuMs() - cpuBefore;
+    agentdCpu += (agentdCpuMs?.() ?? 0) - agentdBefore;
+    baseline.push(await byCurl(fixture.direct));
+    oursInProcess.push(await inProcess(fixture.ours));
+    baselineInProcess.push(await inProcess(fixture.direct));
   }
   agent.destroy();
   const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-  const mbPerSecond = (ms: number) => Math.round((mebibytes * 1.048576 * 1000) / ms);
+  const mbPerSecond = (ms: number) => Math.round((bytes / 1e6) * 1000 / ms);
+  const ratio = (oursSide: number[], baselineSide: number[]) => Math.round((median(baselineSide) / median(oursSide)) * 100) / 100;
   report("preview-throughput", ours, baseline, {
     ours_mb_per_s: mbPerSecond(median(ours)),
     baseline_mb_per_s: mbPerSecond(median(baseline)),
-    throughput_ratio: Math.round((median(baseline) / median(ours)) * 100) / 100,
+    throughput_ratio: ratio(ours, baseline),
     target_throughput_ratio: 0.8,
-    baseline_kind: "local sandbox, network host, straight to 127.0.0.1:<port>",
+    // Per download through the preview: where its CPU went (curl's own is in neither).
+    control_plane_cpu_ms: Math.round(controlPlaneCpu / rounds),
+    agentd_cpu_ms: agentdCpuMs ? Math.round(agentdCpu / rounds) : null,
+    in_process_client_throughput_ratio: ratio(oursInProcess, baselineInProcess),
+    in_process_client_ours_mb_per_s: mbPerSecond(median(oursInProcess)),
+    baseline_kind: "local sandbox, network host, curl straight to 127.0.0.1:<port>",
   });
 } finally {
   await fixture.close();

@@ -18,7 +18,11 @@ export const providerSecrets = {
 } as const;
 export type ProviderName = keyof typeof providerSecrets;
 
-/** The table's global secondary indexes: listing by workspace, and finding by a secondary key (a token's hash). */
+/**
+ * The table's global secondary indexes, as the DynamoDB store lays them out (docs/decisions/0035): gsi1 lists a
+ * workspace's records of one kind, gsi2 lists records across workspaces by kind and state (test/infra checks
+ * the table against the store's own definition).
+ */
 export const tableIndexes = ["gsi1", "gsi2"] as const;
 
 /**
@@ -46,7 +50,7 @@ export class FoundationStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: "expires_at",
+      timeToLiveAttribute: "ttl",
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of tableIndexes) {

@@ -3,14 +3,17 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { beforeAll, describe, expect, test } from "vitest";
 import { buildApp } from "../../infra/src/app.js";
+import { tableDefinition, ttlAttribute } from "../../packages/server/src/store/dynamodb/dynamodb-table-definition.js";
 
-// One synthesis of the whole app (with cdk-nag's AwsSolutions pack as a validation plugin) for the file.
+// One synthesis of the whole app (with cdk-nag's AwsSolutions pack as a validation plugin) for the file; the
+// Lambdas' bundling is left to api-stack.test.ts.
+const noBundling = { "aws:cdk:bundling-stacks": [] };
 let foundation: Template;
 let agent: Template;
 let stacks: ReturnType<typeof buildApp>;
 
 beforeAll(() => {
-  stacks = buildApp(new App({ context: { environment: "prod", githubRepository: "acme/agents" } }));
+  stacks = buildApp(new App({ context: { environment: "prod", githubRepository: "acme/agents", ...noBundling } }));
   stacks.app.synth();
   foundation = Template.fromStack(stacks.foundation);
   agent = Template.fromStack(stacks.agent);
@@ -38,9 +41,20 @@ describe("the Foundation stack", () => {
           { AttributeName: "sk", KeyType: "RANGE" },
         ],
         GlobalSecondaryIndexes: [Match.objectLike({ IndexName: "gsi1" }), Match.objectLike({ IndexName: "gsi2" })],
-        TimeToLiveSpecification: { AttributeName: "expires_at", Enabled: true },
+        TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
       },
     });
+  });
+
+  test("the table's keys, attributes and indexes are the ones the DynamoDB store creates (ciab store init)", () => {
+    const store = tableDefinition("ciab-prod-state");
+    const [properties] = Object.values(foundation.findResources("AWS::DynamoDB::Table")).map(
+      (resource) => (resource as { Properties: Record<string, unknown> }).Properties,
+    );
+    const sortedByName = (list: unknown) => [...(list as { AttributeName: string }[])].sort((a, b) => a.AttributeName.localeCompare(b.AttributeName));
+    expect(properties!.KeySchema).toEqual(store.KeySchema);
+    expect(sortedByName(properties!.AttributeDefinitions)).toEqual(sortedByName(store.AttributeDefinitions));
+    expect(properties!.GlobalSecondaryIndexes).toEqual(store.GlobalSecondaryIndexes);
   });
 
   test("five provider secrets, a 2-AZ VPC with flow logs, a cluster with Container Insights v2, a repository keeping ten images, logs kept two weeks", () => {
@@ -123,7 +137,7 @@ describe("cdk-nag's AwsSolutions pack", () => {
   });
 
   test("an unacknowledged finding fails the synthesis", () => {
-    const app = new App({ context: { environment: "nagcheck" } });
+    const app = new App({ context: { environment: "nagcheck", ...noBundling } });
     const built = buildApp(app);
     new secretsmanager.Secret(new Stack(built.app, "Loose"), "NotRotated");
     expect(() => built.app.synth()).toThrow(/AwsSolutions-SMG4|[Vv]alidation/);

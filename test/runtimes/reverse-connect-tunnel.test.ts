@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { Duplex } from "node:stream";
+import { Readable, type Duplex } from "node:stream";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createAgentServer, type AgentServer } from "../../packages/agentd/src/agent-server.js";
 import { createReverseDialer, type ReverseDialer } from "../../packages/agentd/src/services/reverse-dialer.js";
@@ -112,4 +112,12 @@ test("Node's HTTP client through a CONNECT tunnel: the request arrives whole and
     expect(answer).toBe(`200 ${body}`);
     tunnel.destroy();
   }
+});
+
+// One chunk of 3 MiB: the raw write splits it below the reverse channel's 1 MiB WebSocket message limit.
+test("a sized upload goes over the reverse channel as a raw write and arrives whole", async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 5);
+  const entry = await client.writeFile("/workspace/uploaded.bin", { stream: Readable.from([data.subarray(0, 1_000), data.subarray(1_000)]), length: data.length });
+  expect(entry).toMatchObject({ size: data.length });
+  expect((await readFile(path.join(directory, "uploaded.bin"))).equals(data)).toBe(true);
 });

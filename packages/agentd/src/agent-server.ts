@@ -48,8 +48,8 @@ export interface AgentServer {
 }
 
 /** Flow-control windows large enough that a file upload is not throttled to a round trip per 64 KiB. */
-const streamWindowBytes = 1024 * 1024;
-const sessionWindowBytes = 16 * 1024 * 1024;
+const streamWindowBytes = 8 * 1024 * 1024;
+const sessionWindowBytes = 32 * 1024 * 1024;
 
 export async function createAgentServer(options: AgentServerOptions): Promise<AgentServer> {
   const log = options.log ?? (() => undefined);
@@ -57,11 +57,12 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
   const runner = new CommandRunner(paths);
   const stateDirectory = options.stateDirectory ?? path.join(os.tmpdir(), ".ciab-agentd");
   const processes = new ProcessService(runner, { stateDirectory });
+  const files = new FileService(paths);
   const route = createRouter({
     health: createHealthHandler(paths.root, options.gatewayPort, options.sandboxID),
     exec: createExecHandlers(new ExecService(runner)),
     processes: createProcessHandlers(processes),
-    files: createFileHandlers(new FileService(paths)),
+    files: createFileHandlers(files),
     ports: createPortHandler(new PortService()),
     archive: createArchiveHandlers(new ArchiveService(runner)),
   });
@@ -102,7 +103,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
     }
   });
 
-  const routeConnection = createConnectionRouter(connector, options.sandboxID, (socket) => http2Server.emit("connection", socket));
+  const routeConnection = createConnectionRouter(connector, files, options.sandboxID, (socket) => http2Server.emit("connection", socket));
   const netServer = net.createServer(routeConnection);
 
   let listeningPath: string | undefined;

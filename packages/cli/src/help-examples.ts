@@ -7,6 +7,8 @@ import type { Command } from "commander";
 export const helpExamples: Readonly<Record<string, readonly string[]>> = {
   "": ["npx ciab server", "ciab sandbox create --runtime docker --name demo", "ciab run --provider claude-code \"fix the failing test\""],
   server: ["ciab server --port 8080", "CIAB_DATA_DIR=/var/lib/ciab ciab server --host 127.0.0.1"],
+  store: ["ciab store init"],
+  "store init": ["CIAB_STORE_DRIVER=dynamodb CIAB_STORE_TABLE=ciab-prod-state ciab store init", "ciab store init --config /etc/ciab/config.toml --json"],
   login: ["ciab login --url https://ciab.example.com --token ciab_…", "echo \"$TOKEN\" | ciab login --url https://ciab.example.com"],
   logout: ["ciab logout"],
   completion: ["ciab completion bash > ~/.local/share/bash-completion/completions/ciab", "ciab completion fish > ~/.config/fish/completions/ciab.fish"],

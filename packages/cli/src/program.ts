@@ -10,6 +10,7 @@ import { addApprovalsAndAuditCommands } from "./commands/approvals/approvals-com
 import { addVolumeCommand } from "./commands/volume/volume-command.js";
 import { addImageCommand } from "./commands/image/image-command.js";
 import type { ServerOptions } from "./commands/server/run.js";
+import type { StoreInitOptions } from "./commands/store/init.js";
 import type { UsageOptions } from "./commands/usage/report.js";
 import { exitStatus, exitStatusHelp } from "./exit-status.js";
 import { addHelpExamples } from "./help-examples.js";
@@ -49,6 +50,20 @@ export function createProgram(): Command {
       action<ServerOptions>(async (context, args, options) => {
         await (await import("./server-module.js")).prepareServerImport();
         return (await import("./commands/server/run.js")).run(context, args, options);
+      }),
+    );
+
+  program
+    .command("store")
+    .description("the control plane's own store (SQLite or DynamoDB, from the server's config)")
+    .command("init")
+    .description("create the DynamoDB table with its indexes (whatever [store] create_table says), or migrate the SQLite file")
+    .option("--config <path>", "config.toml to load")
+    .option("--json", "print { driver, location, created }")
+    .action(
+      action<StoreInitOptions>(async (context, args, options) => {
+        await (await import("./server-module.js")).prepareServerImport();
+        return (await import("./commands/store/init.js")).init(context, args, options);
       }),
     );
 

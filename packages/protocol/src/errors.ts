@@ -55,6 +55,8 @@ export const errorStatus = {
   scanner_unavailable: 503,
   /** The artifact store (a dir or S3) failed or cannot be reached. */
   artifact_store_unavailable: 503,
+  /** The store's database is throttling, failing or out of reach (a DynamoDB table, a Postgres server). */
+  store_unavailable: 503,
   /** The sandbox's disk has no room for what was asked (a snapshot restore). */
   insufficient_storage: 507,
   exec_timeout: 504,
@@ -63,6 +65,8 @@ export const errorStatus = {
   preview_unreachable: 502,
   runtime_error: 502,
   sandbox_failed: 502,
+  /** What a serverless deployment (the API on Lambda) cannot hold: WebSocket attach, previews, live streams. */
+  requires_server: 501,
   internal: 500,
 } as const;
 

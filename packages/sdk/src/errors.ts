@@ -96,6 +96,10 @@ export class ApprovalDeniedError extends CiabApiError {
 export class ApprovalTimeoutError extends CiabApiError {
   override readonly name: string = "ApprovalTimeoutError";
 }
+/** The control plane's store (a DynamoDB table, a database) is throttling or out of reach; retrying later can help. */
+export class StoreUnavailableError extends CiabApiError {
+  override readonly name: string = "StoreUnavailableError";
+}
 export class InternalServerError extends CiabApiError {
   override readonly name: string = "InternalServerError";
 }
@@ -141,6 +145,7 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   artifact_infected: ArtifactInfectedError,
   scanner_unavailable: SandboxUnavailableError,
   artifact_store_unavailable: SandboxUnavailableError,
+  store_unavailable: StoreUnavailableError,
   insufficient_storage: InsufficientStorageError,
   approval_denied: ApprovalDeniedError,
   approval_timeout: ApprovalTimeoutError,
@@ -148,6 +153,7 @@ const errorClasses: Record<ErrorCode, ErrorClass> = {
   agent_unreachable: SandboxUnavailableError,
   runtime_error: SandboxUnavailableError,
   sandbox_failed: SandboxFailedError,
+  requires_server: CapabilityUnsupportedError,
   internal: InternalServerError,
 };
 

@@ -2,3 +2,5 @@ export { startServer, version, type RunningServer, type StartServerOptions } fro
 export { createApp, type AppDependencies } from "./api/app.js";
 export { loadConfig } from "./config/load-config.js";
 export type { Config } from "./config/config-schema.js";
+export { initStore, type InitStoreOptions, type InitStoreResult } from "./store/init-store.js";
+export { createStore } from "./store/create-store.js";

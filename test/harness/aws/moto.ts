@@ -12,11 +12,30 @@ export interface Moto {
 
 const startTimeoutMs = 30_000;
 
-/** Starts moto_server on a free loopback port with the harness's AMIs (amis.ts) as its only AMIs. */
-export async function startMoto(): Promise<Moto> {
+/**
+ * moto's app served one request at a time. moto_server serves requests on threads and its DynamoDB does not
+ * apply a conditional write or a transaction atomically against another thread's; DynamoDB does, so tests
+ * of conditional writes under concurrency want this.
+ */
+const serialMoto = [
+  "-c",
+  [
+    "import sys",
+    "from werkzeug.serving import run_simple",
+    "from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app",
+    "run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)",
+  ].join("\n"),
+];
+
+/**
+ * Starts moto_server on a free loopback port with the harness's AMIs (amis.ts) as its only AMIs; `serial`
+ * serves one request at a time (see serialMoto).
+ */
+export async function startMoto(options: { serial?: boolean } = {}): Promise<Moto> {
   const temp = makeTempDirectory("ciab-moto-");
   const port = await freePort();
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+  const [command, args] = options.serial ? ["python3", [...serialMoto, "127.0.0.1", String(port)]] : ["moto_server", ["-H", "127.0.0.1", "-p", String(port)]];
+  const child = spawn(command, args, {
     env: { ...process.env, MOTO_AMIS_PATH: writeAMIsFile(temp.path) },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -1,22 +1,26 @@
 import type { OnReadOpts, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { rawTunnelGreeting } from "../protocol.js";
+import { rawTunnelGreeting, rawWriteGreeting } from "../protocol.js";
+import type { FileService } from "../services/file-service.js";
 import type { PortConnector } from "../services/port-connector.js";
+import { serveRawWrite } from "./raw-write-handler.js";
 
 /**
- * Routes a new connection on agentd's socket by its first bytes: the raw tunnel greeting (see
- * rawTunnelGreeting in the protocol), or anything else to HTTP/2 with those bytes put back.
+ * Routes a new connection on agentd's socket by its first bytes: the raw tunnel or raw write greeting
+ * (see rawTunnelGreeting and rawWriteGreeting in the protocol), or anything else to HTTP/2 with those
+ * bytes put back.
  */
-export function createConnectionRouter(connector: PortConnector, sandboxID: string | undefined, serveHTTP2: (socket: Duplex) => void) {
+export function createConnectionRouter(connector: PortConnector, files: FileService, sandboxID: string | undefined, serveHTTP2: (socket: Duplex) => void) {
+  const startsWith = (first: Buffer, greeting: string) => first.subarray(0, greeting.length).equals(Buffer.from(greeting));
   return (socket: Duplex): void => {
     socket.once("data", (first: Buffer) => {
       socket.pause();
-      if (!first.subarray(0, rawTunnelGreeting.length).equals(Buffer.from(rawTunnelGreeting))) {
+      if (startsWith(first, rawTunnelGreeting)) void serveRawTunnel(socket, first, connector, sandboxID);
+      else if (startsWith(first, rawWriteGreeting)) serveRawWrite(socket, first, files, sandboxID);
+      else {
         socket.unshift(first);
         serveHTTP2(socket);
-        return;
       }
-      void serveRawTunnel(socket, first, connector, sandboxID);
     });
     socket.on("error", () => undefined);
   };

@@ -76,6 +76,17 @@ export interface AgentHealth {
  */
 export const rawTunnelGreeting = "CIAB-CONNECT ";
 
+/**
+ * A connection that starts with `CIAB-WRITE <length> <mode octal|-> <path, percent-encoded>\n` writes a
+ * file of exactly `length` bytes: agentd answers `READY <sandboxID>\n` (or `ERR <code> <message>\n`),
+ * the control plane then sends the bytes and waits, and agentd answers `OK <file entry JSON>\n` once the
+ * file is in place, or `ERR …` (the file untouched). Uploads of a known size go this way: no HTTP/2
+ * framing or flow control on the bulk bytes; PUT filesContent on the channel is the fallback.
+ */
+export const rawWriteGreeting = "CIAB-WRITE ";
+/** The longest greeting line agentd reads for a raw write (a percent-encoded path is up to 3 × 4 KiB). */
+export const rawWriteGreetingMaxBytes = 16 * 1024;
+
 /** Path of agentd's socket inside a local or docker sandbox; the runtime bind-mounts its directory. */
 export const agentSocketDirectory = "/run/ciab";
 export const agentSocketName = "agentd.sock";

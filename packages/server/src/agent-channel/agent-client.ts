@@ -19,6 +19,7 @@ import {
 } from "@ciab/protocol";
 import { AgentSession, answerLimits, readJSON, type AgentResponse, type RequestBody } from "./agent-session.js";
 import { limitStream } from "./limit-stream.js";
+import { isSizedBody, RawWriteUnavailable, writeRaw, type SizedBody } from "./raw-write.js";
 import { readFrames } from "./ndjson-frames.js";
 
 export { waitForAgent, type WaitForAgentOptions } from "./wait-for-agent.js";
@@ -70,7 +71,8 @@ export interface AgentClient {
   stat(path: string, signal?: AbortSignal): Promise<FileEntry>;
   readFile(path: string, signal?: AbortSignal): Promise<AgentFile>;
   /** Streams `body` into the file (parents created); `mode` like 0o644. */
-  writeFile(path: string, body: RequestBody, mode?: number, signal?: AbortSignal): Promise<FileEntry>;
+  /** A sized body goes over a raw write when agentd takes one (see rawWriteGreeting), else as any other. */
+  writeFile(path: string, body: RequestBody | SizedBody, mode?: number, signal?: AbortSignal): Promise<FileEntry>;
   mkdir(request: MkdirRequest, signal?: AbortSignal): Promise<FileEntry>;
   remove(request: RemoveRequest, signal?: AbortSignal): Promise<void>;
   rename(request: RenameRequest, signal?: AbortSignal): Promise<FileEntry>;
@@ -206,7 +208,15 @@ class HTTP2AgentClient implements AgentClient {
     return { stream: limitStream(response.stream, size), size, mode: Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? mode : 0o644 };
   }
 
-  async writeFile(path: string, body: RequestBody, mode?: number, signal?: AbortSignal): Promise<FileEntry> {
+  async writeFile(path: string, body: RequestBody | SizedBody, mode?: number, signal?: AbortSignal): Promise<FileEntry> {
+    if (isSizedBody(body)) {
+      try {
+        return await writeRaw(() => this.#session.connectRaw(), this.#session.expectedSandboxID, path, mode, body, signal);
+      } catch (error) {
+        if (!(error instanceof RawWriteUnavailable)) throw error;
+        body = body.stream;
+      }
+    }
     const route = withPath(agentRoutes.filesContent, path, mode === undefined ? "" : `&mode=${mode.toString(8)}`);
     const response = await this.#session.request("PUT", route, {
       body,

@@ -63,6 +63,17 @@ export class AgentSession {
     }
   }
 
+  /** The sandbox this channel's agentd must serve, when it is checked. */
+  get expectedSandboxID(): string | undefined {
+    return this.#expectedSandboxID;
+  }
+
+  /** A new connection to agentd beside the session, for the raw transports (raw tunnels and writes). */
+  connectRaw(): Promise<Duplex> {
+    if (this.#closed) return Promise.reject(new CiabError("agent_unreachable", "the agent client was closed"));
+    return this.#connect();
+  }
+
   /** Sends a JSON body (if any) and parses the JSON answer, refused past `maxBytes`. */
   async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, maxBytes = answerLimits.small): Promise<T> {
     const response = await this.request(method, path, {

@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import { CiabError, isErrorCode, rawTunnelGreeting } from "@ciab/protocol";
+import { errorOfLine, readAnswerLine } from "./answer-line.js";
 
 /** agentd's answer line is short; a longer one is not agentd. */
 const maximumAnswerBytes = 512;
@@ -19,11 +20,10 @@ export async function openRawTunnel(connect: () => Promise<Duplex>, sandboxID: s
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     socket.write(`${rawTunnelGreeting}${port}\n`);
-    const { line, rest } = await readLine(socket);
+    const { line, rest } = await readAnswerLine(socket, maximumAnswerBytes, answerTimeoutMs, "tunnel request");
     if (line.startsWith("ERR ")) {
       socket.destroy();
-      const [, code = "", ...words] = line.split(" ");
-      throw new CiabError(isErrorCode(code) ? code : "agent_unreachable", words.join(" ") || "agentd refused the tunnel");
+      throw errorOfLine(line, "agentd refused the tunnel", isErrorCode);
     }
     if (line !== `OK ${sandboxID}`) {
       socket.destroy();
@@ -38,26 +38,4 @@ export async function openRawTunnel(connect: () => Promise<Duplex>, sandboxID: s
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
-}
-
-function readLine(socket: Duplex): Promise<{ line: string; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let buffered = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new CiabError("agent_unreachable", "agentd did not answer the tunnel request")), answerTimeoutMs);
-    const finish = (error: Error | undefined, value?: { line: string; rest: Buffer }) => {
-      clearTimeout(timer);
-      socket.off("data", onData).off("close", onClose);
-      socket.pause();
-      if (error) reject(error);
-      else resolve(value!);
-    };
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf(10);
-      if (end !== -1) finish(undefined, { line: buffered.subarray(0, end).toString("latin1"), rest: buffered.subarray(end + 1) });
-      else if (buffered.length > maximumAnswerBytes) finish(new CiabError("agent_unreachable", "agentd answered the tunnel request with no line"));
-    };
-    const onClose = () => finish(new CiabError("agent_unreachable", "agentd closed the tunnel request"));
-    socket.on("data", onData).once("close", onClose);
-  });
 }

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { createRoute, z } from "@hono/zod-openapi";
 import { fileEntrySchema, fileModeSchema, mkdirSchema, portSchema, readFileSchema, renameSchema, writeFileSchema } from "@ciab/protocol";
+import type { SizedBody } from "../agent-channel/raw-write.js";
 import type { FileService } from "../services/file-service.js";
 import { createRouter } from "./api-env.js";
 import { errorResponses, flag, pathOutsideResponse, jsonBody, jsonContent, noQuery, pathQuery, rawBody, sandboxIDParams, named } from "./schemas.js";
@@ -150,11 +151,17 @@ interface NodeBindings {
 
 /**
  * The upload as the Node request itself when the app runs on a Node server: the Fetch API's body is a web
- * stream over the same bytes, and turning it back into a Node stream costs a promise per chunk.
+ * stream over the same bytes, and turning it back into a Node stream costs a promise per chunk. With its
+ * content-length (Node's parser holds the body to it) it can go to agentd as a raw write.
  */
-function uploadBody(bindings: NodeBindings | undefined, webBody: () => ReadableStream<Uint8Array> | null): Readable | Buffer {
+function uploadBody(bindings: NodeBindings | undefined, webBody: () => ReadableStream<Uint8Array> | null): Readable | Buffer | SizedBody {
   // Only one of the two may be touched: the web stream starts reading the Node request when it is made.
-  if (bindings?.incoming !== undefined) return bindings.incoming;
+  const incoming = bindings?.incoming;
+  if (incoming !== undefined) {
+    const declared = incoming.headers["content-length"];
+    const chunked = incoming.headers["transfer-encoding"] !== undefined;
+    return declared !== undefined && !chunked && /^\d{1,15}$/.test(declared) ? { stream: incoming, length: Number(declared) } : incoming;
+  }
   const web = webBody();
   return web ? Readable.fromWeb(web as WebReadableStream) : Buffer.alloc(0);
 }

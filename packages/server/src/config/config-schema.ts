@@ -67,9 +67,19 @@ export const serverSectionSchema = z.strictObject({
 });
 
 export const storeSectionSchema = z.strictObject({
-  driver: z.enum(["sqlite"]).default("sqlite"),
+  driver: z.enum(["sqlite", "dynamodb"]).default("sqlite"),
   /** Defaults to `<data_dir>/ciab.db`. */
   sqlite_path: z.string().min(1).optional(),
+  /** The DynamoDB table (driver `dynamodb`); the Foundation stack names it `ciab-<env>-state`. */
+  table: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, "a DynamoDB table name: 3 to 255 letters, digits, _ . -")
+    .default("ciab-state"),
+  region: z.string().min(1).default("us-east-1"),
+  /** A DynamoDB-compatible endpoint (moto, DynamoDB Local); AWS's own by default. */
+  endpoint: z.url().optional(),
+  /** Create the table at start-up when it is missing; unset: yes, except in AWS Lambda, where the stack owns it. */
+  create_table: bool.optional(),
 });
 
 export const localRuntimeSchema = z.strictObject({
@@ -354,3 +364,4 @@ function isOutboundEntry(entry: string): boolean {
 }
 export type { PackerConfig } from "../images/packer-config.js";
 export type ArtifactsConfig = z.infer<typeof artifactsSectionSchema>;
+export type StoreConfig = z.infer<typeof storeSectionSchema>;

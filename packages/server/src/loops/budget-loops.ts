@@ -18,26 +18,35 @@ export interface BudgetLoopDependencies {
   logger: Logger;
 }
 
-/** Starts cost accrual always, and the max-runtime killer and idle reaper when their limits are set. */
-export function startBudgetLoops(dependencies: BudgetLoopDependencies, signal: AbortSignal): void {
-  const { config, store, logger } = dependencies;
-  const passTimeoutMs = 120_000;
+export interface LoopPass {
+  name: string;
+  intervalMs: number;
+  pass(signal: AbortSignal): Promise<unknown>;
+}
+
+/** Cost accrual always, and the max-runtime killer and idle reaper when their limits are set. */
+export function budgetPasses(dependencies: BudgetLoopDependencies): LoopPass[] {
+  const { config, store } = dependencies;
   const accrual = createCostAccrual(store);
-  startIntervalLoop(
-    { name: "cost-accrual", intervalMs: config.accrual_interval_seconds * 1000, signal, passTimeoutMs, logger },
-    (passSignal) => accrual.accrueOnce(passSignal),
-  );
+  const passes: LoopPass[] = [
+    { name: "cost-accrual", intervalMs: config.accrual_interval_seconds * 1000, pass: (signal) => accrual.accrueOnce(signal) },
+  ];
   const enforceMs = config.enforce_interval_seconds * 1000;
   if (config.max_runtime_minutes !== undefined) {
     const killer = createMaxRuntimeKiller({ ...dependencies, maxRuntimeMs: config.max_runtime_minutes * 60_000 });
-    startIntervalLoop({ name: "max-runtime", intervalMs: enforceMs, signal, passTimeoutMs, logger }, (passSignal) =>
-      killer.killOnce(passSignal),
-    );
+    passes.push({ name: "max-runtime", intervalMs: enforceMs, pass: (signal) => killer.killOnce(signal) });
   }
   if (config.idle_timeout_seconds !== undefined) {
     const reaper = createIdleReaper({ ...dependencies, idleTimeoutMs: config.idle_timeout_seconds * 1000 });
-    startIntervalLoop({ name: "idle-reaper", intervalMs: enforceMs, signal, passTimeoutMs, logger }, (passSignal) =>
-      reaper.reapOnce(passSignal),
-    );
+    passes.push({ name: "idle-reaper", intervalMs: enforceMs, pass: (signal) => reaper.reapOnce(signal) });
+  }
+  return passes;
+}
+
+/** Runs each of the budget passes on its own interval until the signal aborts. */
+export function startBudgetLoops(dependencies: BudgetLoopDependencies, signal: AbortSignal): void {
+  const { logger } = dependencies;
+  for (const { name, intervalMs, pass } of budgetPasses(dependencies)) {
+    startIntervalLoop({ name, intervalMs, signal, passTimeoutMs: 120_000, logger }, pass);
   }
 }

@@ -11,6 +11,11 @@ export interface ReconcilerDependencies {
   sandboxes: SandboxService;
   logger: Logger;
   orphanGraceMs: number;
+  /**
+   * A `pending` or `provisioning` row changed within this long is left alone: another process (an API Lambda
+   * container) may be provisioning it. 0 where this process is the only one that provisions.
+   */
+  startingGraceMs?: number;
 }
 
 export interface ReconcileReport {
@@ -35,6 +40,9 @@ export interface ReconcileReport {
 export function createReconciler(dependencies: ReconcilerDependencies) {
   const { store, runtimes, sandboxes, logger } = dependencies;
   const unownedSince = new Map<string, number>();
+  const startingGraceMs = dependencies.startingGraceMs ?? 0;
+  const startingElsewhere = (sandbox: SandboxRecord) =>
+    (sandbox.state === "provisioning" || sandbox.state === "pending") && Date.now() - Date.parse(sandbox.updatedAt) < startingGraceMs;
 
   async function reconcileRuntime(runtime: Runtime, report: ReconcileReport, signal: AbortSignal): Promise<void> {
     // Rows first, machines second: a sandbox that becomes ready in between is then seen with its machine,
@@ -45,7 +53,7 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
     const owners = new Set<string>();
 
     for (const sandbox of live) {
-      if (sandboxes.isProvisioningHere(sandbox.id)) {
+      if (sandboxes.isProvisioningHere(sandbox.id) || startingElsewhere(sandbox)) {
         owners.add(sandbox.id);
         continue;
       }

@@ -39,6 +39,8 @@ export interface AuthService {
   watch(principal: Principal, onEnd: () => void): () => void;
   /** On first start: a default workspace, an installation admin and its token in `<data dir>/admin-token`. */
   bootstrapAdmin(dataDirectory: string): Promise<{ created: boolean; tokenFile: string }>;
+  /** A default workspace, an installation admin and its token, when the store has no user yet; else undefined. */
+  createFirstAdmin(): Promise<{ token: string; user: UserRecord } | undefined>;
 }
 
 export interface IssueTokenOptions {
@@ -160,16 +162,21 @@ export function createAuthService(store: Store): AuthService {
         if (current?.size === 0) watchers.delete(principal.tokenID);
       };
     },
-    async bootstrapAdmin(dataDirectory) {
-      const tokenFile = path.join(dataDirectory, "admin-token");
-      if ((await store.users.count()) > 0) return { created: false, tokenFile };
+    async createFirstAdmin() {
+      if ((await store.users.count()) > 0) return undefined;
       const now = new Date().toISOString();
       const workspaceID = newID("ws");
       await store.workspaces.create({ id: workspaceID, name: "default", createdAt: now });
       const admin: UserRecord = { id: newID("usr"), workspaceID, name: "admin", role: "admin", installationAdmin: true, createdAt: now };
       await store.users.create(admin);
-      const token = await this.issueToken(admin, "admin (first start)");
-      writeFileSync(tokenFile, token + "\n", { mode: 0o600 });
+      return { token: await this.issueToken(admin, "admin (first start)"), user: admin };
+    },
+
+    async bootstrapAdmin(dataDirectory) {
+      const tokenFile = path.join(dataDirectory, "admin-token");
+      const first = await this.createFirstAdmin();
+      if (!first) return { created: false, tokenFile };
+      writeFileSync(tokenFile, first.token + "\n", { mode: 0o600 });
       chmodSync(tokenFile, 0o600);
       return { created: true, tokenFile };
     },

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { CiabError, type FileEntry, type FileEntryBody } from "@ciab/protocol";
+import type { SizedBody } from "../agent-channel/raw-write.js";
 import type { Principal } from "./auth-service.js";
 import type { SandboxService } from "./sandbox-service.js";
 
@@ -68,7 +69,7 @@ export function createFileService(sandboxes: SandboxService) {
       return withAgent(principal, id, (agent) => agent.readFile(path));
     },
 
-    async write(principal: Principal, id: string, path: string, body: Readable | Buffer, mode?: number) {
+    async write(principal: Principal, id: string, path: string, body: Readable | Buffer | SizedBody, mode?: number) {
       return fileEntryView(await withAgent(principal, id, (agent) => agent.writeFile(path, body, mode)));
     },
 

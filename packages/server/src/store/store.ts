@@ -15,7 +15,8 @@ import type { ApprovalRecord, AuditRecord } from "./approval-audit-records.js";
 import type { ImageBuildRepository, ImageRepository } from "./image-repositories.js";
 
 /**
- * Persistence behind repositories. Implementations: sqlite/ (default), postgres/ and dynamodb/ later.
+ * Persistence behind repositories. Implementations: sqlite/ (default) and dynamodb/ (one table, for the
+ * serverless deployment); `store/contract/` is the behaviour both must have.
  * Nothing outside an implementation's folder knows which database it talks to.
  */
 export interface Store {

@@ -1,0 +1,1 @@
+export { createDynamoDBStore, type DynamoDBStoreConfig } from "./dynamodb-store.js";
