@@ -62,10 +62,13 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
   const onAbort = () => socket.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    socket.write(`${rawWriteGreeting}${body.length} ${mode === undefined ? "-" : mode.toString(8)} ${encodeURIComponent(path)}\n`);
+    // The sandbox goes along so that another sandbox's agent (a swapped socket link) acts on none of it.
+    socket.write(`${rawWriteGreeting}${body.length} ${mode === undefined ? "-" : mode.toString(8)} ${encodeURIComponent(path)} ${sandboxID ?? "-"}\n`);
     const ready = await readAnswerLine(socket, readyLineBytes, readyTimeoutMs, "raw write").catch((error: unknown) => {
       throw new RawWriteUnavailable("no answer", { cause: error });
     });
+    // An agentd that reads only the older greeting (no sandbox) refuses it: the channel's PUT still serves.
+    if (ready.line.startsWith("ERR invalid_request ")) throw new RawWriteUnavailable(`agentd refused the greeting: ${ready.line.slice(0, 200)}`);
     if (ready.line.startsWith("ERR ")) throw errorOfLine(ready.line, "agentd refused the write", isErrorCode);
     if (ready.line !== `READY ${sandboxID ?? "-"}`) {
       // Not an agentd that takes raw writes, or not this sandbox's: the channel's own check decides.
