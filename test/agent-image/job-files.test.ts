@@ -13,7 +13,7 @@ describe("the job's files", () => {
 
   it("takes only an object of string variables as the launch env", () => {
     expect(parseLaunch('{"env":{"HOME":"/tmp/h","CIAB_SESSION_TOKEN":"ciabgw_x"}}')).toEqual({ HOME: "/tmp/h", CIAB_SESSION_TOKEN: "ciabgw_x" });
-    for (const text of ['{"env":[]}', '{"env":{"A":1}}', '{"env":{"A=B":"c"}}', '{}', '{"env":null}']) expect(() => parseLaunch(text)).toThrow();
+    for (const text of ['{"env":[]}', '{"env":{"A":1}}', '{"env":{"A=B":"c"}}', '{}', '{"env":null}', 'null', '{"env":{"A":"b\\u0000c"}}']) expect(() => parseLaunch(text)).toThrow();
     expect(() => parseLaunch("not json")).toThrow();
   });
 });

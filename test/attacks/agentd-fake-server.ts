@@ -1,8 +1,12 @@
 import { rmSync } from "node:fs";
 import http2, { type ServerHttp2Stream } from "node:http2";
+import net from "node:net";
 
 /** How the fake answers one route: it gets the raw HTTP/2 stream and may do anything with it. */
 export type FakeHandler = (stream: ServerHttp2Stream, path: string) => void;
+
+/** How the fake answers a raw connection (a raw write or tunnel): its socket, with the first bytes read. */
+export type FakeRawHandler = (socket: net.Socket, first: Buffer) => void;
 
 /**
  * An HTTP/2 server on a unix socket standing in for a sandbox's agentd: it says it serves `sandboxID` (so
@@ -10,19 +14,37 @@ export type FakeHandler = (stream: ServerHttp2Stream, path: string) => void;
  */
 export interface FakeAgentd {
   handle(route: string, handler: FakeHandler): void;
+  /** Takes connections that start with `greeting` (`CIAB-WRITE `, `CIAB-CONNECT `); none: HTTP/2 gets them. */
+  handleRaw(greeting: string, handler: FakeRawHandler | undefined): void;
   close(): Promise<void>;
 }
 
 export async function startFakeAgentd(socketPath: string, sandboxID: string): Promise<FakeAgentd> {
   const handlers = new Map<string, FakeHandler>();
+  const rawHandlers = new Map<string, FakeRawHandler>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  const server = http2.createServer();
-  server.on("session", (session) => {
+  const sockets = new Set<net.Socket>();
+  const http2Server = http2.createServer();
+  // Like agentd, one socket for both: the first bytes say whether a connection is raw or HTTP/2.
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      for (const [greeting, handler] of rawHandlers) {
+        if (first.subarray(0, greeting.length).toString("latin1") === greeting) return handler(socket, first);
+      }
+      socket.unshift(first);
+      http2Server.emit("connection", socket);
+    });
+  });
+  http2Server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     session.on("error", () => undefined);
   });
-  server.on("stream", (stream, headers) => {
+  http2Server.on("stream", (stream, headers) => {
     stream.on("error", () => undefined);
     const path = String(headers[":path"]);
     const route = path.split("?")[0]!;
@@ -48,8 +70,10 @@ export async function startFakeAgentd(socketPath: string, sandboxID: string): Pr
   });
   return {
     handle: (route, handler) => void handlers.set(route, handler),
+    handleRaw: (greeting, handler) => void (handler ? rawHandlers.set(greeting, handler) : rawHandlers.delete(greeting)),
     async close() {
       for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

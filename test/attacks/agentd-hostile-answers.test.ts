@@ -176,6 +176,61 @@ describe("a hostile agentd", () => {
     });
   });
 
+  /** An upload of `body` with its content-length, so that it goes to agentd as a raw write. */
+  const upload = (body: Buffer) =>
+    fetch(`${server.url}/api/v1/sandboxes/${sandbox}/files/upload?path=/workspace/a`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/octet-stream" },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
+
+  /** A raw write agentd greets for this sandbox, then reads `take` bytes of the body and answers `line`. */
+  const rawWriteAnswering = (take: number, line: (received: number) => string) => (socket: net.Socket) => {
+    let received = 0;
+    let answered = false;
+    socket.write(`READY ${sandbox}\n`);
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      socket.write(`${line(received)}\n`);
+    };
+    if (take === 0) answer();
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= take) answer();
+    });
+    socket.resume();
+  };
+
+  test("a raw write agentd claims done before it had the body is not a written file", async () => {
+    const body = Buffer.alloc(8 * 1024 * 1024, "u");
+    try {
+      // Success at once, for one byte, while the upload has barely started.
+      fake.handleRaw("CIAB-WRITE ", rawWriteAnswering(0, () => `OK ${JSON.stringify(fileEntry)}`));
+      expectError(await bounded(() => upload(body)), 502, "agent_unreachable");
+      // The whole body taken, but the entry names another size than the upload's.
+      fake.handleRaw("CIAB-WRITE ", rawWriteAnswering(body.length, () => `OK ${JSON.stringify(fileEntry)}`));
+      expectError(await bounded(() => upload(body)), 502, "agent_unreachable");
+      // Entries that are no entry at all.
+      for (const entry of ["null", "7", '"a"', '{"size":"8388608"}', JSON.stringify({ ...fileEntry, size: body.length, type: "directory" })]) {
+        fake.handleRaw("CIAB-WRITE ", rawWriteAnswering(body.length, () => `OK ${entry}`));
+        expectError(await bounded(() => upload(body)), 502, "agent_unreachable");
+      }
+      // The same on the channel's PUT, which a raw write falls back to.
+      fake.handleRaw("CIAB-WRITE ", undefined);
+      fake.handle("/v1/files/content", (stream) => stream.once("end", () => json(stream, "null")));
+      expectError(await bounded(() => upload(body)), 502, "agent_unreachable");
+      // An honest answer is taken.
+      fake.handleRaw("CIAB-WRITE ", rawWriteAnswering(body.length, (received) => `OK ${JSON.stringify({ ...fileEntry, size: received })}`));
+      const written = await upload(body);
+      expect(written.status, JSON.stringify(written.body)).toBe(200);
+      expect(written.body.size).toBe(body.length);
+    } finally {
+      fake.handleRaw("CIAB-WRITE ", undefined);
+    }
+  });
+
   test("an answer that never comes does not hold the server", async () => {
     fake.handle("/v1/ports", () => undefined);
     const pending = server.api("GET", `/sandboxes/${sandbox}/ports`).catch(() => undefined);

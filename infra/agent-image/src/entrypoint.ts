@@ -4,7 +4,8 @@ import { createInterface } from "node:readline";
 import { launchAgentd } from "./agentd-launch.js";
 import { lingerForCollection, prepareJobDirectory, waitForLaunch } from "./ciab-job.js";
 import { jobExitLine, jobFiles } from "./job-files.js";
-import { privateVariables, readJobSettings, type JobSettings } from "./job-settings.js";
+import { ciabVariables, privateVariables, readJobSettings, type JobSettings } from "./job-settings.js";
+import { fetchSandboxEnv } from "./sandbox-config.js";
 import { auditLine, parsePiLine, piArguments, PiVerdict } from "./pi-run.js";
 import { exitStatus, SupervisedChild } from "./supervised-child.js";
 
@@ -26,6 +27,16 @@ try {
 
 const agentEnv: NodeJS.ProcessEnv = { ...process.env };
 for (const name of privateVariables) delete agentEnv[name];
+if (settings.configURL !== undefined) {
+  try {
+    const sandboxEnv = await fetchSandboxEnv(settings.configURL, log);
+    for (const [name, value] of Object.entries(sandboxEnv)) if (!ciabVariables.has(name)) agentEnv[name] = value;
+  } catch (error) {
+    // Without its env the sandbox would run, silently, as another one than asked for.
+    log((error as Error).message);
+    process.exit(2);
+  }
+}
 
 const runDirectory = process.env.CIAB_RUN_DIR ?? "/run/ciab";
 const files = jobFiles(runDirectory);

@@ -48,13 +48,18 @@ export function parseJobExit(line: string): number | undefined {
   }
 }
 
-/** Reads the launch file's env; anything but an object of strings is refused. */
-export function parseLaunch(text: string): Record<string, string> {
-  const value = JSON.parse(text) as { env?: unknown };
-  const env = value.env;
-  if (typeof env !== "object" || env === null || Array.isArray(env)) throw new Error("the launch file has no env object");
+/**
+ * Reads `{ "env": { NAME: value } }` (the launch file's, or the sandbox config's); anything but an object of
+ * strings without NUL under variable names is refused.
+ */
+export function parseLaunch(text: string, what = "the launch file"): Record<string, string> {
+  const value = JSON.parse(text) as { env?: unknown } | null;
+  const env = value?.env;
+  if (typeof env !== "object" || env === null || Array.isArray(env)) throw new Error(`${what} has no env object`);
   for (const [name, entry] of Object.entries(env)) {
-    if (typeof entry !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`the launch file's env ${name} is not a string variable`);
+    if (typeof entry !== "string" || entry.includes("\0") || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new Error(`${what}'s env ${JSON.stringify(name).slice(0, 80)} is not a string variable`);
+    }
   }
   return env as Record<string, string>;
 }

@@ -13,6 +13,8 @@ export interface JobSettings {
   /** A ciab job: after it, how long the task waits for ciab to take its exit status and stop it. */
   lingerSeconds: number;
   channel: ChannelSettings | undefined;
+  /** ciab's single-use URL of the sandbox env, fetched once at start. */
+  configURL: string | undefined;
 }
 
 /** ciab's reverse channel: agentd dials `url` with the one-time `token`. */
@@ -27,7 +29,10 @@ export const defaultStopGraceSeconds = 30;
 export const defaultLingerSeconds = 60;
 
 /** Variables that only the entrypoint and agentd may see: never passed on to the agent. */
-export const privateVariables = ["CIAB_CHANNEL_TOKEN", "JOB_PROMPT"] as const;
+export const privateVariables = ["CIAB_CHANNEL_TOKEN", "JOB_PROMPT", "CIAB_CONFIG_URL"] as const;
+
+/** What ciab itself sets in the task's overrides: the sandbox env it hands over never replaces these. */
+export const ciabVariables = new Set([...privateVariables, "CIAB_CHANNEL_URL", "CIAB_SANDBOX_ID", "JOB_PROVIDER", "JOB_MODEL"]);
 
 export function readJobSettings(env: NodeJS.ProcessEnv): JobSettings {
   const channelURL = nonEmpty(env.CIAB_CHANNEL_URL);
@@ -47,6 +52,7 @@ export function readJobSettings(env: NodeJS.ProcessEnv): JobSettings {
       channelURL === undefined || channelToken === undefined
         ? undefined
         : { url: channelURL, token: channelToken, sandboxID: nonEmpty(env.CIAB_SANDBOX_ID) },
+    configURL: nonEmpty(env.CIAB_CONFIG_URL),
   };
 }
 

@@ -29,9 +29,16 @@ export function createConnectionRouter(connector: PortConnector, files: FileServ
 async function serveRawTunnel(socket: Duplex, first: Buffer, connector: PortConnector, sandboxID: string | undefined): Promise<void> {
   // The greeting comes in one write of a few bytes; anything else is not a client of ours.
   const end = first.indexOf(10);
-  const port = Number(/^(\d{1,5})$/.exec(first.subarray(rawTunnelGreeting.length, end === -1 ? 0 : end).toString("latin1"))?.[1] ?? 0);
+  const match = /^(\d{1,5})(?: (\S{1,128}))?$/.exec(first.subarray(rawTunnelGreeting.length, end === -1 ? 0 : end).toString("latin1"));
+  const port = Number(match?.[1] ?? 0);
   if (end === -1 || port < 1 || port > 65535) {
-    socket.end(toErrorLine("invalid_request", "a raw tunnel starts with CIAB-CONNECT <port> and a newline"));
+    socket.end(toErrorLine("invalid_request", "a raw tunnel starts with CIAB-CONNECT <port> [<sandboxID>] and a newline"));
+    return;
+  }
+  // A tunnel meant for another sandbox (a swapped socket link) connects to nothing here and says nothing
+  // of what listens.
+  if (match?.[2] !== undefined && match[2] !== (sandboxID ?? "-")) {
+    socket.end(toErrorLine("agent_unreachable", "this agent serves another sandbox"));
     return;
   }
   const relay = relayInto(socket);

@@ -2,7 +2,7 @@ import { PassThrough, type Duplex, type Readable } from "node:stream";
 import { CiabError, rawWriteGreeting, rawWriteGreetingMaxBytes } from "../protocol.js";
 import type { FileService } from "../services/file-service.js";
 
-const greetingLine = /^(\d{1,16}) (-|[0-7]{1,4}) (\S+)$/;
+const greetingLine = /^(\d{1,16}) (-|[0-7]{1,4}) (\S+)(?: (\S{1,128}))?$/;
 
 /**
  * Serves a raw write (see rawWriteGreeting): the greeting may arrive over several reads and is bounded;
@@ -46,10 +46,16 @@ async function write(socket: Duplex, greeting: string, rest: Buffer, files: File
     path = undefined;
   }
   if (!match || path === undefined || !Number.isSafeInteger(length)) {
-    answerError(socket, new CiabError("invalid_request", "a raw write starts with CIAB-WRITE <length> <mode|-> <path> and a newline"));
+    answerError(socket, new CiabError("invalid_request", "a raw write starts with CIAB-WRITE <length> <mode|-> <path> [<sandboxID>] and a newline"));
     return;
   }
   const mode = match[2] === "-" ? undefined : Number.parseInt(match[2]!, 8);
+  // A write meant for another sandbox (a swapped socket link) touches nothing here: the answer says whose
+  // agent this is, and the control plane goes no further.
+  if (match[4] !== undefined && match[4] !== (sandboxID ?? "-")) {
+    socket.end(`READY ${sandboxID ?? "-"}\n`);
+    return;
+  }
   socket.write(`READY ${sandboxID ?? "-"}\n`);
   if (rest.length > 0) socket.unshift(rest);
   try {

@@ -69,16 +69,18 @@ export interface AgentHealth {
 }
 
 /**
- * A connection to agentd's socket that starts with `CIAB-CONNECT <port>\n` instead of the HTTP/2 preface
- * is a raw tunnel to that loopback port: agentd answers one line, `OK <sandboxID>\n` then the port's
- * bytes, or `ERR <code> <message>\n` and closes. Bulk previews go this way where a transport makes new
+ * A connection to agentd's socket that starts with `CIAB-CONNECT <port> [<sandboxID>]\n` instead of the
+ * HTTP/2 preface is a raw tunnel to that loopback port: agentd answers one line, `OK <sandboxID>\n` then the
+ * port's bytes, or `ERR <code> <message>\n` and closes. Given a sandbox that is not its own, agentd
+ * connects to nothing and answers `ERR agent_unreachable`. Bulk previews go this way where a transport makes new
  * connections cheap (unix sockets), skipping HTTP/2 framing; CONNECT on the channel is the fallback.
  */
 export const rawTunnelGreeting = "CIAB-CONNECT ";
 
 /**
- * A connection that starts with `CIAB-WRITE <length> <mode octal|-> <path, percent-encoded>\n` writes a
- * file of exactly `length` bytes: agentd answers `READY <sandboxID>\n` (or `ERR <code> <message>\n`),
+ * A connection that starts with `CIAB-WRITE <length> <mode octal|-> <path, percent-encoded> [<sandboxID>]\n`
+ * writes a file of exactly `length` bytes: agentd answers `READY <sandboxID>\n` (or `ERR <code> <message>\n`;
+ * given a sandbox that is not its own, it answers `READY` with its own and touches nothing),
  * the control plane then sends the bytes and waits, and agentd answers `OK <file entry JSON>\n` once the
  * file is in place, or `ERR …` (the file untouched). Uploads of a known size go this way: no HTTP/2
  * framing or flow control on the bulk bytes; PUT filesContent on the channel is the fallback.

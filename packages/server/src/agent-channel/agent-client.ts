@@ -20,6 +20,7 @@ import {
 import { AgentSession, answerLimits, readJSON, type AgentResponse, type RequestBody } from "./agent-session.js";
 import { limitStream } from "./limit-stream.js";
 import { isSizedBody, RawWriteUnavailable, writeRaw, type SizedBody } from "./raw-write.js";
+import { writtenEntry } from "./written-entry.js";
 import { readFrames } from "./ndjson-frames.js";
 
 export { waitForAgent, type WaitForAgentOptions } from "./wait-for-agent.js";
@@ -209,6 +210,8 @@ class HTTP2AgentClient implements AgentClient {
   }
 
   async writeFile(path: string, body: RequestBody | SizedBody, mode?: number, signal?: AbortSignal): Promise<FileEntry> {
+    // What agentd must say it wrote, when the control plane knows it.
+    const expectedSize = isSizedBody(body) ? body.length : Buffer.isBuffer(body) || typeof body === "string" ? Buffer.byteLength(body) : undefined;
     if (isSizedBody(body)) {
       try {
         return await writeRaw(() => this.#session.connectRaw(), this.#session.expectedSandboxID, path, mode, body, signal);
@@ -223,7 +226,7 @@ class HTTP2AgentClient implements AgentClient {
       headers: { "content-type": "application/octet-stream" },
       signal,
     });
-    return readJSON<FileEntry>(response.stream, answerLimits.small, agentRoutes.filesContent);
+    return writtenEntry(await readJSON<unknown>(response.stream, answerLimits.small, agentRoutes.filesContent), expectedSize);
   }
 
   mkdir(request: MkdirRequest, signal?: AbortSignal): Promise<FileEntry> {

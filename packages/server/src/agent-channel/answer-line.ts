@@ -13,7 +13,7 @@ export function readAnswerLine(socket: Duplex, maxBytes: number, timeoutMs: numb
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish(new CiabError("agent_unreachable", `agentd did not answer the ${what}`)), timeoutMs);
     const finish = (error: Error | undefined, value?: { line: string; rest: Buffer }) => {
       clearTimeout(timer);
-      socket.off("data", onData).off("close", onClose);
+      socket.off("data", onData).off("end", onClose).off("close", onClose);
       socket.pause();
       if (error) reject(error);
       else resolve(value!);
@@ -25,7 +25,8 @@ export function readAnswerLine(socket: Duplex, maxBytes: number, timeoutMs: numb
       else if (buffered.length > maxBytes) finish(new CiabError("agent_unreachable", `agentd answered the ${what} with no line`));
     };
     const onClose = () => finish(new CiabError("agent_unreachable", `agentd closed the ${what}`));
-    socket.on("data", onData).once("close", onClose);
+    // A WebSocket stream (the reverse channel) ends when agentd closes it but closes only once destroyed.
+    socket.on("data", onData).once("end", onClose).once("close", onClose);
     socket.resume();
   });
 }

@@ -19,10 +19,13 @@ export async function openRawTunnel(connect: () => Promise<Duplex>, sandboxID: s
   const onAbort = () => socket.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    socket.write(`${rawTunnelGreeting}${port}\n`);
+    // The sandbox goes along so that another sandbox's agent (a swapped socket link) connects to nothing.
+    socket.write(`${rawTunnelGreeting}${port} ${sandboxID}\n`);
     const { line, rest } = await readAnswerLine(socket, maximumAnswerBytes, answerTimeoutMs, "tunnel request");
     if (line.startsWith("ERR ")) {
       socket.destroy();
+      // An agentd that reads only the older greeting (no sandbox) refuses it: CONNECT on the channel serves.
+      if (line.startsWith("ERR invalid_request ")) throw new CiabError("agent_unreachable", "agentd does not take this raw tunnel greeting");
       throw errorOfLine(line, "agentd refused the tunnel", isErrorCode);
     }
     if (line !== `OK ${sandboxID}`) {

@@ -1,6 +1,7 @@
 import type { Duplex, Readable } from "node:stream";
 import { CiabError, isErrorCode, rawWriteGreeting, type FileEntry } from "@ciab/protocol";
 import { errorOfLine, readAnswerLine } from "./answer-line.js";
+import { writtenEntry } from "./written-entry.js";
 
 /** A body whose size is known before it is sent (an upload's content-length). */
 export interface SizedBody {
@@ -53,16 +54,21 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
       socket.once("drain", () => body.stream.resume());
     }
   };
+  let sentAll = false;
   const startEntryTimer = (): void => {
+    sentAll = true;
     entryTimer = setTimeout(() => socket.destroy(), entryTimeoutMs);
   };
   const onAbort = () => socket.destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    socket.write(`${rawWriteGreeting}${body.length} ${mode === undefined ? "-" : mode.toString(8)} ${encodeURIComponent(path)}\n`);
+    // The sandbox goes along so that another sandbox's agent (a swapped socket link) acts on none of it.
+    socket.write(`${rawWriteGreeting}${body.length} ${mode === undefined ? "-" : mode.toString(8)} ${encodeURIComponent(path)} ${sandboxID ?? "-"}\n`);
     const ready = await readAnswerLine(socket, readyLineBytes, readyTimeoutMs, "raw write").catch((error: unknown) => {
       throw new RawWriteUnavailable("no answer", { cause: error });
     });
+    // An agentd that reads only the older greeting (no sandbox) refuses it: the channel's PUT still serves.
+    if (ready.line.startsWith("ERR invalid_request ")) throw new RawWriteUnavailable(`agentd refused the greeting: ${ready.line.slice(0, 200)}`);
     if (ready.line.startsWith("ERR ")) throw errorOfLine(ready.line, "agentd refused the write", isErrorCode);
     if (ready.line !== `READY ${sandboxID ?? "-"}`) {
       // Not an agentd that takes raw writes, or not this sandbox's: the channel's own check decides.
@@ -80,11 +86,15 @@ export async function writeRaw(connect: () => Promise<Duplex>, sandboxID: string
     const { line } = await Promise.race([answer, failed]);
     if (line.startsWith("ERR ")) throw errorOfLine(line, "agentd failed the write", isErrorCode);
     if (!line.startsWith("OK ")) throw new CiabError("agent_unreachable", "agentd answered a raw write with no entry");
+    // A write is done only once all of the body went out: an earlier OK is a claim, not a file.
+    if (!sentAll) throw new CiabError("agent_unreachable", "agentd answered a raw write before it had the whole body");
+    let entry: unknown;
     try {
-      return JSON.parse(line.slice(3)) as FileEntry;
+      entry = JSON.parse(line.slice(3));
     } catch (error) {
       throw new CiabError("agent_unreachable", "agentd answered a raw write with invalid JSON", { cause: error });
     }
+    return writtenEntry(entry, body.length);
   } catch (error) {
     if (signal?.aborted && !(error instanceof RawWriteUnavailable)) throw signal.reason;
     throw error;

@@ -65,6 +65,7 @@ export class FargateRuntime implements Runtime {
     const timeoutMs = this.config.task_ready_timeout_secs * 1000;
     const token = hub.issueToken(spec.sandboxID, timeoutMs);
     const channelURL = hub.channelURL(spec.sandboxID, "agent").slice(0, -"/agent".length);
+    const configURL = this.#offerConfig(spec);
     options.onProgress?.(`starting a task of ${this.config.task_definition} in cluster ${this.config.cluster} (${this.config.region})`);
     const task = await awsCall(
       "RunTask",
@@ -78,8 +79,7 @@ export class FargateRuntime implements Runtime {
             securityGroups: this.config.security_groups,
             assignPublicIp: this.config.assign_public_ip,
             env: {
-              // Only a session's job sets the prompt: a sandbox env's JOB_PROMPT would hold its task waiting for one.
-              ...Object.fromEntries(Object.entries(spec.env).filter(([name]) => name !== "JOB_PROMPT")),
+              ...(configURL !== undefined && { CIAB_CONFIG_URL: configURL }),
               ...(spec.job && { ...spec.job.env, JOB_PROMPT: spec.job.prompt }),
               CIAB_CHANNEL_URL: channelURL,
               CIAB_CHANNEL_TOKEN: token,
@@ -95,7 +95,11 @@ export class FargateRuntime implements Runtime {
           signal,
         ),
       this.config.region,
-    );
+    ).catch((error: unknown) => {
+      hub.forget(spec.sandboxID);
+      this.dependencies.machineDownloads?.withdrawConfig(spec.sandboxID);
+      throw error;
+    });
     const size = task.cpu !== undefined && task.memoryMiB !== undefined ? task : await this.#definitionSize(signal);
     const details: TaskDetails = {
       taskArn: task.taskArn,
@@ -116,6 +120,7 @@ export class FargateRuntime implements Runtime {
       return machine;
     } catch (error) {
       hub.forget(spec.sandboxID);
+      this.dependencies.machineDownloads?.withdrawConfig(spec.sandboxID);
       await this.#stop(machine, "ciab: the sandbox failed to start").catch((stopError: unknown) =>
         this.logger.error({ err: stopError, taskArn: task.taskArn }, "cannot stop a failed task"),
       );
@@ -133,6 +138,7 @@ export class FargateRuntime implements Runtime {
 
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     this.dependencies.reverseChannels?.forget(machine.sandboxID);
+    this.dependencies.machineDownloads?.withdrawConfig(machine.sandboxID);
     await this.#stop(machine, "ciab: the sandbox was deleted", signal);
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
     await rm(paths.directory, { recursive: true, force: true });
@@ -199,6 +205,26 @@ export class FargateRuntime implements Runtime {
       throw new CiabError("invalid_request", "the fargate runtime needs [server] public_url: agentd in the task dials the control plane there");
     }
     return hub;
+  }
+
+  /**
+   * The single-use URL the entrypoint fetches the sandbox env from, or none for a sandbox without env.
+   * RunTask's overrides stay in the task's description (DescribeTasks) and in CloudTrail's record of the
+   * call, so the env, which ciab keeps sealed, never goes there; the URL is dead once used.
+   */
+  #offerConfig(spec: MachineSpec): string | undefined {
+    // Only a session's job sets the prompt: a sandbox env's JOB_PROMPT would hold its task waiting for one.
+    const env = Object.fromEntries(Object.entries(spec.env).filter(([name]) => name !== "JOB_PROMPT"));
+    const names = Object.keys(env);
+    if (names.length === 0) return undefined;
+    const invalid = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    if (invalid !== undefined) {
+      throw new CiabError("invalid_request", `environment name ${JSON.stringify(invalid)} cannot be passed to a fargate sandbox`);
+    }
+    if (this.dependencies.machineDownloads === undefined) {
+      throw new CiabError("invalid_request", "a fargate sandbox fetches its env at start from a single-use URL of [server] public_url, which is not set");
+    }
+    return this.dependencies.machineDownloads.offerConfig(spec.sandboxID, { env });
   }
 
   async #definitionSize(signal: AbortSignal): Promise<{ cpu: number | undefined; memoryMiB: number | undefined }> {
