@@ -28,7 +28,7 @@ let network: { subnets: string[]; security_groups: string[] };
 const dependencies = testDependencies("fargate");
 
 beforeAll(async () => {
-  const image = buildAgentImage();
+  const image = await buildAgentImage();
   moto = await startMoto();
   await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });
   const ec2 = harnessEC2Client(moto.endpoint);
