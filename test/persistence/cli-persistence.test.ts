@@ -53,6 +53,7 @@ describe("persistence through the CLI", () => {
     await waitFor(`/volumes/${volume.id}`, (body) => body.state === "available");
     const read = ciab(["run", "--provider", "shell", "--runtime", "local", "--persistence", "persistent-volume", "--volume", volume.id, "cat /workspace/kept"]);
     expect(read.stdout).toContain("one");
+    await waitFor(`/volumes/${volume.id}`, (body) => body.state === "available");
 
     const sandbox = json(["sandbox", "create", "--runtime", "local", "--persistence", "persistent-volume", "--volume", volume.id]);
     expect(sandbox).toMatchObject({ persistence: "persistent-volume", volume_id: volume.id });
