@@ -3,29 +3,18 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
-import { providerSecrets, tableIndexes, type FoundationStack, type ProviderName } from "./foundation-stack.js";
+import type { FoundationStack } from "./foundation-stack.js";
 import type { DeploymentSettings } from "./settings.js";
-
-/** What the store does with its table (docs: the DynamoDB store's access patterns). */
-export const tableActions = [
-  "dynamodb:BatchGetItem",
-  "dynamodb:BatchWriteItem",
-  "dynamodb:ConditionCheckItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:DescribeTable",
-  "dynamodb:GetItem",
-  "dynamodb:PutItem",
-  "dynamodb:Query",
-  "dynamodb:UpdateItem",
-];
 
 /** The largest Fargate shape (seed 002): 16 vCPU, 120 GiB, 200 GiB of scratch disk. */
 export const agentTaskSize = { cpu: 16384, memoryLimitMiB: 122880, ephemeralStorageGiB: 200 } as const;
 
 /**
  * The agent runtime (seed 002): one Fargate task definition running the agent image (infra/agent-image) as
- * the non-root `operator`, SIGTERM → 30 s → SIGKILL, logs to CloudWatch, ECS Exec on. Its task role reads
- * the five provider secrets and the one table, and holds what ECS Exec needs; nothing else.
+ * the non-root `operator`, SIGTERM → 30 s → SIGKILL, logs to CloudWatch, ECS Exec on. Every tenant's code
+ * runs in these tasks and can read their environment and their task role's credentials, so neither holds a
+ * provider key or the state table: models are reached through ciab's gateway, the table through the control
+ * plane (docs/decisions/0042). The task role holds only what ECS Exec needs.
  */
 export class AgentStack extends Stack {
   readonly taskDefinition: ecs.FargateTaskDefinition;
@@ -36,16 +25,8 @@ export class AgentStack extends Stack {
 
     const taskRole = new iam.Role(this, "TaskRole", {
       assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-      description: "ciab agent tasks: the provider secrets, the state table, ECS Exec",
+      description: "ciab agent tasks: ECS Exec only (the provider keys and the state table stay with the control plane)",
     });
-    // The one table and its two indexes by name: CDK's grantReadWriteData would add a /index/* wildcard.
-    taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: tableActions,
-        resources: [foundation.table.tableArn, ...tableIndexes.map((index) => `${foundation.table.tableArn}/index/${index}`)],
-      }),
-    );
-    for (const secret of Object.values(foundation.secrets)) secret.grantRead(taskRole);
     // ECS Exec's SSM channels: ssmmessages has no resource-level permissions, so its resource is "*".
     taskRole.addToPolicy(
       new iam.PolicyStatement({
@@ -60,9 +41,6 @@ export class AgentStack extends Stack {
       runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
       taskRole,
     });
-    const secrets = Object.fromEntries(
-      (Object.keys(providerSecrets) as ProviderName[]).map((provider) => [providerSecrets[provider], ecs.Secret.fromSecretsManager(foundation.secrets[provider])]),
-    );
     this.taskDefinition.addContainer("agent", {
       containerName: "agent",
       image: ecs.ContainerImage.fromEcrRepository(foundation.repository, settings.agentImageTag),
@@ -70,7 +48,6 @@ export class AgentStack extends Stack {
       essential: true,
       stopTimeout: Duration.seconds(30),
       environment: { JOB_MAX_SECONDS: String(2 * 60 * 60), JOB_STOP_GRACE_SECONDS: "30" },
-      secrets,
       logging: ecs.LogDrivers.awsLogs({ logGroup: foundation.agentLogGroup, streamPrefix: "agent" }),
       linuxParameters: new ecs.LinuxParameters(this, "AgentLinux", { initProcessEnabled: true }),
     });
@@ -99,7 +76,7 @@ export class AgentStack extends Stack {
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: "AwsSolutions::AwsSolutions-ECS2",
-      reason: "the plain environment holds only the run's limits; provider keys come from Secrets Manager as secrets",
+      reason: "the plain environment holds only the run's limits; no provider key enters the task (the gateway holds them)",
     });
   }
 }
