@@ -79,7 +79,7 @@ export class FoundationStack extends Stack {
         provider,
         new secretsmanager.Secret(this, `${provider}-key`, {
           secretName: name(`${provider}-api-key`),
-          description: `The ${provider} API key ciab's model gateway (the control plane) sends as ${providerSecrets[provider]}; sandboxes never see it. Set its value after deploying.`,
+          description: `The ${provider} API key (${providerSecrets[provider]}) for standalone runs of the agent image; ciab's sandboxes never get it.`,
           removalPolicy: RemovalPolicy.RETAIN,
         }),
       ]),
