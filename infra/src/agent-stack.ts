@@ -6,28 +6,15 @@ import type { Construct } from "constructs";
 import type { FoundationStack } from "./foundation-stack.js";
 import type { DeploymentSettings } from "./settings.js";
 
-/** What the store does with its table (docs: the DynamoDB store's access patterns). */
-export const tableActions = [
-  "dynamodb:BatchGetItem",
-  "dynamodb:BatchWriteItem",
-  "dynamodb:ConditionCheckItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:DescribeTable",
-  "dynamodb:GetItem",
-  "dynamodb:PutItem",
-  "dynamodb:Query",
-  "dynamodb:UpdateItem",
-];
-
 /** The largest Fargate shape (seed 002): 16 vCPU, 120 GiB, 200 GiB of scratch disk. */
 export const agentTaskSize = { cpu: 16384, memoryLimitMiB: 122880, ephemeralStorageGiB: 200 } as const;
 
 /**
  * The agent runtime (seed 002): one Fargate task definition running the agent image (infra/agent-image) as
- * the non-root `operator`, SIGTERM → 30 s → SIGKILL, logs to CloudWatch, ECS Exec on. A task is a tenant's
- * sandbox: whatever runs in it can read its environment and take its role's credentials. So its role holds
- * only what ECS Exec needs: not the state table (every workspace's records and token hashes) and no
- * provider secret, since models go through the control plane's gateway, which holds the keys (0006).
+ * the non-root `operator`, SIGTERM → 30 s → SIGKILL, logs to CloudWatch, ECS Exec on. Every tenant's code
+ * runs in these tasks and can read their environment and their task role's credentials, so neither holds a
+ * provider key or the state table: models are reached through ciab's gateway, the table through the control
+ * plane (docs/decisions/0042). The task role holds only what ECS Exec needs.
  */
 export class AgentStack extends Stack {
   readonly taskDefinition: ecs.FargateTaskDefinition;
@@ -38,7 +25,7 @@ export class AgentStack extends Stack {
 
     const taskRole = new iam.Role(this, "TaskRole", {
       assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-      description: "ciab agent tasks: ECS Exec only",
+      description: "ciab agent tasks: ECS Exec only (the provider keys and the state table stay with the control plane)",
     });
     // ECS Exec's SSM channels: ssmmessages has no resource-level permissions, so its resource is "*".
     taskRole.addToPolicy(
@@ -89,7 +76,7 @@ export class AgentStack extends Stack {
     });
     Validations.of(this.taskDefinition).acknowledge({
       id: "AwsSolutions::AwsSolutions-ECS2",
-      reason: "the plain environment holds only the run's limits; no key or secret enters the task (models go through ciab's gateway)",
+      reason: "the plain environment holds only the run's limits; no provider key enters the task (the gateway holds them)",
     });
   }
 }

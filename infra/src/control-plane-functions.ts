@@ -8,7 +8,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { AgentStack } from "./agent-stack.js";
 import { ControlPlaneRole } from "./control-plane-role.js";
-import { providerSecrets, type FoundationStack, type ProviderName } from "./foundation-stack.js";
+import type { FoundationStack } from "./foundation-stack.js";
 import { agentdBundleInLambda, controlPlaneBundling, lambdaEntries, lambdaRuntime, repositoryRoot } from "./lambda-bundling.js";
 import type { DeploymentSettings } from "./settings.js";
 
@@ -48,7 +48,6 @@ export class ControlPlaneFunctions extends Construct {
       });
     }
 
-    const providerKeys = (Object.keys(providerSecrets) as ProviderName[]).map((provider) => foundation.secrets[provider]);
     const environment = {
       NODE_OPTIONS: "--enable-source-maps",
       CIAB_DATA_DIR: "/tmp/ciab",
@@ -65,17 +64,24 @@ export class ControlPlaneFunctions extends Construct {
       CIAB_RUNTIME_FARGATE_TASK_DEFINITION: agent.taskDefinition.family,
       CIAB_RUNTIME_FARGATE_SUBNETS: foundation.vpc.privateSubnets.map((subnet) => subnet.subnetId).join(","),
       CIAB_RUNTIME_FARGATE_SECURITY_GROUPS: agent.securityGroup.securityGroupId,
-      CIAB_PROVIDER_SECRET_ARNS: Stack.of(this).toJsonString(
-        Object.fromEntries((Object.keys(providerSecrets) as ProviderName[]).map((provider) => [providerSecrets[provider], foundation.secrets[provider].secretArn])),
-      ),
     };
 
+    // Each role reads only the secrets its handler opens. No Lambda reads the provider keys: sessions, and the
+    // model gateway that would send them, need the long-running server.
     const controlPlane = new ControlPlaneRole(this, "ControlPlaneRole", {
       settings,
       foundation,
       agent,
-      description: "ciab API and scheduled Lambdas: the state table, the secrets, agent tasks on the cluster",
-      secrets: [...providerKeys, dataKey, this.originVerifySecret],
+      description: "ciab API Lambda: the state table, the data key and origin secret, agent tasks on the cluster",
+      secrets: [dataKey, this.originVerifySecret],
+      logGroup: foundation.apiLogGroup,
+    });
+    const loops = new ControlPlaneRole(this, "ScheduledRole", {
+      settings,
+      foundation,
+      agent,
+      description: "ciab scheduled Lambda: the state table, the data key, agent tasks on the cluster",
+      secrets: [dataKey],
       logGroup: foundation.apiLogGroup,
     });
     const provisioning = new ControlPlaneRole(this, "ProvisionRole", {
@@ -111,7 +117,7 @@ export class ControlPlaneFunctions extends Construct {
       functionName: name("scheduled"),
       description: "ciab background loops: one bounded pass of the reconciler, reaper and budget a minute",
       entry: path.join(repositoryRoot, lambdaEntries.scheduled),
-      role: controlPlane.role,
+      role: loops.role,
       bundling: controlPlaneBundling({ withAgentd: true }),
       memorySize: 512,
       timeout: Duration.seconds(55),

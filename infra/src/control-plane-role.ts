@@ -3,8 +3,8 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { tableActions, type AgentStack } from "./agent-stack.js";
-import { tableIndexes, type FoundationStack } from "./foundation-stack.js";
+import type { AgentStack } from "./agent-stack.js";
+import { tableActions, tableIndexes, type FoundationStack } from "./foundation-stack.js";
 import type { DeploymentSettings } from "./settings.js";
 
 /** What a control plane role may reach: the table always, the rest when the role runs sandboxes. */

@@ -25,6 +25,19 @@ export type ProviderName = keyof typeof providerSecrets;
  */
 export const tableIndexes = ["gsi1", "gsi2"] as const;
 
+/** What the store does with its table (docs: the DynamoDB store's access patterns). */
+export const tableActions = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:DescribeTable",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:UpdateItem",
+];
+
 /**
  * Shared primitives (seed 002): the single DynamoDB table, the provider secrets, a 2-AZ VPC, the ECS cluster,
  * the ECR repository of the agent image and the log groups. Everything stateful is retained on delete.
@@ -66,7 +79,7 @@ export class FoundationStack extends Stack {
         provider,
         new secretsmanager.Secret(this, `${provider}-key`, {
           secretName: name(`${provider}-api-key`),
-          description: `The ${provider} API key that ciab's agent tasks get as ${providerSecrets[provider]}; set its value after deploying.`,
+          description: `The ${provider} API key (${providerSecrets[provider]}) for standalone runs of the agent image; ciab's sandboxes never get it.`,
           removalPolicy: RemovalPolicy.RETAIN,
         }),
       ]),

@@ -85,8 +85,8 @@ describe("the API stack's Lambdas", () => {
       CIAB_ORIGIN_VERIFY_SECRET_ARN: { Ref: expect.stringMatching("OriginVerify") },
       CIAB_DATA_KEY_SECRET_ARN: { Ref: expect.stringMatching("DataKey") },
     });
-    const providerArns = JSON.stringify(variables.CIAB_PROVIDER_SECRET_ARNS);
-    for (const name of ["ANTHROPIC", "OPENAI", "GEMINI", "XAI", "OPENROUTER"]) expect(providerArns).toContain(`${name}_API_KEY`);
+    // No Lambda reads the provider keys (sessions, and the gateway that would use them, need the long-running server).
+    expect(variables.CIAB_PROVIDER_SECRET_ARNS).toBeUndefined();
     expect(JSON.stringify(variables.CIAB_RUNTIME_FARGATE_SUBNETS).match(/ImportValue/g)).toHaveLength(2);
     // Nothing secret in the clear: every value is a name, an ARN or a reference.
     expect(JSON.stringify(variables)).not.toMatch(/sk-|SecretString/);
@@ -113,12 +113,12 @@ describe("the API stack's Lambdas", () => {
 
   test("the execution role reaches the one table and its indexes, the secrets, and agent tasks on the cluster only", () => {
     const role = roleOf(functionID("api"));
-    expect(roleOf(functionID("scheduled"))).toBe(role);
+    expect(roleOf(functionID("scheduled"))).not.toBe(role);
     expect(api.toJSON().Resources[role].Properties.ManagedPolicyArns).toBeUndefined();
     const statements = policyOf(role);
     const byAction = (action: string) => statements.find((statement) => actionsOf(statement).includes(action))!;
     expect(JSON.stringify(byAction("dynamodb:PutItem").Resource).match(/\/index\/gsi[12]/g)).toHaveLength(2);
-    expect(resourcesOf(byAction("secretsmanager:GetSecretValue"))).toHaveLength(7);
+    expect(resourcesOf(byAction("secretsmanager:GetSecretValue"))).toHaveLength(2);
     expect(actionsOf(byAction("secretsmanager:GetSecretValue")).sort()).toEqual(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]);
     for (const action of ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "ecs:ListTasks", "ecs:TagResource"]) {
       expect(byAction(action).Condition?.ArnEquals?.["ecs:cluster"], action).toEqual({ "Fn::ImportValue": expect.stringMatching(/Foundation:ExportsOutputFnGetAttCluster/) });
@@ -133,6 +133,19 @@ describe("the API stack's Lambdas", () => {
     expect([...services].sort()).toEqual(["dynamodb", "ecs", "iam", "logs", "secretsmanager"]);
     const provisioning = policyOf(roleOf(functionID("provision"))).flatMap(actionsOf);
     expect(provisioning.every((action) => /^(dynamodb|secretsmanager|logs):/.test(action))).toBe(true);
+  });
+
+  // Code run by a Lambda (a dependency gone bad, an injection) gets what its role reads: each reads only the
+  // secrets its handler opens.
+  test("each Lambda reads only the secrets its handler opens: the data key, and the origin secret for the API alone; no provider key", () => {
+    const secretsOf = (name: string) =>
+      policyOf(roleOf(functionID(name)))
+        .filter((statement) => actionsOf(statement).some((action) => action.startsWith("secretsmanager:")))
+        .flatMap(resourcesOf)
+        .map((resource) => JSON.stringify(resource));
+    expect(secretsOf("api")).toEqual([expect.stringMatching(/DataKey/), expect.stringMatching(/OriginVerify/)]);
+    expect(secretsOf("scheduled")).toEqual([expect.stringMatching(/DataKey/)]);
+    expect(secretsOf("provision")).toEqual([expect.stringMatching(/DataKey/)]);
   });
 });
 

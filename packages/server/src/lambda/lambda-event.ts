@@ -8,6 +8,16 @@ export const lambdaPayloadLimitBytes = 6 * 1024 * 1024;
  * CloudFront distribution in front of a function URL reaches the function as a function URL event). Parsed
  * before Hono sees it, so a malformed event gets a typed 400 instead of a TypeError out of `new Request`.
  */
+/**
+ * Standard base64 with padding, as the front doors encode binary bodies; atob would throw on anything else.
+ * Checked without a backtracking pattern, which overflows the stack on a body of megabytes.
+ */
+function isBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  return !/[^A-Za-z0-9+/]/.test(text.slice(0, text.length - padding));
+}
+
 export const httpEventSchema = z.object({
   version: z.literal("2.0"),
   rawPath: z.string().startsWith("/").max(8192),
@@ -25,6 +35,9 @@ export const httpEventSchema = z.object({
       path: z.string().optional(),
     }),
   }),
+}).refine((event) => !event.isBase64Encoded || event.body === undefined || isBase64(event.body), {
+  path: ["body"],
+  message: "isBase64Encoded is set but the body is not base64",
 });
 
 export type HTTPEvent = z.infer<typeof httpEventSchema>;

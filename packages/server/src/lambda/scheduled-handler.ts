@@ -46,21 +46,7 @@ export function createScheduledHandler(options: ScheduledHandlerOptions): Schedu
     );
     const plane = await ready;
     const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? passLimitMs) - reserveMs;
-    const report: ScheduledReport = { passes: {} };
-    for (const { name, pass } of passesOf(plane)) {
-      const leftMs = Math.min(passLimitMs, deadline - Date.now());
-      if (name === "idle-reaper") {
-        report.passes[name] = { skipped: "needs the long-running server: traffic is tracked in the memory of the process that served it" };
-      } else if (leftMs <= 0) {
-        report.passes[name] = { skipped: "no time left in this invocation" };
-      } else {
-        report.passes[name] = await pass(AbortSignal.timeout(leftMs)).then(
-          (result) => ({ ok: true as const, result }),
-          (error: unknown) => ({ ok: false as const, error: String(error) }),
-        );
-      }
-    }
-    return report;
+    return runPasses(passesOf(plane), deadline);
   };
   return Object.assign(handler, {
     async close() {
@@ -69,6 +55,36 @@ export function createScheduledHandler(options: ScheduledHandlerOptions): Schedu
       if (current) await (await current).close();
     },
   });
+}
+
+/**
+ * Runs the passes one after another, each within an even share of the time left (at most `passLimitMs`), so one
+ * slow pass (a throttled ECS, a workspace with thousands of sandboxes) cannot use up the invocation and leave
+ * the budget passes undone every minute. A pass still running when its share ends is reported and left behind.
+ */
+export async function runPasses(passes: Pick<LoopPass, "name" | "pass">[], deadline: number): Promise<ScheduledReport> {
+  const report: ScheduledReport = { passes: {} };
+  let left = passes.filter(({ name }) => name !== "idle-reaper").length;
+  for (const { name, pass } of passes) {
+    if (name === "idle-reaper") {
+      report.passes[name] = { skipped: "needs the long-running server: traffic is tracked in the memory of the process that served it" };
+      continue;
+    }
+    const shareMs = Math.min(passLimitMs, Math.floor((deadline - Date.now()) / left--));
+    if (shareMs <= 0) {
+      report.passes[name] = { skipped: "no time left in this invocation" };
+      continue;
+    }
+    const signal = AbortSignal.timeout(shareMs);
+    const abandoned = new Promise<never>((_, reject) =>
+      signal.addEventListener("abort", () => reject(new Error(`still running after its share of ${shareMs} ms; left behind`)), { once: true }),
+    );
+    report.passes[name] = await Promise.race([pass(signal), abandoned]).then(
+      (result) => ({ ok: true as const, result }),
+      (error: unknown) => ({ ok: false as const, error: String(error) }),
+    );
+  }
+  return report;
 }
 
 function passesOf(plane: ControlPlane): Pick<LoopPass, "name" | "pass">[] {

@@ -50,6 +50,9 @@ export interface IssueTokenOptions {
 }
 
 const tokenPattern = /^ciab_[A-Za-z0-9_-]{20,200}$/;
+/** Meta keys of the first start: the ids it claimed, and whether it handed out the admin's token. */
+const firstAdminKey = "first_admin";
+const firstAdminTokenKey = "first_admin_token";
 /**
  * Verified tokens are cached briefly so hot paths (exec) skip the database. A revoke through this server
  * purges the entry at once; another replica sharing the store sees it within this much.
@@ -163,13 +166,37 @@ export function createAuthService(store: Store): AuthService {
       };
     },
     async createFirstAdmin() {
-      if ((await store.users.count()) > 0) return undefined;
+      // The first start claims its ids before it writes anything, so one that died between its writes (a
+      // Lambda timed out, the table throttled) is finished by the next start instead of leaving an
+      // installation nobody can enter. `first_admin_token` marks the token handed out: never a second one.
+      const claimed = JSON.parse(await store.meta.setIfAbsent(firstAdminKey, JSON.stringify({ workspaceID: newID("ws"), userID: newID("usr") }))) as {
+        workspaceID: string;
+        userID: string;
+      };
+      const existing = await store.users.get(claimed.userID);
+      if (!existing && (await store.users.count()) > 0) return undefined;
+      if (existing && ((await store.meta.get(firstAdminTokenKey)) !== undefined || (await store.tokens.list(existing.workspaceID, { userID: existing.id })).length > 0)) {
+        return undefined;
+      }
       const now = new Date().toISOString();
-      const workspaceID = newID("ws");
-      await store.workspaces.create({ id: workspaceID, name: "default", createdAt: now });
-      const admin: UserRecord = { id: newID("usr"), workspaceID, name: "admin", role: "admin", installationAdmin: true, createdAt: now };
-      await store.users.create(admin);
-      return { token: await this.issueToken(admin, "admin (first start)"), user: admin };
+      if (!(await store.workspaces.get(claimed.workspaceID))) {
+        await store.workspaces.create({ id: claimed.workspaceID, name: "default", createdAt: now }).catch(async (error: unknown) => {
+          if (!(await store.workspaces.get(claimed.workspaceID))) throw error;
+        });
+      }
+      const admin: UserRecord = existing ?? { id: claimed.userID, workspaceID: claimed.workspaceID, name: "admin", role: "admin", installationAdmin: true, createdAt: now };
+      if (!existing) {
+        try {
+          await store.users.create(admin);
+        } catch (error) {
+          // Another first start with the same claim wrote the admin first: it hands out the token.
+          if (await store.users.get(admin.id)) return undefined;
+          throw error;
+        }
+      }
+      const token = await this.issueToken(admin, "admin (first start)");
+      await store.meta.setIfAbsent(firstAdminTokenKey, "issued");
+      return { token, user: admin };
     },
 
     async bootstrapAdmin(dataDirectory) {

@@ -144,8 +144,20 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
       return JSON.parse(dataKey.open(record.sealedArgs)) as HeldCall;
     },
 
+    /**
+     * Keeps an approved call's outcome. One larger than the store holds is replaced by an error that says so:
+     * the call has run either way, and an approval without an outcome would keep its callers waiting.
+     */
     async setOutcome(record: ApprovalRecord, outcome: ApprovalOutcome): Promise<void> {
-      await store.approvals.setOutcome(record.id, dataKey.seal(JSON.stringify(outcome)));
+      const sealed = dataKey.seal(JSON.stringify(outcome));
+      try {
+        await store.approvals.setOutcome(record.id, sealed);
+      } catch (error) {
+        if (!(error instanceof CiabError) || error.code !== "payload_too_large") throw error;
+        const message = `the approved call ran (${outcome.status}), but its result of ${sealed.length} sealed bytes is more than the store keeps`;
+        const kept: ApprovalOutcome = { status: "failed", error: { code: "payload_too_large", message } };
+        await store.approvals.setOutcome(record.id, dataKey.seal(JSON.stringify(kept)));
+      }
       wake(record.id);
     },
 

@@ -1,8 +1,8 @@
 import { CiabError } from "@ciab/protocol";
 import type { ApprovalRecord, AuditRecord } from "../approval-audit-records.js";
 import type { ApprovalRepository, AuditRepository } from "../store.js";
-import type { DynamoTable } from "./dynamodb-table.js";
-import { createItem, fromItem, mainKey, modify, type ItemLayout } from "./dynamodb-items.js";
+import type { DynamoTable, Item } from "./dynamodb-table.js";
+import { createItem, fromItem, mainKey, modify, putTransactItem, type ItemLayout } from "./dynamodb-items.js";
 
 const approvalLayout: ItemLayout<ApprovalRecord> = {
   kind: "approval",
@@ -14,15 +14,37 @@ const auditLayout: ItemLayout<AuditRecord> = {
   keys: (record) => ({ ...mainKey("audit", record.id), gsi1pk: `audit#${record.workspaceID}`, gsi1sk: record.id }),
 };
 
+/** An approval item up to this size holds its outcome itself; DynamoDB refuses items over 400 KB. */
+const inlineItemBytes = 300_000;
+/** Characters of a sealed outcome (base64: one byte each) per part item, beside the approval in its partition. */
+const outcomePartBytes = 300_000;
+/** Parts written with the approval in one transaction (DynamoDB takes 4 MB). */
+const maxOutcomeParts = 10;
+const outcomePrefix = "outcome#";
+
 export function createApprovalRepository(table: DynamoTable): ApprovalRepository {
   const key = (id: string) => mainKey("approval", id);
+
+  /**
+   * The record of an item: an outcome too big to sit in the approval's item (its sealed arguments may fill
+   * most of it) is kept in `outcomeParts` part items of the approval's partition, written in the same
+   * transaction as the item that counts them.
+   */
+  async function recordOf(item: Item): Promise<ApprovalRecord> {
+    const { outcomeParts, ...record } = fromItem<ApprovalRecord & { outcomeParts?: number }>(item);
+    if (!outcomeParts) return record;
+    const parts = await table.query({ partition: key(record.id).pk, beginsWith: outcomePrefix, limit: outcomeParts });
+    if (parts.length !== outcomeParts) throw new CiabError("internal", `approval ${record.id} has ${parts.length} of its ${outcomeParts} outcome parts`);
+    return { ...record, sealedOutcome: parts.map((part) => String(part.chunk)).join("") };
+  }
+
   return {
     async create(record) {
       if (!(await createItem(table, approvalLayout, record))) throw new CiabError("already_exists", `approval ${record.id} exists`);
     },
     async get(workspaceID, id) {
       const item = await table.get(key(id));
-      return item && item.workspaceID === workspaceID ? fromItem<ApprovalRecord>(item) : undefined;
+      return item && item.workspaceID === workspaceID ? recordOf(item) : undefined;
     },
     async list(workspaceID, filter) {
       const items = await table.query({
@@ -35,7 +57,7 @@ export function createApprovalRepository(table: DynamoTable): ApprovalRepository
           (filter.sessionID === undefined || item.sessionID === filter.sessionID) &&
           (filter.userID === undefined || item.userID === filter.userID),
       });
-      return items.map((item) => fromItem<ApprovalRecord>(item));
+      return Promise.all(items.map((item) => recordOf(item)));
     },
     async decide(id, state, decidedBy, now) {
       // One conditional update: of two deciders only one finds the approval still pending.
@@ -52,7 +74,26 @@ export function createApprovalRepository(table: DynamoTable): ApprovalRepository
       return decided !== undefined;
     },
     async setOutcome(id, sealedOutcome) {
-      await modify(table, approvalLayout, key(id), () => ({ sealedOutcome }));
+      const parts: string[] = [];
+      for (let offset = 0; offset < sealedOutcome.length; offset += outcomePartBytes) parts.push(sealedOutcome.slice(offset, offset + outcomePartBytes));
+      await modify(
+        table,
+        approvalLayout,
+        key(id),
+        (current) => {
+          if (Buffer.byteLength(JSON.stringify(current)) + sealedOutcome.length <= inlineItemBytes) return { sealedOutcome };
+          if (parts.length > maxOutcomeParts) {
+            throw new CiabError("payload_too_large", `the outcome of approval ${id} is ${sealedOutcome.length} bytes sealed; at most ${maxOutcomeParts * outcomePartBytes} are stored`);
+          }
+          return { sealedOutcome: null, outcomeParts: parts.length } as Partial<ApprovalRecord>;
+        },
+        (_current, next) =>
+          (next as { outcomeParts?: number }).outcomeParts === undefined
+            ? []
+            : parts.map((chunk, index) =>
+                putTransactItem(table, { pk: key(id).pk, sk: `${outcomePrefix}${String(index).padStart(4, "0")}`, itemType: "approval-outcome", chunk }),
+              ),
+      );
     },
   };
 }

@@ -124,7 +124,10 @@ export function createEventRepository(table: DynamoTable): EventRepository {
       const items = await table.query({ partition: `events#${sessionID}`, after: eventSortKey(after), through: eventSortKey(last), limit });
       const events: SessionEvent[] = [];
       for (const item of items) {
-        const parts: Item[] = Number(item.parts ?? 0) > 0 ? await table.query({ partition: `events#${sessionID}`, beginsWith: partPrefix(Number(item.seq)) }) : [];
+        // Only the first `parts` parts: a writer that died while staging a longer event under the same seq
+        // may have left more, which the committed event does not cover.
+        const count = Number(item.parts ?? 0);
+        const parts: Item[] = count > 0 ? await table.query({ partition: `events#${sessionID}`, beginsWith: partPrefix(Number(item.seq)), limit: count }) : [];
         events.push(eventFromItems(item, parts));
       }
       return events;
