@@ -1,23 +1,23 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Stack, Validations, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { Construct } from "constructs";
 import type { FoundationStack } from "./foundation-stack.js";
 import type { DeploymentSettings } from "./settings.js";
-
-/** The largest Fargate shape (seed 002): 16 vCPU, 120 GiB, 200 GiB of scratch disk. */
-export const agentTaskSize = { cpu: 16384, memoryLimitMiB: 122880, ephemeralStorageGiB: 200 } as const;
+import { addAgentContainer, agentTaskSize, execChannelActions, StandaloneJobDefinition } from "./standalone-job-definition.js";
 
 /**
  * The agent runtime (seed 002): one Fargate task definition running the agent image (infra/agent-image) as
  * the non-root `operator`, SIGTERM → 30 s → SIGKILL, logs to CloudWatch, ECS Exec on. Every tenant's code
  * runs in these tasks and can read their environment and their task role's credentials, so neither holds a
  * provider key or the state table: models are reached through ciab's gateway, the table through the control
- * plane (docs/decisions/0042). The task role holds only what ECS Exec needs.
+ * plane (docs/decisions/0042). The task role holds only what ECS Exec needs. Beside it, seed 002's standalone
+ * job definition (standalone-job-definition.ts), which ciab never runs.
  */
 export class AgentStack extends Stack {
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly jobTaskDefinition: ecs.FargateTaskDefinition;
   readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, settings: DeploymentSettings, foundation: FoundationStack, props?: StackProps) {
@@ -30,7 +30,7 @@ export class AgentStack extends Stack {
     // ECS Exec's SSM channels: ssmmessages has no resource-level permissions, so its resource is "*".
     taskRole.addToPolicy(
       new iam.PolicyStatement({
-        actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+        actions: execChannelActions,
         resources: ["*"],
       }),
     );
@@ -41,16 +41,8 @@ export class AgentStack extends Stack {
       runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
       taskRole,
     });
-    this.taskDefinition.addContainer("agent", {
-      containerName: "agent",
-      image: ecs.ContainerImage.fromEcrRepository(foundation.repository, settings.agentImageTag),
-      user: "operator",
-      essential: true,
-      stopTimeout: Duration.seconds(30),
-      environment: { JOB_MAX_SECONDS: String(2 * 60 * 60), JOB_STOP_GRACE_SECONDS: "30" },
-      logging: ecs.LogDrivers.awsLogs({ logGroup: foundation.agentLogGroup, streamPrefix: "agent" }),
-      linuxParameters: new ecs.LinuxParameters(this, "AgentLinux", { initProcessEnabled: true }),
-    });
+    addAgentContainer(this.taskDefinition, settings, foundation, { streamPrefix: "agent" });
+    this.jobTaskDefinition = new StandaloneJobDefinition(this, "Standalone", settings, foundation).taskDefinition;
 
     this.securityGroup = new ec2.SecurityGroup(this, "AgentTasks", {
       vpc: foundation.vpc,
@@ -59,6 +51,7 @@ export class AgentStack extends Stack {
     });
 
     new CfnOutput(this, "TaskDefinition", { value: this.taskDefinition.taskDefinitionArn, description: "[runtime.fargate] task_definition" });
+    new CfnOutput(this, "JobTaskDefinition", { value: this.jobTaskDefinition.taskDefinitionArn, description: "seed 002's standalone jobs (aws ecs run-task with JOB_PROMPT); not for ciab" });
     new CfnOutput(this, "Cluster", { value: foundation.cluster.clusterName, description: "[runtime.fargate] cluster" });
     new CfnOutput(this, "SecurityGroup", { value: this.securityGroup.securityGroupId, description: "[runtime.fargate] security_groups" });
     new CfnOutput(this, "Subnets", {

@@ -79,10 +79,10 @@ describe("the Foundation stack", () => {
 });
 
 describe("the Agent stack", () => {
-  test("one Fargate task definition at 16 vCPU, 120 GiB and 200 GiB, running the agent image as operator with a 30 s stop timeout and CloudWatch logs", () => {
-    agent.resourceCountIs("AWS::ECS::TaskDefinition", 1);
+  test.each(["ciab-prod-agent", "ciab-prod-job"])("%s: 16 vCPU, 120 GiB and 200 GiB, running the agent image as operator with a 30 s stop timeout and CloudWatch logs", (family) => {
+    agent.resourceCountIs("AWS::ECS::TaskDefinition", 2);
     agent.hasResourceProperties("AWS::ECS::TaskDefinition", {
-      Family: "ciab-prod-agent",
+      Family: family,
       Cpu: "16384",
       Memory: "122880",
       EphemeralStorage: { SizeInGiB: 200 },
@@ -105,7 +105,7 @@ describe("the Agent stack", () => {
   // and the task role's credentials (169.254.170.2): the installation's provider keys and the state table of
   // every workspace must be in neither. Models are reached through ciab's gateway (docs/decisions/0042).
   test("a sandbox's container holds no provider key: no ECS secret, no key in its environment", () => {
-    const definition = Object.values(agent.findResources("AWS::ECS::TaskDefinition"))[0] as {
+    const definition = Object.values(agent.findResources("AWS::ECS::TaskDefinition", { Properties: { Family: "ciab-prod-agent" } }))[0] as {
       Properties: { ContainerDefinitions: { Secrets?: unknown[]; Environment?: { Name: string }[] }[] };
     };
     for (const container of definition.Properties.ContainerDefinitions) {
@@ -124,11 +124,40 @@ describe("the Agent stack", () => {
     );
   });
 
-  test("no role of the Agent stack reads a secret or the table: the execution role only pulls the image and writes logs", () => {
-    const reach = statementsOf(agent)
+  test("no role of ciab's sandbox definition reads a secret or the table: its execution role only pulls the image and writes logs", () => {
+    const definition = Object.values(agent.findResources("AWS::ECS::TaskDefinition", { Properties: { Family: "ciab-prod-agent" } }))[0] as {
+      Properties: { TaskRoleArn: { "Fn::GetAtt": [string] }; ExecutionRoleArn: { "Fn::GetAtt": [string] } };
+    };
+    const roles = [definition.Properties.TaskRoleArn["Fn::GetAtt"][0], definition.Properties.ExecutionRoleArn["Fn::GetAtt"][0]];
+    const reach = Object.values(agent.findResources("AWS::IAM::Policy"))
+      .filter((policy) => (policy as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.some((role) => roles.includes(role.Ref)))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement)
       .flatMap(actionsOf)
       .filter((action) => /^(secretsmanager|dynamodb|kms):/.test(action));
     expect(reach).toEqual([]);
+  });
+
+  // Seed 002's standalone job (aws ecs run-task with JOB_PROMPT, without ciab): keys from Secrets Manager at
+  // task start, a role reading only the five secrets and only the one table, and ECS Exec.
+  test("the standalone job definition gets the five keys from Secrets Manager, and its role reads only them and the one table", () => {
+    const definition = Object.values(agent.findResources("AWS::ECS::TaskDefinition", { Properties: { Family: "ciab-prod-job" } }))[0] as {
+      Properties: { TaskRoleArn: { "Fn::GetAtt": [string] }; ContainerDefinitions: { Secrets: { Name: string }[] }[] };
+    };
+    expect(definition.Properties.ContainerDefinitions[0]!.Secrets.map((secret) => secret.Name).sort()).toEqual(
+      ["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY", "XAI_API_KEY"],
+    );
+    const role = definition.Properties.TaskRoleArn["Fn::GetAtt"][0];
+    const statements = Object.values(agent.findResources("AWS::IAM::Policy", { Properties: { Roles: [{ Ref: role }] } })).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+    );
+    const byService = (prefix: string) => statements.filter((statement) => actionsOf(statement).every((action) => action.startsWith(prefix)));
+    expect(byService("secretsmanager:")).toHaveLength(1);
+    expect(byService("secretsmanager:")[0]!.Resource).toHaveLength(5);
+    const table = byService("dynamodb:")[0]!;
+    expect(JSON.stringify(table.Resource)).toMatch(/index\/gsi1/);
+    expect(actionsOf(table)).not.toContain("dynamodb:DeleteTable");
+    expect(byService("ssmmessages:")[0]!.Resource).toBe("*");
+    expect(statements.flatMap(actionsOf).filter((action) => !/^(secretsmanager|dynamodb|ssmmessages):/.test(action))).toEqual([]);
   });
 
   test("no IAM statement in any stack has * as its action", () => {
