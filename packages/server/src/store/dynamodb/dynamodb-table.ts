@@ -112,13 +112,15 @@ export function createDynamoTable(config: DynamoTableConfig): DynamoTable {
     }
   }
 
+  async function getItem(key: Key): Promise<Item | undefined> {
+    const answer = await withRetry(true, () => documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })));
+    return answer.Item;
+  }
+
   return {
     name: table,
     client,
-    async get(key) {
-      const answer = await withRetry(true, () => documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })));
-      return answer.Item;
-    },
+    get: getItem,
     async batchGet(keys) {
       const found: Item[] = [];
       for (let index = 0; index < keys.length; index += 100) {
@@ -190,17 +192,30 @@ export function createDynamoTable(config: DynamoTableConfig): DynamoTable {
         false,
       );
     },
-    update(key, update, condition, options = {}) {
-      return conditional<Item | undefined>(
+    async update(key, update, condition, options = {}) {
+      // A retried update whose first try was applied but not answered fails its own condition on the second:
+      // each call marks the item with its own write id, so a failed condition names who wrote last.
+      const writeID = randomUUID();
+      const marked: Expression = {
+        expression: /^SET\s/i.test(update.expression) ? update.expression.replace(/^SET\s/i, "SET #writeID = :writeID, ") : `SET #writeID = :writeID ${update.expression}`,
+        names: { ...update.names, "#writeID": writeAttribute },
+        values: { ...update.values, ":writeID": writeID },
+      };
+      let tries = 0;
+      const applied = await conditional<Item | undefined>(
         options.retry ?? false,
         async () => {
+          tries += 1;
           const answer = await documents.send(
-            new UpdateCommand({ TableName: table, Key: key, UpdateExpression: update.expression, ReturnValues: "ALL_NEW", ...conditionInput(condition, update) }),
+            new UpdateCommand({ TableName: table, Key: key, UpdateExpression: marked.expression, ReturnValues: "ALL_NEW", ...conditionInput(condition, marked) }),
           );
           return answer.Attributes ?? {};
         },
         undefined,
       );
+      if (applied !== undefined || tries < 2) return applied;
+      const item = await getItem(key);
+      return item?.[writeAttribute] === writeID ? item : undefined;
     },
     delete(key, condition) {
       return conditional(
@@ -240,6 +255,9 @@ function conflictOr(error: unknown): unknown {
   }
   return error;
 }
+
+/** The attribute an update marks its item with, so a retry can tell its own applied write from another's. */
+export const writeAttribute = "lastWriteID";
 
 /** Condition: the item with this key does not exist yet. */
 export const absent: Expression = { expression: "attribute_not_exists(pk)" };
