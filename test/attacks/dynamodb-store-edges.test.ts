@@ -104,17 +104,17 @@ describe("an approved call's outcome past DynamoDB's item limit", () => {
 
 describe("a conditional write whose answer was lost", () => {
   /**
-   * A loopback proxy in front of moto that lets the first UpdateItem through to moto and then cuts the
+   * A loopback proxy in front of moto that lets the first call of one kind through to moto and then cuts the
    * connection instead of answering: the write happened, and the store retries a call it believes failed.
    */
-  async function answerLostOnce() {
+  async function answerLostOnce(operation = "UpdateItem") {
     let lost = false;
     const target = new URL(moto.endpoint);
     const server = createServer((incoming, response) => {
       const chunks: Buffer[] = [];
       incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
       incoming.on("end", () => {
-        const cut = !lost && String(incoming.headers["x-amz-target"]).endsWith(".UpdateItem");
+        const cut = !lost && String(incoming.headers["x-amz-target"]).endsWith(`.${operation}`);
         if (cut) lost = true;
         const forwarded = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
           if (cut) {
@@ -172,5 +172,22 @@ describe("a conditional write whose answer was lost", () => {
     expect(await plain.approvals.decide(held.id, "approved", "usr_admin", now)).toBe(false);
     await lossy.close();
     await plain.close();
+  }, 30_000);
+
+  test("a call held for approval whose write went through is held, not refused as a duplicate that may later run anyway", async () => {
+    const lossy = await answerLostOnce("PutItem");
+    const approvals = createApprovalService({ store: lossy.store, dataKey: createDataKey(randomBytes(32)), timeoutMs: 60_000 });
+    const held = await approvals.hold({
+      principal: { userID: "usr_member", workspaceID: "ws_edges", role: "member", installationAdmin: false, tokenID: "tok_member" },
+      sessionID: "ses_edges",
+      sandboxID: "sbx_edges",
+      tool: "write_file",
+      call: { args: { path: "/etc/issue", content: "hi" }, origin: "https://ciab.example.test" },
+      summary: { path: "/etc/issue" },
+      argsDigest: "digest",
+      reason: "outside /workspace",
+    });
+    expect((await lossy.store.approvals.get("ws_edges", held.id))?.state).toBe("pending");
+    await lossy.close();
   }, 30_000);
 });

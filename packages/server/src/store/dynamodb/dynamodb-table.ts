@@ -182,19 +182,24 @@ export function createDynamoTable(config: DynamoTableConfig): DynamoTable {
       } while (start !== undefined);
       return items;
     },
-    put(item, condition) {
-      return conditional(
+    async put(item, condition) {
+      const writeID = randomUUID();
+      let tries = 0;
+      const written = await conditional(
         true,
         async () => {
-          await documents.send(new PutCommand({ TableName: table, Item: item, ...conditionInput(condition) }));
+          tries += 1;
+          await documents.send(new PutCommand({ TableName: table, Item: { ...item, [writeAttribute]: writeID }, ...conditionInput(condition) }));
           return true;
         },
         false,
       );
+      if (written || tries < 2) return written;
+      return (await getItem({ pk: String(item.pk), sk: String(item.sk) }))?.[writeAttribute] === writeID;
     },
     async update(key, update, condition, options = {}) {
-      // A retried update whose first try was applied but not answered fails its own condition on the second:
-      // each call marks the item with its own write id, so a failed condition names who wrote last.
+      // A retried write whose first try was applied but not answered fails its own condition on the second:
+      // each put and update marks the item with its own write id, so a failed condition names who wrote last.
       const writeID = randomUUID();
       const marked: Expression = {
         expression: /^SET\s/i.test(update.expression) ? update.expression.replace(/^SET\s/i, "SET #writeID = :writeID, ") : `SET #writeID = :writeID ${update.expression}`,
@@ -217,15 +222,20 @@ export function createDynamoTable(config: DynamoTableConfig): DynamoTable {
       const item = await getItem(key);
       return item?.[writeAttribute] === writeID ? item : undefined;
     },
-    delete(key, condition) {
-      return conditional(
+    async delete(key, condition) {
+      let tries = 0;
+      const deleted = await conditional(
         true,
         async () => {
+          tries += 1;
           const answer = await documents.send(new DeleteCommand({ TableName: table, Key: key, ReturnValues: "ALL_OLD", ...conditionInput(condition) }));
           return answer.Attributes !== undefined;
         },
         false,
       );
+      // A retry after a first try that may have been applied: gone is deleted.
+      if (deleted || tries < 2) return deleted;
+      return (await getItem(key)) === undefined;
     },
     async transact(items) {
       // One token for every try: DynamoDB applies a retried transaction with the same token at most once.
