@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { SessionEvent } from "@ciab/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createDataKey } from "../../packages/server/src/data-key.js";
@@ -98,4 +100,94 @@ describe("an approved call's outcome past DynamoDB's item limit", () => {
     expect(approvals.view(final).outcome).toMatchObject({ status: "failed", error: { code: "payload_too_large" } });
     await store.close();
   }, 60_000);
+});
+
+describe("a conditional write whose answer was lost", () => {
+  /**
+   * A loopback proxy in front of moto that lets the first call of one kind through to moto and then cuts the
+   * connection instead of answering: the write happened, and the store retries a call it believes failed.
+   */
+  async function answerLostOnce(operation = "UpdateItem") {
+    let lost = false;
+    const target = new URL(moto.endpoint);
+    const server = createServer((incoming, response) => {
+      const chunks: Buffer[] = [];
+      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+      incoming.on("end", () => {
+        const cut = !lost && String(incoming.headers["x-amz-target"]).endsWith(`.${operation}`);
+        if (cut) lost = true;
+        const forwarded = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+          if (cut) {
+            answer.resume();
+            answer.once("end", () => incoming.socket.destroy());
+            return;
+          }
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        });
+        forwarded.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const store = createDynamoDBStore({ table: table.name, region: "us-east-1", endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, createTable: false });
+    return {
+      store,
+      async close() {
+        await store.close();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  test("a volume claim that went through is the claimer's, not refused as held by someone else", async () => {
+    const plain = createDynamoDBStore({ table: table.name, region: "us-east-1", endpoint: moto.endpoint, createTable: false });
+    const volume = { id: `vol_${randomUUID()}`, workspaceID: "ws_edges", userID: "usr_member", runtime: "ec2" as const, details: {}, sandboxID: null, createdAt: new Date().toISOString(), lastUsedAt: null };
+    await plain.volumes.create(volume);
+    const lossy = await answerLostOnce();
+    expect(await lossy.store.volumes.claim(volume.id, null, "sbx_claimer")).toBe(true);
+    expect((await plain.volumes.get("ws_edges", volume.id))?.sandboxID).toBe("sbx_claimer");
+    // And a claim that truly lost still loses.
+    expect(await plain.volumes.claim(volume.id, null, "sbx_other")).toBe(false);
+    await lossy.close();
+    await plain.close();
+  }, 30_000);
+
+  test("an approval decision that went through is the decider's, so the approved call runs once rather than never", async () => {
+    const plain = createDynamoDBStore({ table: table.name, region: "us-east-1", endpoint: moto.endpoint, createTable: false });
+    const approvals = createApprovalService({ store: plain, dataKey: createDataKey(randomBytes(32)), timeoutMs: 60_000 });
+    const held = await approvals.hold({
+      principal: { userID: "usr_member", workspaceID: "ws_edges", role: "member", installationAdmin: false, tokenID: "tok_member" },
+      sessionID: "ses_edges",
+      sandboxID: "sbx_edges",
+      tool: "write_file",
+      call: { args: { path: "/etc/motd", content: "hi" }, origin: "https://ciab.example.test" },
+      summary: { path: "/etc/motd" },
+      argsDigest: "digest",
+      reason: "outside /workspace",
+    });
+    const lossy = await answerLostOnce();
+    const now = new Date().toISOString();
+    expect(await lossy.store.approvals.decide(held.id, "approved", "usr_admin", now)).toBe(true);
+    // A second decider, even the same admin in the same millisecond, still loses.
+    expect(await plain.approvals.decide(held.id, "approved", "usr_admin", now)).toBe(false);
+    await lossy.close();
+    await plain.close();
+  }, 30_000);
+
+  test("a call held for approval whose write went through is held, not refused as a duplicate that may later run anyway", async () => {
+    const lossy = await answerLostOnce("PutItem");
+    const approvals = createApprovalService({ store: lossy.store, dataKey: createDataKey(randomBytes(32)), timeoutMs: 60_000 });
+    const held = await approvals.hold({
+      principal: { userID: "usr_member", workspaceID: "ws_edges", role: "member", installationAdmin: false, tokenID: "tok_member" },
+      sessionID: "ses_edges",
+      sandboxID: "sbx_edges",
+      tool: "write_file",
+      call: { args: { path: "/etc/issue", content: "hi" }, origin: "https://ciab.example.test" },
+      summary: { path: "/etc/issue" },
+      argsDigest: "digest",
+      reason: "outside /workspace",
+    });
+    expect((await lossy.store.approvals.get("ws_edges", held.id))?.state).toBe("pending");
+    await lossy.close();
+  }, 30_000);
 });

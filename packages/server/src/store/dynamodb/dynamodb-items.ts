@@ -1,12 +1,12 @@
 import { CiabError } from "@ciab/protocol";
-import { absent, type DynamoTable, type Expression, type Item, type Key, type TransactItem, sleep } from "./dynamodb-table.js";
+import { absent, type DynamoTable, type Expression, type Item, type Key, type TransactItem, sleep, writeAttribute } from "./dynamodb-table.js";
 
 /**
  * Records are stored generically: every field of a record is an attribute of its item, beside the key
  * attributes below, so a field added to a record type is stored and read back with no change here.
  * Record types must not use these names.
  */
-const keyAttributes = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "itemType", "itemVersion", "ttl"] as const;
+const keyAttributes = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "itemType", "itemVersion", "ttl", writeAttribute] as const;
 
 export interface ItemKeys {
   pk: string;

@@ -112,13 +112,15 @@ export function createDynamoTable(config: DynamoTableConfig): DynamoTable {
     }
   }
 
+  async function getItem(key: Key): Promise<Item | undefined> {
+    const answer = await withRetry(true, () => documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })));
+    return answer.Item;
+  }
+
   return {
     name: table,
     client,
-    async get(key) {
-      const answer = await withRetry(true, () => documents.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true })));
-      return answer.Item;
-    },
+    get: getItem,
     async batchGet(keys) {
       const found: Item[] = [];
       for (let index = 0; index < keys.length; index += 100) {
@@ -180,37 +182,60 @@ export function createDynamoTable(config: DynamoTableConfig): DynamoTable {
       } while (start !== undefined);
       return items;
     },
-    put(item, condition) {
-      return conditional(
+    async put(item, condition) {
+      const writeID = randomUUID();
+      let tries = 0;
+      const written = await conditional(
         true,
         async () => {
-          await documents.send(new PutCommand({ TableName: table, Item: item, ...conditionInput(condition) }));
+          tries += 1;
+          await documents.send(new PutCommand({ TableName: table, Item: { ...item, [writeAttribute]: writeID }, ...conditionInput(condition) }));
           return true;
         },
         false,
       );
+      if (written || tries < 2) return written;
+      return (await getItem({ pk: String(item.pk), sk: String(item.sk) }))?.[writeAttribute] === writeID;
     },
-    update(key, update, condition, options = {}) {
-      return conditional<Item | undefined>(
+    async update(key, update, condition, options = {}) {
+      // A retried write whose first try was applied but not answered fails its own condition on the second:
+      // each put and update marks the item with its own write id, so a failed condition names who wrote last.
+      const writeID = randomUUID();
+      const marked: Expression = {
+        expression: /^SET\s/i.test(update.expression) ? update.expression.replace(/^SET\s/i, "SET #writeID = :writeID, ") : `SET #writeID = :writeID ${update.expression}`,
+        names: { ...update.names, "#writeID": writeAttribute },
+        values: { ...update.values, ":writeID": writeID },
+      };
+      let tries = 0;
+      const applied = await conditional<Item | undefined>(
         options.retry ?? false,
         async () => {
+          tries += 1;
           const answer = await documents.send(
-            new UpdateCommand({ TableName: table, Key: key, UpdateExpression: update.expression, ReturnValues: "ALL_NEW", ...conditionInput(condition, update) }),
+            new UpdateCommand({ TableName: table, Key: key, UpdateExpression: marked.expression, ReturnValues: "ALL_NEW", ...conditionInput(condition, marked) }),
           );
           return answer.Attributes ?? {};
         },
         undefined,
       );
+      if (applied !== undefined || tries < 2) return applied;
+      const item = await getItem(key);
+      return item?.[writeAttribute] === writeID ? item : undefined;
     },
-    delete(key, condition) {
-      return conditional(
+    async delete(key, condition) {
+      let tries = 0;
+      const deleted = await conditional(
         true,
         async () => {
+          tries += 1;
           const answer = await documents.send(new DeleteCommand({ TableName: table, Key: key, ReturnValues: "ALL_OLD", ...conditionInput(condition) }));
           return answer.Attributes !== undefined;
         },
         false,
       );
+      // A retry after a first try that may have been applied: gone is deleted.
+      if (deleted || tries < 2) return deleted;
+      return (await getItem(key)) === undefined;
     },
     async transact(items) {
       // One token for every try: DynamoDB applies a retried transaction with the same token at most once.
@@ -240,6 +265,9 @@ function conflictOr(error: unknown): unknown {
   }
   return error;
 }
+
+/** The attribute an update marks its item with, so a retry can tell its own applied write from another's. */
+export const writeAttribute = "lastWriteID";
 
 /** Condition: the item with this key does not exist yet. */
 export const absent: Expression = { expression: "attribute_not_exists(pk)" };
