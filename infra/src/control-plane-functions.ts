@@ -4,6 +4,7 @@ import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as s3 from "aws-cdk-lib/aws-s3";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { AgentStack } from "./agent-stack.js";
@@ -23,6 +24,8 @@ export class ControlPlaneFunctions extends Construct {
   readonly provision: nodejs.NodejsFunction;
   /** The value CloudFront sends in `x-ciab-origin-verify`, so the API answers only requests that came through it. */
   readonly originVerifySecret: secretsmanager.Secret;
+  /** Artifacts and snapshots: every Lambda container has its own /tmp, so they live in S3. */
+  readonly artifactsBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, settings: DeploymentSettings, foundation: FoundationStack, agent: AgentStack) {
     super(scope, id);
@@ -48,6 +51,21 @@ export class ControlPlaneFunctions extends Construct {
       });
     }
 
+    this.artifactsBucket = new s3.Bucket(this, "Artifacts", {
+      bucketName: name(`artifacts-${Stack.of(this).account}`),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Half-sent multipart uploads of a publish that failed cost storage until aborted.
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.artifactsBucket).acknowledge({
+      id: "AwsSolutions::AwsSolutions-S1",
+      reason: "every publish, download and delete of an artifact is in ciab's own audit log with its actor; CloudTrail data events can be turned on for the bucket",
+    });
+
     const environment = {
       NODE_OPTIONS: "--enable-source-maps",
       CIAB_DATA_DIR: "/tmp/ciab",
@@ -57,6 +75,9 @@ export class ControlPlaneFunctions extends Construct {
       CIAB_STORE_TABLE: foundation.table.tableName,
       CIAB_STORE_REGION: region,
       CIAB_STORE_CREATE_TABLE: "false",
+      CIAB_ARTIFACTS_BACKEND: "s3",
+      CIAB_ARTIFACTS_S3_BUCKET: this.artifactsBucket.bucketName,
+      CIAB_ARTIFACTS_S3_REGION: region,
       CIAB_RUNTIME: "fargate",
       CIAB_RUNTIME_ENABLED: "fargate",
       CIAB_RUNTIME_FARGATE_REGION: region,
@@ -75,6 +96,7 @@ export class ControlPlaneFunctions extends Construct {
       description: "ciab API Lambda: the state table, the data key and origin secret, agent tasks on the cluster",
       secrets: [dataKey, this.originVerifySecret],
       logGroup: foundation.apiLogGroup,
+      artifactsBucket: this.artifactsBucket,
     });
     const loops = new ControlPlaneRole(this, "ScheduledRole", {
       settings,
@@ -83,6 +105,7 @@ export class ControlPlaneFunctions extends Construct {
       description: "ciab scheduled Lambda: the state table, the data key, agent tasks on the cluster",
       secrets: [dataKey],
       logGroup: foundation.apiLogGroup,
+      artifactsBucket: this.artifactsBucket,
     });
     const provisioning = new ControlPlaneRole(this, "ProvisionRole", {
       settings,

@@ -1,6 +1,7 @@
 import { Stack, Token, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { AgentStack } from "./agent-stack.js";
@@ -18,6 +19,8 @@ export interface ControlPlaneRoleProps {
   logGroup: logs.ILogGroup;
   /** Present when the role starts, stops and lists agent tasks on the cluster. */
   agent?: AgentStack;
+  /** The artifact bucket, when the role reads and writes artifacts and snapshots. */
+  artifactsBucket?: s3.Bucket;
 }
 
 /**
@@ -41,6 +44,18 @@ export class ControlPlaneRole extends Construct {
     }
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [props.logGroup.logGroupArn] }));
     if (agent) this.allowAgentTasks(settings, foundation, agent);
+    // Multipart uploads (lib-storage) need PutObject and AbortMultipartUpload on the objects, nothing on the bucket.
+    if (props.artifactsBucket !== undefined) {
+      const bucket = props.artifactsBucket;
+      this.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], resources: [bucket.arnForObjects("*")] }),
+      );
+      const logicalID = Stack.of(bucket).resolve(Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket)) as string;
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalID}.Arn>/*]`,
+        reason: "the objects of ciab's one artifact bucket, whose keys are made as artifacts are published",
+      });
+    }
   }
 
   private allowAgentTasks(settings: DeploymentSettings, foundation: FoundationStack, agent: AgentStack): void {

@@ -130,9 +130,31 @@ describe("the API stack's Lambdas", () => {
     expect(JSON.stringify(passRole.Resource)).toMatch(/Agent:ExportsOutputFnGetAttTaskRole.*Agent:ExportsOutputFnGetAttAgentExecutionRole/);
     expect(passRole.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
     const services = new Set(statements.flatMap(actionsOf).map((action) => action.split(":")[0]));
-    expect([...services].sort()).toEqual(["dynamodb", "ecs", "iam", "logs", "secretsmanager"]);
+    expect([...services].sort()).toEqual(["dynamodb", "ecs", "iam", "logs", "s3", "secretsmanager"]);
     const provisioning = policyOf(roleOf(functionID("provision"))).flatMap(actionsOf);
     expect(provisioning.every((action) => /^(dynamodb|secretsmanager|logs):/.test(action))).toBe(true);
+  });
+
+  test("artifacts live in one private, encrypted, TLS-only bucket that the API and the loops reach object by object", () => {
+    api.hasResourceProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })] },
+    });
+    api.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } })]) },
+    });
+    for (const name of ["api", "scheduled"]) {
+      const s3 = policyOf(roleOf(functionID(name))).filter((statement) => actionsOf(statement).some((action) => action.startsWith("s3:")));
+      expect(s3, name).toHaveLength(1);
+      expect(actionsOf(s3[0]!).sort()).toEqual(["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+      expect(JSON.stringify(s3[0]!.Resource)).toMatch(/Artifacts.*\/\*/);
+    }
+    expect(policyOf(roleOf(functionID("provision"))).flatMap(actionsOf).some((action) => action.startsWith("s3:"))).toBe(false);
+    api.hasResourceProperties("AWS::Lambda::Function", {
+      FunctionName: "ciab-prod-api",
+      Environment: { Variables: Match.objectLike({ CIAB_ARTIFACTS_BACKEND: "s3", CIAB_ARTIFACTS_S3_BUCKET: Match.anyValue() }) },
+    });
   });
 
   // Code run by a Lambda (a dependency gone bad, an injection) gets what its role reads: each reads only the
@@ -238,6 +260,8 @@ describe("IAM across the app", () => {
     for (const [stack, template] of Object.entries(templates)) {
       for (const { resource, statement } of allStatements(template)) {
         expect(statement.NotAction, `${stack}/${resource}`).toBeUndefined();
+        // A Deny takes away: the artifact bucket's denial of every action over plain HTTP grants nothing.
+        if (statement.Effect === "Deny") continue;
         expect(actionsOf(statement).filter((action) => action === "*" || action.endsWith(":*")), `${stack}/${resource}`).toEqual([]);
       }
     }
@@ -281,7 +305,9 @@ describe("settings", () => {
     expect(deploy).toContain("-us-east-1");
     // CDK's cross-region reader and writer bring roles of their own: no wildcard action in them either.
     for (const stack of [other.api, other.edge]) {
-      for (const { statement } of allStatements(Template.fromStack(stack))) expect(actionsOf(statement).filter((action) => action === "*" || action.endsWith(":*"))).toEqual([]);
+      for (const { statement } of allStatements(Template.fromStack(stack))) {
+        if (statement.Effect !== "Deny") expect(actionsOf(statement).filter((action) => action === "*" || action.endsWith(":*"))).toEqual([]);
+      }
     }
     rmSync(assembly.directory, { recursive: true, force: true });
   }, 120_000);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAPIHandler, originSecretHeader, type APIHandler } from "../../packages/server/src/lambda/api-handler.js";
@@ -42,6 +43,9 @@ beforeAll(async () => {
   const groups = (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((group) => group.GroupId!);
   ec2.destroy();
   temp = makeTempDirectory("ciab-lambda-");
+  const s3 = new S3Client({ region: "us-east-1", endpoint: moto.endpoint, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: "ciab-lambda-artifacts" }));
+  s3.destroy();
   env = {
     CIAB_SERVER_DATA_DIR: temp.path,
     CIAB_RUNTIME_TOOLS_DIR: path.join(temp.path, "tools"),
@@ -55,6 +59,9 @@ beforeAll(async () => {
     CIAB_STORE_REGION: "us-east-1",
     CIAB_STORE_ENDPOINT: moto.endpoint,
     CIAB_STORE_CREATE_TABLE: "true",
+    CIAB_ARTIFACTS_BACKEND: "s3",
+    CIAB_ARTIFACTS_S3_BUCKET: "ciab-lambda-artifacts",
+    CIAB_ARTIFACTS_S3_ENDPOINT: moto.endpoint,
     CIAB_RUNTIME_ENABLED: "fargate",
     CIAB_RUNTIME_BACKEND: "fargate",
     CIAB_RUNTIME_FARGATE_ENDPOINT: moto.endpoint,
@@ -204,6 +211,8 @@ describe("cold starts", () => {
     const local = createAPIHandler({ env: { ...env, CIAB_RUNTIME_ENABLED: "local,fargate" } });
     await expect(local(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ code: "invalid_request", message: /local/ });
     await expect(local(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /local/ });
+    const localArtifacts = createAPIHandler({ env: { ...env, CIAB_ARTIFACTS_BACKEND: "local" } });
+    await expect(localArtifacts(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ code: "invalid_request", message: /own \/tmp/ });
     const keyless = createAPIHandler({ env: { ...env, CIAB_DATA_KEY_SECRET_ARN: undefined } });
     await expect(keyless(lambdaEvent("function-url", { path: "/api/v1/health" }))).rejects.toMatchObject({ message: /CIAB_DATA_KEY_SECRET_ARN/ });
     const unreadable = createAPIHandler({ env: { ...env, CIAB_DATA_KEY_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf" } });

@@ -45,6 +45,12 @@ export async function openLambdaControlPlane(options: LambdaControlPlaneOptions)
       `runtime.enabled lists ${hosted.join(", ")}, which run machines on the control plane's host; on AWS Lambda enable only ec2 or fargate (CIAB_RUNTIME_ENABLED)`,
     );
   }
+  if (config.artifacts.backend !== "s3") {
+    throw new CiabError(
+      "invalid_request",
+      "[artifacts] backend is local, but every Lambda container has its own /tmp: an artifact stored by one would be missing in the others; set CIAB_ARTIFACTS_BACKEND=s3 and CIAB_ARTIFACTS_S3_BUCKET",
+    );
+  }
   const dataKey = await lambdaDataKey(env, options.secrets ?? createSecretReader(env));
   const logger = options.logger ?? createLogger(config.server.log_level);
   const dataDirectory = path.resolve(config.server.data_dir);
