@@ -1,6 +1,7 @@
 import { CiabError, type SandboxState } from "@ciab/protocol";
 import { sealedDetailPrefix, type Machine } from "../runtimes/runtime.js";
 import type { SandboxRecord } from "../store/records.js";
+import type { SandboxGrant } from "./sandbox-policy.js";
 
 /** A failed snapshot restore during provisioning, kept apart from the runtime's own failures. */
 export class RestoreError extends Error {
@@ -53,4 +54,63 @@ export function liveMachineOf(sandbox: SandboxRecord): Machine {
     });
   }
   return sandbox.machine;
+}
+
+/**
+ * The error a caller waiting for a sandbox to start gets when it did not: failures the caller can act on keep
+ * their own code (another image, a smaller snapshot, the volume once it is free); undefined when it started.
+ */
+export function startFailure(result: SandboxRecord): CiabError | undefined {
+  const { id } = result;
+  if (result.endReason === "image_not_found") {
+    return new CiabError("image_not_found", result.failureMessage ?? `image ${result.image} not found`, {
+      context: { sandbox_id: id, image: result.image, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
+    });
+  }
+  if (result.state === "failed" && (result.failureReason === "insufficient_storage" || result.failureReason === "volume_in_use")) {
+    return new CiabError(result.failureReason, `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
+  }
+  if (result.state === "failed") {
+    return new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
+      context: { sandbox_id: id, reason: result.failureReason, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
+    });
+  }
+  return undefined;
+}
+
+/** What a new sandbox's row takes besides its grant: decided by the service (image, sealed env, price…). */
+export type NewSandboxFields = Pick<SandboxRecord, "id" | "image" | "sealedEnv" | "envKeys" | "usdPerHour" | "billsPaused" | "persistence" | "volumeID"> & {
+  grant: SandboxGrant;
+  lifetime: Pick<SandboxRecord, "timeoutSeconds" | "onTimeout" | "expiresAt" | "deleteAfter">;
+};
+
+/** The row of a sandbox that starts provisioning now. */
+export function newSandboxRecord(fields: NewSandboxFields): SandboxRecord {
+  const { grant, lifetime, ...decided } = fields;
+  const { request } = grant;
+  const now = new Date().toISOString();
+  return {
+    ...decided,
+    workspaceID: grant.workspaceID,
+    name: request.name ?? fields.id.replace("_", "-").slice(0, 20),
+    state: "provisioning",
+    runtime: grant.runtime.name,
+    network: request.network ?? "none",
+    tags: request.tags ?? {},
+    resources: request.resources ?? {},
+    machine: null,
+    failureReason: null,
+    failureMessage: null,
+    statusMessage: "starting machine",
+    createdAt: now,
+    updatedAt: now,
+    readyAt: null,
+    terminatedAt: null,
+    userID: grant.userID,
+    costUSD: 0,
+    meteredSince: now,
+    endReason: null,
+    ...lifetime,
+    finalSnapshotID: null,
+  };
 }

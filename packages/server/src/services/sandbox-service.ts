@@ -3,7 +3,7 @@ import { waitForAgent, type AgentClient } from "../agent-channel/agent-client.js
 import type { DataKey } from "../data-key.js";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
-import type { MachineJob, MachineJobEnd, Runtime, VolumeHandle } from "../runtimes/runtime.js";
+import type { MachineJob, Runtime, VolumeHandle } from "../runtimes/runtime.js";
 import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -15,7 +15,9 @@ import type { Pricing } from "./pricing-service.js";
 import { createLifetimeRules, type SandboxLifetimes } from "./sandbox-lifetime-rules.js";
 import { createSandboxPersistence, type PersistenceDependencies, type SandboxEnding } from "./sandbox-persistence.js";
 import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandbox-policy.js";
-import { liveMachineOf, lostMachineFailure, requireState, RestoreError, withoutSecrets } from "./sandbox-record-rules.js";
+import { createAgentAccess } from "./sandbox-agent-access.js";
+import { createMachineQueries } from "./sandbox-machine-queries.js";
+import { newSandboxRecord, requireState, RestoreError, startFailure, withoutSecrets } from "./sandbox-record-rules.js";
 
 export interface SandboxServiceDependencies extends PersistenceDependencies {
   store: Store;
@@ -207,39 +209,19 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       persistence === "persistent-volume"
         ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume }, id)
         : undefined;
-    const now = new Date().toISOString();
     const env = request.env ?? {};
-    const sandbox: SandboxRecord = {
+    const sandbox = newSandboxRecord({
       id,
-      workspaceID,
-      name: request.name ?? id.replace("_", "-").slice(0, 20),
-      state: "provisioning",
-      runtime: runtime.name,
+      grant,
       image: image ?? runtime.defaultImage,
-      network: request.network ?? "none",
-      tags: request.tags ?? {},
       sealedEnv: dataKey.seal(JSON.stringify(env)),
       envKeys: Object.keys(env).sort(),
-      resources: request.resources ?? {},
-      machine: null,
-      failureReason: null,
-      failureMessage: null,
-      statusMessage: "starting machine",
-      createdAt: now,
-      updatedAt: now,
-      readyAt: null,
-      terminatedAt: null,
-      userID: grant.userID,
       usdPerHour: dependencies.pricing?.usdPerHour(runtime.name, null) ?? 0,
       billsPaused: dependencies.pricing?.billsPaused(runtime.name) ?? true,
-      costUSD: 0,
-      meteredSince: now,
-      endReason: null,
-      ...lifetimes.initial(request),
+      lifetime: lifetimes.initial(request),
       persistence,
       volumeID: volume?.id ?? null,
-      finalSnapshotID: null,
-    };
+    });
     // With a budget, the cap check and the insert are one step (parallel creates cannot overshoot the cap).
     const created = dependencies.budget ? dependencies.budget.admit(sandbox) : store.sandboxes.create(sandbox);
     await created.catch(async (error: unknown) => {
@@ -254,20 +236,8 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     if (!options.wait) return sandbox;
     await done;
     const result = (await store.sandboxes.get(workspaceID, id))!;
-    if (result.endReason === "image_not_found") {
-      throw new CiabError("image_not_found", result.failureMessage ?? `image ${result.image} not found`, {
-        context: { sandbox_id: id, image: result.image, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
-      });
-    }
-    // Failures the caller can act on keep their own code (a smaller snapshot, the volume once it is free).
-    if (result.state === "failed" && (result.failureReason === "insufficient_storage" || result.failureReason === "volume_in_use")) {
-      throw new CiabError(result.failureReason, `sandbox ${id}: ${result.failureMessage}`, { context: { sandbox_id: id } });
-    }
-    if (result.state === "failed") {
-      throw new CiabError("sandbox_failed", `sandbox ${id} failed to start: ${result.failureMessage}`, {
-        context: { sandbox_id: id, reason: result.failureReason, ...(result.failureAWSCode && { aws_code: result.failureAWSCode }) },
-      });
-    }
+    const failure = startFailure(result);
+    if (failure) throw failure;
     return result;
   }
 
@@ -361,61 +331,9 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
       return store.sandboxes.update(sandbox.id, lifetimes.paused());
     },
 
-    /** The backend's own shell command for the sandbox's machine; `capability_unsupported` where it has none. */
-    async shellCommand(principal: Principal, id: string): Promise<string[]> {
-      const sandbox = await get(principal, id);
-      const runtime = runtimes.get(sandbox.runtime);
-      if (!runtime.shellCommand) throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no shell command of their backend: use ciab sandbox attach`);
-      return runtime.shellCommand(liveMachineOf(sandbox));
-    },
+    ...createMachineQueries(get, runtimes),
 
-    /** How the job its machine was made with ended (`Runtime.jobEnd`); undefined while it runs or for none. */
-    async jobEnd(principal: Principal, id: string): Promise<MachineJobEnd | undefined> {
-      const sandbox = await get(principal, id);
-      const runtime = runtimes.get(sandbox.runtime);
-      if (!runtime.jobEnd || sandbox.machine === null) return undefined;
-      return runtime.jobEnd(sandbox.machine, AbortSignal.timeout(30_000));
-    },
-
-    /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
-    async consoleOutput(principal: Principal, id: string): Promise<string> {
-      const sandbox = await get(principal, id);
-      const runtime = runtimes.get(sandbox.runtime);
-      if (!runtime.capabilities.consoleOutput || !runtime.consoleOutput) {
-        throw new CiabError("capability_unsupported", `${runtime.name} sandboxes have no console output`);
-      }
-      return runtime.consoleOutput(liveMachineOf(sandbox), AbortSignal.timeout(30_000));
-    },
-
-    /**
-     * Runs `call` against the sandbox's agent. When the agent cannot be reached, asks the runtime whether
-     * the machine still exists; a vanished machine fails the sandbox (`machine_lost`).
-     */
-    async withAgent<T>(principal: Principal, id: string, call: (agent: AgentClient) => Promise<T>): Promise<T> {
-      const sandbox = await get(principal, id);
-      requireState(sandbox, ["ready"], "use");
-      try {
-        return await call(connections.get(sandbox));
-      } catch (error) {
-        if (error instanceof CiabError && error.code === "agent_unreachable") await failIfMachineLost(sandbox);
-        throw error;
-      }
-    },
-
-    /**
-     * Like `withAgent`, for calls that are traffic a person or program sends into the sandbox (exec, shell,
-     * stdin, signals): they keep its sessions from being idle.
-     */
-    async withAgentActive<T>(principal: Principal, id: string, call: (agent: AgentClient) => Promise<T>): Promise<T> {
-      const result = await this.withAgent(principal, id, call);
-      dependencies.activity?.touch(id);
-      return result;
-    },
-
-    /** Marks traffic on a sandbox that did not go through `withAgentActive` (output streamed to a client). */
-    touch(id: string): void {
-      dependencies.activity?.touch(id);
-    },
+    ...createAgentAccess({ get, connections, runtimes, fail, activity: dependencies.activity }),
 
     persistenceOf,
     isProvisioningHere: (id: string) => inFlight.has(id),
@@ -454,16 +372,6 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     });
     logger.info({ sandboxID: id, endReason: terminated.endReason, finalSnapshotID: terminated.finalSnapshotID }, "sandbox deleted");
     return terminated;
-  }
-
-  async function failIfMachineLost(sandbox: SandboxRecord): Promise<void> {
-    const managed = await runtimes.get(sandbox.runtime).listManaged(AbortSignal.timeout(30_000));
-    if (managed.some((machine) => machine.sandboxID === sandbox.id && machine.state !== "stopped")) return;
-    const { reason, message } = lostMachineFailure(sandbox);
-    await fail(sandbox, reason, message);
-    throw new CiabError("sandbox_failed", `sandbox ${sandbox.id} failed: its machine is gone (${reason})`, {
-      context: { sandbox_id: sandbox.id, reason },
-    });
   }
 }
 
