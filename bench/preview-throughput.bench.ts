@@ -3,11 +3,15 @@
 // network, so 127.0.0.1:<port> reaches it with no hop between). Both sides are read by curl, a client in
 // a process of its own as a browser is; the in-process Node client of earlier runs is also reported,
 // since there one event loop carried the proxy and the reader at once. Target: throughput ratio ≥ 0.8.
+// Two reference relays (one hop each, in processes of their own, no HTTP) show the ceiling of any proxy on
+// this host: a bare Node pipe, and splice(2) that never copies bytes into the relay (when python3 is here).
 import http from "node:http";
+import os from "node:os";
 import { bundleAgentd } from "../packages/agentd/scripts/bundle.mjs";
 import { report } from "./measure.js";
 import { cpuMsOf, ownCpuMs } from "./process-cpu.js";
 import { curlGet, get, startPreviewFixture, type Endpoint } from "./preview-fixture.js";
+import { startRelay, type Relay } from "./relays/relay.js";
 
 const mebibytes = 100;
 const bytes = mebibytes * 1024 * 1024;
@@ -15,7 +19,11 @@ const rounds = 5;
 
 await bundleAgentd();
 const fixture = await startPreviewFixture();
+const relays: Relay[] = [];
 try {
+  const nodeRelay = await startRelay("node-pipe", fixture.direct.port);
+  const spliceRelay = await startRelay("splice", fixture.direct.port).catch(() => undefined);
+  relays.push(nodeRelay, ...(spliceRelay ? [spliceRelay] : []));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const inProcess = async (endpoint: Endpoint) => {
     const started = performance.now();
@@ -26,6 +34,7 @@ try {
   const byCurl = (endpoint: Endpoint) => curlGet(endpoint, `/bytes?mib=${mebibytes}`, bytes);
   await byCurl(fixture.ours);
   await byCurl(fixture.direct);
+  for (const relay of relays) await byCurl(relay.endpoint);
   const agentdCpuMs = cpuMsOf("node", "agentd.mjs", fixture.sandboxID);
   let controlPlaneCpu = 0;
   let agentdCpu = 0;
@@ -33,6 +42,7 @@ try {
   const baseline: number[] = [];
   const oursInProcess: number[] = [];
   const baselineInProcess: number[] = [];
+  const throughRelay = new Map<Relay, number[]>(relays.map((relay) => [relay, []]));
   // Interleaved, so drift in machine load lands on both sides alike.
   for (let round = 0; round < rounds; round += 1) {
     const cpuBefore = ownCpuMs();
@@ -43,6 +53,7 @@ try {
     baseline.push(await byCurl(fixture.direct));
     oursInProcess.push(await inProcess(fixture.ours));
     baselineInProcess.push(await inProcess(fixture.direct));
+    for (const [relay, samples] of throughRelay) samples.push(await byCurl(relay.endpoint));
   }
   agent.destroy();
   const median = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
@@ -58,8 +69,13 @@ try {
     agentd_cpu_ms: agentdCpuMs ? Math.round(agentdCpu / rounds) : null,
     in_process_client_throughput_ratio: ratio(oursInProcess, baselineInProcess),
     in_process_client_ours_mb_per_s: mbPerSecond(median(oursInProcess)),
+    // What one hop costs here whatever the proxy does: no relay can pass these ratios on this host.
+    ceiling_node_pipe_relay_ratio: ratio(throughRelay.get(nodeRelay)!, baseline),
+    ceiling_splice_relay_ratio: spliceRelay ? ratio(throughRelay.get(spliceRelay)!, baseline) : null,
+    cores: os.availableParallelism(),
     baseline_kind: "local sandbox, network host, curl straight to 127.0.0.1:<port>",
   });
 } finally {
+  for (const relay of relays) relay.stop();
   await fixture.close();
 }
