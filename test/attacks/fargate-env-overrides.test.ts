@@ -1,15 +1,13 @@
 import { DescribeTasksCommand } from "@aws-sdk/client-ecs";
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAgentClient } from "../../packages/server/src/agent-channel/agent-client.js";
-import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
 import { fargateRuntimeSchema } from "../../packages/server/src/runtimes/fargate/fargate-runtime-config.js";
 import { createFargateRuntime } from "../../packages/server/src/runtimes/fargate/index.js";
 import { buildAgentImage } from "../harness/agent-image.js";
-import { harnessEC2Client, harnessECSClient, prepareECS, startMoto, startTaskPlayer, type Moto, type TaskPlayer } from "../harness/aws/index.js";
-import { listenForChannels, type ChannelListener } from "../runtimes/reverse-channel-dial.js";
+import { harnessECSClient, startEmulatedFargate, type EmulatedFargate } from "../harness/aws/index.js";
+import { startReverseControlPlane, type ReverseControlPlane } from "../harness/reverse-control-plane.js";
 import { newSpec } from "../runtimes/runtime-conformance.js";
-import { agentdBundlePath, testDependencies } from "../runtimes/test-dependencies.js";
+import { testDependencies } from "../runtimes/test-dependencies.js";
 
 /**
  * A sandbox env is a tenant's secrets (ciab keeps it sealed and shows only its names). On fargate it must not
@@ -20,45 +18,30 @@ Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY
 
 const cluster = "ciab-attack-env";
 const secret = "ghp_attack2SecretValue0123456789";
-let moto: Moto;
-let player: TaskPlayer;
-let listener: ChannelListener;
-let hub: ReverseChannelHub;
-let network: { subnets: string[]; security_groups: string[] };
+let fargate: EmulatedFargate;
+let controlPlane: ReverseControlPlane;
 const dependencies = testDependencies("fargate");
 
 beforeAll(async () => {
   const image = await buildAgentImage();
-  moto = await startMoto();
-  await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });
-  const ec2 = harnessEC2Client(moto.endpoint);
-  network = {
-    subnets: (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.slice(0, 1).map((subnet) => subnet.SubnetId!),
-    security_groups: (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.slice(0, 1).map((group) => group.GroupId!),
-  };
-  ec2.destroy();
-  player = await startTaskPlayer({ endpoint: moto.endpoint, cluster });
-  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: dependencies.toolsDirectory });
-  hub = new ReverseChannelHub({ publicURL: listener.publicURL, dataDirectory: dependencies.dataDirectory, logger: dependencies.logger });
-  listener.use(hub);
+  fargate = await startEmulatedFargate({ cluster, taskDefinitions: [{ family: "ciab-agent", image }] });
+  controlPlane = await startReverseControlPlane(dependencies);
 }, 600_000);
 
 afterAll(async () => {
-  hub?.close();
-  await listener?.close();
-  await player?.close();
-  await moto?.stop();
+  await controlPlane?.close();
+  await fargate?.close();
   dependencies.removeDataDirectory();
 });
 
 describe("a fargate sandbox's env", () => {
   test("is in neither the task's overrides nor its description, reaches the task's processes, and its URL serves once", async () => {
-    const config = fargateRuntimeSchema.parse({ endpoint: moto.endpoint, cluster, task_definition: "ciab-agent", task_ready_timeout_secs: 60, ...network });
-    const runtime = createFargateRuntime(config, { ...dependencies, reverseChannels: hub, machineDownloads: listener.machineDownloads });
+    const config = fargateRuntimeSchema.parse({ endpoint: fargate.moto.endpoint, cluster, task_definition: "ciab-agent", task_ready_timeout_secs: 60, ...fargate.network });
+    const runtime = createFargateRuntime(config, { ...dependencies, ...controlPlane.runtimeDependencies() });
     // The env also tries to replace what ciab sets for the task: those stay ciab's.
     const spec = newSpec({ env: { DEPLOY_TOKEN: secret, CIAB_SANDBOX_ID: "sbx_forged", JOB_PROMPT: "never a job" } });
     const machine = await runtime.provision(spec, { signal: AbortSignal.timeout(120_000) });
-    const ecs = harnessECSClient(moto.endpoint);
+    const ecs = harnessECSClient(fargate.moto.endpoint);
     const agent = createAgentClient({ connect: () => runtime.connectAgent(machine), expectedSandboxID: machine.sandboxID });
     try {
       const [task] = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [machine.machineID], include: ["TAGS"] }))).tasks!;

@@ -2,34 +2,29 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import WebSocket from "ws";
 import { writeRaw } from "../../packages/server/src/agent-channel/raw-write.js";
-import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
-import { listenForChannels, type ChannelListener } from "../runtimes/reverse-channel-dial.js";
-import { agentdBundlePath, testDependencies } from "../runtimes/test-dependencies.js";
+import { startReverseControlPlane, type ReverseControlPlane } from "../harness/reverse-control-plane.js";
+import { testDependencies } from "../runtimes/test-dependencies.js";
 
 /**
  * A hostile agentd on the reverse channel (ec2, fargate) takes a raw write and then leaves: it closes its
  * WebSocket, or drops it without a close. The upload must fail within bounds, never hang the request.
  */
 const dependencies = testDependencies("fargate");
-let listener: ChannelListener;
-let hub: ReverseChannelHub;
+let controlPlane: ReverseControlPlane;
 
 beforeAll(async () => {
-  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: dependencies.toolsDirectory });
-  hub = new ReverseChannelHub({ publicURL: listener.publicURL, dataDirectory: dependencies.dataDirectory, logger: dependencies.logger });
-  listener.use(hub);
+  controlPlane = await startReverseControlPlane(dependencies);
 });
 
 afterAll(async () => {
-  hub?.close();
-  await listener?.close();
+  await controlPlane?.close();
   dependencies.removeDataDirectory();
 });
 
 /** Dials one agent socket for `sandboxID` as agentd does; `onGreeting` sees the raw write's first bytes. */
 async function hostileAgent(sandboxID: string, onGreeting: (webSocket: WebSocket) => void): Promise<WebSocket> {
-  const token = hub.issueToken(sandboxID, 60_000);
-  const webSocket = new WebSocket(hub.channelURL(sandboxID, "agent"), { headers: { authorization: `Bearer ${token}` } });
+  const token = controlPlane.hub.issueToken(sandboxID, 60_000);
+  const webSocket = new WebSocket(controlPlane.hub.channelURL(sandboxID, "agent"), { headers: { authorization: `Bearer ${token}` } });
   webSocket.on("error", () => undefined);
   await new Promise((resolve, reject) => webSocket.once("open", resolve).once("error", reject));
   webSocket.once("message", () => onGreeting(webSocket));
@@ -60,7 +55,7 @@ for (const [how, leave] of leaving) {
       stream.end();
     })();
     const started = Date.now();
-    const outcome = await writeRaw(() => hub.take(sandboxID, 5_000), sandboxID, "/workspace/a", undefined, { stream, length }, AbortSignal.timeout(30_000)).then(
+    const outcome = await writeRaw(() => controlPlane.hub.take(sandboxID, 5_000), sandboxID, "/workspace/a", undefined, { stream, length }, AbortSignal.timeout(30_000)).then(
       () => "written",
       (error: { code?: string; name?: string }) => error.code ?? error.name,
     );
@@ -82,7 +77,7 @@ test("an agentd that takes the whole body and then closes its WebSocket without 
     webSocket.send(Buffer.from(`READY ${sandboxID}\n`));
   });
   const started = Date.now();
-  const outcome = await writeRaw(() => hub.take(sandboxID, 5_000), sandboxID, "/workspace/a", undefined, { stream: new PassThrough().end(Buffer.alloc(length, "b")), length }, AbortSignal.timeout(90_000)).then(
+  const outcome = await writeRaw(() => controlPlane.hub.take(sandboxID, 5_000), sandboxID, "/workspace/a", undefined, { stream: new PassThrough().end(Buffer.alloc(length, "b")), length }, AbortSignal.timeout(90_000)).then(
     () => "written",
     (error: { code?: string; name?: string }) => error.code ?? error.name,
   );

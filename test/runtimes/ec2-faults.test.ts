@@ -1,24 +1,15 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Ciab } from "../../packages/sdk/src/index.js";
-import {
-  agentAMIID,
-  ensureAgentAMIImage,
-  harnessEC2Client,
-  startFaultEndpoint,
-  startInstancePlayer,
-  startMoto,
-  type InstancePlayer,
-  type Moto,
-} from "../harness/aws/index.js";
+import { startEmulatedEC2, startFaultEndpoint, type EmulatedEC2 } from "../harness/aws/index.js";
 import { startServerProcess } from "../harness/server-process.js";
 import { makeTempDirectory } from "../harness/temp-directory.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { agentdBundlePath } from "./test-dependencies.js";
-import { bastionEnv } from "./ec2-test-env.js";
+import { ec2ServerEnv } from "./ec2-test-env.js";
 
 /**
  * What goes wrong with EC2, through the API: AWS refusals become the sandbox's failure with AWS's own code,
@@ -26,23 +17,16 @@ import { bastionEnv } from "./ec2-test-env.js";
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
-let moto: Moto;
-let player: InstancePlayer;
-let aws: EC2Client;
+let ec2: EmulatedEC2;
 const servers: TestServer[] = [];
 /** Run after the servers close: data dirs the tests made themselves. */
 const removals: (() => void)[] = [];
 
 function ec2Env(overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    CIAB_RUNTIME: "ec2",
-    CIAB_EC2_ENDPOINT: moto.endpoint,
-    CIAB_EC2_AMI_ID: agentAMIID,
-    CIAB_RUNTIME_EC2_SSH_USER: "admin",
-    ...bastionEnv(player.bastion),
+    ...ec2ServerEnv(ec2, "ssh"),
     CIAB_RUNTIME_EC2_INSTANCE_READY_TIMEOUT_SECS: "20",
     CIAB_RUNTIME_EC2_SSH_TIMEOUT_SECS: "60",
-    CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",
     ...overrides,
   };
 }
@@ -55,7 +39,7 @@ async function server(overrides: Record<string, string> = {}, dataDirectory?: st
 
 /** Instances of a sandbox that are not terminated (or on their way). */
 async function liveInstancesOf(sandboxID: string): Promise<string[]> {
-  const output = await aws.send(
+  const output = await ec2.aws.send(
     new DescribeInstancesCommand({
       Filters: [
         { Name: "tag:ciab-sandbox-id", Values: [sandboxID] },
@@ -68,7 +52,7 @@ async function liveInstancesOf(sandboxID: string): Promise<string[]> {
 
 /** Every live instance ciab manages in moto, of any test's server. */
 async function liveManagedInstances(): Promise<string[]> {
-  const output = await aws.send(
+  const output = await ec2.aws.send(
     new DescribeInstancesCommand({
       Filters: [
         { Name: "tag:ciab-managed", Values: ["true"] },
@@ -87,18 +71,13 @@ async function onlySandbox(ciab: TestServer) {
 }
 
 beforeAll(async () => {
-  await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
-  moto = await startMoto();
-  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
-  aws = harnessEC2Client(moto.endpoint);
+  ec2 = await startEmulatedEC2({ agentAMI: { agentdBundlePath, nodeBinaryPath: process.execPath } });
 }, 180_000);
 
 afterAll(async () => {
   for (const started of servers) await started.close().catch(() => undefined);
   for (const remove of removals) remove();
-  aws?.destroy();
-  await player?.close();
-  await moto?.stop();
+  await ec2?.close();
 });
 
 describe("AWS refusals become the sandbox's failure, keeping AWS's code", () => {
@@ -116,7 +95,7 @@ describe("AWS refusals become the sandbox's failure, keeping AWS's code", () => 
   });
 
   test("credentials refused: AuthFailure from an endpoint that answers 403", async () => {
-    const endpoint = await startFaultEndpoint(moto.endpoint, () => ({
+    const endpoint = await startFaultEndpoint(ec2.moto.endpoint, () => ({
       kind: "refuse",
       status: 401,
       code: "AuthFailure",
@@ -146,7 +125,7 @@ describe("AWS refusals become the sandbox's failure, keeping AWS's code", () => 
   });
 
   test("the endpoint dies during RunInstances: a retryable failure, nothing launched", async () => {
-    const endpoint = await startFaultEndpoint(moto.endpoint, (action) => (action === "RunInstances" ? { kind: "drop" } : { kind: "forward" }));
+    const endpoint = await startFaultEndpoint(ec2.moto.endpoint, (action) => (action === "RunInstances" ? { kind: "drop" } : { kind: "forward" }));
     try {
       const ciab = await server({ CIAB_EC2_ENDPOINT: endpoint.endpoint });
       const created = await ciab.api("POST", "/sandboxes", {});
@@ -165,8 +144,8 @@ const cliPath = path.join(import.meta.dirname, "..", "..", "packages", "cli", "b
 
 async function terminateBehindOurBack(sandboxID: string): Promise<string> {
   const [instanceID] = await liveInstancesOf(sandboxID);
-  await aws.send(new TerminateInstancesCommand({ InstanceIds: [instanceID!] }));
-  await player.waitFor(instanceID!, (instance) => instance.container === undefined, 30_000);
+  await ec2.aws.send(new TerminateInstancesCommand({ InstanceIds: [instanceID!] }));
+  await ec2.player.waitFor(instanceID!, (instance) => instance.container === undefined, 30_000);
   return instanceID!;
 }
 
@@ -207,7 +186,7 @@ describe("machines lost and machines that never answer", () => {
   test("a control plane killed during RunInstances leaves no instance past the next reconcile", async () => {
     let launched!: () => void;
     const forwarded = new Promise<void>((resolve) => (launched = resolve));
-    const endpoint = await startFaultEndpoint(moto.endpoint, (action) =>
+    const endpoint = await startFaultEndpoint(ec2.moto.endpoint, (action) =>
       action === "RunInstances" ? { kind: "hold", onForwarded: () => launched() } : { kind: "forward" },
     );
     const data = makeTempDirectory("ciab-ec2-kill-");

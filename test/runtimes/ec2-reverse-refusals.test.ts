@@ -2,7 +2,7 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSilentLogger } from "../../packages/server/src/logger.js";
 import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
-import { dialChannel, listenForChannels, type ChannelListener } from "./reverse-channel-dial.js";
+import { dialChannel, listenForChannels, type ChannelListener } from "../harness/reverse-channel-dial.js";
 
 // The control plane's end of the reverse channel, dialed over real WebSockets on loopback, with no instance:
 // which credentials open which sandbox's channel.

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createDataKey } from "../../packages/server/src/data-key.js";
 import { ec2RuntimeSchema } from "../../packages/server/src/runtimes/ec2/ec2-runtime-config.js";
 import { createEC2Runtime } from "../../packages/server/src/runtimes/ec2/index.js";
-import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
 import type { Runtime } from "../../packages/server/src/runtimes/runtime.js";
-import { harnessEC2Client, startInstancePlayer, startMoto, type InstancePlayer, type Moto } from "../harness/aws/index.js";
+import { startEmulatedEC2, type EmulatedEC2 } from "../harness/aws/index.js";
+import { dialChannel } from "../harness/reverse-channel-dial.js";
+import { startReverseControlPlane, type ReverseControlPlane } from "../harness/reverse-control-plane.js";
 import { waitForHealth } from "./agent-health.js";
-import { dialChannel, listenForChannels, type ChannelListener } from "./reverse-channel-dial.js";
 import { newSpec, runtimeConformance } from "./runtime-conformance.js";
-import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
+import { testDependencies } from "./test-dependencies.js";
 
 // ec2 with `channel = "reverse"`: no SSH and no bastion. Instances boot the plain AMI and download agentd from
 // the test's control plane, so that they run this checkout's agentd. agentd in each played instance dials the control
@@ -21,38 +21,30 @@ import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
 // previous one's sockets cut, so agentd must come back with its channel secret.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
-let moto: Moto;
-let player: InstancePlayer;
-let listener: ChannelListener;
-let hub: ReverseChannelHub | undefined;
+let ec2: EmulatedEC2;
+let controlPlane: ReverseControlPlane;
 const dependencies = { ...testDependencies("ec2r"), dataKey: createDataKey(randomBytes(32)) };
 const signal = () => AbortSignal.timeout(120_000);
 
 function createRuntime(): Runtime {
-  hub?.close();
-  hub = new ReverseChannelHub({ publicURL: listener.publicURL, dataDirectory: dependencies.dataDirectory, logger: dependencies.logger });
-  listener.use(hub);
   const config = ec2RuntimeSchema.parse({
-    endpoint: moto.endpoint,
+    endpoint: ec2.moto.endpoint,
     ssh_user: "admin",
     ssh_timeout_secs: 60,
     instance_ready_timeout_secs: 30,
     channel: "reverse",
   });
-  return createEC2Runtime(config, { ...dependencies, reverseChannels: hub, machineDownloads: listener.machineDownloads });
+  return createEC2Runtime(config, { ...dependencies, ...controlPlane.restart() });
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
-  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
-  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: dependencies.toolsDirectory });
+  ec2 = await startEmulatedEC2();
+  controlPlane = await startReverseControlPlane(dependencies);
 }, 180_000);
 
 afterAll(async () => {
-  hub?.close();
-  await listener?.close();
-  await player?.close();
-  await moto?.stop();
+  await controlPlane?.close();
+  await ec2?.close();
   dependencies.removeDataDirectory();
 });
 
@@ -73,23 +65,21 @@ describe("ec2 with the reverse channel", () => {
     const runtime = createRuntime();
     const started = performance.now();
     const machine = await runtime.provision(newSpec(), { signal: signal() });
-    const aws = harnessEC2Client(moto.endpoint);
     try {
       const health = await waitForHealth(runtime, machine);
       console.log(`ec2 reverse (emulated): create-to-ready ${(performance.now() - started).toFixed(0)} ms`);
       expect(health.body).toMatchObject({ sandboxID: machine.sandboxID });
       expect(machine.details).toMatchObject({ channel: "reverse", channelSecretHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-      const attribute = await aws.send(new DescribeInstanceAttributeCommand({ InstanceId: machine.machineID, Attribute: "userData" }));
+      const attribute = await ec2.aws.send(new DescribeInstanceAttributeCommand({ InstanceId: machine.machineID, Attribute: "userData" }));
       const userData = Buffer.from(attribute.UserData!.Value!, "base64").toString("utf8");
       const token = /ciabot_[A-Za-z0-9_-]+/.exec(userData)![0];
-      const replayed = await dialChannel(hub!.channelURL(machine.sandboxID, "agent"), token);
+      const replayed = await dialChannel(controlPlane.hub.channelURL(machine.sandboxID, "agent"), token);
       expect(replayed).toMatchObject({ status: 401, body: { error: { context: { reason: "replayed" } } } });
-      const other = await dialChannel(hub!.channelURL("sbx_someoneelse", "agent"), token);
+      const other = await dialChannel(controlPlane.hub.channelURL("sbx_someoneelse", "agent"), token);
       expect(other).toMatchObject({ status: 401, body: { error: { context: { reason: "other_sandbox" } } } });
       expect(JSON.stringify(machine.details)).not.toContain("ciabcs_");
       console.log(`ec2 reverse (emulated): health round trip ${(await healthRoundTripMs(await runtime.connectAgent(machine), 100)).toFixed(2)} ms (mean of 100 on one HTTP/2 session)`);
     } finally {
-      aws.destroy();
       await runtime.destroy(machine, signal());
       await runtime.close();
     }

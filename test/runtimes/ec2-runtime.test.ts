@@ -8,9 +8,9 @@ import { ec2RuntimeSchema, type EC2RuntimeConfig } from "../../packages/server/s
 import { createEC2Runtime } from "../../packages/server/src/runtimes/ec2/index.js";
 import { generateSSHKeyPair } from "../../packages/server/src/runtimes/ec2/ssh-key-pair.js";
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, ImportKeyPairCommand } from "@aws-sdk/client-ec2";
-import { agentAMIID, ensureAgentAMIImage, harnessEC2Client, ubuntuJammyAMIID, startInstancePlayer, startMoto, type InstancePlayer, type Moto } from "../harness/aws/index.js";
+import { agentAMIID, ubuntuJammyAMIID, startEmulatedEC2, type EmulatedEC2 } from "../harness/aws/index.js";
 import { agentClient, waitForHealth } from "./agent-health.js";
-import { listenForChannels, type ChannelListener } from "./reverse-channel-dial.js";
+import { listenForChannels, type ChannelListener } from "../harness/reverse-channel-dial.js";
 import { newSpec, runtimeConformance } from "./runtime-conformance.js";
 import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
 
@@ -18,8 +18,7 @@ import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
 // instance's real user-data with cloud-init, reached over SSH through the harness's bastion on loopback.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
-let moto: Moto;
-let player: InstancePlayer;
+let ec2: EmulatedEC2;
 // What instances fetch from the control plane: their env (any AMI), and node, agentd and the tools (a plain one).
 let listener: ChannelListener;
 const base = { ...testDependencies("ec2"), dataKey: createDataKey(randomBytes(32)) };
@@ -28,32 +27,29 @@ const signal = () => AbortSignal.timeout(120_000);
 
 function config(overrides: Partial<EC2RuntimeConfig> = {}): EC2RuntimeConfig {
   return ec2RuntimeSchema.parse({
-    endpoint: moto.endpoint,
+    endpoint: ec2.moto.endpoint,
     default_ami: agentAMIID,
     ssh_user: "admin",
     ssh_timeout_secs: 90,
     instance_ready_timeout_secs: 30,
     bastion: {
-      host: player.bastion.host,
-      port: player.bastion.port,
-      user: player.bastion.user,
-      private_key: player.bastion.privateKey,
+      host: ec2.player.bastion.host,
+      port: ec2.player.bastion.port,
+      user: ec2.player.bastion.user,
+      private_key: ec2.player.bastion.privateKey,
     },
     ...overrides,
   });
 }
 
 beforeAll(async () => {
-  await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
-  moto = await startMoto();
-  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
+  ec2 = await startEmulatedEC2({ agentAMI: { agentdBundlePath, nodeBinaryPath: process.execPath } });
   listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: base.toolsDirectory });
 }, 180_000);
 
 afterAll(async () => {
   await listener?.close();
-  await player?.close();
-  await moto?.stop();
+  await ec2?.close();
   dependencies.removeDataDirectory();
 });
 
@@ -78,14 +74,14 @@ describe("ec2 runtime with booting instances", () => {
       const health = await waitForHealth(runtime, machine);
       console.log(`ec2 (emulated): create-to-ready ${(performance.now() - started).toFixed(0)} ms`);
       expect(health.body).toMatchObject({ sandboxID: machine.sandboxID });
-      expect(player.containerOf(machine.machineID)).toBeDefined();
+      expect(ec2.player.containerOf(machine.machineID)).toBeDefined();
       expect(machine.details).toMatchObject({ instanceType: "t3.medium", sshUser: "admin" });
       expect(JSON.stringify(machine.details)).not.toContain("PRIVATE KEY");
     } finally {
       await runtime.destroy(machine, signal());
       await runtime.close();
     }
-    await player.waitFor(machine.machineID, (instance) => instance.container === undefined, 30_000);
+    await ec2.player.waitFor(machine.machineID, (instance) => instance.container === undefined, 30_000);
   });
 
   test("on a plain Ubuntu AMI, cloud-init downloads node, agentd and the tools dir from signed URLs of the control plane", async () => {
@@ -96,12 +92,11 @@ describe("ec2 runtime with booting instances", () => {
     const before = listener.served.length;
     const secret = `s3cret-${randomBytes(8).toString("hex")}`;
     const machine = await runtime.provision(newSpec({ env: { CIAB_TEST: "1", API_SECRET: secret } }), { signal: signal() });
-    const aws = harnessEC2Client(moto.endpoint);
     try {
       expect((await waitForHealth(runtime, machine)).body).toMatchObject({ sandboxID: machine.sandboxID });
       expect(machine.details).toMatchObject({ imageID: ubuntuJammyAMIID });
       // The env reached agentd through the single-use config URL: user-data names only that URL, dead now.
-      const attribute = await aws.send(new DescribeInstanceAttributeCommand({ InstanceId: machine.machineID, Attribute: "userData" }));
+      const attribute = await ec2.aws.send(new DescribeInstanceAttributeCommand({ InstanceId: machine.machineID, Attribute: "userData" }));
       const userData = Buffer.from(attribute.UserData!.Value!, "base64").toString("utf8");
       expect(userData).not.toContain(secret);
       expect(userData).not.toContain("API_SECRET");
@@ -126,7 +121,6 @@ describe("ec2 runtime with booting instances", () => {
         agent.close();
       }
     } finally {
-      aws.destroy();
       await runtime.destroy(machine, signal());
       await runtime.close();
     }
@@ -135,9 +129,8 @@ describe("ec2 runtime with booting instances", () => {
   test("key_pair_name puts that AWS key pair on the AMI's default user and connects with ~/.ssh/<name>.pem; iam_instance_profile is launched with", async () => {
     const keyName = `ciab-test-${randomBytes(4).toString("hex")}`;
     const key = generateSSHKeyPair(keyName);
-    const aws = harnessEC2Client(moto.endpoint);
-    await aws.send(new ImportKeyPairCommand({ KeyName: keyName, PublicKeyMaterial: Buffer.from(key.publicKey) }));
-    const profileARN = await createInstanceProfile(moto.endpoint, "ciab-agent-work");
+    await ec2.aws.send(new ImportKeyPairCommand({ KeyName: keyName, PublicKeyMaterial: Buffer.from(key.publicKey) }));
+    const profileARN = await createInstanceProfile(ec2.moto.endpoint, "ciab-agent-work");
     const home = mkdtempSync(path.join(os.tmpdir(), "ciab-home-"));
     mkdirSync(path.join(home, ".ssh"), { mode: 0o700 });
     writeFileSync(path.join(home, ".ssh", `${keyName}.pem`), key.privateKey, { mode: 0o600 });
@@ -149,16 +142,15 @@ describe("ec2 runtime with booting instances", () => {
       expect((await waitForHealth(runtime, machine)).body).toMatchObject({ sandboxID: machine.sandboxID });
       expect(machine.details).toMatchObject({ keyPairName: keyName, sshUser: "admin" });
       expect(machine.details.sealedPrivateKey).toBeUndefined();
-      const described = await aws.send(new DescribeInstancesCommand({ InstanceIds: [machine.machineID] }));
+      const described = await ec2.aws.send(new DescribeInstancesCommand({ InstanceIds: [machine.machineID] }));
       const instance = described.Reservations![0]!.Instances![0]!;
       expect(instance.KeyName).toBe(keyName);
       expect(instance.IamInstanceProfile?.Arn).toBe(profileARN);
-      const attribute = await aws.send(new DescribeInstanceAttributeCommand({ InstanceId: machine.machineID, Attribute: "userData" }));
+      const attribute = await ec2.aws.send(new DescribeInstanceAttributeCommand({ InstanceId: machine.machineID, Attribute: "userData" }));
       const userData = Buffer.from(attribute.UserData!.Value!, "base64").toString("utf8");
       expect(JSON.parse(userData.slice("#cloud-config\n".length)).users).toEqual(["default"]);
     } finally {
       process.env.HOME = previousHome;
-      aws.destroy();
       await runtime.destroy(machine, signal());
       await runtime.close();
       rmSync(home, { recursive: true, force: true });

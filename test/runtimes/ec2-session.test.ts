@@ -1,23 +1,15 @@
 import path from "node:path";
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstanceAttributeCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
 import { Ciab } from "../../packages/sdk/src/index.js";
-import {
-  agentAMIID,
-  ensureAgentAMIImage,
-  harnessEC2Client,
-  startInstancePlayer,
-  startMoto,
-  type InstancePlayer,
-  type Moto,
-} from "../harness/aws/index.js";
+import { startEmulatedEC2, type EmulatedEC2 } from "../harness/aws/index.js";
 import { startModelServer } from "../harness/model-server/model-server.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { agentdBundlePath } from "./test-dependencies.js";
-import { bastionEnv, freePort } from "./ec2-test-env.js";
-import { dialChannel } from "./reverse-channel-dial.js";
+import { ec2ServerEnv, freePort } from "./ec2-test-env.js";
+import { dialChannel } from "../harness/reverse-channel-dial.js";
 
 /**
  * A session on ec2, end to end, over each agent channel: the server launches an instance in moto, the player
@@ -32,42 +24,32 @@ import { dialChannel } from "./reverse-channel-dial.js";
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
-let moto: Moto;
-let player: InstancePlayer;
-let aws: EC2Client;
+let ec2: EmulatedEC2;
 let model: Awaited<ReturnType<typeof startModelServer>>;
 
 beforeAll(async () => {
-  await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
-  moto = await startMoto();
-  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
-  aws = harnessEC2Client(moto.endpoint);
+  ec2 = await startEmulatedEC2({ agentAMI: { agentdBundlePath, nodeBinaryPath: process.execPath } });
   model = await startModelServer();
 }, 180_000);
 
 afterAll(async () => {
   await model?.close();
-  aws?.destroy();
-  await player?.close();
-  await moto?.stop();
+  await ec2?.close();
 });
 
 const channels = [
   {
     channel: "ssh",
-    env: (): Record<string, string> => ({
-      CIAB_EC2_AMI_ID: agentAMIID,
-      ...bastionEnv(player.bastion),
-    }),
+    env: (): Record<string, string> => ec2ServerEnv(ec2, "ssh"),
     /** The sealed SSH key lives with the machine and goes with it. */
     machineWhileRunning: { sealedPrivateKey: expect.stringMatching(/^v1\./) },
   },
   {
     channel: "reverse",
     env: (port: number): Record<string, string> => ({
+      ...ec2ServerEnv(ec2, "reverse"),
       CIAB_SERVER_HOST: "127.0.0.1",
       CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      CIAB_RUNTIME_EC2_CHANNEL: "reverse",
     }),
     /** Only a hash of the channel secret is kept, never the secret itself. */
     machineWhileRunning: { channel: "reverse", channelSecretHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
@@ -83,11 +65,7 @@ describe.each(channels)("a session on ec2 over $channel", ({ channel, env, machi
     server = await startTestServer({
       port,
       env: {
-        CIAB_RUNTIME: "ec2",
-        CIAB_EC2_ENDPOINT: moto.endpoint,
         CIAB_EC2_INSTANCE_TYPE: "t3.small",
-        CIAB_RUNTIME_EC2_SSH_USER: "admin",
-        CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",
         CIAB_GATEWAY_GOOGLE_BASE_URL: model.url,
         ...env(port),
       },
@@ -126,12 +104,12 @@ describe.each(channels)("a session on ec2 over $channel", ({ channel, env, machi
     expect(keys.every((key) => key === "real-key-gemini")).toBe(true);
     expect(JSON.stringify(events)).not.toContain("real-key-");
 
-    const found = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [sandbox.id] }] }));
+    const found = await ec2.aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [sandbox.id] }] }));
     const instance = found.Reservations![0]!.Instances![0]!;
     expect(instance.InstanceType).toBe("t3.small");
-    expect(player.containerOf(instance.InstanceId!)).toBeDefined();
+    expect(ec2.player.containerOf(instance.InstanceId!)).toBeDefined();
 
-    const attribute = await aws.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId!, Attribute: "userData" }));
+    const attribute = await ec2.aws.send(new DescribeInstanceAttributeCommand({ InstanceId: instance.InstanceId!, Attribute: "userData" }));
     const userData = Buffer.from(attribute.UserData!.Value!, "base64").toString("utf8");
     expect(userData).not.toContain("Create hello.txt");
     expect(userData).not.toContain(secret);
@@ -161,8 +139,8 @@ describe.each(channels)("a session on ec2 over $channel", ({ channel, env, machi
     // The instance id stays for history; secrets go with the machine.
     expect(storedMachine().details).toMatchObject({ instanceID: instance.InstanceId, instanceType: "t3.small" });
     expect(storedMachine().details.sealedPrivateKey).toBeUndefined();
-    const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instance.InstanceId!] }));
+    const after = await ec2.aws.send(new DescribeInstancesCommand({ InstanceIds: [instance.InstanceId!] }));
     expect(after.Reservations![0]!.Instances![0]!.State?.Name).toBe("terminated");
-    await player.waitFor(instance.InstanceId!, (played) => played.container === undefined, 30_000);
+    await ec2.player.waitFor(instance.InstanceId!, (played) => played.container === undefined, 30_000);
   }, 240_000);
 });

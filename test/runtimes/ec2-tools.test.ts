@@ -1,23 +1,15 @@
 import path from "node:path";
-import { DescribeInstancesCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { Ciab, type ProcessAttachment, type SandboxHandle, type Session } from "../../packages/sdk/src/index.js";
-import {
-  agentAMIID,
-  ensureAgentAMIImage,
-  harnessEC2Client,
-  startInstancePlayer,
-  startMoto,
-  type InstancePlayer,
-  type Moto,
-} from "../harness/aws/index.js";
+import { startEmulatedEC2, type EmulatedEC2 } from "../harness/aws/index.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 import { previewAppSource } from "../previews/preview-app.js";
 import { cookieFrom, pathOf, previewRequest, waitForPort } from "../previews/preview-client.js";
 import { agentdBundlePath } from "./test-dependencies.js";
-import { bastionEnv, freePort } from "./ec2-test-env.js";
+import { ec2ServerEnv, freePort } from "./ec2-test-env.js";
 
 /**
  * The tools around a session on ec2, over both agent channels: a preview of a server run in the instance,
@@ -40,47 +32,21 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
   return value;
 }
 
-let moto: Moto;
-let player: InstancePlayer;
-let aws: EC2Client;
+let ec2: EmulatedEC2;
 
 beforeAll(async () => {
-  await ensureAgentAMIImage({ agentdBundlePath, nodeBinaryPath: process.execPath });
-  moto = await startMoto();
-  player = await startInstancePlayer({ endpoint: moto.endpoint, pollIntervalMs: 200 });
-  aws = harnessEC2Client(moto.endpoint);
+  ec2 = await startEmulatedEC2({ agentAMI: { agentdBundlePath, nodeBinaryPath: process.execPath } });
 }, 180_000);
 
 afterAll(async () => {
-  aws?.destroy();
-  await player?.close();
-  await moto?.stop();
+  await ec2?.close();
 });
 
 async function startEC2Server(channel: "ssh" | "reverse", extra: Record<string, string> = {}): Promise<TestServer> {
-  const common = {
-    CIAB_RUNTIME: "ec2",
-    CIAB_EC2_ENDPOINT: moto.endpoint,
-    CIAB_EC2_INSTANCE_TYPE: "t3.small",
-    CIAB_RUNTIME_EC2_SSH_USER: "admin",
-    CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "30",
-    ...extra,
-  };
   // Instances fetch their sandbox env from the control plane over either channel.
   const port = await freePort();
   const reachable = { CIAB_SERVER_HOST: "127.0.0.1", CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}` };
-  if (channel === "ssh") {
-    return startTestServer({
-      port,
-      env: {
-        ...common,
-        ...reachable,
-        CIAB_EC2_AMI_ID: agentAMIID,
-        ...bastionEnv(player.bastion),
-      },
-    });
-  }
-  return startTestServer({ port, env: { ...common, ...reachable, CIAB_RUNTIME_EC2_CHANNEL: "reverse" } });
+  return startTestServer({ port, env: { ...ec2ServerEnv(ec2, channel), CIAB_EC2_INSTANCE_TYPE: "t3.small", ...extra, ...reachable } });
 }
 
 function storedMachine(server: TestServer, sandboxID: string): { details: Record<string, unknown> } {
@@ -97,11 +63,11 @@ function storedMachine(server: TestServer, sandboxID: string): { details: Record
 async function expectSandboxGone(server: TestServer, ciab: Ciab, sandboxID: string, reason: string): Promise<void> {
   const ended = await waitFor(() => ciab.sandboxes.get(sandboxID), (found) => found.info.state === "terminated", 20_000);
   expect(ended.info).toMatchObject({ state: "terminated", end_reason: reason });
-  const found = await aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [sandboxID] }] }));
+  const found = await ec2.aws.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:ciab-sandbox-id", Values: [sandboxID] }] }));
   const instanceID = found.Reservations![0]!.Instances![0]!.InstanceId!;
-  const after = await aws.send(new DescribeInstancesCommand({ InstanceIds: [instanceID] }));
+  const after = await ec2.aws.send(new DescribeInstancesCommand({ InstanceIds: [instanceID] }));
   expect(after.Reservations![0]!.Instances![0]!.State?.Name).toBe("terminated");
-  await player.waitFor(instanceID, (played) => played.container === undefined, 30_000);
+  await ec2.player.waitFor(instanceID, (played) => played.container === undefined, 30_000);
   const details = storedMachine(server, sandboxID).details;
   expect(details).toMatchObject({ instanceID });
   expect(details.sealedPrivateKey).toBeUndefined();

@@ -1,18 +1,17 @@
 import { DescribeTasksCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
 import { fargateRuntimeSchema, type FargateRuntimeConfig } from "../../packages/server/src/runtimes/fargate/fargate-runtime-config.js";
 import { createFargateRuntime } from "../../packages/server/src/runtimes/fargate/index.js";
 import type { Runtime } from "../../packages/server/src/runtimes/runtime.js";
 import { createPricing } from "../../packages/server/src/services/pricing-service.js";
 import { budgetSectionSchema } from "../../packages/server/src/config/config-schema.js";
 import { buildAgentImage } from "../harness/agent-image.js";
-import { harnessECSClient, harnessEC2Client, prepareECS, startMoto, startTaskPlayer, type Moto, type TaskPlayer } from "../harness/aws/index.js";
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
+import { harnessECSClient, startEmulatedFargate, type EmulatedFargate } from "../harness/aws/index.js";
+import { dialChannel } from "../harness/reverse-channel-dial.js";
+import { startReverseControlPlane, type ReverseControlPlane } from "../harness/reverse-control-plane.js";
 import { waitForHealth } from "./agent-health.js";
-import { dialChannel, listenForChannels, type ChannelListener } from "./reverse-channel-dial.js";
 import { newSpec, runtimeConformance } from "./runtime-conformance.js";
-import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
+import { testDependencies } from "./test-dependencies.js";
 
 // Fargate on moto's ECS: each task moto records is played by a container of the agent image (infra/agent-image)
 // on the host's loopback, whose entrypoint starts agentd with the one-time token of the task's overrides; agentd
@@ -20,41 +19,31 @@ import { agentdBundlePath, testDependencies } from "./test-dependencies.js";
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
 const cluster = "ciab-agents";
-let moto: Moto;
-let player: TaskPlayer;
-let listener: ChannelListener;
-let hub: ReverseChannelHub | undefined;
-let network: { subnets: string[]; security_groups: string[] };
+let fargate: EmulatedFargate;
+let controlPlane: ReverseControlPlane;
 const dependencies = testDependencies("fargate");
 const signal = () => AbortSignal.timeout(120_000);
 
 function createRuntime(overrides: Partial<Record<keyof FargateRuntimeConfig, unknown>> = {}): Runtime {
-  hub?.close();
-  hub = new ReverseChannelHub({ publicURL: listener.publicURL, dataDirectory: dependencies.dataDirectory, logger: dependencies.logger });
-  listener.use(hub);
-  const config = fargateRuntimeSchema.parse({ endpoint: moto.endpoint, cluster, task_definition: "ciab-agent", task_ready_timeout_secs: 60, ...network, ...overrides });
-  return createFargateRuntime(config, { ...dependencies, reverseChannels: hub, machineDownloads: listener.machineDownloads });
+  const config = fargateRuntimeSchema.parse({ endpoint: fargate.moto.endpoint, cluster, task_definition: "ciab-agent", task_ready_timeout_secs: 60, ...fargate.network, ...overrides });
+  return createFargateRuntime(config, { ...dependencies, ...controlPlane.restart() });
 }
 
 beforeAll(async () => {
   const image = await buildAgentImage();
-  moto = await startMoto();
-  await prepareECS(moto.endpoint, { cluster, family: "ciab-agent", image });
-  await prepareECS(moto.endpoint, { cluster, family: "ciab-no-agent", image: "ciab/default:bookworm" });
-  const ec2 = harnessEC2Client(moto.endpoint);
-  const subnets = (await ec2.send(new DescribeSubnetsCommand({}))).Subnets!.map((subnet) => subnet.SubnetId!);
-  const groups = (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups!.map((group) => group.GroupId!);
-  ec2.destroy();
-  network = { subnets: subnets.slice(0, 1), security_groups: groups.slice(0, 1) };
-  player = await startTaskPlayer({ endpoint: moto.endpoint, cluster });
-  listener = await listenForChannels({ node: process.execPath, agentd: agentdBundlePath, toolsDirectory: dependencies.toolsDirectory });
+  fargate = await startEmulatedFargate({
+    cluster,
+    taskDefinitions: [
+      { family: "ciab-agent", image },
+      { family: "ciab-no-agent", image: "ciab/default:bookworm" },
+    ],
+  });
+  controlPlane = await startReverseControlPlane(dependencies);
 }, 600_000);
 
 afterAll(async () => {
-  hub?.close();
-  await listener?.close();
-  await player?.close();
-  await moto?.stop();
+  await controlPlane?.close();
+  await fargate?.close();
   dependencies.removeDataDirectory();
 });
 
@@ -76,7 +65,7 @@ describe("fargate on moto's ECS", () => {
     const runtime = createRuntime();
     const started = performance.now();
     const machine = await runtime.provision(newSpec({ env: { GREETING: "hello" } }), { signal: signal() });
-    const ecs = harnessECSClient(moto.endpoint);
+    const ecs = harnessECSClient(fargate.moto.endpoint);
     try {
       expect((await waitForHealth(runtime, machine)).body).toMatchObject({ sandboxID: machine.sandboxID });
       console.log(`fargate (emulated): create-to-ready ${(performance.now() - started).toFixed(0)} ms`);
@@ -91,7 +80,7 @@ describe("fargate on moto's ECS", () => {
       // The sandbox env comes once through a single-use URL (test/attacks/fargate-env-overrides.test.ts), never in the overrides.
       expect(env).not.toHaveProperty("GREETING");
       expect(env).toMatchObject({ CIAB_CONFIG_URL: expect.stringContaining("/machine-downloads/config?"), CIAB_SANDBOX_ID: machine.sandboxID, CIAB_CHANNEL_URL: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/agent-channel\//) });
-      const replayed = await dialChannel(hub!.channelURL(machine.sandboxID, "agent"), env.CIAB_CHANNEL_TOKEN!);
+      const replayed = await dialChannel(controlPlane.hub.channelURL(machine.sandboxID, "agent"), env.CIAB_CHANNEL_TOKEN!);
       expect(replayed).toMatchObject({ status: 401, body: { error: { context: { reason: "replayed" } } } });
       expect(machine.details).toMatchObject({ vcpus: 16, memoryGiB: 120, channelSecretHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
       const pricing = createPricing(budgetSectionSchema.parse({}));
@@ -107,7 +96,7 @@ describe("fargate on moto's ECS", () => {
   test("a task stopped behind our back: the channel refuses it and the reconciler sees it stopped", async () => {
     const runtime = createRuntime();
     const machine = await runtime.provision(newSpec(), { signal: signal() });
-    const ecs = harnessECSClient(moto.endpoint);
+    const ecs = harnessECSClient(fargate.moto.endpoint);
     try {
       await waitForHealth(runtime, machine);
       await ecs.send(new StopTaskCommand({ cluster, task: machine.machineID, reason: "stopped by an operator" }));

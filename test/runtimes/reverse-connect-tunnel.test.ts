@@ -11,7 +11,7 @@ import { createReverseDialer, type ReverseDialer } from "../../packages/agentd/s
 import { createAgentClient, type AgentClient } from "../../packages/server/src/agent-channel/agent-client.js";
 import { createSilentLogger } from "../../packages/server/src/logger.js";
 import { ReverseChannelHub } from "../../packages/server/src/runtimes/ec2/reverse-hub.js";
-import { listenForChannels, type ChannelListener } from "./reverse-channel-dial.js";
+import { listenForChannels, type ChannelListener } from "../harness/reverse-channel-dial.js";
 
 /**
  * Tunnels by CONNECT on the agent channel (the previews' fallback) over the reverse channel, without an

@@ -13,8 +13,7 @@ import { createPortHandler } from "./handlers/port-handler.js";
 import { createConnectionRouter } from "./handlers/connection-router.js";
 import { createProcessHandlers } from "./handlers/process-handler.js";
 import { respondError } from "./http/respond.js";
-import { splice } from "./services/socket-splice.js";
-import { wholeWrites } from "./protocol.js";
+import { spliceSocket, wholeWrites } from "./protocol.js";
 import { createRouter } from "./router.js";
 import { ArchiveService } from "./services/archive-service.js";
 import { CommandRunner } from "./services/command-runner.js";
@@ -113,7 +112,7 @@ export async function createAgentServer(options: AgentServerOptions): Promise<Ag
       // over any other stream can throw from a native callback: nativeSocketFor on the control plane's side
       // says how); raw tunnels are routed there as on any connection.
       if (listeningPath === undefined) routeConnection(duplex);
-      else splice(net.connect(listeningPath), duplex);
+      else spliceSocket(net.connect(listeningPath), duplex);
     },
 
     async listen(socketPath) {

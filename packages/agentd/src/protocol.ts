@@ -10,3 +10,4 @@ export * from "../../protocol/src/agent/files.js";
 export * from "../../protocol/src/agent/ports.js";
 export * from "../../protocol/src/agent/routes.js";
 export * from "../../protocol/src/agent/whole-writes.js";
+export * from "../../protocol/src/agent/socket-splice.js";

@@ -5,6 +5,7 @@ export * from "./agent/files.js";
 export * from "./agent/ports.js";
 export * from "./agent/routes.js";
 export * from "./agent/whole-writes.js";
+export * from "./agent/socket-splice.js";
 export * from "./api/sandboxes.js";
 export * from "./events.js";
 export * from "./api/sessions.js";

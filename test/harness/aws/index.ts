@@ -11,3 +11,5 @@ export { generateSSHKeyPair } from "./ssh-keys.js";
 export { runThroughBastion, type InstanceLogin } from "./ssh-through-bastion.js";
 export { startFaultEndpoint, type FaultAction, type FaultEndpoint } from "./fault-endpoint.js";
 export { harnessECSClient, prepareECS, startTaskPlayer, type PlayedTask, type TaskPlayer } from "./task-player.js";
+export { startEmulatedEC2, type EmulatedEC2, type EmulatedEC2Options } from "./emulated-ec2.js";
+export { startEmulatedFargate, type EmulatedFargate, type EmulatedFargateOptions } from "./emulated-fargate.js";

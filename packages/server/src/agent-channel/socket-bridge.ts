@@ -3,6 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
+import { spliceSocket } from "@ciab/protocol";
 
 /**
  * A native socket whose bytes are the duplex's, for running HTTP/2 over a stream that is not a socket (an SSH
@@ -25,7 +26,7 @@ export async function nativeSocketFor(duplex: Duplex): Promise<net.Socket> {
     const accepted = new Promise<net.Socket>((resolve) => server.once("connection", resolve));
     const outer = net.connect(socketPath);
     const inner = await accepted;
-    splice(inner, duplex);
+    spliceSocket(inner, duplex);
     return outer;
   } catch (error) {
     duplex.destroy();
@@ -34,17 +35,4 @@ export async function nativeSocketFor(duplex: Duplex): Promise<net.Socket> {
     server.close();
     await rm(directory, { recursive: true, force: true });
   }
-}
-
-/** Bytes both ways, ends passed on (half-close kept), and either side gone takes the other. */
-export function splice(socket: net.Socket, duplex: Duplex): void {
-  socket.setNoDelay(true);
-  duplex.pipe(socket);
-  socket.pipe(duplex);
-  const cut = (): void => {
-    socket.destroy();
-    duplex.destroy();
-  };
-  socket.once("error", cut).once("close", cut);
-  duplex.once("error", cut).once("close", cut);
 }

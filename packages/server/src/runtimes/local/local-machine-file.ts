@@ -1,5 +1,7 @@
 import { open, rename, writeFile } from "node:fs/promises";
+import { CiabError } from "@ciab/protocol";
 import { z } from "zod";
+import type { Machine } from "../runtime.js";
 
 const isolation = z.enum(["bwrap", "none"]);
 
@@ -56,6 +58,21 @@ const provisionalSchema = z.object({
  * written, so no jail ever runs without one.
  */
 export type ProvisionalLocalMachineFile = z.infer<typeof provisionalSchema>;
+
+/** What a provisional record says was made for the jail, without the record's own identity. */
+export function provisionalResources(file: ProvisionalLocalMachineFile): Omit<ProvisionalLocalMachineFile, "provisional" | "sandboxID" | "installationID"> {
+  const { provisional: _, sandboxID: __, installationID: ___, ...resources } = file;
+  return resources;
+}
+
+/** A machine's details as a running jail's; refuses a machine that names no process. */
+export function localMachineDetails(machine: Machine): LocalMachineDetails {
+  const { pid, startTime } = machine.details;
+  if (typeof pid !== "number" || typeof startTime !== "number") {
+    throw new CiabError("runtime_error", `machine ${machine.machineID} has no local pid and start time`);
+  }
+  return machine.details as unknown as LocalMachineDetails;
+}
 
 const largestRecord = 64 * 1024;
 
