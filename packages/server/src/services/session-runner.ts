@@ -39,8 +39,11 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
   const { stopAgent, finish } = teardown;
   const spot = createSpotRetry(dependencies);
 
-  /** Follows the agent's output until it exits (session-output-reader.ts), then ends the session by it. */
-  async function consume(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<void> {
+  /**
+   * Follows the agent's output until it exits (session-output-reader.ts), then ends the session by it.
+   * Answers whether the agent ended on its own: for a job, the follower exited with the job's status.
+   */
+  async function consume(session: SessionRecord, provider: Provider, signal: AbortSignal): Promise<boolean> {
     const exit = await readAgentOutput(dependencies, session, provider, systemPrincipal(session), signal);
     const current = (await store.sessions.getAny(session.id))!;
     const exitCode = exit.exitCode ?? (exit.signal ? 128 : 1);
@@ -48,6 +51,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     if (ending) await endAs(current, ending, exitCode);
     else if (exitCode === 0) await transition(current, "completed", { exitCode });
     else await transition(current, "failed", { exitCode, reason: "agent_exit", message: `the agent exited with ${exit.signal ?? `code ${exitCode}`}` });
+    // A follower killed by a signal says nothing of its job, which may still run.
+    return ending === undefined && exit.signal === null;
   }
 
   async function drive(session: SessionRecord, resume: boolean, grant?: SandboxGrant): Promise<void> {
@@ -56,6 +61,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     const signal = entry.controller.signal;
     const provider = getProvider(session.provider);
     let spotRetried = false;
+    let jobOver = false;
     try {
       for (;;) {
         try {
@@ -66,7 +72,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
           } else {
             await dependencies.gateway.open(session.sandboxID!);
           }
-          await consume(session, provider, signal);
+          jobOver = await consume(session, provider, signal);
           break;
         } catch (error) {
           if (signal.aborted && !entry.ending) return; // the control plane is shutting down: resume later
@@ -84,6 +90,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
             const taskEnd = entry.ending ? undefined : await jobEndFromTask(sandboxes, systemPrincipal(current), current);
             if (entry.ending) await endAs(current, entry.ending);
             else if (taskEnd) {
+              jobOver = true;
               const failed = taskEnd.exitCode !== 0 && { reason: "agent_exit", message: taskEnd.message };
               await transition(current, failed ? "failed" : "completed", { exitCode: taskEnd.exitCode, ...failed });
             } else {
@@ -99,7 +106,7 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
     } finally {
       running.delete(session.id);
     }
-    await finish(session);
+    await finish(session, { jobOver });
   }
 
   return {

@@ -29,6 +29,22 @@ export function createSessionTeardown(dependencies: SessionTeardownDependencies)
     await events.append(session.id, [{ type: "session.snapshot.created", data: { snapshot_id: outcome.snapshotID, label: outcome.label, reason: outcome.why } }]);
   }
 
+  /**
+   * A job that did not end on its own (a cancel, a budget, the output cap, a lost follower) has its task
+   * stopped now, whether or not the sandbox is kept: pi would otherwise run on, and the task with it, until
+   * the job's hard cap (docs/decisions/0043). A sandbox being deleted that snapshots /workspace as it ends
+   * keeps its task until the snapshot is taken: its delete stops it then.
+   */
+  async function stopJob(session: SessionRecord, deleting: boolean): Promise<void> {
+    if (session.prompt === null || !session.ownsSandbox || session.sandboxID === null) return;
+    if (deleting && session.persistence === "snapshot-on-idle") return;
+    const why = session.failureReason !== null && session.failureReason !== session.endReason ? ` (${session.failureReason})` : "";
+    const reason = `ciab: session ${session.id} ended: ${session.endReason ?? "stopped"}${why}`;
+    await sandboxes.stopJob(systemPrincipal(session), session.sandboxID, reason).catch((error: unknown) => {
+      logger.warn({ sessionID: session.id, sandboxID: session.sandboxID, err: String(error) }, "could not stop the session's job");
+    });
+  }
+
   return {
     /**
      * Ends the session's agent, whether or not its pid was learned: a cancel can land while the start request
@@ -45,11 +61,16 @@ export function createSessionTeardown(dependencies: SessionTeardownDependencies)
         .catch((error: unknown) => logger.debug({ sessionID: session.id, err: String(error) }, "stopping the agent"));
     },
 
-    /** Cuts the ended session's model calls and deletes the sandbox it made for itself, unless it is to be kept. */
-    async finish(session: SessionRecord): Promise<void> {
+    /**
+     * Cuts the ended session's model calls, stops its job unless `jobOver` (the job's own exit ended the
+     * session), and deletes the sandbox it made for itself unless it is to be kept.
+     */
+    async finish(session: SessionRecord, options: { jobOver?: boolean } = {}): Promise<void> {
       dependencies.gateway.cutOff(session.id);
       const current = (await store.sessions.getAny(session.id))!;
-      if (current.ownsSandbox && !current.keepSandbox && current.sandboxID) {
+      const deleting = current.ownsSandbox && !current.keepSandbox && current.sandboxID !== null;
+      if (options.jobOver !== true) await stopJob(current, deleting);
+      if (deleting && current.sandboxID) {
         const budgetEnd = current.endReason === "max_runtime" || current.endReason === "idle_timeout";
         const options: SandboxEnding = {
           ...(budgetEnd ? { endReason: current.endReason! } : { why: "session_end" }),

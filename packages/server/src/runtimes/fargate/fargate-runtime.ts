@@ -26,6 +26,8 @@ const awsCall = <T>(action: string, call: () => Promise<T>, region?: string): Pr
 
 /** connectAgent waits this long for agentd's idle socket; agentd redials within 3 s of any drop. */
 const takeWaitMs = 5_000;
+/** StopTask takes a reason of at most 255 characters. */
+const maximumStopReasonLength = 255;
 const startingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
 
 /**
@@ -139,7 +141,8 @@ export class FargateRuntime implements Runtime {
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     this.dependencies.reverseChannels?.forget(machine.sandboxID);
     this.dependencies.machineDownloads?.withdrawConfig(machine.sandboxID);
-    await this.#stop(machine, "ciab: the sandbox was deleted", signal);
+    // A task ciab already stopped keeps the reason it was stopped for (a session's end) in its record.
+    if (!(await this.#isStopping(machine, signal))) await this.#stop(machine, "ciab: the sandbox was deleted", signal);
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
     await rm(paths.directory, { recursive: true, force: true });
     await removeAgentSocketLink(paths.socket);
@@ -180,6 +183,12 @@ export class FargateRuntime implements Runtime {
     const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, signal), details.region);
     if (task?.lastStatus !== "STOPPED") return undefined;
     return { exitCode: task.exitCode, stopCode: task.stopCode, reason: task.stoppedReason };
+  }
+
+  async stopJob(machine: Machine, reason: string, signal: AbortSignal): Promise<void> {
+    if (taskDetails(machine).job !== true || (await this.#isStopping(machine, signal))) return;
+    this.logger.info({ sandboxID: machine.sandboxID, taskArn: machine.machineID, reason }, "stopping the job's task");
+    await this.#stop(machine, reason.slice(0, maximumStopReasonLength), signal);
   }
 
   shellCommand(machine: Machine): string[] {
@@ -240,6 +249,14 @@ export class FargateRuntime implements Runtime {
     } catch (error) {
       if (!isTaskNotFound((error as CiabError).cause ?? error)) throw error;
     }
+  }
+
+  /** Whether the task is stopping or gone already; false when ECS cannot say, so that a stop is still sent. */
+  async #isStopping(machine: Machine, signal: AbortSignal): Promise<boolean> {
+    const details = taskDetails(machine);
+    const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, signal), details.region).catch(() => null);
+    if (task === null) return false;
+    return task === undefined || task.desiredStatus === "STOPPED" || task.lastStatus === "STOPPED";
   }
 
   async #waitForRunning(machine: Machine, signal: AbortSignal): Promise<void> {
