@@ -1,5 +1,5 @@
 import { StopTaskCommand, type ECSClient, type Task } from "@aws-sdk/client-ecs";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
 import type { Ciab } from "../../packages/sdk/src/index.js";
 import type { TaskPlayer } from "../harness/aws/index.js";
@@ -187,6 +187,10 @@ describe("a headless session on fargate is the task's job", () => {
     await followToEnd(session.id);
     expect((await ciab.sessions.get(session.id)).state).toBe("cancelled");
     expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: cancelled`);
+    // The kept sandbox has no machine left, and says so.
+    await vi.waitFor(async () => expect((await ciab.sandboxes.get(sandboxID)).info).toMatchObject({ state: "failed", failure: { reason: "job_stopped" } }), {
+      timeout: 5_000,
+    });
     const endedAt = performance.now();
     await player.waitForGone(taskArn, 40_000);
     expect(performance.now() - endedAt).toBeLessThan(40_000);

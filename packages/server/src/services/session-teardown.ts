@@ -33,16 +33,23 @@ export function createSessionTeardown(dependencies: SessionTeardownDependencies)
    * A job that did not end on its own (a cancel, a budget, the output cap, a lost follower) has its task
    * stopped now, whether or not the sandbox is kept: pi would otherwise run on, and the task with it, until
    * the job's hard cap (docs/decisions/0043). A sandbox being deleted that snapshots /workspace as it ends
-   * keeps its task until the snapshot is taken: its delete stops it then.
+   * keeps its task until the snapshot is taken: its delete stops it then. A kept sandbox whose job was
+   * stopped has no machine left, and its record says so at once.
    */
   async function stopJob(session: SessionRecord, deleting: boolean): Promise<void> {
     if (session.prompt === null || !session.ownsSandbox || session.sandboxID === null) return;
     if (deleting && session.persistence === "snapshot-on-idle") return;
     const why = session.failureReason !== null && session.failureReason !== session.endReason ? ` (${session.failureReason})` : "";
-    const reason = `ciab: session ${session.id} ended: ${session.endReason ?? "stopped"}${why}`;
-    await sandboxes.stopJob(systemPrincipal(session), session.sandboxID, reason).catch((error: unknown) => {
+    const end = `${session.endReason ?? "stopped"}${why}`;
+    try {
+      const principal = systemPrincipal(session);
+      const stopped = await sandboxes.stopJob(principal, session.sandboxID, `ciab: session ${session.id} ended: ${end}`);
+      if (stopped && !deleting && stopped.state === "ready") {
+        await sandboxes.fail(stopped, "job_stopped", `its task was stopped when session ${session.id} ended (${end})`);
+      }
+    } catch (error) {
       logger.warn({ sessionID: session.id, sandboxID: session.sandboxID, err: String(error) }, "could not stop the session's job");
-    });
+    }
   }
 
   return {
