@@ -36,8 +36,8 @@ let server: TestServer;
 let ciab: Ciab;
 
 /** The server again on the same port: agentd in a task dials the public URL it was started with. */
-async function restartServer(): Promise<void> {
-  await fargate.restart();
+async function restartServer(extraEnv?: Record<string, string>): Promise<void> {
+  await fargate.restart(extraEnv);
   ({ server, ciab } = fargate);
 }
 
@@ -283,5 +283,20 @@ describe("a headless session on fargate is the task's job", () => {
     // session can only match what DescribeTasks says, not the played container's real code above.
     expect(described).toBe(0);
     expect(done.exit_code).toBe(described);
+  }, 120_000);
+
+  test("a job past [budget] max_runtime_minutes fails with max_runtime and its task is stopped saying so", async () => {
+    await server.server.close();
+    await restartServer({ CIAB_BUDGET_MAX_RUNTIME_MINUTES: "0.2", CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.5" });
+    try {
+      const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL" });
+      const sandboxID = await sandboxOf(session.id);
+      await followToEnd(session.id);
+      expect(await ciab.sessions.get(session.id)).toMatchObject({ state: "failed", end_reason: "max_runtime" });
+      expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: max_runtime`);
+    } finally {
+      await server.server.close();
+      await restartServer();
+    }
   }, 120_000);
 });
