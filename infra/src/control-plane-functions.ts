@@ -133,6 +133,8 @@ export class ControlPlaneFunctions extends Construct {
       memorySize: 1024,
       // CloudFront waits 30 s for an origin by default.
       timeout: Duration.seconds(30),
+      // Its ceiling as well: waiting requests cannot starve the account's other functions (settings.ts).
+      reservedConcurrentExecutions: settings.apiReservedConcurrency,
       environment: { ...environment, CIAB_ORIGIN_VERIFY_SECRET_ARN: this.originVerifySecret.secretArn },
     });
     this.scheduled = new nodejs.NodejsFunction(this, "Scheduled", {

@@ -10,6 +10,12 @@ export interface DeploymentSettings {
   region: string;
   /** Requests one client address may make in five minutes before the WAF blocks it. */
   apiRateLimit: number;
+  /**
+   * Concurrent executions reserved for the API Lambda, which is also its ceiling: requests that wait (an
+   * approval, a sandbox starting) hold an execution each, and without a ceiling they could take the account's
+   * whole regional limit from every other function in it.
+   */
+  apiReservedConcurrency: number;
   /** An account holds one GitHub OIDC provider: give its ARN when it exists, else the API stack makes it. */
   githubOidcProviderArn?: string;
   /** The API's own name (`ciab.example.com`) and its ACM certificate in us-east-1; without them, the distribution's. */
@@ -34,6 +40,7 @@ export function readDeploymentSettings(context: (key: string) => unknown): Deplo
   const agentImageTag = String(context("agentImageTag") ?? "latest");
   const region = String(context("region") ?? "us-east-1");
   const apiRateLimit = Number(context("apiRateLimit") ?? 2000);
+  const apiReservedConcurrency = Number(context("apiReservedConcurrency") ?? 100);
   const githubOidcProviderArn = optional(context("githubOidcProviderArn"));
   const apiDomainName = optional(context("apiDomainName"));
   const apiCertificateArn = optional(context("apiCertificateArn"));
@@ -43,6 +50,10 @@ export function readDeploymentSettings(context: (key: string) => unknown): Deplo
   if (!regionPattern.test(region)) throw new Error(`region ${region} must be an AWS region such as eu-west-1`);
   // WAF's rate-based rules take limits from 10 to 2e9 requests per window.
   if (!Number.isInteger(apiRateLimit) || apiRateLimit < 10 || apiRateLimit > 2_000_000_000) throw new Error(`apiRateLimit ${apiRateLimit} must be an integer from 10 to 2000000000`);
+  // Lambda refuses a reservation that leaves less than 100 of the account's limit unreserved (1,000 by default).
+  if (!Number.isInteger(apiReservedConcurrency) || apiReservedConcurrency < 1 || apiReservedConcurrency > 100_000) {
+    throw new Error(`apiReservedConcurrency ${apiReservedConcurrency} must be an integer from 1 to 100000, and leave 100 of the account's Lambda concurrency unreserved`);
+  }
   if (githubOidcProviderArn !== undefined && !oidcProviderPattern.test(githubOidcProviderArn)) {
     throw new Error(`githubOidcProviderArn ${githubOidcProviderArn} must be the ARN of the token.actions.githubusercontent.com provider`);
   }
@@ -51,7 +62,7 @@ export function readDeploymentSettings(context: (key: string) => unknown): Deplo
   // CloudFront takes certificates from us-east-1 only.
   if (apiCertificateArn !== undefined && !certificatePattern.test(apiCertificateArn)) throw new Error(`apiCertificateArn ${apiCertificateArn} must be an ACM certificate in us-east-1`);
   if (!qualifierPattern.test(bootstrapQualifier)) throw new Error(`bootstrapQualifier ${bootstrapQualifier} must match ${qualifierPattern}`);
-  return { environment, githubRepository, agentImageTag, region, apiRateLimit, githubOidcProviderArn, apiDomainName, apiCertificateArn, bootstrapQualifier };
+  return { environment, githubRepository, agentImageTag, region, apiRateLimit, apiReservedConcurrency, githubOidcProviderArn, apiDomainName, apiCertificateArn, bootstrapQualifier };
 }
 
 function optional(value: unknown): string | undefined {

@@ -101,6 +101,10 @@ describe("the API stack's Lambdas", () => {
     api.hasResourceProperties("AWS::Lambda::Function", { FunctionName: "ciab-prod-scheduled", ReservedConcurrentExecutions: 1 });
   });
 
+  test("the API has a reserved concurrency, its ceiling: waiting requests cannot take the account's whole limit", () => {
+    api.hasResourceProperties("AWS::Lambda::Function", { FunctionName: "ciab-prod-api", ReservedConcurrentExecutions: 100 });
+  });
+
   test("the provisioning function has no URL, no trigger and no resource policy: only the invoke role reaches it", () => {
     const provision = functionID("provision");
     const mentions = (type: string) => Object.values(api.findResources(type)).filter((resource) => JSON.stringify(resource).includes(`"${provision}"`));
@@ -285,6 +289,7 @@ describe("settings", () => {
           environment: "eu",
           region: "eu-west-1",
           apiDomainName: "ciab.example.com",
+          apiReservedConcurrency: 40,
           apiCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
           githubOidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
           // Bundling is covered above; the Lambdas' code does not change with the region.
@@ -297,6 +302,7 @@ describe("settings", () => {
     const template = Template.fromStack(other.api);
     template.resourceCountIs("Custom::CrossRegionExportReader", 1);
     template.resourceCountIs("AWS::IAM::OIDCProvider", 0);
+    template.hasResourceProperties("AWS::Lambda::Function", { FunctionName: "ciab-eu-api", ReservedConcurrentExecutions: 40 });
     template.hasResourceProperties("AWS::CloudFront::Distribution", {
       DistributionConfig: Match.objectLike({ Aliases: ["ciab.example.com"], ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: "TLSv1.2_2021", SslSupportMethod: "sni-only" }) }),
     });
@@ -316,6 +322,7 @@ describe("settings", () => {
     const read = (context: Record<string, unknown>) => () => readDeploymentSettings((key) => context[key]);
     expect(read({ region: "mars-1" })).toThrow(/region/);
     expect(read({ apiRateLimit: 5 })).toThrow(/apiRateLimit/);
+    for (const apiReservedConcurrency of [0, -1, 2.5, "many"]) expect(read({ apiReservedConcurrency })).toThrow(/apiReservedConcurrency/);
     expect(read({ apiDomainName: "ciab.example.com" })).toThrow(/go together/);
     expect(read({ apiDomainName: "ciab.example.com", apiCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" })).toThrow(/us-east-1/);
     expect(read({ githubOidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/example.com" })).toThrow(/githubOidcProviderArn/);

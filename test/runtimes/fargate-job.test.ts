@@ -1,5 +1,5 @@
 import { StopTaskCommand, type ECSClient, type Task } from "@aws-sdk/client-ecs";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { SessionEvent } from "@ciab/protocol";
 import type { Ciab } from "../../packages/sdk/src/index.js";
 import type { TaskPlayer } from "../harness/aws/index.js";
@@ -19,6 +19,8 @@ const hello = helloFileScript();
 const script: ModelScript = (turn) => {
   if (turn.text.includes("FAIL-MODEL")) return { error: { status: 400, message: "scripted failure: model not allowed" } };
   if (turn.text.includes("SLEEP-TOOL")) return turn.toolResults > 0 ? { text: "done" } : { toolCall: { name: "bash", input: { command: "sleep 600" } } };
+  // Past the 1 MB output cap in pi's lines (each update carries the message so far), then a tool that would run on.
+  if (turn.text.includes("FLOOD-OUTPUT")) return turn.toolResults > 0 ? { text: "done" } : { text: "x".repeat(600_000), toolCall: { name: "bash", input: { command: "sleep 600" } } };
   if (turn.text.includes("SLOW-STEPS")) {
     if (turn.toolResults >= steps) return { text: "all steps done" };
     return { text: `step ${turn.toolResults + 1}`, toolCall: { name: "bash", input: { command: `sleep 1 && echo step-${turn.toolResults + 1}` } } };
@@ -34,15 +36,15 @@ let server: TestServer;
 let ciab: Ciab;
 
 /** The server again on the same port: agentd in a task dials the public URL it was started with. */
-async function restartServer(): Promise<void> {
-  await fargate.restart();
+async function restartServer(extraEnv?: Record<string, string>): Promise<void> {
+  await fargate.restart(extraEnv);
   ({ server, ciab } = fargate);
 }
 
 const taskOf = (sandboxID: string): Promise<Task> => fargate.taskOf(sandboxID);
 
 beforeAll(async () => {
-  fargate = await startFargateSessions({ cluster, prefix: "ciab-fargate-job-", script });
+  fargate = await startFargateSessions({ cluster, prefix: "ciab-fargate-job-", script, env: { CIAB_POLICY_MAX_SESSION_OUTPUT_MB: "1" } });
   ({ player, ecs, model, server, ciab } = fargate);
 }, 600_000);
 
@@ -76,6 +78,17 @@ async function containerExit(taskArn: string): Promise<number | undefined> {
   await player.waitForGone(taskArn, 45_000).catch(() => undefined);
   for (let attempt = 0; attempt < 100 && played.exitCode === undefined; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
   return played.exitCode;
+}
+
+/** The task once ECS has it STOPPED, within `timeoutMs` of now. */
+async function stoppedWithin(sandboxID: string, timeoutMs: number): Promise<Task> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const task = await taskOf(sandboxID);
+    if (task.lastStatus === "STOPPED") return task;
+    if (performance.now() > deadline) throw new Error(`task of ${sandboxID} is ${task.lastStatus}, not STOPPED, ${timeoutMs} ms after its session ended`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 describe("a headless session on fargate is the task's job", () => {
@@ -149,7 +162,7 @@ describe("a headless session on fargate is the task's job", () => {
     expect(done.exit_code).toBe(exitCode);
   });
 
-  test("a cancel stops the job through its follower: the session is cancelled and the task ends", async () => {
+  test("a cancel stops the job through its follower: the session is cancelled and the task stopped, saying why", async () => {
     const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL" });
     const sandboxID = await sandboxOf(session.id);
     const taskArn = (await taskOf(sandboxID)).taskArn!;
@@ -159,8 +172,59 @@ describe("a headless session on fargate is the task's job", () => {
     const done = await ciab.sessions.get(session.id);
     expect(done.state).toBe("cancelled");
     expect(done.exit_code).toBe(130);
+    // The sandbox's delete that follows keeps the first reason.
+    expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: cancelled`);
     expect(await containerExit(taskArn)).not.toBe(0);
     expect((await player.logsOf(taskArn)).stderr).toContain("SIGTERM: stopping");
+  });
+
+  test("a cancelled job whose sandbox is kept has its task stopped too: pi's tool does not run on", async () => {
+    const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL", keep_sandbox: true });
+    const sandboxID = await sandboxOf(session.id);
+    const taskArn = (await taskOf(sandboxID)).taskArn!;
+    for await (const event of ciab.sessions.follow(session.id)) if (event.type === "tool.call") break;
+    await ciab.sessions.cancel(session.id);
+    await followToEnd(session.id);
+    expect((await ciab.sessions.get(session.id)).state).toBe("cancelled");
+    expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: cancelled`);
+    // The kept sandbox has no machine left, and says so.
+    await vi.waitFor(async () => expect((await ciab.sandboxes.get(sandboxID)).info).toMatchObject({ state: "failed", failure: { reason: "job_stopped" } }), {
+      timeout: 5_000,
+    });
+    const endedAt = performance.now();
+    await player.waitForGone(taskArn, 40_000);
+    expect(performance.now() - endedAt).toBeLessThan(40_000);
+  });
+
+  test("output past [policy] max_session_output_mb fails the session and stops its kept task at once, saying why", async () => {
+    const session = await ciab.sessions.create({ provider: "pi", prompt: "FLOOD-OUTPUT", keep_sandbox: true });
+    const sandboxID = await sandboxOf(session.id);
+    const taskArn = (await taskOf(sandboxID)).taskArn!;
+    const events = await followToEnd(session.id);
+    const endedAt = performance.now();
+    const done = await ciab.sessions.get(session.id);
+    expect(done.state).toBe("failed");
+    expect(done.failure?.reason).toBe("payload_too_large");
+    expect(done.failure?.message).toContain("max_session_output_mb");
+    expect(events.filter((event) => event.type === "session.error").map((event) => event.data.code)).toEqual(["payload_too_large"]);
+    // Without the stop, pi's `sleep 600` would keep the task up: ciab killed only the follower.
+    expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: error (payload_too_large)`);
+    await player.waitForGone(taskArn, 40_000);
+    expect(performance.now() - endedAt).toBeLessThan(40_000);
+  });
+
+  test("a follower killed behind ciab's back fails the session and stops the task its job still runs in", async () => {
+    const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL", keep_sandbox: true });
+    const sandboxID = await sandboxOf(session.id);
+    for await (const event of ciab.sessions.follow(session.id)) if (event.type === "tool.call") break;
+    const sandbox = await ciab.sandboxes.get(sandboxID);
+    const follower = (await sandbox.processes.list()).find((process) => process.command.join(" ") === "node /opt/ciab/job-follow.mjs")!;
+    await sandbox.processes.signal(follower.pid, "SIGKILL");
+    await followToEnd(session.id);
+    const done = await ciab.sessions.get(session.id);
+    expect(done.state).toBe("failed");
+    expect(done.failure?.reason).toBe("agent_exit");
+    expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: agent_exit`);
   });
 
   test("a control-plane restart mid-run resumes the stream with no event lost or repeated", async () => {
@@ -219,5 +283,20 @@ describe("a headless session on fargate is the task's job", () => {
     // session can only match what DescribeTasks says, not the played container's real code above.
     expect(described).toBe(0);
     expect(done.exit_code).toBe(described);
+  }, 120_000);
+
+  test("a job past [budget] max_runtime_minutes fails with max_runtime and its task is stopped saying so", async () => {
+    await server.server.close();
+    await restartServer({ CIAB_BUDGET_MAX_RUNTIME_MINUTES: "0.2", CIAB_BUDGET_ENFORCE_INTERVAL_SECONDS: "0.5" });
+    try {
+      const session = await ciab.sessions.create({ provider: "pi", prompt: "SLEEP-TOOL" });
+      const sandboxID = await sandboxOf(session.id);
+      await followToEnd(session.id);
+      expect(await ciab.sessions.get(session.id)).toMatchObject({ state: "failed", end_reason: "max_runtime" });
+      expect((await stoppedWithin(sandboxID, 10_000)).stoppedReason).toBe(`ciab: session ${session.id} ended: max_runtime`);
+    } finally {
+      await server.server.close();
+      await restartServer();
+    }
   }, 120_000);
 });

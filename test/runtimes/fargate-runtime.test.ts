@@ -109,6 +109,34 @@ describe("fargate on moto's ECS", () => {
     }
   });
 
+  test("stopJob stops a job's task with its reason (cut to ECS's 255 characters), which destroy keeps; a task without a job is left running", async () => {
+    const runtime = createRuntime();
+    const [job, plain] = await Promise.all([
+      runtime.provision(newSpec({ job: { prompt: "never handed over", env: {} } }), { signal: signal() }),
+      runtime.provision(newSpec(), { signal: signal() }),
+    ]);
+    const ecs = harnessECSClient(moto.endpoint);
+    const described = async (machineID: string) => (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [machineID] }))).tasks![0]!;
+    try {
+      const reason = `ciab: session ses_test ended: cancelled ${"x".repeat(300)}`;
+      expect(await runtime.stopJob!(job, reason, signal())).toBe(true);
+      expect(await described(job.machineID)).toMatchObject({ desiredStatus: "STOPPED", stoppedReason: reason.slice(0, 255) });
+      expect(await runtime.stopJob!(job, "ciab: a second reason", signal())).toBe(true);
+      await runtime.destroy(job, signal());
+      expect((await described(job.machineID)).stoppedReason).toBe(reason.slice(0, 255));
+
+      expect(await runtime.stopJob!(plain, "ciab: not a job", signal())).toBe(false);
+      expect((await described(plain.machineID)).lastStatus).toBe("RUNNING");
+      await runtime.destroy(plain, signal());
+      expect((await described(plain.machineID)).stoppedReason).toBe("ciab: the sandbox was deleted");
+    } finally {
+      ecs.destroy();
+      await runtime.destroy(job, signal());
+      await runtime.destroy(plain, signal());
+      await runtime.close();
+    }
+  });
+
   test("RunTask refused (bad subnet, missing task definition, missing cluster) and a task that never dials in are typed errors with nothing left running", async () => {
     const cases: Array<[Partial<Record<keyof FargateRuntimeConfig, unknown>>, RegExp, string | undefined]> = [
       [{ subnets: ["subnet-00000000000000000"] }, /RunTask.*InvalidSubnetID\.NotFound/, "InvalidSubnetID.NotFound"],

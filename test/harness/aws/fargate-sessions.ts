@@ -35,7 +35,13 @@ export interface FargateSessions {
   close(): Promise<void>;
 }
 
-export async function startFargateSessions(options: { cluster: string; prefix: string; script?: ModelScript }): Promise<FargateSessions> {
+export async function startFargateSessions(options: {
+  cluster: string;
+  prefix: string;
+  script?: ModelScript;
+  /** Server settings of every start, restarts included. */
+  env?: Record<string, string>;
+}): Promise<FargateSessions> {
   const { cluster } = options;
   const image = await buildAgentImage();
   const moto = await startMoto();
@@ -66,6 +72,7 @@ export async function startFargateSessions(options: { cluster: string; prefix: s
         CIAB_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
         CIAB_SERVER_AGENT_READY_TIMEOUT_SECONDS: "60",
         CIAB_GATEWAY_ANTHROPIC_BASE_URL: model.url,
+        ...options.env,
         ...extraEnv,
       },
     });

@@ -40,7 +40,7 @@ export function createProvisionHandler(options: ProvisionHandlerOptions) {
       await store.migrate();
       try {
         if (parsed.data.action === "status") {
-          return { provisioned: (await store.users.count()) > 0, installation_id: await store.meta.get("installation_id") };
+          return { provisioned: await store.users.exists(), installation_id: await store.meta.get("installation_id") };
         }
         const first = await createAuthService(store).createFirstAdmin();
         if (!first) return new CiabError("already_exists", "this installation is provisioned already: its admin issues further tokens through the API").toBody();

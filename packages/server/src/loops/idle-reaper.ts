@@ -1,6 +1,7 @@
 import type { Logger } from "../logger.js";
 import type { ActivityTracker } from "../services/activity-tracker.js";
-import type { SessionEnding, SessionRunner } from "../services/session-runner.js";
+import type { SessionRunner } from "../services/session-runner.js";
+import type { SessionEnding } from "../services/session-transitions.js";
 import type { Store } from "../store/store.js";
 
 export interface IdleReaperDependencies {

@@ -1,7 +1,8 @@
 import type { Logger } from "../logger.js";
 import type { SandboxService } from "../services/sandbox-service.js";
 import { liveStates } from "../services/sandbox-service.js";
-import type { SessionEnding, SessionRunner } from "../services/session-runner.js";
+import type { SessionRunner } from "../services/session-runner.js";
+import type { SessionEnding } from "../services/session-transitions.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 

@@ -37,6 +37,7 @@ export function instrumentRuntime(runtime: Runtime, logger: Logger): Runtime {
       consoleOutput: (machine, signal) => run("consoleOutput", machine.sandboxID, () => runtime.consoleOutput!(machine, signal)),
     }),
     ...(runtime.jobEnd && { jobEnd: (machine, signal) => run("jobEnd", machine.sandboxID, () => runtime.jobEnd!(machine, signal)) }),
+    ...(runtime.stopJob && { stopJob: (machine, reason, signal) => run("stopJob", machine.sandboxID, () => runtime.stopJob!(machine, reason, signal)) }),
     ...(runtime.shellCommand && { shellCommand: (machine) => runtime.shellCommand!(machine) }),
     ...(runtime.createVolume && {
       createVolume: (spec, signal) => run("createVolume", undefined, () => runtime.createVolume!(spec, signal)),

@@ -161,6 +161,14 @@ export interface Runtime {
   jobEnd?(machine: Machine, signal: AbortSignal): Promise<MachineJobEnd | undefined>;
 
   /**
+   * Stops the job of a machine made with one (`capabilities.headlessJobs`) when the control plane ended its
+   * session, with `reason` in the backend's record of the stop; the machine ends with it. Answers whether
+   * the machine ran a job, now stopped or stopping; nothing is sent for one already stopping (the first
+   * reason stays) or made without a job.
+   */
+  stopJob?(machine: Machine, reason: string, signal: AbortSignal): Promise<boolean>;
+
+  /**
    * The tail of what the machine printed on its console (boot messages, cloud-init), written by the machine
    * and so untrusted text, at most `maximumConsoleOutputBytes`. Present when `capabilities.consoleOutput`.
    */

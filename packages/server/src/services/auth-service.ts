@@ -174,7 +174,7 @@ export function createAuthService(store: Store): AuthService {
         userID: string;
       };
       const existing = await store.users.get(claimed.userID);
-      if (!existing && (await store.users.count()) > 0) return undefined;
+      if (!existing && (await store.users.exists())) return undefined;
       if (existing && ((await store.meta.get(firstAdminTokenKey)) !== undefined || (await store.tokens.list(existing.workspaceID, { userID: existing.id })).length > 0)) {
         return undefined;
       }

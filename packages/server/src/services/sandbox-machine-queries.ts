@@ -24,6 +24,17 @@ export function createMachineQueries(get: (principal: Principal, id: string) => 
       return runtime.jobEnd(sandbox.machine, AbortSignal.timeout(30_000));
     },
 
+    /**
+     * Stops the job its machine was made with (`Runtime.stopJob`), `reason` recorded by the backend. Answers
+     * the sandbox when it had a job, which ended its machine; undefined for none.
+     */
+    async stopJob(principal: Principal, id: string, reason: string): Promise<SandboxRecord | undefined> {
+      const sandbox = await get(principal, id);
+      const runtime = runtimes.get(sandbox.runtime);
+      if (!runtime.stopJob || sandbox.machine === null || sandbox.state === "terminated") return undefined;
+      return (await runtime.stopJob(sandbox.machine, reason, AbortSignal.timeout(30_000))) ? sandbox : undefined;
+    },
+
     /** What the sandbox's machine printed on its console; `capability_unsupported` where the runtime has none. */
     async consoleOutput(principal: Principal, id: string): Promise<string> {
       const sandbox = await get(principal, id);

@@ -60,7 +60,8 @@ export interface UserRepository {
   create(record: UserRecord): Promise<void>;
   /** Removed users too (their records stay for history). */
   get(id: string): Promise<UserRecord | undefined>;
-  count(): Promise<number>;
+  /** Whether any user was ever created (removed users too): the store reads at most one to say. */
+  exists(): Promise<boolean>;
   /** The workspace's users that were not removed, oldest first. */
   list(workspaceID: string): Promise<UserRecord[]>;
   setRole(id: string, role: UserRecord["role"]): Promise<void>;

@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import type { Duplex } from "node:stream";
 import { CiabError } from "@ciab/protocol";
 import type { Logger } from "../../logger.js";
-import { awsCall as anyAWSCall, awsErrorCode } from "../ec2/ec2-errors.js";
+import { awsCall as anyAWSCall } from "../ec2/ec2-errors.js";
 import { pollUntil, waitForAgentStream } from "../ec2/poll.js";
 import type { ReverseChannelHub } from "../ec2/reverse-hub.js";
 import { removeAgentSocketLink } from "../local/agent-socket.js";
@@ -18,14 +18,17 @@ import {
   type RuntimeCapabilities,
   type RuntimeDependencies,
 } from "../runtime.js";
-import { createECSAPI, type ECSAPI, type TaskSummary } from "./ecs-client.js";
+import { createECSAPI, type ECSAPI } from "./ecs-client.js";
 import type { FargateRuntimeConfig } from "./fargate-runtime-config.js";
 import { taskDetails, type TaskDetails } from "./task-details.js";
+import { isTaskNotFound, shortTaskID, stoppedError } from "./task-status.js";
 
 const awsCall = <T>(action: string, call: () => Promise<T>, region?: string): Promise<T> => anyAWSCall(action, call, region, "ecs");
 
 /** connectAgent waits this long for agentd's idle socket; agentd redials within 3 s of any drop. */
 const takeWaitMs = 5_000;
+/** StopTask takes a reason of at most 255 characters. */
+const maximumStopReasonLength = 255;
 const startingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
 
 /**
@@ -139,7 +142,8 @@ export class FargateRuntime implements Runtime {
   async destroy(machine: Machine, signal: AbortSignal): Promise<void> {
     this.dependencies.reverseChannels?.forget(machine.sandboxID);
     this.dependencies.machineDownloads?.withdrawConfig(machine.sandboxID);
-    await this.#stop(machine, "ciab: the sandbox was deleted", signal);
+    // A task ciab already stopped keeps the reason it was stopped for (a session's end) in its record.
+    if (!(await this.#isStopping(machine, signal))) await this.#stop(machine, "ciab: the sandbox was deleted", signal);
     const paths = sandboxPaths(this.dependencies.dataDirectory, machine.sandboxID);
     await rm(paths.directory, { recursive: true, force: true });
     await removeAgentSocketLink(paths.socket);
@@ -180,6 +184,14 @@ export class FargateRuntime implements Runtime {
     const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, signal), details.region);
     if (task?.lastStatus !== "STOPPED") return undefined;
     return { exitCode: task.exitCode, stopCode: task.stopCode, reason: task.stoppedReason };
+  }
+
+  async stopJob(machine: Machine, reason: string, signal: AbortSignal): Promise<boolean> {
+    if (taskDetails(machine).job !== true) return false;
+    if (await this.#isStopping(machine, signal)) return true;
+    this.logger.info({ sandboxID: machine.sandboxID, taskArn: machine.machineID, reason }, "stopping the job's task");
+    await this.#stop(machine, reason.slice(0, maximumStopReasonLength), signal);
+    return true;
   }
 
   shellCommand(machine: Machine): string[] {
@@ -242,6 +254,14 @@ export class FargateRuntime implements Runtime {
     }
   }
 
+  /** Whether the task is stopping or gone already; false when ECS cannot say, so that a stop is still sent. */
+  async #isStopping(machine: Machine, signal: AbortSignal): Promise<boolean> {
+    const details = taskDetails(machine);
+    const task = await awsCall("DescribeTasks", () => this.api.describeTask(details.cluster, details.taskArn, signal), details.region).catch(() => null);
+    if (task === null) return false;
+    return task === undefined || task.desiredStatus === "STOPPED" || task.lastStatus === "STOPPED";
+  }
+
   async #waitForRunning(machine: Machine, signal: AbortSignal): Promise<void> {
     const details = taskDetails(machine);
     await pollUntil(
@@ -269,21 +289,4 @@ export function createFargateRuntime(
   api: ECSAPI = createECSAPI({ region: config.region, endpoint: config.endpoint }),
 ): Runtime {
   return new FargateRuntime(config, dependencies, api, dependencies.logger.child({ runtime: "fargate" }));
-}
-
-/** The task's id, the last part of its ARN, for messages. */
-export function shortTaskID(taskArn: string): string {
-  return taskArn.slice(taskArn.lastIndexOf("/") + 1);
-}
-
-function stoppedError(taskArn: string, task: TaskSummary | undefined): CiabError {
-  const why = task === undefined ? "it is gone" : [task.stopCode, task.stoppedReason].filter(Boolean).join(": ") || "no reason given";
-  return new CiabError("runtime_error", `task ${shortTaskID(taskArn)} stopped before it ran: ${why}`, {
-    context: { ...(task?.stopCode !== undefined && { awsCode: task.stopCode }), ...(task?.stoppedReason !== undefined && { stoppedReason: task.stoppedReason }) },
-  });
-}
-
-function isTaskNotFound(error: unknown): boolean {
-  const code = awsErrorCode(error);
-  return code === "InvalidParameterException" || code === "ResourceNotFoundException";
 }

@@ -58,7 +58,11 @@ export function isTransactionConflict(error: unknown): boolean {
   return codes !== undefined && codes.includes("TransactionConflict") && !codes.includes("ConditionalCheckFailed");
 }
 
-/** Turns an SDK failure into the store's typed error, keeping the AWS name and the cause. */
+/**
+ * Turns an SDK failure into the store's typed error, keeping the AWS name and the cause. AWS's own message
+ * stays in the cause, which the API's error handler logs: a message may quote the request's keys and values,
+ * and an `internal` error's message reaches the API caller (and a session's failure).
+ */
 export function storeError(error: unknown, table: string): CiabError {
   if (error instanceof CiabError) return error;
   const aws = error as AWSLikeError;
@@ -77,7 +81,7 @@ export function storeError(error: unknown, table: string): CiabError {
     });
   }
   if (aws.name === "ValidationException" && /size/i.test(aws.message ?? "")) {
-    return new CiabError("payload_too_large", `an item is over DynamoDB's size limit: ${aws.message}`, { cause: error, context: { table, awsCode } });
+    return new CiabError("payload_too_large", "an item is over DynamoDB's size limit of 400 KB", { cause: error, context: { table, awsCode } });
   }
-  return new CiabError("internal", `DynamoDB table ${table}: ${awsCode}: ${aws.message ?? String(error)}`, { cause: error, context: { table, awsCode } });
+  return new CiabError("internal", `the state store failed (DynamoDB ${awsCode})`, { cause: error, context: { awsCode } });
 }

@@ -1,15 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { Hono } from "hono";
+import type { CiabError } from "@ciab/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { toErrorResponse } from "../../api/error-handler.js";
+import { createLogger } from "../../logger.js";
 import { startMoto, type Moto } from "../../../../../test/harness/aws/moto.js";
-import { events, sandboxRecord, sessionRecord } from "../contract/fixtures.js";
+import { events, sandboxRecord, sessionRecord, userRecord } from "../contract/fixtures.js";
 import type { SandboxRecord } from "../records.js";
 import { createDynamoDBStore } from "./dynamodb-store.js";
 import { createDynamoTable, type DynamoTable } from "./dynamodb-table.js";
 import { ensureTable } from "./dynamodb-table-definition.js";
 import { mainKey, modify, type ItemLayout } from "./dynamodb-items.js";
 import { maxEventBytes } from "./event-items.js";
+import { createUserRepository } from "./identity-repositories.js";
 
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
 
@@ -27,16 +33,18 @@ async function freshStore(options: { createTable?: boolean; endpoint?: string } 
   return { table, store };
 }
 
-/** A loopback endpoint answering every call with DynamoDB's throttling error, counting calls by operation. */
-async function startThrottlingEndpoint(): Promise<{ endpoint: string; calls: Map<string, number>; close(): Promise<void> }> {
+/** A loopback endpoint answering every call with one DynamoDB error (throttling unless told), counting calls by operation. */
+async function startFailingEndpoint(
+  failure: { type: string; message: string } = { type: "ThrottlingException", message: "Rate of requests exceeds the allowed throughput." },
+): Promise<{ endpoint: string; calls: Map<string, number>; close(): Promise<void> }> {
   const calls = new Map<string, number>();
   const server: Server = createServer((request, response) => {
     const operation = String(request.headers["x-amz-target"] ?? "").split(".").at(-1) ?? "";
     calls.set(operation, (calls.get(operation) ?? 0) + 1);
     request.resume();
     response
-      .writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": "ThrottlingException" })
-      .end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "Rate of requests exceeds the allowed throughput." }));
+      .writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": failure.type })
+      .end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${failure.type}`, message: failure.message }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -98,7 +106,7 @@ describe("DynamoDB store faults", () => {
   });
 
   test("a throttling table: reads and conditional writes are retried with backoff, then `store_unavailable`; an ADD is sent once", async () => {
-    const throttling = await startThrottlingEndpoint();
+    const throttling = await startFailingEndpoint();
     const { store } = await freshStore({ endpoint: throttling.endpoint });
     await expect(store.sandboxes.get("ws_a", "sbx_1")).rejects.toMatchObject({ code: "store_unavailable", retryable: true });
     expect(throttling.calls.get("GetItem")).toBe(4);
@@ -110,8 +118,53 @@ describe("DynamoDB store faults", () => {
     await throttling.close();
   });
 
+  test("an error DynamoDB does not explain is `internal` with a generic message: AWS's words reach the log, not the API caller", async () => {
+    const awsMessage = "One or more parameter values were invalid: key sk-hidden-value";
+    const failing = await startFailingEndpoint({ type: "ValidationException", message: awsMessage });
+    const { table, store } = await freshStore({ endpoint: failing.endpoint });
+    const failure = (await store.sandboxes.get("ws_a", "sbx_1").catch((error: unknown) => error)) as CiabError;
+    expect(failure).toMatchObject({ code: "internal", message: "the state store failed (DynamoDB ValidationException)" });
+    expect(JSON.stringify(failure.toBody())).not.toContain("sk-hidden");
+    expect(JSON.stringify(failure.toBody())).not.toContain(table);
+
+    const logged: string[] = [];
+    const app = new Hono();
+    app.onError((error, c) => toErrorResponse(error, c, createLogger("info", new Writable({
+      write(chunk, _encoding, done) {
+        logged.push(String(chunk));
+        done();
+      },
+    }))));
+    app.get("/", () => store.sandboxes.get("ws_a", "sbx_1").then(() => new Response()));
+    const response = await app.request("/");
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain("sk-hidden");
+    expect(logged.join("")).toContain(awsMessage);
+    await store.close();
+    await failing.close();
+  });
+
+  test("whether any user exists is one query of at most one item, however many users there are", async () => {
+    const { table: name, store } = await freshStore();
+    await store.migrate();
+    for (let index = 0; index < 25; index += 1) await store.users.create(userRecord("ws_a"));
+    const table = createDynamoTable({ table: name, region: "us-east-1", endpoint: moto.endpoint });
+    const sent: Array<{ command: string; limit: unknown }> = [];
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push({ command: String(context.commandName), limit: (args.input as { Limit?: unknown }).Limit });
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    expect(await createUserRepository(table).exists()).toBe(true);
+    expect(sent).toEqual([{ command: "QueryCommand", limit: 1 }]);
+    table.client.destroy();
+    await store.close();
+  });
+
   test("an unreachable table is `store_unavailable`, naming the table", async () => {
-    const closed = await startThrottlingEndpoint();
+    const closed = await startFailingEndpoint();
     const endpoint = closed.endpoint;
     await closed.close();
     const { table, store } = await freshStore({ endpoint });

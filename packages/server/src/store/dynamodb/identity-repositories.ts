@@ -65,8 +65,8 @@ export function createUserRepository(table: DynamoTable): UserRepository {
       const item = await table.get(mainKey("user", id));
       return item && fromItem<UserRecord>(item);
     },
-    async count() {
-      return (await table.query({ index: "gsi2", partition: "user" })).length;
+    async exists() {
+      return (await table.query({ index: "gsi2", partition: "user", limit: 1 })).length > 0;
     },
     async list(workspaceID) {
       const items = await table.query({ index: "gsi1", partition: `user#${workspaceID}`, keep: (item) => item.removedAt === null || item.removedAt === undefined });

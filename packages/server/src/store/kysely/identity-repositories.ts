@@ -65,9 +65,8 @@ export function createUserRepository(db: Kysely<Tables>): UserRepository {
       const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
       return row && userFromRow(row);
     },
-    async count() {
-      const row = await db.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-      return Number(row.n);
+    async exists() {
+      return (await db.selectFrom("users").select("id").limit(1).executeTakeFirst()) !== undefined;
     },
     async list(workspaceID) {
       const rows = await db
