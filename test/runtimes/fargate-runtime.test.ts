@@ -115,7 +115,7 @@ describe("fargate on moto's ECS", () => {
       runtime.provision(newSpec({ job: { prompt: "never handed over", env: {} } }), { signal: signal() }),
       runtime.provision(newSpec(), { signal: signal() }),
     ]);
-    const ecs = harnessECSClient(moto.endpoint);
+    const ecs = harnessECSClient(fargate.moto.endpoint);
     const described = async (machineID: string) => (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [machineID] }))).tasks![0]!;
     try {
       const reason = `ciab: session ses_test ended: cancelled ${"x".repeat(300)}`;
