@@ -46,12 +46,14 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
   const releaseWaitMs = dependencies.releaseWaitMs ?? 60_000;
   const holders = createVolumeHolders(store);
 
-  /** Another workspace's volume is not found; another user's is forbidden to members (admins see them). */
+  /**
+   * Another workspace's volume, and to a member another user's, is not found: a volume holds one person's
+   * files, and whether it exists is theirs to know (a workspace admin sees them all).
+   */
   async function get(principal: Principal, id: string): Promise<VolumeRecord> {
     const volume = await store.volumes.get(principal.workspaceID, id);
-    if (!volume) throw new CiabError("not_found", `no volume ${id} in this workspace`);
-    if (volume.userID !== principal.userID && principal.role !== "admin") {
-      throw new CiabError("forbidden", `volume ${id} belongs to another user`);
+    if (!volume || (volume.userID !== principal.userID && principal.role !== "admin")) {
+      throw new CiabError("not_found", `no volume ${id} in this workspace`);
     }
     return volume;
   }
@@ -140,8 +142,8 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
     }
     if (request.volumeID === undefined) return (await store.volumes.list(request.workspaceID, { userID: request.userID, runtime: runtime.name }))[0];
     const volume = await store.volumes.get(request.workspaceID, request.volumeID);
-    if (!volume) throw new CiabError("not_found", `no volume ${request.volumeID} in this workspace`);
-    if (volume.userID !== request.userID) throw new CiabError("forbidden", `volume ${volume.id} belongs to another user`);
+    // Only its owner mounts a volume, admins included: anyone else's is not there for them.
+    if (!volume || volume.userID !== request.userID) throw new CiabError("not_found", `no volume ${request.volumeID} of yours in this workspace`);
     if (volume.runtime !== runtime.name) {
       throw new CiabError("invalid_request", `volume ${volume.id} is a ${volume.runtime} volume; this sandbox runs on ${runtime.name}`);
     }
