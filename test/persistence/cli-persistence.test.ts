@@ -56,6 +56,9 @@ describe("persistence through the CLI", () => {
     const again = ciab(["run", "--provider", "shell", "--runtime", "local", "--persistence", "persistent-volume", "--volume", volume.id, "cat /workspace/kept"]);
     expect([again.code, again.stdout.includes("one")], again.stderr).toEqual([0, true]);
     await waitFor(`/volumes/${volume.id}`, (body) => body.state === "available");
+    // A size is for runtimes that make volumes to measure (ec2); a local volume's is the jail's quota.
+    const sized = ciab(["run", "--provider", "shell", "--runtime", "local", "--persistence", "persistent-volume", "--volume-size", "2", "true"]);
+    expect([sized.code, sized.stderr.includes("capability_unsupported")], sized.stderr).toEqual([125, true]);
 
     const sandbox = json(["sandbox", "create", "--runtime", "local", "--persistence", "persistent-volume", "--volume", volume.id]);
     expect(sandbox).toMatchObject({ persistence: "persistent-volume", volume_id: volume.id });
