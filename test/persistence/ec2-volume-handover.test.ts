@@ -1,4 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { DescribeVolumesCommand, StartInstancesCommand, StopInstancesCommand, type EC2Client, type Volume } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { agentAMIID, ensureAgentAMIImage, harnessEC2Client, startInstancePlayer, startMoto, type InstancePlayer, type Moto } from "../harness/aws/index.js";
@@ -12,6 +15,8 @@ import { bastionEnv } from "../runtimes/ec2-test-env.js";
  * and handed to the next sandbox while the one before is still detaching it.
  */
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "packages", "cli", "bin", "ciab.mjs");
 
 let moto: Moto;
 let player: InstancePlayer;
@@ -99,4 +104,23 @@ test("sized on first use, mounted again by the instance after a restart, handed 
 
   await server.api("DELETE", `/sandboxes/${next.body.id}`);
   expect((await server.api("DELETE", `/volumes/${volumeID}`)).status).toBe(200);
+}, 600_000);
+
+test("two `ciab run` on ec2 back to back share the volume: the second waits while the first's instance lets it go", async () => {
+  // Not spawnSync: the server answers from this process's event loop.
+  const ciab = (script: string) =>
+    promisify(execFile)(process.execPath, [cli, "run", "--provider", "shell", "--runtime", "ec2", "--persistence", "persistent-volume", script], {
+      env: { ...process.env, CIAB_URL: server.url, CIAB_TOKEN: server.token },
+      encoding: "utf8",
+      timeout: 240_000,
+    });
+  const first = await ciab("echo first >> /workspace/log");
+  expect(first.stderr).toContain("session ses_");
+  // The first run's sandbox is still unmounting and detaching its EBS volume when this one asks for it.
+  const [volume] = (await server.api("GET", "/volumes")).body.volumes;
+  expect(volume).toMatchObject({ state: "in_use" });
+  const second = await ciab("cat /workspace/log");
+  expect(second.stdout).toContain("first");
+  const sessions = (await server.api("GET", "/sessions")).body.sessions as { state: string }[];
+  expect(sessions.slice(0, 2).map((session) => session.state)).toEqual(["completed", "completed"]);
 }, 600_000);

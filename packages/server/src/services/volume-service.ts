@@ -87,6 +87,7 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
   async function claim(volume: VolumeRecord, sandboxID: string, signal?: AbortSignal): Promise<VolumeRecord> {
     const deadline = Date.now() + releaseWaitMs;
     let current = volume;
+    let waiting = false;
     for (;;) {
       const holder = await holders.holderOf(current);
       if (holder === null) {
@@ -95,7 +96,8 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
       } else {
         if (holder.ending === null) throw inUse(current, holder.sandboxID);
         if (Date.now() >= deadline || signal?.aborted) throw stillEnding(current, holder);
-        logger.info({ volumeID: current.id, holder: holder.sandboxID, sandboxID }, "waiting for an ending sandbox to free the volume");
+        if (!waiting) logger.info({ volumeID: current.id, holder: holder.sandboxID, why: holder.ending, sandboxID }, "waiting for an ending sandbox to free the volume");
+        waiting = true;
         await holders.untilReleased(current.id, Math.min(releasePollMs, deadline - Date.now()), signal);
       }
       const again = await store.volumes.get(current.workspaceID, current.id);
