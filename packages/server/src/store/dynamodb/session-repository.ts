@@ -78,12 +78,14 @@ export function createSessionRepository(table: DynamoTable): SessionRepository {
         index: "gsi1",
         partition: `session#${workspaceID}`,
         after: newID("ses", madeAt - 86_400_000).slice(0, 14),
-        through: `${newID("ses", madeAt + 1).slice(0, 14)}`,
+        through: newID("ses", madeAt + 1).slice(0, 14),
         descending: true,
         limit: 1,
         keep: (candidate) => candidate.sandboxID === sandboxID && candidate.ownsSandbox === true,
       });
-      return item && fromItem<SessionRecord>(item);
+      // The index is eventually consistent: the session's state as of now comes from the table.
+      const current = item && (await table.get(key(String(item.id))));
+      return current && fromItem<SessionRecord>(current);
     },
     async update(id, patch) {
       const updated = await modify(
