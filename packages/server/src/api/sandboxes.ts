@@ -12,7 +12,10 @@ const create = createRoute({
   method: "post",
   path: "/sandboxes",
   summary: "Create a sandbox",
-  description: "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`).",
+  description:
+    "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`). " +
+    "With `persistent-volume`, a volume whose sandbox is ending is waited for (`[runtime] volume_release_wait_seconds`); " +
+    "one a live sandbox mounts is 409 `volume_in_use` at once.",
   request: { query: z.object({ wait: flag.optional() }), ...jsonBody(
       named(createSandboxSchema, { ref: "CreateSandbox", example: { runtime: "docker", name: "web", tags: { team: "web" } } }),
     ) },
