@@ -45,9 +45,16 @@ describe("persistence on the docker runtime", () => {
     const elsewhere = await server.api("POST", "/sandboxes", { runtime: "local", persistence: "persistent-volume", volume: volumeID });
     expect(elsewhere.status).toBe(400);
 
-    await server.api("DELETE", `/sandboxes/${first.body.id}`);
+    // Asked for while the first container is being removed: the claim waits for it instead of failing.
+    const deleting = server.api("DELETE", `/sandboxes/${first.body.id}`);
+    const deadline = Date.now() + 10_000;
+    while ((await server.api("GET", `/sandboxes/${first.body.id}`)).body.state === "ready" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const second = await server.api("POST", "/sandboxes", { runtime: "docker", persistence: "persistent-volume" });
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
     expect(second.body.volume_id).toBe(volumeID);
+    expect((await deleting).body.state).toBe("terminated");
     expect(await run(second.body.id, "cat src/file")).toBe("kept");
     expect((await server.api("DELETE", `/volumes/${volumeID}`)).body.error?.code).toBe("volume_in_use");
     await server.api("DELETE", `/sandboxes/${second.body.id}`);

@@ -186,7 +186,7 @@ describe("persistent volumes on ec2", () => {
     await api("DELETE", `/sandboxes/${mine.body.id}`);
 
     const theirs = await createSandbox({ volume: mine.body.volume_id }, memberToken);
-    expect([theirs.status, theirs.body.error?.code]).toEqual([403, "forbidden"]);
+    expect([theirs.status, theirs.body.error?.code]).toEqual([404, "not_found"]);
     const own = await createSandbox({}, memberToken);
     expect(own.status, JSON.stringify(own.body)).toBe(201);
     expect(own.body.volume_id).not.toBe(mine.body.volume_id);

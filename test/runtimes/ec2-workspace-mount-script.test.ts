@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { workspaceMountScript } from "../../packages/server/src/runtimes/ec2/workspace-mount-script.js";
+import { workspaceMountScript, workspaceUnmountScript } from "../../packages/server/src/runtimes/ec2/workspace-mount-script.js";
 import { assertPlainAMIImagePresent, plainAMIImage } from "../harness/aws/ami-images.js";
 import { docker } from "../harness/aws/docker-cli.js";
 
@@ -29,7 +29,7 @@ describe("the ec2 work-dir mount script", () => {
     loopDevice = (await run("losetup", ["--find", "--show", file])).stdout.trim();
     await docker(["run", "--detach", "--name", container, "--network", "none", "--cap-add", "SYS_ADMIN", "--device-cgroup-rule", "b 7:* rwm", plainAMIImage, "sleep", "300"]);
     const minor = loopDevice.replace("/dev/loop", "");
-    await docker(["exec", container, "sh", "-c", `mknod /dev/nvme1n1 b 7 ${minor} && mkdir -p /dev/disk/by-id && ln -s ../../nvme1n1 /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123abcd`]);
+    await docker(["exec", container, "sh", "-c", `mknod /dev/nvme1n1 b 7 ${minor} && mkdir -p /dev/disk/by-id && ln -s ../../nvme1n1 /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123abcd && printf 'LABEL=root / ext4 defaults 0 1\n' >> /etc/fstab`]);
   }, 60_000);
 
   afterAll(async () => {
@@ -38,7 +38,8 @@ describe("the ec2 work-dir mount script", () => {
     if (directory) await rm(directory, { recursive: true, force: true });
   });
 
-  const mount = () => docker(["exec", container, "sh", "-c", workspaceMountScript, "ciab-mount", "vol-0123abcd", "/dev/sdf", "nobody", "/workspace"]);
+  const mount = () => docker(["exec", container, "sh", "-c", workspaceMountScript, "ciab-mount", "vol-0123abcd", "/dev/sdf", "nobody", "/workspace", "ciab-agentd.service"]);
+  const fstab = async () => (await docker(["exec", container, "sh", "-c", "grep ' /workspace ' /etc/fstab || true"])).stdout;
 
   test("finds the NVMe device by the volume's serial, formats it once, mounts it, and mounts it again as it is", async () => {
     await mount();
@@ -52,5 +53,23 @@ describe("the ec2 work-dir mount script", () => {
     await mount();
     const again = await docker(["exec", container, "sh", "-c", "blkid -p -o value -s UUID /dev/nvme1n1 && ls /workspace"]);
     expect(again.stdout.split(/\s+/).filter(Boolean)).toEqual([uuid, "kept", "lost+found"]);
+    // Recorded once, by the name udev makes from the serial: an NVMe number may change at the next boot.
+    expect(await fstab()).toBe(
+      "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123abcd /workspace ext4 nodev,nosuid,nofail,x-systemd.device-timeout=120s,x-systemd.before=ciab-agentd.service 0 2\n",
+    );
+  }, 60_000);
+
+  test("an unmount forgets the line; a device with no lasting name is mounted but never written down", async () => {
+    await docker(["exec", container, "sh", "-c", workspaceUnmountScript, "ciab-unmount", "/workspace"]);
+    expect(await fstab()).toBe("");
+    // The instance's own lines stay as they were.
+    expect((await docker(["exec", container, "grep", "-c", "^LABEL=root / ext4", "/etc/fstab"])).stdout.trim()).toBe("1");
+    // Only the name it was attached as: no serial to tell it by, and nothing that lasts across a boot.
+    const minor = loopDevice.replace("/dev/loop", "");
+    await docker(["exec", container, "sh", "-c", `rm /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123abcd /dev/nvme1n1 && mknod /dev/sdf b 7 ${minor}`]);
+    await mount();
+    expect((await docker(["exec", container, "findmnt", "-n", "-o", "SOURCE", "/workspace"])).stdout.trim()).toBe("/dev/sdf");
+    expect(await fstab()).toBe("");
+    await docker(["exec", container, "sh", "-c", workspaceUnmountScript, "ciab-unmount", "/workspace"]);
   }, 60_000);
 });

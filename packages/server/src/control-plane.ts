@@ -132,7 +132,13 @@ export async function createControlPlane(options: ControlPlaneOptions) {
   const artifactStore = await createArtifactStore(config.artifacts, dataDirectory);
   // Sandbox creation restores snapshots and snapshots read sandboxes: the service is bound once both exist.
   let snapshots: SnapshotService | undefined;
-  const volumes = createVolumeService({ store, runtimes, logger: logger.child({ component: "volumes" }) });
+  const volumes = createVolumeService({
+    store,
+    runtimes,
+    logger: logger.child({ component: "volumes" }),
+    releaseWaitMs: config.runtime.volume_release_wait_seconds * 1000,
+    maxSizeGiB: (workspaceID) => config.runtime.workspaces[workspaceID]?.volume_max_size_gib ?? config.runtime.volume_max_size_gib,
+  });
   let images: ImageService | undefined;
   const sandboxes = createSandboxService({
     store,

@@ -22,3 +22,16 @@ export function newID(prefix: IDPrefix, now = Date.now()): string {
 export function hasPrefix(id: string, prefix: IDPrefix): boolean {
   return id.startsWith(`${prefix}_`) && /^[a-z]+_[0-9a-z]{26}$/.test(id);
 }
+
+/** The milliseconds an id was made at; undefined for a string that is not one of our ids. */
+export function idTime(id: string): number | undefined {
+  const match = /^[a-z]+_([0-9a-z]{10})[0-9a-z]{16}$/.exec(id);
+  if (!match) return undefined;
+  let time = 0;
+  for (const character of match[1]!) {
+    const digit = alphabet.indexOf(character);
+    if (digit < 0) return undefined;
+    time = time * 32 + digit;
+  }
+  return time;
+}

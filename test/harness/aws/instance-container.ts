@@ -1,11 +1,32 @@
 import { docker, DockerCommandError } from "./docker-cli.js";
 import { loopMajor } from "./volume-player.js";
 
+/**
+ * /etc/fstab as systemd mounts it at boot: each entry waits for its device up to its
+ * `x-systemd.device-timeout` (90 s by default), then mounts; a `nofail` entry that fails does not fail the
+ * boot. Run before the enabled units, as `x-systemd.before=` orders a mount before the unit it names.
+ */
+const fstabMounts = String.raw`
+status=0
+while read -r device target type options rest; do
+  case "$device" in ''|'#'*) continue ;; esac
+  [ "$target" = / ] || [ "$target" = none ] || [ "$type" = swap ] && continue
+  mountpoint -q "$target" && continue
+  limit=$(printf '%s' "$options" | sed -n 's/.*x-systemd.device-timeout=\([0-9]*\).*/\1/p')
+  tries=0
+  while [ ! -e "$device" ] && [ "$tries" -lt "$(( ${"${limit:-90}"} * 5 ))" ]; do sleep 0.2; tries=$((tries + 1)); done
+  mkdir -p "$target"
+  mount "$target" || case ",$options," in *,nofail,*) ;; *) status=1 ;; esac
+done < /etc/fstab
+exit $status
+`;
+
 /** The cloud-init stages a booting instance runs, in order, as systemd would run cloud-init's units. */
 export const bootStages = [
   { name: "init-local", command: ["cloud-init", "init", "--local"] },
   { name: "init", command: ["cloud-init", "init"] },
   { name: "modules-config", command: ["cloud-init", "modules", "--mode=config"] },
+  { name: "fstab", command: ["sh", "-c", fstabMounts] },
   // Units enabled on an earlier boot start with multi-user.target, before cloud-final.
   { name: "enabled-units", command: ["systemctl", "boot"] },
   { name: "modules-final", command: ["cloud-init", "modules", "--mode=final"] },

@@ -5,11 +5,12 @@ import { formatTable } from "./table.js";
 export function formatVolumeTable(volumes: readonly Volume[]): string {
   if (volumes.length === 0) return "no volumes";
   return formatTable(
-    ["ID", "RUNTIME", "USER", "STATE", "LAST USED"],
+    ["ID", "RUNTIME", "USER", "SIZE", "STATE", "LAST USED"],
     volumes.map((volume) => [
       volume.id,
       volume.runtime,
       volume.user_id,
+      volume.size_gib === null ? "-" : `${volume.size_gib} GiB`,
       volume.sandbox_id ? `in use by ${volume.sandbox_id}` : volume.state,
       volume.last_used_at ?? "never",
     ]),

@@ -71,6 +71,11 @@ export const createSandboxSchema = z.strictObject({
   persistence: persistenceSchema.optional(),
   /** With `persistent-volume`: this volume of the caller's rather than their first one on the runtime. */
   volume: z.string().regex(/^vol_[0-9a-z]{26}$/, "a volume id (vol_…)").optional(),
+  /**
+   * With `persistent-volume`, on runtimes that size volumes (ec2): the size of a volume made now, up to the
+   * workspace's maximum; a volume that exists keeps its size (the answer's `notes` says so).
+   */
+  volume_size_gib: z.number().int().min(1).max(16_384).optional(),
 });
 export type CreateSandboxRequest = z.infer<typeof createSandboxSchema>;
 
@@ -112,6 +117,8 @@ export const sandboxSchema = z.object({
   persistence: persistenceSchema,
   /** The volume mounted at /workspace (`persistent-volume`). */
   volume_id: z.string().nullable(),
+  /** What the server did otherwise than asked (a volume size ignored); in the create answer only. */
+  notes: z.array(z.string()).optional(),
   /** The snapshot taken as it ended (`snapshot-on-idle`); restore it with `restore`. */
   final_snapshot_id: z.string().nullable(),
 });

@@ -44,14 +44,16 @@ export const createSessionSchema = z
     persistence: createSandboxSchema.shape.persistence,
     /** With `persistent-volume`: mount this volume of the caller's. */
     volume: createSandboxSchema.shape.volume,
+    /** With `persistent-volume` on ec2: the size of the volume if it is made now. */
+    volume_size_gib: createSandboxSchema.shape.volume_size_gib,
     /** Keep the session's own sandbox after the session ends (it is destroyed otherwise). */
     keep_sandbox: z.boolean().optional(),
   })
   .refine(
     (value) =>
-      !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network || value.restore || value.persistence || value.volume)),
+      !(value.sandbox_id && (value.runtime || value.image || value.resources || value.network || value.restore || value.persistence || value.volume || value.volume_size_gib)),
     {
-      message: "give either sandbox_id or settings of a new sandbox (runtime, image, resources, network, restore, persistence, volume), not both",
+      message: "give either sandbox_id or settings of a new sandbox (runtime, image, resources, network, restore, persistence, volume, volume_size_gib), not both",
       path: ["sandbox_id"],
     },
   );
@@ -83,6 +85,8 @@ export const sessionSchema = z.object({
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
   persistence: persistenceSchema,
+  /** What the server did otherwise than asked (a volume size ignored); in the create answer only. */
+  notes: z.array(z.string()).optional(),
   /** The snapshot taken as its sandbox ended (`snapshot-on-idle`). */
   final_snapshot_id: z.string().nullable(),
 });

@@ -12,6 +12,8 @@ export const volumeSchema = z.object({
   state: z.enum(["available", "in_use"]),
   /** The live sandbox that has it mounted, if any. */
   sandbox_id: z.string().nullable(),
+  /** Its size where the runtime sized it (ec2); null where a config quota or the host's disk bounds it. */
+  size_gib: z.number().nullable(),
   created_at: z.string(),
   last_used_at: z.string().nullable(),
 });

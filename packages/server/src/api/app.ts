@@ -113,7 +113,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
 
   app.route("/api/v1", healthRoutes(dependencies.version));
   if (dependencies.machineDownloads) app.route("/", machineDownloadRoutes(dependencies.machineDownloads));
-  app.route("/api/v1", sandboxRoutes(dependencies.sandboxes));
+  app.route("/api/v1", sandboxRoutes(dependencies.sandboxes, dependencies.volumes));
   app.route("/api/v1", execRoutes(dependencies.exec));
   app.route("/api/v1", attachRoutes());
   app.route("/api/v1", shellRoutes(dependencies.shell));
@@ -121,7 +121,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/api/v1", workspaceRoutes(dependencies.workspaces));
   app.route("/api/v1", tokenRoutes(dependencies.tokens));
   app.route("/api/v1", userRoutes(dependencies.users));
-  app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events, dependencies.eventPageBytes));
+  app.route("/api/v1", sessionRoutes(dependencies.sessions, dependencies.events, dependencies.eventPageBytes, dependencies.volumes));
   app.route("/api/v1", secretRoutes(dependencies.secrets));
   app.route("/api/v1", adminUsageRoutes(dependencies.usage));
   app.route("/api/v1", previewRoutes(dependencies.previews, dependencies.previewOptions));

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { consoleOutputSchema, createSandboxSchema, sandboxListSchema, sandboxSchema, sandboxStates, setSandboxTimeoutSchema, shellCommandSchema } from "@ciab/protocol";
+import type { VolumeService } from "../services/volume-service.js";
 import type { SandboxService } from "../services/sandbox-service.js";
 import { createRouter } from "./api-env.js";
 import { sandboxView } from "./sandbox-view.js";
@@ -11,7 +12,10 @@ const create = createRoute({
   method: "post",
   path: "/sandboxes",
   summary: "Create a sandbox",
-  description: "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`).",
+  description:
+    "Answers once the sandbox is ready (201), or at once with `wait=false` (202, state `provisioning`). " +
+    "With `persistent-volume`, a volume whose sandbox is ending is waited for (`[runtime] volume_release_wait_seconds`); " +
+    "one a live sandbox mounts is 409 `volume_in_use` at once.",
   request: { query: z.object({ wait: flag.optional() }), ...jsonBody(
       named(createSandboxSchema, { ref: "CreateSandbox", example: { runtime: "docker", name: "web", tags: { team: "web" } } }),
     ) },
@@ -110,12 +114,15 @@ const shellCommand = createRoute({
   responses: { 200: jsonContent(named(shellCommandSchema, "ShellCommand"), "The command, as argv and as one shell line"), ...errorResponses },
 });
 
-export function sandboxRoutes(sandboxes: SandboxService) {
+export function sandboxRoutes(sandboxes: SandboxService, volumes: Pick<VolumeService, "sizeNote">) {
   return createRouter()
     .openapi(create, async (c) => {
       const wait = c.req.valid("query").wait ?? true;
-      const record = await sandboxes.create(c.var.principal, c.req.valid("json"), { wait });
-      return c.json(sandboxView(record), wait ? 201 : 202);
+      const request = c.req.valid("json");
+      // Worded before the create, which may make the volume.
+      const note = await volumes.sizeNote(c.var.principal, request);
+      const record = await sandboxes.create(c.var.principal, request, { wait });
+      return c.json({ ...sandboxView(record), ...(note !== undefined && { notes: [note] }) }, wait ? 201 : 202);
     })
     .openapi(list, async (c) => {
       const query = c.req.valid("query");

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { CiabError, createSessionSchema, sessionEventSchema, sessionSchema, sessionStates } from "@ciab/protocol";
 import { toServerSentEvent, type EventService } from "../services/event-service.js";
+import type { VolumeService } from "../services/volume-service.js";
 import type { SessionService } from "../services/session-service.js";
 import { createRouter } from "./api-env.js";
 import { costCapResponse, errorResponses, jsonBody, jsonContent, named } from "./schemas.js";
@@ -86,9 +87,14 @@ const attach = createRoute({
   responses: { 101: { description: "Switching to the WebSocket protocol" }, ...errorResponses },
 });
 
-export function sessionRoutes(sessions: SessionService, eventService: EventService, eventPageBytes: number) {
+export function sessionRoutes(sessions: SessionService, eventService: EventService, eventPageBytes: number, volumes: Pick<VolumeService, "sizeNote">) {
   return createRouter()
-    .openapi(create, async (c) => c.json(sessionView(await sessions.create(c.var.principal, c.req.valid("json"))), 201))
+    .openapi(create, async (c) => {
+      const request = c.req.valid("json");
+      const note = await volumes.sizeNote(c.var.principal, request);
+      const session = sessionView(await sessions.create(c.var.principal, request));
+      return c.json({ ...session, ...(note !== undefined && { notes: [note] }) }, 201);
+    })
     .openapi(list, async (c) => {
       const { state, limit } = c.req.valid("query");
       const records = await sessions.list(c.var.principal, { limit, ...(state && { states: [state] }) });

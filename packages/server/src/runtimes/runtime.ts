@@ -63,6 +63,8 @@ export interface VolumeSpec {
   volumeID: string;
   workspaceID: string;
   userID: string;
+  /** The size asked for, already bounded by the server's maximum (`capabilities.volumeSize`). */
+  sizeGiB?: number;
 }
 
 /**
@@ -100,6 +102,8 @@ export interface RuntimeCapabilities {
   images: boolean;
   /** `createVolume`, `deleteVolume` and `MachineSpec.volume`: persistent work dirs. */
   volumes?: boolean;
+  /** `VolumeSpec.sizeGiB`: a volume made to the size a request asks (else the runtime's config decides). */
+  volumeSize?: boolean;
   /** `consoleOutput`: what the machine printed on its serial console (ec2's GetConsoleOutput). */
   consoleOutput?: boolean;
   /**

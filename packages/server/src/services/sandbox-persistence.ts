@@ -32,7 +32,7 @@ export function createSandboxPersistence(dependencies: PersistenceDependencies &
   /** The request's persistence or the workspace's default, refused when this server or request cannot serve it. */
   function persistenceOf(workspaceID: string, request: CreateSandboxRequest): Persistence {
     const persistence = request.persistence ?? dependencies.defaultPersistence?.(workspaceID) ?? "ephemeral";
-    if (request.volume !== undefined && persistence !== "persistent-volume") {
+    if ((request.volume !== undefined || request.volume_size_gib !== undefined) && persistence !== "persistent-volume") {
       throw new CiabError("invalid_request", `a volume is mounted with persistence "persistent-volume", not "${persistence}"`);
     }
     if (persistence === "persistent-volume" && request.restore !== undefined) {

@@ -207,7 +207,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
     const volume =
       persistence === "persistent-volume"
-        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume }, id)
+        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume, sizeGiB: request.volume_size_gib }, id)
         : undefined;
     const env = request.env ?? {};
     const sandbox = newSandboxRecord({

@@ -95,6 +95,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         ...(request.restore !== undefined && { restore: request.restore }),
         ...(ownPersistence !== undefined && { persistence: ownPersistence }),
         ...(request.volume !== undefined && { volume: request.volume }),
+        ...(request.volume_size_gib !== undefined && { volume_size_gib: request.volume_size_gib }),
       };
       let grant: SandboxGrant | undefined;
       let persistence = ownPersistence ?? "ephemeral";
@@ -112,7 +113,7 @@ export function createSessionService(dependencies: SessionServiceDependencies) {
         // A built image that is not the workspace's is refused now, as POST /sandboxes refuses it.
         await sandboxes.resolveImage(grant);
         if (persistence === "persistent-volume" && dependencies.volumes) {
-          await dependencies.volumes.check({ workspaceID: principal.workspaceID, userID: principal.userID, runtime: grant.runtime, volumeID: request.volume });
+          await dependencies.volumes.check({ workspaceID: principal.workspaceID, userID: principal.userID, runtime: grant.runtime, volumeID: request.volume, sizeGiB: request.volume_size_gib });
         }
       }
       // After the cheap checks: this one may wait on DNS.

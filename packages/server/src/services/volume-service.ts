@@ -1,4 +1,4 @@
-import { CiabError, type Volume } from "@ciab/protocol";
+import { CiabError, type RuntimeName, type Volume } from "@ciab/protocol";
 import { newID } from "../ids.js";
 import type { Logger } from "../logger.js";
 import type { Runtime } from "../runtimes/runtime.js";
@@ -6,11 +6,19 @@ import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { VolumeRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Principal } from "./auth-service.js";
+import { createVolumeHolders, type VolumeHolder } from "./volume-holder.js";
 
 export interface VolumeServiceDependencies {
   store: Store;
   runtimes: RuntimeRegistry;
   logger: Logger;
+  /**
+   * How long a claim waits for a holder that is ending (its sandbox being deleted, its session over) to free
+   * the volume; a live holder is refused at once.
+   */
+  releaseWaitMs?: number;
+  /** The largest volume a request may ask for, in GiB, for a workspace (`[runtime] volume_max_size_gib`). */
+  maxSizeGiB?: (workspaceID: string) => number;
 }
 
 /** Who a volume is for when a sandbox mounts it: the sandbox's user, in its workspace, on its runtime. */
@@ -20,7 +28,12 @@ export interface VolumeRequest {
   runtime: Runtime;
   /** A volume the caller named; their first one on the runtime (made now if they have none) otherwise. */
   volumeID?: string | undefined;
+  /** The size of a volume made now; a volume that exists keeps its own. */
+  sizeGiB?: number | undefined;
 }
+
+/** How often a claim looks again at a holder that another replica is ending. */
+const releasePollMs = 500;
 
 /**
  * Persistent volumes (docs/decisions/0025-persistence-modes.md). A volume belongs to one user and is mounted
@@ -30,13 +43,17 @@ export interface VolumeRequest {
  */
 export function createVolumeService(dependencies: VolumeServiceDependencies) {
   const { store, runtimes, logger } = dependencies;
+  const releaseWaitMs = dependencies.releaseWaitMs ?? 60_000;
+  const holders = createVolumeHolders(store);
 
-  /** Another workspace's volume is not found; another user's is forbidden to members (admins see them). */
+  /**
+   * Another workspace's volume, and to a member another user's, is not found: a volume holds one person's
+   * files, and whether it exists is theirs to know (a workspace admin sees them all).
+   */
   async function get(principal: Principal, id: string): Promise<VolumeRecord> {
     const volume = await store.volumes.get(principal.workspaceID, id);
-    if (!volume) throw new CiabError("not_found", `no volume ${id} in this workspace`);
-    if (volume.userID !== principal.userID && principal.role !== "admin") {
-      throw new CiabError("forbidden", `volume ${id} belongs to another user`);
+    if (!volume || (volume.userID !== principal.userID && principal.role !== "admin")) {
+      throw new CiabError("not_found", `no volume ${id} in this workspace`);
     }
     return volume;
   }
@@ -56,9 +73,54 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
     });
   }
 
+  function stillEnding(volume: VolumeRecord, holder: VolumeHolder): CiabError {
+    const seconds = Math.round(releaseWaitMs / 1000);
+    const message = `volume ${volume.id} is still mounted by sandbox ${holder.sandboxID} (${holder.ending}) after ${seconds} s; try again once it is gone`;
+    return new CiabError("volume_in_use", message, { context: { volume_id: volume.id, sandbox_id: holder.sandboxID } });
+  }
+
+  /**
+   * Claims the volume for `sandboxID`: at once when nobody holds it, after the holder let go when the holder
+   * is ending (bounded by `releaseWaitMs`), never while a live sandbox holds it. The store's compare-and-set
+   * decides between racing claims; a lost race is judged again against its winner.
+   */
+  async function claim(volume: VolumeRecord, sandboxID: string, signal?: AbortSignal): Promise<VolumeRecord> {
+    const deadline = Date.now() + releaseWaitMs;
+    let current = volume;
+    let waiting = false;
+    for (;;) {
+      const holder = await holders.holderOf(current);
+      if (holder === null) {
+        if (await store.volumes.claim(current.id, current.sandboxID, sandboxID)) return { ...current, sandboxID };
+        if (Date.now() >= deadline) throw inUse(current);
+      } else {
+        if (holder.ending === null) throw inUse(current, holder.sandboxID);
+        if (Date.now() >= deadline || signal?.aborted) throw stillEnding(current, holder);
+        if (!waiting) logger.info({ volumeID: current.id, holder: holder.sandboxID, why: holder.ending, sandboxID }, "waiting for an ending sandbox to free the volume");
+        waiting = true;
+        await holders.untilReleased(current.id, Math.min(releasePollMs, deadline - Date.now()), signal);
+      }
+      const again = await store.volumes.get(current.workspaceID, current.id);
+      if (!again) throw new CiabError("not_found", `volume ${current.id} was deleted`);
+      current = again;
+    }
+  }
+
+  function checkSize(request: VolumeRequest): void {
+    if (request.sizeGiB === undefined) return;
+    if (!request.runtime.capabilities.volumeSize) {
+      throw new CiabError("capability_unsupported", `${request.runtime.name} volumes take their size from the server's config, not from a request`);
+    }
+    const max = dependencies.maxSizeGiB?.(request.workspaceID) ?? 100;
+    if (request.sizeGiB > max) {
+      throw new CiabError("invalid_request", `volume_size_gib ${request.sizeGiB} is over this workspace's maximum of ${max} GiB`);
+    }
+  }
+
   async function create(request: VolumeRequest): Promise<VolumeRecord> {
     const id = newID("vol");
-    const details = await request.runtime.createVolume!({ volumeID: id, workspaceID: request.workspaceID, userID: request.userID }, AbortSignal.timeout(300_000));
+    const spec = { volumeID: id, workspaceID: request.workspaceID, userID: request.userID, ...(request.sizeGiB !== undefined && { sizeGiB: request.sizeGiB }) };
+    const details = await request.runtime.createVolume!(spec, AbortSignal.timeout(300_000));
     const record: VolumeRecord = {
       id,
       workspaceID: request.workspaceID,
@@ -82,8 +144,8 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
     }
     if (request.volumeID === undefined) return (await store.volumes.list(request.workspaceID, { userID: request.userID, runtime: runtime.name }))[0];
     const volume = await store.volumes.get(request.workspaceID, request.volumeID);
-    if (!volume) throw new CiabError("not_found", `no volume ${request.volumeID} in this workspace`);
-    if (volume.userID !== request.userID) throw new CiabError("forbidden", `volume ${volume.id} belongs to another user`);
+    // Only its owner mounts a volume, admins included: anyone else's is not there for them.
+    if (!volume || volume.userID !== request.userID) throw new CiabError("not_found", `no volume ${request.volumeID} of yours in this workspace`);
     if (volume.runtime !== runtime.name) {
       throw new CiabError("invalid_request", `volume ${volume.id} is a ${volume.runtime} volume; this sandbox runs on ${runtime.name}`);
     }
@@ -114,25 +176,41 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
       }
     },
 
-    /** The volume a new sandbox mounts, claimed for it: the checks a mount needs, before anything is made. */
-    async acquire(request: VolumeRequest, sandboxID: string): Promise<VolumeRecord> {
+    /**
+     * The volume a new sandbox mounts, claimed for it: the checks a mount needs, before anything is made.
+     * A holder on its way out is waited for (bounded); a live one is `volume_in_use` at once.
+     */
+    async acquire(request: VolumeRequest, sandboxID: string, signal?: AbortSignal): Promise<VolumeRecord> {
+      checkSize(request);
       const volume = (await find(request)) ?? (await create(request));
-      const holder = await liveHolder(volume);
-      if (holder !== null) throw inUse(volume, holder);
-      if (!(await store.volumes.claim(volume.id, volume.sandboxID, sandboxID))) throw inUse(volume);
-      return { ...volume, sandboxID };
+      return claim(volume, sandboxID, signal);
     },
 
-    /** What `acquire` would refuse, checked when a session is asked for, before its sandbox is made. */
+    /**
+     * What `acquire` would refuse, checked when a session is asked for, before its sandbox is made. A holder
+     * that is ending passes: the session's claim waits for it.
+     */
     async check(request: VolumeRequest): Promise<void> {
+      checkSize(request);
       const volume = await find(request);
-      const holder = volume && (await liveHolder(volume));
-      if (volume && holder) throw inUse(volume, holder);
+      const holder = volume && (await holders.holderOf(volume));
+      if (volume && holder && holder.ending === null) throw inUse(volume, holder.sandboxID);
     },
 
-    /** Frees the volume of a sandbox that ended (or never started). */
+    /** What a create answer says of a size asked for a volume that exists (and keeps its size), if it does. */
+    async sizeNote(principal: Principal, request: { runtime?: RuntimeName | undefined; volume?: string | undefined; volume_size_gib?: number | undefined }): Promise<string | undefined> {
+      if (request.volume_size_gib === undefined) return undefined;
+      // Whatever refuses the request is answered by the create itself; this only words a note.
+      const volume = await Promise.resolve()
+        .then(() => find({ workspaceID: principal.workspaceID, userID: principal.userID, runtime: runtimes.get(request.runtime ?? runtimes.defaultName), volumeID: request.volume }))
+        .catch(() => undefined);
+      return volume && `volume_size_gib ignored: volume ${volume.id} exists and keeps its size${sizeOf(volume)}`;
+    },
+
+    /** Frees the volume of a sandbox that ended (or never started), and wakes the claims waiting for it. */
     async release(volumeID: string, sandboxID: string): Promise<void> {
       await store.volumes.release(volumeID, sandboxID);
+      holders.released(volumeID);
     },
 
     /** The API's view; `in_use` is decided as mounts are, from the holder's state. */
@@ -144,11 +222,16 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
         user_id: volume.userID,
         state: holder === null ? "available" : "in_use",
         sandbox_id: holder,
+        size_gib: typeof volume.details.sizeGB === "number" ? volume.details.sizeGB : null,
         created_at: volume.createdAt,
         last_used_at: volume.lastUsedAt,
       };
     },
   };
+}
+
+function sizeOf(volume: VolumeRecord): string {
+  return typeof volume.details.sizeGB === "number" ? ` (${volume.details.sizeGB} GiB)` : "";
 }
 
 export type VolumeService = ReturnType<typeof createVolumeService>;

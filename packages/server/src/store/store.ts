@@ -156,6 +156,11 @@ export interface SessionRepository {
   list(workspaceID: string, filter?: { states?: SessionState[]; limit?: number }): Promise<SessionRecord[]>;
   listAll(filter?: { states?: SessionState[] }): Promise<SessionRecord[]>;
   findByGatewayToken(hash: string): Promise<SessionRecord | undefined>;
+  /**
+   * The session that made this sandbox for itself (`ownsSandbox`), if any. Sessions made on the same day
+   * before the sandbox only: a session makes its sandbox as it starts.
+   */
+  ownerOf(workspaceID: string, sandboxID: string): Promise<SessionRecord | undefined>;
   update(id: string, patch: SessionPatch): Promise<SessionRecord>;
   addUsage(id: string, usage: { inputTokens: number; outputTokens: number; costUSD: number }): Promise<void>;
 }

@@ -19,6 +19,7 @@ export interface RunOptions {
   keep?: boolean;
   persistence?: CreateSessionRequest["persistence"];
   volume?: string;
+  volumeSize?: number;
   restore?: string;
   json?: boolean;
   /** An interactive session (no prompt) whose agent's terminal this one joins. */
@@ -38,6 +39,7 @@ export async function run(context: CommandContext, [prompt = ""]: string[], opti
   if (options.interactive) return (await import("./run-interactive.js")).runInteractive(context, ciab, request);
   const session = await ciab.sessions.create(request);
   if (!context.json) process.stderr.write(`session ${session.id}\n`);
+  for (const note of session.notes ?? []) process.stderr.write(`note: ${note}\n`);
   // A CI job's timeout sends SIGTERM, a closed terminal SIGHUP: both cancel like Ctrl-C, so no agent is
   // left running. A second signal leaves at once (the cancel has been sent).
   let cancelling: Promise<unknown> | undefined;
@@ -109,6 +111,7 @@ export async function sessionRequest(ciab: Ciab, prompt: string | undefined, opt
   if (options.keep) request.keep_sandbox = true;
   if (options.persistence) request.persistence = options.persistence;
   if (options.volume) request.volume = options.volume;
+  if (options.volumeSize !== undefined) request.volume_size_gib = options.volumeSize;
   if (options.restore) request.restore = options.restore;
   return request;
 }

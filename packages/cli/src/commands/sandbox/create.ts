@@ -17,6 +17,7 @@ export interface CreateOptions {
   onTimeout?: "pause" | "delete";
   persistence?: CreateSandboxRequest["persistence"];
   volume?: string;
+  volumeSize?: number;
 }
 
 /** `ciab sandbox create`: asks without waiting, then follows provisioning with a spinner on a terminal. */
@@ -30,6 +31,7 @@ export async function create(context: CommandContext, _args: string[], options: 
     on_timeout: options.onTimeout,
     persistence: options.persistence,
     volume: options.volume,
+    volume_size_gib: options.volumeSize,
   };
   if (options.env?.length) request.env = parseKeyValues(options.env, "--env");
   if (options.tag?.length) request.tags = parseKeyValues(options.tag, "--tag");
@@ -38,6 +40,7 @@ export async function create(context: CommandContext, _args: string[], options: 
   }
   const ciab = await context.client();
   const sandbox = await ciab.sandboxes.create(request, { wait: false });
+  for (const note of sandbox.info.notes ?? []) process.stderr.write(`note: ${note}\n`);
   const progress = createProgress(process.stderr);
   try {
     await sandbox.waitUntilReady({ intervalMs: 100, onUpdate: (info) => progress.update(formatProgress(info)) });

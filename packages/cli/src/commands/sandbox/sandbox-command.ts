@@ -52,6 +52,7 @@ export function addSandboxCommand(program: Command): Command {
       ]),
     )
     .option("--volume <id>", "with --persistence persistent-volume: mount this volume of yours")
+    .option("--volume-size <gib>", "with --persistence persistent-volume on ec2: the size of your volume if it is made now", parsePositiveNumber)
     .option("--json", "print the sandbox as JSON")
     .action(
       action<CreateOptions>(async (context, args, options) =>

@@ -24,6 +24,7 @@ function sessionOptions(command: Command): Command {
     .option("--keep", "keep the session's sandbox afterwards")
     .addOption(new Option("--persistence <mode>", "what happens to /workspace as the sandbox ends (the workspace's default otherwise)").choices(persistenceModes))
     .option("--volume <id>", "with --persistence persistent-volume: mount this volume of yours")
+    .option("--volume-size <gib>", "with --persistence persistent-volume on ec2: the size of your volume if it is made now", parsePositiveNumber)
     .option("--restore <snapshot>", "seed /workspace from this snapshot");
 }
 

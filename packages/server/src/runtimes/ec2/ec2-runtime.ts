@@ -63,7 +63,7 @@ export class EC2Runtime implements Runtime {
     private readonly dataKey: DataKey,
     private readonly logger: Logger,
   ) {
-    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, volumes: true, consoleOutput: true, loaderEnvironment: true };
+    this.capabilities = { pause: config.stop_on_pause, resourceLimits: false, hostNetwork: false, images: true, volumes: true, volumeSize: true, consoleOutput: true, loaderEnvironment: true };
     this.#volumes = new InstanceVolumes({ config, installationID: dependencies.installationID, logger });
     this.defaultImage = config.default_ami ?? "ubuntu-22.04";
     this.#channels = new InstanceChannels({

@@ -8,7 +8,7 @@ import { machineLabels, type Machine, type VolumeHandle, type VolumeSpec } from 
 import type { EBSAPI, EBSVolumeSummary } from "./ebs-client.js";
 import type { EC2RuntimeConfig } from "./ec2-runtime-config.js";
 import { awsCall, awsErrorCode } from "./ec2-errors.js";
-import { instanceWorkspace } from "./instance-layout.js";
+import { agentdUnitName, instanceWorkspace } from "./instance-layout.js";
 import { pollUntil } from "./poll.js";
 import { workspaceMountScript, workspaceUnmountScript } from "./workspace-mount-script.js";
 
@@ -69,14 +69,16 @@ export class InstanceVolumes {
       [machineLabels.volumeID]: spec.volumeID,
     };
     const clientToken = `${spec.volumeID}.${randomBytes(6).toString("hex")}`.slice(-64);
-    const created = await awsCall("CreateVolume", () => api.createVolume({ availabilityZone: zone, sizeGB: settings.volume_size_gb, tags, clientToken }, signal), settings.region);
+    // EBS sizes are GiB; the request's size was bounded by the service against the workspace's maximum.
+    const sizeGB = spec.sizeGiB ?? settings.volume_size_gb;
+    const created = await awsCall("CreateVolume", () => api.createVolume({ availabilityZone: zone, sizeGB, tags, clientToken }, signal), settings.region);
     try {
       await this.#waitFor(api, created.volumeID, (volume) => volume.state === "available", "available", signal);
     } catch (error) {
       await awsCall("DeleteVolume", () => api.deleteVolume(created.volumeID, AbortSignal.timeout(30_000))).catch(() => undefined);
       throw error;
     }
-    return { ebsVolumeID: created.volumeID, region: settings.region, availabilityZone: zone, sizeGB: created.sizeGB || settings.volume_size_gb };
+    return { ebsVolumeID: created.volumeID, region: settings.region, availabilityZone: zone, sizeGB: created.sizeGB || sizeGB };
   }
 
   /** Deletes an available volume; gone already is fine; attached anywhere is `volume_in_use`. */
@@ -104,7 +106,7 @@ export class InstanceVolumes {
   async mount(machine: Machine, ebsVolumeID: string, connectAgent: () => Promise<Duplex>, sshUser: string, signal: AbortSignal): Promise<void> {
     const agent = createAgentClient({ connect: connectAgent, expectedSandboxID: machine.sandboxID });
     try {
-      const command = ["sudo", "-n", "sh", "-c", workspaceMountScript, "ciab-mount", ebsVolumeID, volumeDevice, sshUser, instanceWorkspace];
+      const command = ["sudo", "-n", "sh", "-c", workspaceMountScript, "ciab-mount", ebsVolumeID, volumeDevice, sshUser, instanceWorkspace, agentdUnitName];
       const result = await agent.exec({ command, cwd: "/", timeoutMs: 300_000 }, signal);
       if (result.exitCode !== 0) {
         throw new CiabError("runtime_error", `mounting EBS volume ${ebsVolumeID} at ${instanceWorkspace} failed: ${result.stderr.slice(-500).trim() || `exit ${result.exitCode}`}`, {

@@ -1,4 +1,5 @@
 import { expect, test } from "vitest";
+import { newID } from "../../ids.js";
 import type { Store } from "../store.js";
 import type { MakeStore } from "./store-contract.js";
 import { events, sessionRecord } from "./fixtures.js";
@@ -18,6 +19,23 @@ async function appendOne(store: Store, sessionID: string, text: string): Promise
 }
 
 export function sessionEventContract(fresh: MakeStore): void {
+  test("sessions: the owner of a sandbox is the session that made it for itself, in its workspace", async () => {
+    const store = await fresh();
+    const sandboxID = newID("sbx");
+    const borrower = sessionRecord("ws_a", { sandboxID, ownsSandbox: false });
+    const owner = sessionRecord("ws_a", { sandboxID: null });
+    await store.sessions.create(borrower);
+    await store.sessions.create(owner);
+    await store.sessions.create(sessionRecord("ws_b", { sandboxID }));
+    expect(await store.sessions.ownerOf("ws_a", sandboxID)).toBeUndefined();
+    // The runner records the sandbox on its session once the sandbox is made.
+    const mine = newID("sbx");
+    await store.sessions.update(owner.id, { sandboxID: mine });
+    expect((await store.sessions.ownerOf("ws_a", mine))?.id).toBe(owner.id);
+    expect(await store.sessions.ownerOf("ws_b", mine)).toBeUndefined();
+    expect(await store.sessions.ownerOf("ws_a", "sbx_../../x")).toBeUndefined();
+  });
+
   test("sessions: scoped, listed newest first by state, across workspaces by state, found by gateway token", async () => {
     const store = await fresh();
     const first = sessionRecord("ws_a", { gatewayTokenHash: "gw1" });

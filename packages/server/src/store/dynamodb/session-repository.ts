@@ -1,6 +1,7 @@
 import { CiabError, sessionStates, type SessionState } from "@ciab/protocol";
 import type { SessionRepository } from "../store.js";
 import type { SessionRecord } from "../records.js";
+import { idTime, newID } from "../../ids.js";
 import { absent, type DynamoTable, type TransactItem } from "./dynamodb-table.js";
 import { byID, fromItem, mainKey, modify, putTransactItem, toItem, type ItemLayout } from "./dynamodb-items.js";
 
@@ -68,6 +69,23 @@ export function createSessionRepository(table: DynamoTable): SessionRepository {
       if (!lookup) return undefined;
       const item = await table.get(key(String(lookup.sessionID)));
       return item && item.gatewayTokenHash === hash ? fromItem<SessionRecord>(item) : undefined;
+    },
+    async ownerOf(workspaceID, sandboxID) {
+      // Ids sort by time: the owner was made before its sandbox, and within a day of it, which bounds the read.
+      const madeAt = idTime(sandboxID);
+      if (madeAt === undefined) return undefined;
+      const [item] = await table.query({
+        index: "gsi1",
+        partition: `session#${workspaceID}`,
+        after: newID("ses", madeAt - 86_400_000).slice(0, 14),
+        through: newID("ses", madeAt + 1).slice(0, 14),
+        descending: true,
+        limit: 1,
+        keep: (candidate) => candidate.sandboxID === sandboxID && candidate.ownsSandbox === true,
+      });
+      // The index is eventually consistent: the session's state as of now comes from the table.
+      const current = item && (await table.get(key(String(item.id))));
+      return current && fromItem<SessionRecord>(current);
     },
     async update(id, patch) {
       const updated = await modify(

@@ -30,6 +30,16 @@ export function createSessionRepository(db: Kysely<Tables>): SessionRepository {
       const row = await db.selectFrom("sessions").selectAll().where("gateway_token_hash", "=", hash).executeTakeFirst();
       return row && fromRow(row);
     },
+    async ownerOf(workspaceID, sandboxID) {
+      const row = await db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("workspace_id", "=", workspaceID)
+        .where("sandbox_id", "=", sandboxID)
+        .where("owns_sandbox", "=", 1)
+        .executeTakeFirst();
+      return row && fromRow(row);
+    },
     async update(id, patch) {
       const row = await db
         .updateTable("sessions")
