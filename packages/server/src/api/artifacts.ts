@@ -58,6 +58,7 @@ const download = createRoute({
     403: jsonContent(errorResponseSchema, "Bad or expired signature, or artifact_infected"),
     429: jsonContent(errorResponseSchema, "rate_limited: the user's hourly download bytes are spent (Retry-After)"),
     ...errorResponses,
+    401: jsonContent(errorResponseSchema, "The token the URL was issued to was revoked or expired, or its user removed"),
   },
 });
 

@@ -65,6 +65,7 @@ const download = createRoute({
     403: jsonContent(errorResponseSchema, "Bad or expired signature"),
     429: jsonContent(errorResponseSchema, "rate_limited (Retry-After)"),
     ...errorResponses,
+    401: jsonContent(errorResponseSchema, "The token the URL was issued to was revoked or expired, or its user removed"),
   },
 });
 
