@@ -1,4 +1,5 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** Held while a server uses a data dir; `release` is idempotent. */
@@ -21,13 +22,19 @@ const heldHere = new Set<string>();
  * owner's pid and start time; a lock whose owner is gone (a crash, a SIGKILL) is taken over, so a stale lock
  * never blocks a restart. Two servers sharing one SQLite file would each reconcile, reap and resume the
  * other's sandboxes and sessions.
+ *
+ * Every step is atomic, so two servers starting at the same instant never both win (decision 0045): the
+ * lock appears whole or not at all (written aside, then hard-linked into place, which fails if it exists),
+ * and a stale lock is removed only under `server.lock.takeover`, itself taken by a link, after reading it
+ * again: a takeover never removes a lock another server has just taken.
  */
 export function lockDataDirectory(dataDirectory: string): DataDirectoryLock {
   const file = path.join(dataDirectory, "server.lock");
   const self: LockOwner = { pid: process.pid, start: processStart(process.pid) };
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      writeFileSync(file, `${JSON.stringify(self)}\n`, { flag: "wx", mode: 0o600 });
+  const text = `${JSON.stringify(self)}\n`;
+  const deadline = Date.now() + takeoverWaitMs;
+  do {
+    if (linkInPlace(file, text)) {
       heldHere.add(file);
       let released = false;
       return {
@@ -36,26 +43,81 @@ export function lockDataDirectory(dataDirectory: string): DataDirectoryLock {
           if (released) return;
           released = true;
           heldHere.delete(file);
-          if (readOwner(file)?.pid === self.pid) rmSync(file, { force: true });
+          if (readText(file) === text) rmSync(file, { force: true });
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const owner = readOwner(file);
+    const seen = readText(file);
+    const owner = seen === undefined ? undefined : parseOwner(seen);
     if (owner && isAlive(owner, file)) {
       throw new Error(
         `another ciab server (pid ${owner.pid}) is using the data dir ${dataDirectory}; stop it first, or give this one another --data-dir`,
       );
     }
-    rmSync(file, { force: true });
-  }
+    if (seen !== undefined) removeStale(file, seen);
+  } while (Date.now() < deadline);
   throw new Error(`cannot take the lock ${file}: another server keeps taking it`);
 }
 
-function readOwner(file: string): LockOwner | undefined {
+/** How long a start keeps trying while other starts take over the same stale lock. */
+const takeoverWaitMs = 5_000;
+/** A takeover takes milliseconds: a takeover lock older than this was left by a process that died in one. */
+const takeoverStaleMs = 10_000;
+
+/** Creates `file` holding `text`, or answers false when it exists; never leaves a partly written file. */
+function linkInPlace(file: string, text: string): boolean {
+  const aside = `${file}.${process.pid}.${randomBytes(6).toString("hex")}`;
+  writeFileSync(aside, text, { flag: "wx", mode: 0o600 });
   try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<LockOwner>;
+    linkSync(aside, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/** Removes the lock if it still holds `seen`, under the takeover lock; else waits a moment for the taker. */
+function removeStale(file: string, seen: string): void {
+  const takeover = `${file}.takeover`;
+  if (!linkInPlace(takeover, `${JSON.stringify({ pid: process.pid })}\n`)) {
+    const age = ageMs(takeover);
+    if (age !== undefined && age > takeoverStaleMs) rmSync(takeover, { force: true });
+    else sleepSync(5 + Math.random() * 20);
+    return;
+  }
+  try {
+    if (readText(file) === seen) rmSync(file, { force: true });
+  } finally {
+    rmSync(takeover, { force: true });
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function ageMs(file: string): number | undefined {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const parsed = JSON.parse(text) as Partial<LockOwner>;
     if (typeof parsed.pid !== "number" || !Number.isInteger(parsed.pid) || parsed.pid <= 0) return undefined;
     return { pid: parsed.pid, start: typeof parsed.start === "string" ? parsed.start : null };
   } catch {

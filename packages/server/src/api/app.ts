@@ -19,6 +19,7 @@ import type { UserService } from "../services/user-service.js";
 import { tokenRoutes } from "./tokens.js";
 import { userRoutes } from "./users.js";
 import { tokenBoundStreams } from "./token-bound-streams.js";
+import { tokenBoundConnections } from "./token-bound-connections.js";
 import type { EventService } from "../services/event-service.js";
 import type { SecretService } from "../services/secret-service.js";
 import type { SessionService } from "../services/session-service.js";
@@ -109,6 +110,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
     c.set("principal", await auth.authenticate(c.req.header("authorization")));
     return next();
   });
+  app.use("/api/v1/*", tokenBoundConnections(auth));
   app.use("/api/v1/*", tokenBoundStreams(auth));
 
   app.route("/api/v1", healthRoutes(dependencies.version));

@@ -58,6 +58,7 @@ const download = createRoute({
     403: jsonContent(errorResponseSchema, "Bad or expired signature, or artifact_infected"),
     429: jsonContent(errorResponseSchema, "rate_limited: the user's hourly download bytes are spent (Retry-After)"),
     ...errorResponses,
+    401: jsonContent(errorResponseSchema, "The token the URL was issued to was revoked or expired, or its user removed"),
   },
 });
 
@@ -65,7 +66,7 @@ export function artifactRoutes(artifacts: ArtifactService, downloads: DownloadLi
   return createRouter()
     .openapi(publish, async (c) => {
       const record = await artifacts.publish(c.var.principal, c.req.valid("json"), c.req.raw.signal);
-      return c.json(await artifacts.view(record, requestOrigin(c.req.url)), 201);
+      return c.json(await artifacts.view(record, c.var.principal, requestOrigin(c.req.url)), 201);
     })
     .openapi(list, async (c) => {
       const query = c.req.valid("query");
@@ -76,16 +77,16 @@ export function artifactRoutes(artifacts: ArtifactService, downloads: DownloadLi
         limit: query.limit,
       });
       const origin = requestOrigin(c.req.url);
-      return c.json({ artifacts: await Promise.all(page.records.map((record) => artifacts.view(record, origin))), next: page.next }, 200);
+      return c.json({ artifacts: await Promise.all(page.records.map((record) => artifacts.view(record, c.var.principal, origin))), next: page.next }, 200);
     })
     .openapi(get, async (c) => {
       const record = await artifacts.get(c.var.principal, c.req.valid("param").id);
-      return c.json(await artifacts.view(record, requestOrigin(c.req.url)), 200);
+      return c.json(await artifacts.view(record, c.var.principal, requestOrigin(c.req.url)), 200);
     })
     .openapi(remove, async (c) => {
       await artifacts.delete(c.var.principal, c.req.valid("param").id);
       return c.json({ deleted: true as const }, 200);
     })
-    .openapi(download, async (c) => downloadResponse(await downloads.open(c.req.valid("param").id, c.req.valid("query"))) as never);
+    .openapi(download, async (c) => downloadResponse(c, await downloads.open(c.req.valid("param").id, c.req.valid("query"))) as never);
 }
 

@@ -3,6 +3,7 @@ import { createSnapshotSchema, listQuerySchema, snapshotIDSchema, snapshotListSc
 import type { DownloadLinks } from "../services/artifact-downloads.js";
 import { snapshotView, type SnapshotService } from "../services/snapshot-service.js";
 import type { ArtifactRecord } from "../store/records.js";
+import type { Principal } from "../services/auth-service.js";
 import { createRouter } from "./api-env.js";
 import { downloadQuerySchema, downloadResponse, requestOrigin } from "./download-response.js";
 import { errorResponses, errorResponseSchema, jsonContent, named, sandboxIDParams } from "./schemas.js";
@@ -64,33 +65,34 @@ const download = createRoute({
     403: jsonContent(errorResponseSchema, "Bad or expired signature"),
     429: jsonContent(errorResponseSchema, "rate_limited (Retry-After)"),
     ...errorResponses,
+    401: jsonContent(errorResponseSchema, "The token the URL was issued to was revoked or expired, or its user removed"),
   },
 });
 
 export function snapshotRoutes(snapshots: SnapshotService, downloads: DownloadLinks) {
-  const withURL = async (record: ArtifactRecord, url: string) => ({
+  const withURL = async (record: ArtifactRecord, caller: Principal, url: string) => ({
     ...snapshotView(record),
-    download_url: (await downloads.link(record, record.userID, requestOrigin(url))).url,
+    download_url: (await downloads.link(record, caller, requestOrigin(url))).url,
   });
   return createRouter()
     .openapi(ofSession, async (c) => {
       const record = await snapshots.create(c.var.principal, { sessionID: c.req.valid("param").sid }, c.req.valid("json")?.label, c.req.raw.signal);
-      return c.json(await withURL(record, c.req.url), 201);
+      return c.json(await withURL(record, c.var.principal, c.req.url), 201);
     })
     .openapi(ofSandbox, async (c) => {
       const record = await snapshots.create(c.var.principal, { sandboxID: c.req.valid("param").id }, c.req.valid("json")?.label, c.req.raw.signal);
-      return c.json(await withURL(record, c.req.url), 201);
+      return c.json(await withURL(record, c.var.principal, c.req.url), 201);
     })
     .openapi(list, async (c) => {
       const query = c.req.valid("query");
       const page = await snapshots.list(c.var.principal, { sessionID: query.session_id, sandboxID: query.sandbox_id, after: query.after, limit: query.limit });
-      return c.json({ snapshots: await Promise.all(page.records.map((record) => withURL(record, c.req.url))), next: page.next }, 200);
+      return c.json({ snapshots: await Promise.all(page.records.map((record) => withURL(record, c.var.principal, c.req.url))), next: page.next }, 200);
     })
-    .openapi(get, async (c) => c.json(await withURL(await snapshots.get(c.var.principal, c.req.valid("param").id), c.req.url), 200))
+    .openapi(get, async (c) => c.json(await withURL(await snapshots.get(c.var.principal, c.req.valid("param").id), c.var.principal, c.req.url), 200))
     .openapi(remove, async (c) => {
       await snapshots.delete(c.var.principal, c.req.valid("param").id);
       return c.json({ deleted: true as const }, 200);
     })
-    .openapi(download, async (c) => downloadResponse(await downloads.open(c.req.valid("param").id, c.req.valid("query"))) as never);
+    .openapi(download, async (c) => downloadResponse(c, await downloads.open(c.req.valid("param").id, c.req.valid("query"))) as never);
 }
 

@@ -34,6 +34,8 @@ export interface ScheduledHandler {
  */
 export function createScheduledHandler(options: ScheduledHandlerOptions): ScheduledHandler {
   let ready: Promise<ControlPlane> | undefined;
+  // Kept across invocations of a warm container: the loops remember which items failed and wait them out.
+  const passesByPlane = new WeakMap<ControlPlane, Pick<LoopPass, "name" | "pass">[]>();
 
   const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }): Promise<ScheduledReport> => {
     if (!scheduledEventSchema.safeParse(event ?? {}).success) throw new CiabError("invalid_request", "not a scheduled event");
@@ -46,7 +48,8 @@ export function createScheduledHandler(options: ScheduledHandlerOptions): Schedu
     );
     const plane = await ready;
     const deadline = Date.now() + (context?.getRemainingTimeInMillis?.() ?? passLimitMs) - reserveMs;
-    return runPasses(passesOf(plane), deadline);
+    if (!passesByPlane.has(plane)) passesByPlane.set(plane, passesOf(plane));
+    return runPasses(passesByPlane.get(plane)!, deadline);
   };
   return Object.assign(handler, {
     async close() {

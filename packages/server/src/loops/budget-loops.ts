@@ -27,7 +27,7 @@ export interface LoopPass {
 /** Cost accrual always, and the max-runtime killer and idle reaper when their limits are set. */
 export function budgetPasses(dependencies: BudgetLoopDependencies): LoopPass[] {
   const { config, store } = dependencies;
-  const accrual = createCostAccrual(store);
+  const accrual = createCostAccrual(store, undefined, dependencies.logger);
   const passes: LoopPass[] = [
     { name: "cost-accrual", intervalMs: config.accrual_interval_seconds * 1000, pass: (signal) => accrual.accrueOnce(signal) },
   ];

@@ -3,6 +3,7 @@ import type { ActivityTracker } from "../services/activity-tracker.js";
 import type { SessionRunner } from "../services/session-runner.js";
 import type { SessionEnding } from "../services/session-transitions.js";
 import type { Store } from "../store/store.js";
+import { createFailureBackoff } from "./failure-backoff.js";
 
 export interface IdleReaperDependencies {
   store: Store;
@@ -17,21 +18,25 @@ export interface IdleReaperDependencies {
 /**
  * Ends sessions that saw no traffic for the idle timeout (`cancelled`, end reason `idle_timeout`). A session
  * is as fresh as the latest of: its start, the last traffic on its sandbox, and this reaper's own start (the
- * in-memory activity of a previous process is gone, so a restart never reaps early).
+ * in-memory activity of a previous process is gone, so a restart never reaps early). A session whose end
+ * fails is logged and sits out a backoff; the sessions after it are still reaped.
  */
 export function createIdleReaper(dependencies: IdleReaperDependencies) {
   const { store, runner, activity, idleTimeoutMs, logger } = dependencies;
   const now = dependencies.now ?? Date.now;
   const startedAt = now();
   const ending: SessionEnding = { state: "cancelled", endReason: "idle_timeout" };
+  const backoff = createFailureBackoff({ now });
 
   return {
     async reapOnce(signal?: AbortSignal): Promise<string[]> {
       const at = now();
       const reaped: string[] = [];
-      for (const session of await store.sessions.listAll({ states: ["running", "idle"] })) {
+      const live = await store.sessions.listAll({ states: ["running", "idle"] });
+      backoff.keepOnly(live.map((session) => session.id));
+      for (const session of live) {
         if (signal?.aborted) break;
-        if (session.sandboxID === null) continue;
+        if (session.sandboxID === null || backoff.waiting(session.id)) continue;
         const last = Math.max(
           startedAt,
           Date.parse(session.startedAt ?? session.createdAt),
@@ -39,8 +44,14 @@ export function createIdleReaper(dependencies: IdleReaperDependencies) {
         );
         if (at - last < idleTimeoutMs) continue;
         logger.info({ sessionID: session.id, idleSeconds: Math.round((at - last) / 1000) }, "session idle past its timeout");
-        await runner.end(session, ending);
-        reaped.push(session.id);
+        try {
+          await runner.end(session, ending);
+          backoff.succeeded(session.id);
+          reaped.push(session.id);
+        } catch (error) {
+          backoff.failed(session.id);
+          logger.warn({ sessionID: session.id, err: String(error) }, "ending an idle session failed; will try again");
+        }
       }
       return reaped;
     },

@@ -5,6 +5,7 @@ import type { SessionRunner } from "../services/session-runner.js";
 import type { SessionEnding } from "../services/session-transitions.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import { createFailureBackoff } from "./failure-backoff.js";
 
 export interface MaxRuntimeKillerDependencies {
   store: Store;
@@ -21,7 +22,8 @@ const liveSessionStates: SessionRecord["state"][] = ["pending", "starting", "run
 /**
  * Ends what outlived `[budget] max_runtime_minutes`, busy or not: sessions fail with `max_runtime` (their own
  * sandbox goes with them), and sandboxes past the limit are deleted with that end reason, after the sessions
- * running in them are ended.
+ * running in them are ended. A session or sandbox whose end fails is logged and sits out a backoff; the
+ * others are still ended.
  */
 export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencies) {
   const { store, runner, sandboxes, maxRuntimeMs, logger } = dependencies;
@@ -34,6 +36,21 @@ export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencie
     message: `ran longer than [budget] max_runtime_minutes (${minutes})`,
   };
   const system = (workspaceID: string) => ({ userID: "system", workspaceID, role: "admin" as const, installationAdmin: false, tokenID: "system" });
+  const backoff = createFailureBackoff({ now });
+
+  /** Runs `end` for the item unless it waits out a backoff; answers whether it succeeded. */
+  async function attempt(id: string, end: () => Promise<void>): Promise<boolean> {
+    if (backoff.waiting(id)) return false;
+    try {
+      await end();
+      backoff.succeeded(id);
+      return true;
+    } catch (error) {
+      backoff.failed(id);
+      logger.warn({ id, err: String(error) }, "ending what outlived its max runtime failed; will try again");
+      return false;
+    }
+  }
 
   return {
     async killOnce(signal?: AbortSignal): Promise<{ sessions: string[]; sandboxes: string[] }> {
@@ -46,22 +63,28 @@ export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencie
         if (signal?.aborted) break;
         if (at - Date.parse(session.createdAt) < maxRuntimeMs) continue;
         logger.info({ sessionID: session.id }, "session reached its max runtime");
-        await runner.end(session, ending);
+        if (!(await attempt(session.id, () => runner.end(session, ending)))) continue;
         ended.push(session.id);
         if (session.ownsSandbox && !session.keepSandbox && session.sandboxID) endedSandboxes.add(session.sandboxID);
       }
-      for (const sandbox of await store.sandboxes.listAll({ states: liveStates })) {
+      const liveSandboxes = await store.sandboxes.listAll({ states: liveStates });
+      backoff.keepOnly([...live.map((session) => session.id), ...liveSandboxes.map((sandbox) => sandbox.id)]);
+      for (const sandbox of liveSandboxes) {
         if (signal?.aborted) break;
         if (sandbox.state === "terminating" || endedSandboxes.has(sandbox.id)) continue;
         if (at - Date.parse(sandbox.createdAt) < maxRuntimeMs) continue;
+        let sessionsEnded = true;
         for (const session of live) {
           if (session.sandboxID !== sandbox.id || ended.includes(session.id)) continue;
-          await runner.end(session, ending);
-          ended.push(session.id);
+          if (await attempt(session.id, () => runner.end(session, ending))) ended.push(session.id);
+          else sessionsEnded = false;
         }
+        // A sandbox is deleted only after the sessions in it have ended.
+        if (!sessionsEnded) continue;
         logger.info({ sandboxID: sandbox.id }, "sandbox reached its max runtime");
-        await sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "max_runtime" });
-        deleted.push(sandbox.id);
+        if (await attempt(sandbox.id, () => sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "max_runtime" }).then(() => undefined))) {
+          deleted.push(sandbox.id);
+        }
       }
       return { sessions: ended, sandboxes: deleted };
     },

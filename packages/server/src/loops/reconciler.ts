@@ -4,6 +4,7 @@ import type { RuntimeRegistry } from "../runtimes/runtime-registry.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { liveStates, lostMachineFailure, type SandboxService } from "../services/sandbox-service.js";
+import { createFailureBackoff } from "./failure-backoff.js";
 
 export interface ReconcilerDependencies {
   store: Store;
@@ -36,10 +37,13 @@ export interface ReconcileReport {
  * sandboxes left mid-step by a killed control plane are finished; machines labelled ours that no live
  * sandbox owns are destroyed once they have been seen unowned for the grace period (a machine being
  * provisioned right now is owned by its `provisioning` row, so it is never taken).
+ * A sandbox or machine whose step fails is logged and sits out a backoff, and the others are still
+ * reconciled; meanwhile its machine counts as owned, so a failure never turns into a destroy.
  */
 export function createReconciler(dependencies: ReconcilerDependencies) {
   const { store, runtimes, sandboxes, logger } = dependencies;
   const unownedSince = new Map<string, number>();
+  const backoff = createFailureBackoff();
   const startingGraceMs = dependencies.startingGraceMs ?? 0;
   const startingElsewhere = (sandbox: SandboxRecord) =>
     (sandbox.state === "provisioning" || sandbox.state === "pending") && Date.now() - Date.parse(sandbox.updatedAt) < startingGraceMs;
@@ -53,18 +57,28 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
     const owners = new Set<string>();
 
     for (const sandbox of live) {
-      if (sandboxes.isProvisioningHere(sandbox.id) || startingElsewhere(sandbox)) {
+      if (signal.aborted) return;
+      if (sandboxes.isProvisioningHere(sandbox.id) || startingElsewhere(sandbox) || backoff.waiting(sandbox.id)) {
         owners.add(sandbox.id);
         continue;
       }
       const machine = bySandbox.get(sandbox.id);
-      await reconcileSandbox(runtime, sandbox, machine, report, signal);
+      try {
+        await reconcileSandbox(runtime, sandbox, machine, report, signal);
+        backoff.succeeded(sandbox.id);
+      } catch (error) {
+        backoff.failed(sandbox.id);
+        owners.add(sandbox.id);
+        logger.warn({ sandboxID: sandbox.id, err: String(error) }, "reconciling a sandbox failed; will try again");
+        continue;
+      }
       const adopted = machine && (machine.adoptable !== false || sandbox.machine !== null);
       if (adopted && sandbox.state !== "terminating") owners.add(sandbox.id);
     }
 
     const now = Date.now();
     for (const machine of machines) {
+      if (signal.aborted) return;
       // Per runtime: a pid of a local jail and a container id must never share a grace clock.
       const key = `${runtime.name}/${machine.machineID}`;
       if (owners.has(machine.sandboxID)) {
@@ -73,8 +87,15 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
       }
       const since = unownedSince.get(key) ?? now;
       unownedSince.set(key, since);
-      if (now - since < dependencies.orphanGraceMs) continue;
-      await runtime.destroy(machine, signal);
+      if (now - since < dependencies.orphanGraceMs || backoff.waiting(key)) continue;
+      try {
+        await runtime.destroy(machine, signal);
+        backoff.succeeded(key);
+      } catch (error) {
+        backoff.failed(key);
+        logger.warn({ machineID: machine.machineID, err: String(error) }, "destroying an unowned machine failed; will try again");
+        continue;
+      }
       unownedSince.delete(key);
       report.orphansDestroyed.push(machine.machineID);
       logger.info({ machineID: machine.machineID, sandboxID: machine.sandboxID }, "destroyed an unowned machine");

@@ -164,4 +164,44 @@ describe("the sandbox lifetime loop", () => {
     expect(sandboxes.calls).toEqual([`pause ${record.id}`, `delete ${record.id} timeout`]);
     await store.close();
   });
+
+  test("a full batch of sandboxes that keep failing does not starve a healthy one after them", async () => {
+    const store = createSqliteStore({ filename: ":memory:" });
+    await store.migrate();
+    await store.workspaces.create({ id: "ws_a", name: "a", createdAt: at(-600) });
+    const batchSize = 3;
+    // The healthy one has the last id: the store lists due sandboxes oldest id first.
+    const records = Array.from({ length: 2 * batchSize + 2 }, () => sandbox({ onTimeout: "delete" })).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const healthy = records.pop()!;
+    const failing = records;
+    for (const record of [...failing, healthy]) await store.sandboxes.create(record);
+    const failingIDs = new Set(failing.map((record) => record.id));
+    const attempts = new Map<string, number>();
+    const recording = recordingSandboxes(store, { canPause: true });
+    const sandboxes = {
+      ...recording,
+      async delete(principal: unknown, id: string, options: { endReason?: string } = {}) {
+        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+        if (failingIDs.has(id)) throw new Error("the backend refuses to stop it");
+        return recording.delete(principal, id, options);
+      },
+    };
+    let clock = now;
+    const loop = createSandboxLifetimes({ store, sandboxes, batchSize, logger: createSilentLogger(), now: () => clock });
+    // Every failing sandbox takes one turn and then waits: the healthy one is reached once they all wait.
+    const bound = Math.ceil(failing.length / batchSize) + 1;
+    let handledOnPass = 0;
+    for (let pass = 1; pass <= bound && handledOnPass === 0; pass += 1) {
+      if ((await loop.checkOnce()).deleted.includes(healthy.id)) handledOnPass = pass;
+      clock += 10_000;
+    }
+    expect(handledOnPass).toBeGreaterThan(0);
+    expect((await store.sandboxes.get("ws_a", healthy.id))?.state).toBe("terminated");
+    for (const record of failing) expect(attempts.get(record.id)).toBe(1);
+    // Once their wait ends they are tried again.
+    clock += 60 * 60_000;
+    await loop.checkOnce();
+    expect(attempts.get(failing[0]!.id)).toBe(2);
+    await store.close();
+  });
 });

@@ -4,6 +4,7 @@ import type { Principal } from "../services/auth-service.js";
 import type { SandboxService } from "../services/sandbox-service.js";
 import type { SandboxRecord, SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import { createFailureBackoff } from "./failure-backoff.js";
 
 export interface SandboxLifetimeDependencies {
   store: Store;
@@ -14,6 +15,9 @@ export interface SandboxLifetimeDependencies {
   now?: () => number;
 }
 
+/** The most sandboxes in backoff a pass lists past, in batches: beyond it, the oldest ids take the turns. */
+const maxSkippedBatches = 10;
+
 const liveSessionStates: SessionRecord["state"][] = ["pending", "starting", "running", "idle"];
 
 /**
@@ -21,11 +25,14 @@ const liveSessionStates: SessionRecord["state"][] = ["pending", "starting", "run
  * `expiresAt` is paused or deleted as its `onTimeout` says (deleted where the runtime cannot pause); a paused
  * one past `deleteAfter` is deleted. Deadlines live in the store, so a restarted control plane carries on
  * where the last one stopped; a sandbox a live session uses gets its deadline moved on instead (the
- * session's own limits rule). One bounded batch per pass.
+ * session's own limits rule). One bounded batch per pass; a sandbox whose ending failed sits out a backoff
+ * (failure-backoff.ts) and the batch is filled from the sandboxes after it, so a batch of sandboxes that keep
+ * failing does not starve the rest.
  */
 export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies) {
   const { store, sandboxes, batchSize, logger } = dependencies;
   const now = dependencies.now ?? Date.now;
+  const backoff = createFailureBackoff({ now });
   const system = (workspaceID: string): Principal => ({ userID: "system", workspaceID, role: "admin", installationAdmin: false, tokenID: "system" });
 
   async function timeOut(sandbox: SandboxRecord): Promise<"paused" | "deleted"> {
@@ -44,7 +51,10 @@ export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies
   return {
     async checkOnce(signal?: AbortSignal): Promise<{ paused: string[]; deleted: string[]; extended: string[] }> {
       const result = { paused: [] as string[], deleted: [] as string[], extended: [] as string[] };
-      const due = await store.sandboxes.listDue(new Date(now()), batchSize);
+      const limit = batchSize + Math.min(backoff.waitingCount(), maxSkippedBatches * batchSize);
+      const candidates = await store.sandboxes.listDue(new Date(now()), limit);
+      if (candidates.length < limit) backoff.keepOnly(candidates.map((sandbox) => sandbox.id));
+      const due = candidates.filter((sandbox) => !backoff.waiting(sandbox.id)).slice(0, batchSize);
       if (due.length === 0) return result;
       const held = new Set((await store.sessions.listAll({ states: liveSessionStates })).map((session) => session.sandboxID));
       for (const listed of due) {
@@ -68,7 +78,9 @@ export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies
             await sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "retention" });
             result.deleted.push(sandbox.id);
           }
+          backoff.succeeded(listed.id);
         } catch (error) {
+          backoff.failed(listed.id);
           logger.warn({ sandboxID: listed.id, err: String(error) }, "ending a sandbox past its lifetime failed; will try again");
         }
       }

@@ -5,6 +5,7 @@ import type { ArtifactStore } from "../artifacts/artifact-store.js";
 import { signDownload, verifyDownload } from "../artifacts/download-signature.js";
 import type { ArtifactRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import type { Principal } from "./auth-service.js";
 
 export interface DownloadLinksDependencies {
   store: Store;
@@ -21,18 +22,25 @@ export interface DownloadQuery {
   user: string;
   expires: number;
   signature: string;
+  /** The API token the URL was issued to: the URL works while it does. */
+  token?: string | undefined;
 }
 
+/** `holder`: the token the URL was issued to, whose revoke must cut the download in flight. */
 export type Download =
-  | { kind: "stream"; artifact: ArtifactRecord; stream: Readable }
+  | { kind: "stream"; artifact: ArtifactRecord; stream: Readable; holder?: Principal | undefined }
   | { kind: "redirect"; artifact: ArtifactRecord; url: string };
+
+/** API tokens, as opposed to the principals of the gateway, approvals and the loops, which hold none. */
+const apiTokenID = /^tok_[0-9a-z]{26}$/;
 
 const signingKeyName = "artifact_download_key";
 
 /**
  * Signed download URLs of artifacts and snapshots, and the per-user hourly byte limit. The URL names the
  * user it was issued to; each download counts against that user's hour in the store (so restarts and
- * replicas share the count). With S3 the route redirects to a presigned URL of a minute, after counting.
+ * replicas share the count). A URL asked for with an API token names that token too and dies with it
+ * (decision 0045). With S3 the route redirects to a presigned URL of a minute, after counting.
  */
 export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
   const { store, artifactStore } = dependencies;
@@ -45,10 +53,13 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
   }
 
   return {
-    async link(artifact: ArtifactRecord, userID: string, origin: string): Promise<{ url: string; expiresAt: string }> {
+    /** A URL for the caller: bound to their token, or for the artifact's owner when the caller holds none. */
+    async link(artifact: ArtifactRecord, caller: Principal, origin: string): Promise<{ url: string; expiresAt: string }> {
       const expires = Math.floor(now().getTime() / 1000) + dependencies.urlTTLSeconds;
-      const signature = signDownload(await signingKey(), `${artifact.id}\n${userID}`, expires);
-      const query = new URLSearchParams({ user: userID, expires: String(expires), signature });
+      const token = apiTokenID.test(caller.tokenID) ? caller.tokenID : undefined;
+      const userID = token ? caller.userID : artifact.userID;
+      const signature = signDownload(await signingKey(), signedText(artifact.id, userID, token), expires);
+      const query = new URLSearchParams({ user: userID, expires: String(expires), signature, ...(token && { token }) });
       const route = artifact.kind === "snapshot" ? "snapshots" : "artifacts";
       return {
         url: `${origin}/api/v1/${route}/${artifact.id}/download?${query}`,
@@ -58,11 +69,12 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
 
     /** Checks the signature and the limit, then opens the bytes (or presigns them). */
     async open(id: string, query: DownloadQuery): Promise<Download> {
-      const verdict = verifyDownload(await signingKey(), `${id}\n${query.user}`, query.expires, query.signature, now().getTime());
+      const verdict = verifyDownload(await signingKey(), signedText(id, query.user, query.token), query.expires, query.signature, now().getTime());
       if (verdict === "bad") throw new CiabError("forbidden", "the download URL's signature does not match");
       if (verdict === "expired") throw new CiabError("forbidden", "the download URL expired; get the artifact again for a fresh one");
       const artifact = await store.artifacts.getAny(id);
       if (!artifact) throw new CiabError("not_found", `no artifact ${id}`);
+      const holder = query.token === undefined ? undefined : await standingHolder(artifact.workspaceID, query.user, query.token);
       if (artifact.scanStatus === "infected") {
         throw new CiabError("artifact_infected", `artifact ${id} is quarantined: the scanner found ${artifact.scanSignature}`, {
           context: { signature: artifact.scanSignature },
@@ -89,9 +101,23 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
         });
         return { kind: "redirect", artifact, url };
       }
-      return { kind: "stream", artifact, stream: await artifactStore.open(artifact.storageKey) };
+      return { kind: "stream", artifact, stream: await artifactStore.open(artifact.storageKey), holder };
     },
   };
+
+  /** The principal of the token a URL was issued to, while the token and its user stand. */
+  async function standingHolder(workspaceID: string, userID: string, tokenID: string): Promise<Principal> {
+    const [token, user] = await Promise.all([store.tokens.get(workspaceID, tokenID), store.users.get(userID)]);
+    const expired = token?.expiresAt && Date.parse(token.expiresAt) <= now().getTime();
+    if (!token || token.userID !== userID || token.revokedAt !== null || expired || !user || user.removedAt) {
+      throw new CiabError("unauthorized", "the token this download URL was issued to was revoked or expired");
+    }
+    return { userID, workspaceID, role: user.role, installationAdmin: false, tokenID, tokenExpiresAt: token.expiresAt ?? null };
+  }
+}
+
+function signedText(id: string, userID: string, tokenID: string | undefined): string {
+  return tokenID === undefined ? `${id}\n${userID}` : `${id}\n${userID}\n${tokenID}`;
 }
 
 export type DownloadLinks = ReturnType<typeof createDownloadLinks>;

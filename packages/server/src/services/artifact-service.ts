@@ -39,7 +39,8 @@ export function createArtifactService(dependencies: ArtifactServiceDependencies)
     return artifact;
   }
 
-  async function view(artifact: ArtifactRecord, origin: string): Promise<Artifact> {
+  /** `caller`: who asks; the download URL is bound to their token. */
+  async function view(artifact: ArtifactRecord, caller: Principal, origin: string): Promise<Artifact> {
     const body: Artifact = {
       id: artifact.id,
       path: artifact.path ?? "",
@@ -55,7 +56,7 @@ export function createArtifactService(dependencies: ArtifactServiceDependencies)
       created_at: artifact.createdAt,
     };
     // Quarantined artifacts get a URL too: it answers artifact_infected, which says more than no URL.
-    const link = await downloads.link(artifact, artifact.userID, origin);
+    const link = await downloads.link(artifact, caller, origin);
     body.download_url = link.url;
     body.download_url_expires_at = link.expiresAt;
     return body;

@@ -68,6 +68,8 @@ export function createAuthService(store: Store): AuthService {
   const watchers = new Map<string, Set<() => void>>();
   // Bumped by every revoke and change of role: a lookup that read the store before one caches nothing.
   let generation = 0;
+  // The generation each principal was read at: `watch` asks the store only when a revoke may have come between.
+  const readAt = new WeakMap<Principal, number>();
 
   function end(tokenID: string): void {
     generation += 1;
@@ -119,6 +121,7 @@ export function createAuthService(store: Store): AuthService {
       if (cache.size > 10_000) cache.clear();
       const tokenEnd = found.token.expiresAt ? Date.parse(found.token.expiresAt) : Infinity;
       if (seen === generation) cache.set(hash, { principal, expiresAt: Math.min(now + cacheTtlMs, tokenEnd) });
+      readAt.set(principal, seen);
       // Once per cache period at most: last use is a hint, not an audit trail.
       void store.tokens.touch(found.token.id, new Date(now).toISOString()).catch(() => undefined);
       return principal;
@@ -145,25 +148,28 @@ export function createAuthService(store: Store): AuthService {
         onEnd();
       };
       callbacks.add(once);
-      const left = principal.tokenExpiresAt ? Date.parse(principal.tokenExpiresAt) - Date.now() : Infinity;
-      // Timers hold at most 2^31-1 ms (24.8 days); a stream open longer than that outlives the check.
-      const timer = Number.isFinite(left) ? setTimeout(once, Math.max(0, Math.min(left, 2 ** 31 - 1))) : undefined;
-      timer?.unref();
-      // The route prepared its stream after authenticating (an agent round trip for attach): a revoke in
-      // between found no watcher, so the store says whether the token still stands.
-      void store.tokens
-        .get(principal.workspaceID, principal.tokenID)
-        .then((record) => {
-          if (!record || record.revokedAt !== null) once();
-        })
-        .catch(() => undefined);
-      return () => {
+      const unwatch = () => {
         done = true;
         clearTimeout(timer);
         const current = watchers.get(principal.tokenID);
         current?.delete(once);
         if (current?.size === 0) watchers.delete(principal.tokenID);
       };
+      const left = principal.tokenExpiresAt ? Date.parse(principal.tokenExpiresAt) - Date.now() : Infinity;
+      // Timers hold at most 2^31-1 ms (24.8 days); a stream open longer than that outlives the check.
+      const timer = Number.isFinite(left) ? setTimeout(once, Math.max(0, Math.min(left, 2 ** 31 - 1))) : undefined;
+      timer?.unref();
+      // The route prepared its stream after authenticating (an agent round trip for attach): a revoke in
+      // between found no watcher, so the store says whether the token still stands. Every request is watched
+      // (token-bound-connections.ts), so the store is asked only when some revoke came since the token was read.
+      if (readAt.get(principal) === generation) return unwatch;
+      void store.tokens
+        .get(principal.workspaceID, principal.tokenID)
+        .then((record) => {
+          if (!record || record.revokedAt !== null) once();
+        })
+        .catch(() => undefined);
+      return unwatch;
     },
     async createFirstAdmin() {
       // The first start claims its ids before it writes anything, so one that died between its writes (a

@@ -7,7 +7,7 @@ export const publishArtifactTool: ToolDefinition<"publish_artifact"> = {
   schema: toolArgumentSchemas.publish_artifact,
   async run({ principal, sessionID, services, origin, signal }, args) {
     const record = await services.artifacts.publish(principal, { ...args, session_id: sessionID }, signal);
-    return services.artifacts.view(record, origin);
+    return services.artifacts.view(record, principal, origin);
   },
   summary: (args) => ({ path: args.path, mime: args.mime ?? null }),
 };
