@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { newID } from "../ids.js";
 import { createSilentLogger } from "../logger.js";
 import { createActivityTracker } from "../services/activity-tracker.js";
-import type { SessionEnding } from "../services/session-runner.js";
+import type { SessionEnding } from "../services/session-transitions.js";
 import type { SandboxRecord, SessionRecord } from "../store/records.js";
 import { createSqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/store.js";
