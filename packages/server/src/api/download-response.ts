@@ -5,7 +5,7 @@ import { downloadName, type Download } from "../services/artifact-downloads.js";
 import type { ApiEnv } from "./api-env.js";
 
 export const downloadQuerySchema = z.object({
-  user: z.string().min(1).max(64),
+  user: z.string().regex(/^usr_[0-9a-z]{26}$/, "a user id (usr_…)"),
   expires: z.coerce.number().int().min(0),
   signature: z.string().min(1).max(128),
   token: z.string().regex(/^tok_[0-9a-z]{26}$/).optional(),

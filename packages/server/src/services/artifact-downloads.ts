@@ -5,6 +5,7 @@ import type { ArtifactStore } from "../artifacts/artifact-store.js";
 import { signDownload, verifyDownload } from "../artifacts/download-signature.js";
 import type { ArtifactRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import { hasPrefix } from "../ids.js";
 import type { Principal } from "./auth-service.js";
 
 export interface DownloadLinksDependencies {
@@ -116,8 +117,15 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
   }
 }
 
+/**
+ * The text a URL's signature covers. A URL naming a token must never read as one naming none (which no revoke
+ * cuts), so the two forms differ in their first line and a user id holding a line break signs nothing.
+ */
 function signedText(id: string, userID: string, tokenID: string | undefined): string {
-  return tokenID === undefined ? `${id}\n${userID}` : `${id}\n${userID}\n${tokenID}`;
+  if (!hasPrefix(userID, "usr") || (tokenID !== undefined && !hasPrefix(tokenID, "tok"))) {
+    throw new CiabError("forbidden", "the download URL's signature does not match");
+  }
+  return tokenID === undefined ? `${id}\n${userID}` : `token-bound\n${id}\n${userID}\n${tokenID}`;
 }
 
 export type DownloadLinks = ReturnType<typeof createDownloadLinks>;
