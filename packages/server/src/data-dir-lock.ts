@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** Held while a server uses a data dir; `release` is idempotent. */
@@ -95,17 +95,40 @@ function removeStale(file: string, seen: string): void {
   }
 }
 
+/** A lock is one short JSON line: whatever is longer was not written by a server. */
+const lockTextLimit = 4096;
+/** What anything but a regular file at the lock's name reads as: no owner, so it is stale and removed. */
+const notALockFile = "\0not a lock file";
+
+/**
+ * The lock's text, read without following a symlink or waiting on a FIFO, and at most `lockTextLimit` bytes
+ * of it; undefined when nothing is there.
+ */
 function readText(file: string): string | undefined {
+  let descriptor: number;
   try {
-    return readFileSync(file, "utf8");
+    descriptor = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    // ELOOP: a symlink. Anything else (gone, unreadable) is no text to judge the lock by.
+    return (error as NodeJS.ErrnoException).code === "ELOOP" ? notALockFile : undefined;
+  }
+  try {
+    if (!fstatSync(descriptor).isFile()) return notALockFile;
+    const buffer = Buffer.alloc(lockTextLimit + 1);
+    const length = readSync(descriptor, buffer, 0, buffer.length, 0);
+    return length > lockTextLimit ? notALockFile : buffer.subarray(0, length).toString("utf8");
   } catch {
-    return undefined;
+    return notALockFile;
+  } finally {
+    closeSync(descriptor);
   }
 }
 
+/** The age of the entry itself, a symlink's own and not its target's. */
 function ageMs(file: string): number | undefined {
   try {
-    return Date.now() - statSync(file).mtimeMs;
+    const entry = lstatSync(file);
+    return entry.isFile() ? Date.now() - entry.mtimeMs : Infinity;
   } catch {
     return undefined;
   }
