@@ -273,6 +273,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
     tokens: createPreviewTokens(loadPreviewKey(dataDirectory), config.previews.token_ttl_seconds),
     touch: (sandboxID) => sandboxes.touch(sandboxID),
     maxStreamsPerSession: config.previews.max_streams_per_session,
+    auth,
     audit: (entry) =>
       void audit.record({
         workspaceID: entry.workspaceID,

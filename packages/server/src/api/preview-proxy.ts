@@ -71,6 +71,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
 
   async function forward(request: IncomingMessage, response: ServerResponse, target: PreviewTarget, lease: PreviewLease, secure: boolean): Promise<void> {
     response.once("close", () => lease.release());
+    lease.cutOnRevoke(() => response.destroy());
     const upstream = http.request({
       agent: pool.agentFor(lease.sandboxID, target.port, () => lease.connect()),
       method: request.method ?? "GET",
@@ -116,6 +117,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
 
   async function serveUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, target: PreviewTarget): Promise<void> {
     const lease = await previews.open(target.queryToken ?? previewCookie(request.headers.cookie), target.sessionID, target.port);
+    lease.cutOnRevoke(() => socket.destroy());
     const tunnel = await tunnelFor(lease, socket);
     const upstream = http.request({
       createConnection: () => tunnel as never,

@@ -1,7 +1,8 @@
 import type { Duplex } from "node:stream";
 import { CiabError, finalSessionStates } from "@ciab/protocol";
 import type { AgentConnections } from "./agent-connections.js";
-import type { Principal } from "./auth-service.js";
+import { hasPrefix } from "../ids.js";
+import type { AuthService, Principal } from "./auth-service.js";
 import type { PreviewTokens } from "./preview-tokens.js";
 import type { Store } from "../store/store.js";
 import type { SessionRecord } from "../store/records.js";
@@ -23,6 +24,8 @@ export interface PreviewServiceDependencies {
   /** Preview traffic counts as session activity for the idle reaper. */
   touch: (sandboxID: string) => void;
   maxStreamsPerSession: number;
+  /** Ends the streams of a preview whose API token is revoked or expires. */
+  auth?: Pick<AuthService, "watch">;
   /** Called for every URL signed; the audit service hooks in here. */
   audit?: (entry: PreviewAuditEntry) => void;
 }
@@ -35,6 +38,8 @@ export interface PreviewLease {
   connect(signal?: AbortSignal): Promise<Duplex>;
   /** Marks traffic on a long stream (a download, a WebSocket), at most once a second. */
   touch(): void;
+  /** Calls `cut` when the token the preview URL was signed for is revoked or expires, until `release`. */
+  cutOnRevoke(cut: () => void): void;
   release(): void;
 }
 
@@ -75,6 +80,7 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
   return {
     async open(token, sessionID, port) {
       const grant = await tokens.verify(token, sessionID, port);
+      const tokenExpiresAt = grant.tokenID === undefined ? null : await standingUntil(grant.workspaceID, grant.tokenID);
       const session = await store.sessions.get(grant.workspaceID, sessionID);
       if (!session) throw new CiabError("session_ended", `session ${sessionID} no longer exists`);
       const sandbox = await readySandbox(session);
@@ -85,6 +91,7 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
       streams.set(sessionID, count + 1);
       dependencies.touch(sandbox.id);
       let released = false;
+      let unwatch: (() => void) | undefined;
       let touchedAt = Date.now();
       return {
         sandboxID: sandbox.id,
@@ -97,9 +104,16 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
           touchedAt = now;
           dependencies.touch(sandbox.id);
         },
+        cutOnRevoke(cut) {
+          if (released || grant.tokenID === undefined || !dependencies.auth) return;
+          unwatch?.();
+          const holder: Principal = { userID: "", workspaceID: grant.workspaceID, role: "member", installationAdmin: false, tokenID: grant.tokenID, tokenExpiresAt };
+          unwatch = dependencies.auth.watch(holder, cut);
+        },
         release() {
           if (released) return;
           released = true;
+          unwatch?.();
           const left = (streams.get(sessionID) ?? 1) - 1;
           if (left > 0) streams.set(sessionID, left);
           else streams.delete(sessionID);
@@ -117,8 +131,10 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
       // agentd's own relay to the model gateway is plumbing, not something the session serves.
       const ports = [...new Set(listening.map((entry) => entry.port))].filter((port) => port !== health.gatewayPort).slice(0, maximumListedPorts);
       const signed: SignedPort[] = [];
+      // The gateway, approvals and the loops hold no API token: their URLs last their time, as before.
+      const tokenID = hasPrefix(principal.tokenID, "tok") ? principal.tokenID : undefined;
       for (const port of ports) {
-        const { token, expiresAt } = await tokens.sign({ sessionID, port, workspaceID: session.workspaceID });
+        const { token, expiresAt } = await tokens.sign({ sessionID, port, workspaceID: session.workspaceID, tokenID });
         dependencies.audit?.({ action: "preview.url.signed", workspaceID: session.workspaceID, userID: principal.userID, sessionID, port, expiresAt });
         signed.push({ port, token, expiresAt });
       }
@@ -127,4 +143,17 @@ export function createPreviewService(dependencies: PreviewServiceDependencies): 
 
     openStreams: (sessionID) => streams.get(sessionID) ?? 0,
   };
+
+  /**
+   * A preview URL dies with the token it was signed for (revoked, expired, or its user removed, which revokes
+   * it): answers when the token expires, if ever.
+   */
+  async function standingUntil(workspaceID: string, tokenID: string): Promise<string | null> {
+    const record = await store.tokens.get(workspaceID, tokenID);
+    const expired = record?.expiresAt && Date.parse(record.expiresAt) <= Date.now();
+    if (!record || record.revokedAt !== null || expired) {
+      throw new CiabError("preview_token_invalid", "the token this preview URL was signed for was revoked or expired: ask for a new URL");
+    }
+    return record.expiresAt ?? null;
+  }
 }

@@ -9,6 +9,8 @@ export interface PreviewGrant {
   sessionID: string;
   port: number;
   workspaceID: string;
+  /** The API token the URL was signed for: the preview works while it stands (decision 0046). */
+  tokenID?: string | undefined;
   /** Seconds since the epoch. */
   expiresAt: number;
 }
@@ -32,7 +34,7 @@ export function createPreviewTokens(keyBytes: Uint8Array, ttlSeconds: number, no
     async sign(grant) {
       const issuedAt = Math.floor(now() / 1000);
       const expiresAt = issuedAt + ttlSeconds;
-      const token = await new SignJWT({ wid: grant.workspaceID, port: grant.port })
+      const token = await new SignJWT({ wid: grant.workspaceID, port: grant.port, ...(grant.tokenID !== undefined && { tid: grant.tokenID }) })
         .setProtectedHeader({ alg: "HS256" })
         .setSubject(grant.sessionID)
         .setAudience(audience)
@@ -63,11 +65,12 @@ export function createPreviewTokens(keyBytes: Uint8Array, ttlSeconds: number, no
         cause: error,
       });
     }
-    const { sub, port: grantedPort, wid, exp } = payload;
+    const { sub, port: grantedPort, wid, exp, tid } = payload;
     if (typeof sub !== "string" || typeof grantedPort !== "number" || typeof wid !== "string" || typeof exp !== "number") {
       throw new CiabError("preview_token_invalid", "the preview token is not valid");
     }
-    return { sessionID: sub, port: grantedPort, workspaceID: wid, expiresAt: exp };
+    if (tid !== undefined && typeof tid !== "string") throw new CiabError("preview_token_invalid", "the preview token is not valid");
+    return { sessionID: sub, port: grantedPort, workspaceID: wid, expiresAt: exp, ...(tid !== undefined && { tokenID: tid }) };
   }
 }
 
