@@ -131,6 +131,13 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
       if (!isAdmin(principal)) throw new CiabError("forbidden", "only workspace admins decide approvals");
       const record = await find(principal.workspaceID, id);
       if (record.state === "expired") throw new CiabError("approval_timeout", `approval ${id} expired at ${record.expiresAt}`);
+      // The call runs as the user who asked: one removed since has nothing left to run as (decision 0046).
+      if (decision === "approved" && record.state === "pending") {
+        const requester = await store.users.get(record.userID);
+        if (!requester || requester.removedAt) {
+          throw new CiabError("conflict", `approval ${id} was asked for by a user since removed: its call will not run; deny it`, { context: { state: record.state } });
+        }
+      }
       const won = record.state === "pending" && (await store.approvals.decide(id, decision, principal.userID, new Date().toISOString()));
       if (!won) {
         const current = await find(principal.workspaceID, id);
