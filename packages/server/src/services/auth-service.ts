@@ -63,9 +63,23 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export function createAuthService(store: Store): AuthService {
+export interface AuthServiceOptions {
+  /**
+   * How often the tokens that have requests open are looked up again, so that a revoke made by another replica
+   * sharing the store cuts them too (0: never); defaults to the cache's life, the time another replica's
+   * revoke takes to stop new requests.
+   */
+  recheckMs?: number;
+}
+
+export function createAuthService(store: Store, options: AuthServiceOptions = {}): AuthService {
   const cache = new Map<string, { principal: Principal; expiresAt: number }>();
   const watchers = new Map<string, Set<() => void>>();
+  // The workspace of each watched token: the store's key to look it up again.
+  const watchedIn = new Map<string, string>();
+  const recheckMs = options.recheckMs ?? cacheTtlMs;
+  let recheckTimer: NodeJS.Timeout | undefined;
+  let rechecking = false;
   // Bumped by every revoke and change of role: a lookup that read the store before one caches nothing.
   let generation = 0;
   // The generation each principal was read at: `watch` asks the store only when a revoke may have come between.
@@ -76,7 +90,28 @@ export function createAuthService(store: Store): AuthService {
     for (const [hash, entry] of cache) if (entry.principal.tokenID === tokenID) cache.delete(hash);
     const callbacks = watchers.get(tokenID);
     watchers.delete(tokenID);
+    watchedIn.delete(tokenID);
     for (const callback of callbacks ?? []) callback();
+  }
+
+  /** Ends the watched tokens the store no longer has standing: revoked by another replica, or their user removed. */
+  async function recheckWatched(): Promise<void> {
+    if (watchers.size === 0) {
+      clearInterval(recheckTimer);
+      recheckTimer = undefined;
+      return;
+    }
+    if (rechecking) return;
+    rechecking = true;
+    try {
+      for (const [tokenID, workspaceID] of [...watchedIn]) {
+        if (!watchers.has(tokenID)) continue;
+        const record = await store.tokens.get(workspaceID, tokenID).catch(() => "unknown" as const);
+        if (record !== "unknown" && (!record || record.revokedAt !== null)) end(tokenID);
+      }
+    } finally {
+      rechecking = false;
+    }
   }
 
   async function createToken(user: UserRecord, name: string, options: IssueTokenOptions = {}) {
@@ -140,6 +175,11 @@ export function createAuthService(store: Store): AuthService {
     watch(principal, onEnd) {
       let callbacks = watchers.get(principal.tokenID);
       if (!callbacks) watchers.set(principal.tokenID, (callbacks = new Set()));
+      watchedIn.set(principal.tokenID, principal.workspaceID);
+      if (recheckMs > 0 && !recheckTimer) {
+        recheckTimer = setInterval(() => void recheckWatched(), recheckMs);
+        recheckTimer.unref();
+      }
       let done = false;
       const once = () => {
         if (done) return;
@@ -153,7 +193,10 @@ export function createAuthService(store: Store): AuthService {
         clearTimeout(timer);
         const current = watchers.get(principal.tokenID);
         current?.delete(once);
-        if (current?.size === 0) watchers.delete(principal.tokenID);
+        if (current?.size === 0) {
+          watchers.delete(principal.tokenID);
+          watchedIn.delete(principal.tokenID);
+        }
       };
       const left = principal.tokenExpiresAt ? Date.parse(principal.tokenExpiresAt) - Date.now() : Infinity;
       // Timers hold at most 2^31-1 ms (24.8 days); a stream open longer than that outlives the check.
