@@ -84,7 +84,8 @@ async function startLocked(
   await runner.resumeAll();
   const loops = new AbortController();
   reconciler.start(config.server.reconcile_interval_seconds * 1000, loops.signal);
-  const lifetimes = createSandboxLifetimes({ store, sandboxes, batchSize: config.sandboxes.batch_size, logger: logger.child({ component: "lifetimes" }) });
+  // A pass goes on past an ending that takes long (a final snapshot), so one tenant's sandboxes hold no other's.
+  const lifetimes = createSandboxLifetimes({ store, sandboxes, batchSize: config.sandboxes.batch_size, logger: logger.child({ component: "lifetimes" }), itemWaitMs: 10_000 });
   startIntervalLoop(
     { name: "sandbox-lifetimes", intervalMs: config.sandboxes.check_interval_seconds * 1000, signal: loops.signal, passTimeoutMs: 120_000, logger },
     (passSignal) => lifetimes.checkOnce(passSignal),

@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { newID } from "../../packages/server/src/ids.js";
+import { createSilentLogger } from "../../packages/server/src/logger.js";
+import { createSandboxLifetimes } from "../../packages/server/src/loops/sandbox-lifetimes.js";
+import type { SandboxRecord } from "../../packages/server/src/store/records.js";
+import { createSqliteStore } from "../../packages/server/src/store/sqlite/index.js";
+import type { Store } from "../../packages/server/src/store/store.js";
+
+/**
+ * A tenant's sandboxes end slowly on purpose: snapshot-on-idle with an agentd that drags the final snapshot's
+ * tar out to `final_snapshot_timeout_seconds` (600 s by default). The lifetime loop handled its batch one
+ * sandbox after another, so every other tenant's due sandbox waited that long per slow one ahead of it.
+ * A pass now waits a bounded time per sandbox and goes on; the slow ending carries on, once.
+ */
+const now = Date.parse("2026-11-25T10:00:00.000Z");
+const at = (offsetSeconds: number) => new Date(now + offsetSeconds * 1000).toISOString();
+
+function dueSandbox(workspaceID: string): SandboxRecord {
+  return {
+    id: newID("sbx"),
+    workspaceID,
+    name: "s",
+    state: "ready",
+    runtime: "local",
+    image: "host",
+    network: "none",
+    tags: {},
+    sealedEnv: "sealed",
+    envKeys: [],
+    resources: {},
+    machine: null,
+    failureReason: null,
+    failureMessage: null,
+    statusMessage: null,
+    createdAt: at(-600),
+    updatedAt: at(-600),
+    readyAt: at(-600),
+    terminatedAt: null,
+    userID: `usr_${workspaceID}`,
+    usdPerHour: 0,
+    billsPaused: true,
+    costUSD: 0,
+    meteredSince: null,
+    endReason: null,
+    timeoutSeconds: 300,
+    onTimeout: "delete",
+    expiresAt: at(-1),
+    deleteAfter: null,
+  };
+}
+
+let store: Store;
+beforeEach(async () => {
+  store = createSqliteStore({ filename: ":memory:" });
+  await store.migrate();
+  await store.workspaces.create({ id: "ws_slow", name: "slow", createdAt: at(-900) });
+  await store.workspaces.create({ id: "ws_other", name: "other", createdAt: at(-900) });
+});
+afterEach(async () => {
+  await store.close();
+});
+
+test("sandboxes that end slowly hold no other tenant's due sandbox past a bounded wait", async () => {
+  // The slow tenant's sandboxes have the oldest ids: the store lists them first.
+  const slow = [dueSandbox("ws_slow"), dueSandbox("ws_slow")];
+  const other = dueSandbox("ws_other");
+  for (const record of [...slow, other]) await store.sandboxes.create(record);
+  const slowIDs = new Set(slow.map((record) => record.id));
+  const finish: (() => void)[] = [];
+  const deletes = new Map<string, number>();
+  const sandboxes = {
+    pause: async () => undefined as never,
+    extendLife: async () => undefined,
+    startRetention: async () => undefined,
+    async delete(_principal: unknown, id: string) {
+      deletes.set(id, (deletes.get(id) ?? 0) + 1);
+      if (slowIDs.has(id)) await new Promise<void>((resolve) => finish.push(resolve));
+      await store.sandboxes.update(id, { state: "terminated", terminatedAt: at(0) });
+    },
+  };
+  const loop = createSandboxLifetimes({ store, sandboxes: sandboxes as never, batchSize: 10, logger: createSilentLogger(), now: () => now, itemWaitMs: 100 });
+
+  const started = Date.now();
+  const pass = await Promise.race([loop.checkOnce(), new Promise<"stuck">((resolve) => setTimeout(() => resolve("stuck"), 3_000))]);
+  expect(pass).not.toBe("stuck");
+  expect(Date.now() - started).toBeLessThan(2_000);
+  expect((await store.sandboxes.get("ws_other", other.id))?.state).toBe("terminated");
+
+  // The slow endings carry on and are not started again by the next pass.
+  await loop.checkOnce();
+  for (const id of slowIDs) expect(deletes.get(id)).toBe(1);
+  for (const resolve of finish.splice(0)) resolve();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const record of slow) expect((await store.sandboxes.get("ws_slow", record.id))?.state).toBe("terminated");
+});
