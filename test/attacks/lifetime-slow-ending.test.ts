@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { newID } from "../../packages/server/src/ids.js";
 import { createSilentLogger } from "../../packages/server/src/logger.js";
+import { createIdleReaper } from "../../packages/server/src/loops/idle-reaper.js";
+import { createMaxRuntimeKiller } from "../../packages/server/src/loops/max-runtime-killer.js";
 import { createSandboxLifetimes } from "../../packages/server/src/loops/sandbox-lifetimes.js";
-import type { SandboxRecord } from "../../packages/server/src/store/records.js";
+import { createActivityTracker } from "../../packages/server/src/services/activity-tracker.js";
+import type { SandboxRecord, SessionRecord } from "../../packages/server/src/store/records.js";
 import { createSqliteStore } from "../../packages/server/src/store/sqlite/index.js";
 import type { Store } from "../../packages/server/src/store/store.js";
 
@@ -49,6 +52,68 @@ function dueSandbox(workspaceID: string): SandboxRecord {
   };
 }
 
+function sessionRecord(id: string): SessionRecord {
+  return {
+    id,
+    workspaceID: "ws_slow",
+    sandboxID: newID("sbx"),
+    ownsSandbox: false,
+    keepSandbox: false,
+    provider: "shell",
+    prompt: null,
+    model: null,
+    repo: null,
+    sealedRepoURL: null,
+    sealedEnv: "sealed",
+    envKeys: [],
+    sandboxRequest: {},
+    state: "idle",
+    exitCode: null,
+    failureReason: null,
+    failureMessage: null,
+    processPID: 7,
+    stdoutOffset: 0,
+    gatewayTokenHash: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUSD: 0,
+    createdAt: at(-600),
+    updatedAt: at(-600),
+    startedAt: at(-600),
+    endedAt: null,
+    userID: "usr_a",
+    endReason: null,
+    usdPerHour: 0,
+  };
+}
+
+/** A runner whose `end` hangs for the slow tenant's sessions until `finish`, and counts every call. */
+function slowRunner(slowIDs: Set<string>) {
+  const finish: (() => void)[] = [];
+  const ends = new Map<string, number>();
+  return {
+    finish,
+    ends,
+    async end(record: SessionRecord) {
+      ends.set(record.id, (ends.get(record.id) ?? 0) + 1);
+      if (slowIDs.has(record.id)) await new Promise<void>((resolve) => finish.push(resolve));
+    },
+  };
+}
+
+/** Runs a pass, failing the test if it takes 3 s: answers its result. */
+async function boundedPass<T>(pass: Promise<T>): Promise<T> {
+  const outcome = await Promise.race([pass, new Promise<"stuck">((resolve) => setTimeout(() => resolve("stuck"), 3_000))]);
+  expect(outcome).not.toBe("stuck");
+  return outcome as T;
+}
+
+/** Two sessions of the slow tenant (oldest ids) and one of another, all long past any limit. */
+function sessions(): { slow: SessionRecord[]; other: SessionRecord } {
+  const [first, second, third] = [newID("ses"), newID("ses"), newID("ses")].sort();
+  return { slow: [sessionRecord(first!), sessionRecord(second!)], other: { ...sessionRecord(third!), workspaceID: "ws_other" } };
+}
+
 let store: Store;
 beforeEach(async () => {
   store = createSqliteStore({ filename: ":memory:" });
@@ -92,4 +157,29 @@ test("sandboxes that end slowly hold no other tenant's due sandbox past a bounde
   for (const resolve of finish.splice(0)) resolve();
   await new Promise((resolve) => setTimeout(resolve, 50));
   for (const record of slow) expect((await store.sandboxes.get("ws_slow", record.id))?.state).toBe("terminated");
+});
+
+test("sessions that end slowly hold no other tenant's max-runtime end", async () => {
+  const { slow, other } = sessions();
+  for (const record of [...slow, other]) await store.sessions.create(record);
+  const runner = slowRunner(new Set(slow.map((record) => record.id)));
+  const sandboxes = { delete: async () => undefined as never };
+  const killer = createMaxRuntimeKiller({ store, runner, sandboxes, maxRuntimeMs: 1_000, logger: createSilentLogger(), now: () => now, itemWaitMs: 100 });
+  expect((await boundedPass(killer.killOnce())).sessions).toEqual([other.id]);
+  await boundedPass(killer.killOnce());
+  for (const record of slow) expect(runner.ends.get(record.id)).toBe(1);
+  for (const resolve of runner.finish.splice(0)) resolve();
+});
+
+test("sessions that end slowly hold no other tenant's idle end", async () => {
+  const { slow, other } = sessions();
+  for (const record of [...slow, other]) await store.sessions.create(record);
+  const runner = slowRunner(new Set(slow.map((record) => record.id)));
+  let clock = now;
+  const reaper = createIdleReaper({ store, runner, activity: createActivityTracker(() => clock), idleTimeoutMs: 1, logger: createSilentLogger(), now: () => clock, itemWaitMs: 100 });
+  clock += 1_000;
+  expect(await boundedPass(reaper.reapOnce())).toEqual([other.id]);
+  await boundedPass(reaper.reapOnce());
+  for (const record of slow) expect(runner.ends.get(record.id)).toBe(1);
+  for (const resolve of runner.finish.splice(0)) resolve();
 });

@@ -16,6 +16,8 @@ export interface BudgetLoopDependencies {
   sandboxes: SandboxService;
   activity: ActivityTracker;
   logger: Logger;
+  /** How long a pass waits on one end before going on (item-attempts.ts); by default until it is over. */
+  itemWaitMs?: number | undefined;
 }
 
 export interface LoopPass {
@@ -46,7 +48,8 @@ export function budgetPasses(dependencies: BudgetLoopDependencies): LoopPass[] {
 /** Runs each of the budget passes on its own interval until the signal aborts. */
 export function startBudgetLoops(dependencies: BudgetLoopDependencies, signal: AbortSignal): void {
   const { logger } = dependencies;
-  for (const { name, intervalMs, pass } of budgetPasses(dependencies)) {
+  // A pass goes on past an end that takes long (a final snapshot), so one tenant's sessions hold no other's.
+  for (const { name, intervalMs, pass } of budgetPasses({ itemWaitMs: 10_000, ...dependencies })) {
     startIntervalLoop({ name, intervalMs, signal, passTimeoutMs: 120_000, logger }, pass);
   }
 }

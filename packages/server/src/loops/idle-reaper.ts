@@ -4,6 +4,7 @@ import type { SessionRunner } from "../services/session-runner.js";
 import type { SessionEnding } from "../services/session-transitions.js";
 import type { Store } from "../store/store.js";
 import { createFailureBackoff } from "./failure-backoff.js";
+import { createItemAttempts } from "./item-attempts.js";
 
 export interface IdleReaperDependencies {
   store: Store;
@@ -13,6 +14,8 @@ export interface IdleReaperDependencies {
   idleTimeoutMs: number;
   logger: Logger;
   now?: () => number;
+  /** How long a pass waits on one end before going on (item-attempts.ts); by default until it is over. */
+  itemWaitMs?: number | undefined;
 }
 
 /**
@@ -27,6 +30,10 @@ export function createIdleReaper(dependencies: IdleReaperDependencies) {
   const startedAt = now();
   const ending: SessionEnding = { state: "cancelled", endReason: "idle_timeout" };
   const backoff = createFailureBackoff({ now });
+  const attempts = createItemAttempts(backoff, {
+    itemWaitMs: dependencies.itemWaitMs,
+    onFailure: (id, error) => logger.warn({ sessionID: id, err: String(error) }, "ending an idle session failed; will try again"),
+  });
 
   return {
     async reapOnce(signal?: AbortSignal): Promise<string[]> {
@@ -36,7 +43,7 @@ export function createIdleReaper(dependencies: IdleReaperDependencies) {
       backoff.keepOnly(live.map((session) => session.id));
       for (const session of live) {
         if (signal?.aborted) break;
-        if (session.sandboxID === null || backoff.waiting(session.id)) continue;
+        if (session.sandboxID === null || backoff.waiting(session.id) || attempts.busy(session.id)) continue;
         const last = Math.max(
           startedAt,
           Date.parse(session.startedAt ?? session.createdAt),
@@ -44,14 +51,7 @@ export function createIdleReaper(dependencies: IdleReaperDependencies) {
         );
         if (at - last < idleTimeoutMs) continue;
         logger.info({ sessionID: session.id, idleSeconds: Math.round((at - last) / 1000) }, "session idle past its timeout");
-        try {
-          await runner.end(session, ending);
-          backoff.succeeded(session.id);
-          reaped.push(session.id);
-        } catch (error) {
-          backoff.failed(session.id);
-          logger.warn({ sessionID: session.id, err: String(error) }, "ending an idle session failed; will try again");
-        }
+        if ((await attempts.attempt(session.id, () => runner.end(session, ending))) === "done") reaped.push(session.id);
       }
       return reaped;
     },

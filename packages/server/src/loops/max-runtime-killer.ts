@@ -6,6 +6,7 @@ import type { SessionEnding } from "../services/session-transitions.js";
 import type { SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { createFailureBackoff } from "./failure-backoff.js";
+import { createItemAttempts } from "./item-attempts.js";
 
 export interface MaxRuntimeKillerDependencies {
   store: Store;
@@ -15,6 +16,8 @@ export interface MaxRuntimeKillerDependencies {
   maxRuntimeMs: number;
   logger: Logger;
   now?: () => number;
+  /** How long a pass waits on one end before going on (item-attempts.ts); by default until it is over. */
+  itemWaitMs?: number | undefined;
 }
 
 const liveSessionStates: SessionRecord["state"][] = ["pending", "starting", "running", "idle"];
@@ -37,19 +40,14 @@ export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencie
   };
   const system = (workspaceID: string) => ({ userID: "system", workspaceID, role: "admin" as const, installationAdmin: false, tokenID: "system" });
   const backoff = createFailureBackoff({ now });
+  const attempts = createItemAttempts(backoff, {
+    itemWaitMs: dependencies.itemWaitMs,
+    onFailure: (id, error) => logger.warn({ id, err: String(error) }, "ending what outlived its max runtime failed; will try again"),
+  });
 
-  /** Runs `end` for the item unless it waits out a backoff; answers whether it succeeded. */
-  async function attempt(id: string, end: () => Promise<void>): Promise<boolean> {
-    if (backoff.waiting(id)) return false;
-    try {
-      await end();
-      backoff.succeeded(id);
-      return true;
-    } catch (error) {
-      backoff.failed(id);
-      logger.warn({ id, err: String(error) }, "ending what outlived its max runtime failed; will try again");
-      return false;
-    }
+  /** Runs `end` for the item unless it waits out a backoff or is still ending; answers whether it is over. */
+  async function attempt(id: string, end: () => Promise<unknown>): Promise<boolean> {
+    return (await attempts.attempt(id, end)) === "done";
   }
 
   return {
@@ -82,7 +80,7 @@ export function createMaxRuntimeKiller(dependencies: MaxRuntimeKillerDependencie
         // A sandbox is deleted only after the sessions in it have ended.
         if (!sessionsEnded) continue;
         logger.info({ sandboxID: sandbox.id }, "sandbox reached its max runtime");
-        if (await attempt(sandbox.id, () => sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "max_runtime" }).then(() => undefined))) {
+        if (await attempt(sandbox.id, () => sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "max_runtime" }))) {
           deleted.push(sandbox.id);
         }
       }

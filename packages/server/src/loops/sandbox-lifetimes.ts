@@ -5,6 +5,7 @@ import type { SandboxService } from "../services/sandbox-service.js";
 import type { SandboxRecord, SessionRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { createFailureBackoff } from "./failure-backoff.js";
+import { createItemAttempts } from "./item-attempts.js";
 
 export interface SandboxLifetimeDependencies {
   store: Store;
@@ -13,11 +14,8 @@ export interface SandboxLifetimeDependencies {
   batchSize: number;
   logger: Logger;
   now?: () => number;
-  /**
-   * How long a pass waits on one sandbox's ending before it goes on to the next, that ending carrying on
-   * meanwhile; by default, until it is over (a Lambda invocation must not return with work under way).
-   */
-  itemWaitMs?: number;
+  /** How long a pass waits on one sandbox's ending before going on (item-attempts.ts); by default until it is over. */
+  itemWaitMs?: number | undefined;
 }
 
 /** The most sandboxes in backoff a pass lists past, in batches: beyond it, the oldest ids take the turns. */
@@ -38,10 +36,10 @@ export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies
   const { store, sandboxes, batchSize, logger } = dependencies;
   const now = dependencies.now ?? Date.now;
   const backoff = createFailureBackoff({ now });
-  const itemWaitMs = dependencies.itemWaitMs ?? Number.POSITIVE_INFINITY;
-  // Endings a pass stopped waiting for (a final snapshot a hostile agentd drags out to its timeout): each runs
-  // once, and at most a batch of them at a time, so one tenant's slow sandboxes hold no one else's end.
-  const inFlight = new Set<string>();
+  const attempts = createItemAttempts(backoff, {
+    itemWaitMs: dependencies.itemWaitMs,
+    onFailure: (id, error) => logger.warn({ sandboxID: id, err: String(error) }, "ending a sandbox past its lifetime failed; will try again"),
+  });
   const system = (workspaceID: string): Principal => ({ userID: "system", workspaceID, role: "admin", installationAdmin: false, tokenID: "system" });
 
   async function timeOut(sandbox: SandboxRecord): Promise<"paused" | "deleted"> {
@@ -60,53 +58,40 @@ export function createSandboxLifetimes(dependencies: SandboxLifetimeDependencies
   return {
     async checkOnce(signal?: AbortSignal): Promise<{ paused: string[]; deleted: string[]; extended: string[] }> {
       const result = { paused: [] as string[], deleted: [] as string[], extended: [] as string[] };
-      const limit = batchSize + inFlight.size + Math.min(backoff.waitingCount(), maxSkippedBatches * batchSize);
+      const limit = batchSize + attempts.runningCount() + Math.min(backoff.waitingCount(), maxSkippedBatches * batchSize);
       const candidates = await store.sandboxes.listDue(new Date(now()), limit);
       if (candidates.length < limit) backoff.keepOnly(candidates.map((sandbox) => sandbox.id));
-      const due = candidates.filter((sandbox) => !backoff.waiting(sandbox.id) && !inFlight.has(sandbox.id)).slice(0, batchSize);
+      const due = candidates.filter((sandbox) => !backoff.waiting(sandbox.id) && !attempts.busy(sandbox.id)).slice(0, batchSize);
       if (due.length === 0) return result;
       const held = new Set((await store.sessions.listAll({ states: liveSessionStates })).map((session) => session.sandboxID));
       for (const listed of due) {
-        if (signal?.aborted || inFlight.size >= batchSize) break;
-        inFlight.add(listed.id);
-        const ending = end(listed, held, result).finally(() => inFlight.delete(listed.id));
-        if (!Number.isFinite(itemWaitMs)) {
-          await ending;
-          continue;
-        }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([ending, new Promise((resolve) => (timer = setTimeout(resolve, itemWaitMs)))]);
-        clearTimeout(timer);
+        // At most a batch of endings carry on past their pass at once.
+        if (signal?.aborted || attempts.runningCount() >= batchSize) break;
+        await attempts.attempt(listed.id, () => end(listed, held, result));
       }
       return result;
     },
   };
 
-  /** Ends, pauses or extends one due sandbox; a failure is logged and backs off, never thrown. */
+  /** Ends, pauses or extends one due sandbox. */
   async function end(listed: SandboxRecord, held: Set<string | null>, result: { paused: string[]; deleted: string[]; extended: string[] }): Promise<void> {
-    try {
-      // Read again just before acting: a set-timeout, pause or resume may have landed since the list.
-      const sandbox = await store.sandboxes.get(listed.workspaceID, listed.id);
-      if (!sandbox || !isDue(sandbox, now())) return;
-      if (held.has(sandbox.id) || (sandbox.state === "ready" && !sandbox.expiresAt)) {
-        await (sandbox.state === "ready" ? sandboxes.extendLife(sandbox) : sandboxes.startRetention(sandbox));
-        result.extended.push(sandbox.id);
-      } else if (sandbox.state === "paused" && !sandbox.deleteAfter) {
-        await sandboxes.startRetention(sandbox);
-        result.extended.push(sandbox.id);
-      } else if (sandbox.state === "ready") {
-        const outcome = await timeOut(sandbox);
-        logger.info({ sandboxID: sandbox.id, timeoutSeconds: sandbox.timeoutSeconds, outcome }, "sandbox timed out");
-        result[outcome].push(sandbox.id);
-      } else {
-        logger.info({ sandboxID: sandbox.id, deleteAfter: sandbox.deleteAfter }, "paused sandbox past its retention");
-        await sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "retention" });
-        result.deleted.push(sandbox.id);
-      }
-      backoff.succeeded(listed.id);
-    } catch (error) {
-      backoff.failed(listed.id);
-      logger.warn({ sandboxID: listed.id, err: String(error) }, "ending a sandbox past its lifetime failed; will try again");
+    // Read again just before acting: a set-timeout, pause or resume may have landed since the list.
+    const sandbox = await store.sandboxes.get(listed.workspaceID, listed.id);
+    if (!sandbox || !isDue(sandbox, now())) return;
+    if (held.has(sandbox.id) || (sandbox.state === "ready" && !sandbox.expiresAt)) {
+      await (sandbox.state === "ready" ? sandboxes.extendLife(sandbox) : sandboxes.startRetention(sandbox));
+      result.extended.push(sandbox.id);
+    } else if (sandbox.state === "paused" && !sandbox.deleteAfter) {
+      await sandboxes.startRetention(sandbox);
+      result.extended.push(sandbox.id);
+    } else if (sandbox.state === "ready") {
+      const outcome = await timeOut(sandbox);
+      logger.info({ sandboxID: sandbox.id, timeoutSeconds: sandbox.timeoutSeconds, outcome }, "sandbox timed out");
+      result[outcome].push(sandbox.id);
+    } else {
+      logger.info({ sandboxID: sandbox.id, deleteAfter: sandbox.deleteAfter }, "paused sandbox past its retention");
+      await sandboxes.delete(system(sandbox.workspaceID), sandbox.id, { endReason: "retention" });
+      result.deleted.push(sandbox.id);
     }
   }
 }
