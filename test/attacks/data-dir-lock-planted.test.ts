@@ -61,6 +61,12 @@ describe("things planted where the data dir lock goes", () => {
     expect(readFileSync(other, "utf8")).toBe(text);
   });
 
+  test("a lock naming a live pid without a start time (never written by a server here) does not block", () => {
+    const { data } = directories();
+    writeFileSync(path.join(data, "server.lock"), `${JSON.stringify({ pid: 1 })}\n`);
+    takeWithin(data, 2_000);
+  });
+
   test("a FIFO at server.lock does not block the start", () => {
     const { data } = directories();
     expect(spawnSync("mkfifo", [path.join(data, "server.lock")]).status).toBe(0);

@@ -155,8 +155,11 @@ function isAlive(owner: LockOwner, file: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  // A server here always writes its start time where /proc has it: a lock without one was not written by a
+  // server of this machine (a planted `{"pid":1}`), and would otherwise block every start for good.
+  if (owner.start === null) return processStart(process.pid) === null;
   const start = processStart(owner.pid);
-  return owner.start === null || start === null || start === owner.start;
+  return start === null || start === owner.start;
 }
 
 /** Field 22 of `/proc/<pid>/stat`; null where there is no /proc. */
