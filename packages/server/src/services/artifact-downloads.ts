@@ -70,6 +70,9 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
 
     /** Checks the signature and the limit, then opens the bytes (or presigns them). */
     async open(id: string, query: DownloadQuery): Promise<Download> {
+      if (!hasPrefix(query.user, "usr") || (query.token !== undefined && !hasPrefix(query.token, "tok"))) {
+        throw new CiabError("forbidden", "the download URL's signature does not match");
+      }
       const verdict = verifyDownload(await signingKey(), signedText(id, query.user, query.token), query.expires, query.signature, now().getTime());
       if (verdict === "bad") throw new CiabError("forbidden", "the download URL's signature does not match");
       if (verdict === "expired") throw new CiabError("forbidden", "the download URL expired; get the artifact again for a fresh one");
@@ -119,12 +122,9 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
 
 /**
  * The text a URL's signature covers. A URL naming a token must never read as one naming none (which no revoke
- * cuts), so the two forms differ in their first line and a user id holding a line break signs nothing.
+ * cuts), so the two forms differ in their first line, and `open` takes only ids for the user and token.
  */
 function signedText(id: string, userID: string, tokenID: string | undefined): string {
-  if (!hasPrefix(userID, "usr") || (tokenID !== undefined && !hasPrefix(tokenID, "tok"))) {
-    throw new CiabError("forbidden", "the download URL's signature does not match");
-  }
   return tokenID === undefined ? `${id}\n${userID}` : `token-bound\n${id}\n${userID}\n${tokenID}`;
 }
 
