@@ -193,8 +193,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     return dependencies.builtImages.resolve(grant.workspaceID, grant.runtime.name, wanted);
   }
 
-  /** Creates what a grant allows, in the grant's workspace. */
-  async function createGranted(grant: SandboxGrant, options: { wait: boolean; job?: MachineJob }): Promise<SandboxRecord> {
+  /**
+   * Creates what a grant allows, in the grant's workspace. `signal` abandons a volume claim still waiting for
+   * its holder to end: a session cancelled meanwhile gets no sandbox.
+   */
+  async function createGranted(grant: SandboxGrant, options: { wait: boolean; job?: MachineJob; signal?: AbortSignal }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
     lifetimes.check(request.timeout_secs);
     const persistence = persistenceOf(workspaceID, request);
@@ -207,7 +210,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
     const volume =
       persistence === "persistent-volume"
-        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume, sizeGiB: request.volume_size_gib }, id)
+        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume, sizeGiB: request.volume_size_gib }, id, options.signal)
         : undefined;
     const env = request.env ?? {};
     const sandbox = newSandboxRecord({
