@@ -18,6 +18,7 @@ import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandb
 import { createAgentAccess } from "./sandbox-agent-access.js";
 import { createMachineQueries } from "./sandbox-machine-queries.js";
 import { newSandboxRecord, requireState, RestoreError, startFailure, withoutSecrets } from "./sandbox-record-rules.js";
+import { failedMachineRemovalMs } from "./volume-holder.js";
 
 export interface SandboxServiceDependencies extends PersistenceDependencies {
   store: Store;
@@ -101,7 +102,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     if (machine) {
       await runtimes
         .get(sandbox.runtime)
-        .destroy(machine, AbortSignal.timeout(60_000))
+        .destroy(machine, AbortSignal.timeout(failedMachineRemovalMs))
         .catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "cleanup of a failed sandbox"));
     }
     await releaseVolume(sandbox);
