@@ -5,11 +5,11 @@ import type { Store } from "../../packages/server/src/store/store.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 
 /**
- * A session whose volume claim waits for an ending holder (docs/decisions/0044) and is cancelled meanwhile
- * stops waiting: it ends at once and never makes a sandbox that would mount the volume, and hold it against
+ * A volume claim waiting for an ending holder (docs/decisions/0044) whose session is cancelled, or whose
+ * client goes away, stops waiting: it never makes a sandbox that would mount the volume, and hold it against
  * the user's next run, once the holder is gone.
  */
-describe("a cancelled session's volume claim", () => {
+describe("a volume claim waiting for an ending holder", () => {
   let server: TestServer;
   let store: Store;
 
@@ -23,7 +23,7 @@ describe("a cancelled session's volume claim", () => {
     await server?.close();
   });
 
-  test("is abandoned at once, and the volume goes to nobody", async () => {
+  test("is abandoned at once when its session is cancelled, and the volume goes to nobody", async () => {
     const holder = await server.api("POST", "/sandboxes", { runtime: "local", persistence: "persistent-volume" });
     expect(holder.status, JSON.stringify(holder.body)).toBe(201);
     const volumeID = holder.body.volume_id as string;
@@ -50,6 +50,33 @@ describe("a cancelled session's volume claim", () => {
     expect((await server.api("GET", `/volumes/${volumeID}`)).body).toMatchObject({ state: "available", sandbox_id: null });
     const sandboxes = (await server.api("GET", "/sandboxes?all=true")).body.sandboxes as { id: string }[];
     expect(sandboxes.map((sandbox) => sandbox.id)).toEqual([holder.body.id]);
+    expect((await server.api("DELETE", `/volumes/${volumeID}`)).status).toBe(200);
+  }, 60_000);
+
+  test("is abandoned when the client of its sandbox create goes away", async () => {
+    const holder = await server.api("POST", "/sandboxes", { runtime: "local", persistence: "persistent-volume" });
+    expect(holder.status, JSON.stringify(holder.body)).toBe(201);
+    const volumeID = holder.body.volume_id as string;
+    await store.sandboxes.update(holder.body.id, { state: "terminating" });
+
+    const gone = new AbortController();
+    const request = fetch(`${server.url}/api/v1/sandboxes`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ runtime: "local", persistence: "persistent-volume" }),
+      signal: gone.signal,
+    }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    gone.abort();
+    await request;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    await store.sandboxes.update(holder.body.id, { state: "ready" });
+    expect((await server.api("DELETE", `/sandboxes/${holder.body.id}`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await server.api("GET", `/volumes/${volumeID}`)).body).toMatchObject({ state: "available", sandbox_id: null });
+    const live = (await server.api("GET", "/sandboxes")).body.sandboxes as { id: string }[];
+    expect(live).toEqual([]);
     expect((await server.api("DELETE", `/volumes/${volumeID}`)).status).toBe(200);
   }, 60_000);
 });

@@ -250,7 +250,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     authorize,
     resolveImage,
 
-    create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
+    create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean; signal?: AbortSignal }) {
       return createGranted(authorize(principal, request), options);
     },
 
