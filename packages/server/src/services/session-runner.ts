@@ -122,6 +122,8 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
      */
     async resumeAll(): Promise<void> {
       for (const sandbox of await store.sandboxes.listAll({ states: ["ready", "paused"] })) {
+        // One with a step under way (a final snapshot another replica is taking) is that replica's to end.
+        if (sandbox.statusMessage !== null) continue;
         const owner = await store.sessions.ownerOf(sandbox.workspaceID, sandbox.id);
         if (!owner || owner.keepSandbox || !finalStates.includes(owner.state) || running.has(owner.id)) continue;
         logger.info({ sessionID: owner.id, sandboxID: sandbox.id }, "carrying out the end of a session the control plane stopped during");
