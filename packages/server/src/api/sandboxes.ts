@@ -121,7 +121,8 @@ export function sandboxRoutes(sandboxes: SandboxService, volumes: Pick<VolumeSer
       const request = c.req.valid("json");
       // Worded before the create, which may make the volume.
       const note = await volumes.sizeNote(c.var.principal, request);
-      const record = await sandboxes.create(c.var.principal, request, { wait });
+      // A client that goes away stops a volume claim still waiting for its holder, not a provision under way.
+      const record = await sandboxes.create(c.var.principal, request, { wait, signal: c.req.raw.signal });
       return c.json({ ...sandboxView(record), ...(note !== undefined && { notes: [note] }) }, wait ? 201 : 202);
     })
     .openapi(list, async (c) => {

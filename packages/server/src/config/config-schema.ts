@@ -133,11 +133,11 @@ export const runtimeSectionSchema = z.strictObject({
   persistence: z.enum(persistenceModes).default("ephemeral"),
   /** `snapshot-on-idle`: how long the snapshot before a sandbox ends may take; past it the sandbox ends without one. */
   final_snapshot_timeout_seconds: z.coerce.number().int().min(1).max(86_400).default(600),
-  /** `[runtime.workspaces.<workspace id>]`: what one workspace does differently. config.toml only. */
   /** The largest `volume_size_gib` a request may ask for (runtimes that size volumes: ec2). */
   volume_max_size_gib: z.coerce.number().int().min(1).max(16_384).default(100),
   /** How long a claim of a volume waits for a sandbox that is ending to free it; a live holder is refused at once. */
   volume_release_wait_seconds: z.coerce.number().int().min(0).max(3_600).default(60),
+  /** `[runtime.workspaces.<workspace id>]`: what one workspace does differently. config.toml only. */
   workspaces: z
     .record(
       z.string().min(1),

@@ -18,6 +18,7 @@ import { authorizeSandbox, type SandboxGrant, type SandboxLimits } from "./sandb
 import { createAgentAccess } from "./sandbox-agent-access.js";
 import { createMachineQueries } from "./sandbox-machine-queries.js";
 import { newSandboxRecord, requireState, RestoreError, startFailure, withoutSecrets } from "./sandbox-record-rules.js";
+import { failedMachineRemovalMs } from "./volume-holder.js";
 
 export interface SandboxServiceDependencies extends PersistenceDependencies {
   store: Store;
@@ -101,7 +102,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     if (machine) {
       await runtimes
         .get(sandbox.runtime)
-        .destroy(machine, AbortSignal.timeout(60_000))
+        .destroy(machine, AbortSignal.timeout(failedMachineRemovalMs))
         .catch((error: unknown) => logger.warn({ sandboxID: sandbox.id, err: String(error) }, "cleanup of a failed sandbox"));
     }
     await releaseVolume(sandbox);
@@ -193,8 +194,11 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     return dependencies.builtImages.resolve(grant.workspaceID, grant.runtime.name, wanted);
   }
 
-  /** Creates what a grant allows, in the grant's workspace. */
-  async function createGranted(grant: SandboxGrant, options: { wait: boolean; job?: MachineJob }): Promise<SandboxRecord> {
+  /**
+   * Creates what a grant allows, in the grant's workspace. `signal` abandons a volume claim still waiting for
+   * its holder to end: a session cancelled meanwhile gets no sandbox.
+   */
+  async function createGranted(grant: SandboxGrant, options: { wait: boolean; job?: MachineJob; signal?: AbortSignal }): Promise<SandboxRecord> {
     const { runtime, request, workspaceID } = grant;
     lifetimes.check(request.timeout_secs);
     const persistence = persistenceOf(workspaceID, request);
@@ -207,7 +211,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     // Claimed before the row exists, so a refused volume (another user's, in use) leaves nothing behind.
     const volume =
       persistence === "persistent-volume"
-        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume, sizeGiB: request.volume_size_gib }, id)
+        ? await dependencies.volumes!.acquire({ workspaceID, userID: grant.userID, runtime, volumeID: request.volume, sizeGiB: request.volume_size_gib }, id, options.signal)
         : undefined;
     const env = request.env ?? {};
     const sandbox = newSandboxRecord({
@@ -246,7 +250,7 @@ export function createSandboxService(dependencies: SandboxServiceDependencies) {
     authorize,
     resolveImage,
 
-    create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean }) {
+    create(principal: Principal, request: CreateSandboxRequest, options: { wait: boolean; signal?: AbortSignal }) {
       return createGranted(authorize(principal, request), options);
     },
 

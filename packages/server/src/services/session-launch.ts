@@ -67,7 +67,7 @@ export function createSessionLauncher(dependencies: SessionLaunchDependencies, t
     if (session.sandboxID) return { session, sandboxID: session.sandboxID };
     if (!grant) throw new CiabError("internal", `session ${session.id} has neither a sandbox nor a grant to create one`);
     await note(session, "creating sandbox");
-    const sandbox = await sandboxes.createGranted(grant, { wait: true, ...(job && { job }) });
+    const sandbox = await sandboxes.createGranted(grant, { wait: true, signal, ...(job && { job }) });
     // Recorded before anything else can stop us, so finish() destroys it even when cancelled right now.
     const updated = await store.sessions.update(session.id, { sandboxID: sandbox.id, usdPerHour: sandbox.usdPerHour });
     if (signal.aborted) throw signal.reason;

@@ -115,8 +115,21 @@ export function createSessionRunner(dependencies: SessionRunnerDependencies) {
       void drive(session, false, grant).catch((error: unknown) => logger.error({ sessionID: session.id, err: String(error) }, "session runner"));
     },
 
-    /** After a restart: running sessions continue from their stored offset; half-started ones fail. */
+    /**
+     * After a restart: running sessions continue from their stored offset; half-started ones fail; ended ones
+     * whose end the control plane stopped before carrying out (their job stopped, their sandbox deleted) have
+     * it carried out now, rather than running on until the sandbox's own lifetime ends.
+     */
     async resumeAll(): Promise<void> {
+      for (const sandbox of await store.sandboxes.listAll({ states: ["ready", "paused"] })) {
+        // One with a step under way (a final snapshot another replica is taking) is that replica's to end.
+        if (sandbox.statusMessage !== null) continue;
+        const owner = await store.sessions.ownerOf(sandbox.workspaceID, sandbox.id);
+        if (!owner || owner.keepSandbox || !finalStates.includes(owner.state) || running.has(owner.id)) continue;
+        logger.info({ sessionID: owner.id, sandboxID: sandbox.id }, "carrying out the end of a session the control plane stopped during");
+        // Not awaited: a sandbox that snapshots as it ends would hold the server's start for minutes.
+        void finish(owner).catch((error: unknown) => logger.warn({ sessionID: owner.id, err: String(error) }, "ending what an ended session left"));
+      }
       for (const session of await store.sessions.listAll({ states: ["pending", "starting", "running", "idle"] })) {
         if (running.has(session.id)) continue;
         if ((session.state === "running" || session.state === "idle") && session.processPID !== null) {

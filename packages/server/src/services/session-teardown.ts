@@ -44,8 +44,10 @@ export function createSessionTeardown(dependencies: SessionTeardownDependencies)
     try {
       const principal = systemPrincipal(session);
       const stopped = await sandboxes.stopJob(principal, session.sandboxID, `ciab: session ${session.id} ended: ${end}`);
-      if (stopped && !deleting && stopped.state === "ready") {
-        await sandboxes.fail(stopped, "job_stopped", `its task was stopped when session ${session.id} ended (${end})`);
+      // Read again: a delete that came while the task was being stopped has the last word on the record.
+      const now = stopped && !deleting ? await store.sandboxes.get(session.workspaceID, session.sandboxID) : undefined;
+      if (now?.state === "ready") {
+        await sandboxes.fail(now, "job_stopped", `its task was stopped when session ${session.id} ended (${end})`);
       }
     } catch (error) {
       logger.warn({ sessionID: session.id, sandboxID: session.sandboxID, err: String(error) }, "could not stop the session's job");

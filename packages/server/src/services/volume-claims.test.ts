@@ -86,6 +86,29 @@ describe("volume claims", () => {
     expect((await claimed).sandboxID).toBe(claimant);
   });
 
+  test("a holder that just failed may still have the volume mounted: the claim waits for its release; one failed long ago holds nothing", async () => {
+    // fail() records the failure before it destroys the machine and frees the volume.
+    const failed = sandboxRecord(workspaceID, { state: "failed", persistence: "persistent-volume", volumeID: volume.id });
+    await store.sandboxes.create(failed);
+    expect(await store.volumes.claim(volume.id, null, failed.id)).toBe(true);
+    await volumes.check(request);
+    const claimant = newID("sbx");
+    const claimed = volumes.acquire(request, claimant);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await store.volumes.get(workspaceID, volume.id))?.sandboxID).toBe(failed.id);
+    await volumes.release(volume.id, failed.id);
+    expect((await claimed).sandboxID).toBe(claimant);
+    await volumes.release(volume.id, claimant);
+
+    // A crash between the failure and the release: the volume is not locked for ever.
+    const lost = sandboxRecord(workspaceID, { state: "failed", volumeID: volume.id, updatedAt: new Date(Date.now() - 3_600_000).toISOString() });
+    await store.sandboxes.create(lost);
+    expect(await store.volumes.claim(volume.id, null, lost.id)).toBe(true);
+    const started = Date.now();
+    expect((await volumes.acquire(request, newID("sbx"))).sandboxID).not.toBe(lost.id);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   test("an ending holder that never lets go is volume_in_use after the bounded wait, saying who and why", async () => {
     const holder = await heldBy("terminating");
     const started = Date.now();

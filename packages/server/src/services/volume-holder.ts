@@ -8,14 +8,27 @@ export interface VolumeHolder {
   ending: string | null;
 }
 
+/** How long a sandbox that failed is given to destroy what is left of its machine, before its volume is freed. */
+export const failedMachineRemovalMs = 60_000;
+
 /**
- * Who holds a volume, judged from the store alone (so every replica judges alike): a sandbox that failed or
- * terminated holds nothing; one being deleted, or whose session ended and takes it down, is on its way out.
+ * A failed sandbox is recorded as failed before its machine is destroyed and its volume freed: until then
+ * the machine may still have the volume mounted. Past this, a volume it still names was lost in a crash.
+ */
+const failedHoldMs = failedMachineRemovalMs + 30_000;
+
+/**
+ * Who holds a volume, judged from the store alone (so every replica judges alike): a sandbox that terminated,
+ * or failed a while ago, holds nothing; one being deleted, just failed, or whose session ended and takes it
+ * down, is on its way out.
  */
 export function createVolumeHolders(store: Store) {
   async function holderOf(volume: VolumeRecord): Promise<VolumeHolder | null> {
     if (volume.sandboxID === null) return null;
     const sandbox = await store.sandboxes.get(volume.workspaceID, volume.sandboxID);
+    if (sandbox?.state === "failed" && Date.now() - Date.parse(sandbox.updatedAt) < failedHoldMs) {
+      return { sandboxID: sandbox.id, ending: "it failed and its machine is being removed" };
+    }
     if (!sandbox || sandbox.state === "terminated" || sandbox.state === "failed") return null;
     if (sandbox.state === "terminating") return { sandboxID: sandbox.id, ending: "it is being deleted" };
     // A session's end is written before its sandbox's deletion starts: the gap a next `ciab run` falls into.

@@ -89,13 +89,14 @@ export function createVolumeService(dependencies: VolumeServiceDependencies) {
     let current = volume;
     let waiting = false;
     for (;;) {
+      if (signal?.aborted) throw new CiabError("conflict", `the claim of volume ${current.id} was abandoned`);
       const holder = await holders.holderOf(current);
       if (holder === null) {
         if (await store.volumes.claim(current.id, current.sandboxID, sandboxID)) return { ...current, sandboxID };
         if (Date.now() >= deadline) throw inUse(current);
       } else {
         if (holder.ending === null) throw inUse(current, holder.sandboxID);
-        if (Date.now() >= deadline || signal?.aborted) throw stillEnding(current, holder);
+        if (Date.now() >= deadline) throw stillEnding(current, holder);
         if (!waiting) logger.info({ volumeID: current.id, holder: holder.sandboxID, why: holder.ending, sandboxID }, "waiting for an ending sandbox to free the volume");
         waiting = true;
         await holders.untilReleased(current.id, Math.min(releasePollMs, deadline - Date.now()), signal);
