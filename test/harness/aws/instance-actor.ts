@@ -18,6 +18,8 @@ export interface PlayedInstance {
   /** sshd can serve a connection: the host keys exist and the container runs. */
   sshReady: boolean;
   boots: BootRecord[];
+  /** How many times the container was started: a start brings a fresh /dev, which devices are played into anew. */
+  starts: number;
   /** The last thing that went wrong while following moto; the instance is then left as it was. */
   error: string | undefined;
 }
@@ -59,6 +61,7 @@ export class InstanceActor {
       container: undefined,
       sshReady: false,
       boots: [],
+      starts: 0,
       error: undefined,
     };
   }
@@ -125,7 +128,7 @@ export class InstanceActor {
         const { seed, image } = await this.dependencies.prepareBoot(this.view.instanceID, abort.signal);
         this.container ??= new InstanceContainer(this.dependencies.containerName, image, this.dependencies.labels);
         const number = this.view.boots.length + 1;
-        this.set({ containerState: "booting", container: this.container.name });
+        this.set({ containerState: "booting", container: this.container.name, starts: this.view.starts + 1 });
         const record = await this.container.boot(seed, number, abort.signal, (stage) => {
           if (stage.name === "init") this.set({ sshReady: true });
         });

@@ -21,10 +21,20 @@ export interface PlayedVolume {
   volumeID: string;
   instanceID: string;
   container: string;
+  /** The container's start (PlayedInstance.starts) whose /dev holds the node. */
+  start: number;
   /** The host's loop device, e.g. /dev/loop3. */
   loopDevice: string;
   /** The node in the container: the Xen name of the attached name (/dev/sdf → /dev/xvdf). */
   node: string;
+}
+
+interface Wanted {
+  instanceID: string;
+  device: string;
+  sizeGB: number;
+  container: string;
+  start: number;
 }
 
 /**
@@ -60,18 +70,25 @@ export class VolumePlayer {
   /** Brings loop devices and nodes in line with moto's attachments and the instances' containers. */
   async sync(instanceOf: (instanceID: string) => Readonly<PlayedInstance> | undefined): Promise<void> {
     const volumes = await this.#describe();
-    const wanted = new Map<string, { instanceID: string; device: string; sizeGB: number; container: string }>();
+    const wanted = new Map<string, Wanted>();
     for (const volume of volumes) {
       const attachment = volume.Attachments?.find((candidate) => candidate.State === "attached" || candidate.State === "attaching");
       if (!attachment?.InstanceId || !attachment.Device || !dataDevice.test(attachment.Device)) continue;
       const instance = instanceOf(attachment.InstanceId);
       if (!instance?.container || (instance.containerState !== "booting" && instance.containerState !== "running")) continue;
-      wanted.set(volume.VolumeId!, { instanceID: attachment.InstanceId, device: attachment.Device, sizeGB: volume.Size ?? 1, container: instance.container });
+      wanted.set(volume.VolumeId!, {
+        instanceID: attachment.InstanceId,
+        device: attachment.Device,
+        sizeGB: volume.Size ?? 1,
+        container: instance.container,
+        start: instance.starts,
+      });
     }
     for (const [volumeID, played] of this.#played) {
       const want = wanted.get(volumeID);
-      // A stopped container is not wanted: its /dev goes with the stop, and a start plays the volume anew.
-      if (want?.instanceID === played.instanceID && want.container === played.container) continue;
+      // A stopped container is not wanted: its /dev goes with the stop, and a start plays the volume anew,
+      // also when the stop and the start both fell between two polls.
+      if (want?.instanceID === played.instanceID && want.container === played.container && want.start === played.start) continue;
       await this.#unplay(played);
     }
     for (const [volumeID, want] of wanted) {
@@ -103,7 +120,7 @@ export class VolumePlayer {
     return volumes;
   }
 
-  async #play(volumeID: string, want: { instanceID: string; device: string; sizeGB: number; container: string }): Promise<void> {
+  async #play(volumeID: string, want: Wanted): Promise<void> {
     const file = this.fileOf(volumeID);
     await mkdir(this.directory, { recursive: true });
     // Sparse: a new EBS volume reads as zeros and costs no disk until written.
@@ -119,7 +136,7 @@ export class VolumePlayer {
       await run("losetup", ["--detach", loopDevice]).catch(() => undefined);
       throw error;
     }
-    this.#played.set(volumeID, { volumeID, instanceID: want.instanceID, container: want.container, loopDevice, node });
+    this.#played.set(volumeID, { volumeID, instanceID: want.instanceID, container: want.container, start: want.start, loopDevice, node });
   }
 
   /** Removes the node and lets the loop device go (at once, or when the instance unmounts it: autoclear). */
