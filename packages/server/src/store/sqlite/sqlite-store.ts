@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from "kysely";
 import type { Store } from "../store.js";
 import type { Tables } from "../kysely/tables.js";
 import { createKyselyStore } from "../kysely/kysely-store.js";
+import { withStatementCache } from "./statement-cache.js";
 
 export interface SqliteStoreConfig {
   /** Database file; `:memory:` for tests. */
@@ -20,5 +21,5 @@ export function createSqliteStore(config: SqliteStoreConfig): Store {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  return createKyselyStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database }) }));
+  return createKyselyStore(new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }));
 }
