@@ -4,6 +4,7 @@ import { createSilentLogger } from "../../packages/server/src/logger.js";
 import { createIdleReaper } from "../../packages/server/src/loops/idle-reaper.js";
 import { createMaxRuntimeKiller } from "../../packages/server/src/loops/max-runtime-killer.js";
 import { createSandboxLifetimes } from "../../packages/server/src/loops/sandbox-lifetimes.js";
+import { readySandbox, startedShellSession } from "../../packages/server/src/loops/loop-test-records.js";
 import { createActivityTracker } from "../../packages/server/src/services/activity-tracker.js";
 import type { SandboxRecord, SessionRecord } from "../../packages/server/src/store/records.js";
 import { createSqliteStore } from "../../packages/server/src/store/sqlite/index.js";
@@ -19,72 +20,11 @@ const now = Date.parse("2026-11-25T10:00:00.000Z");
 const at = (offsetSeconds: number) => new Date(now + offsetSeconds * 1000).toISOString();
 
 function dueSandbox(workspaceID: string): SandboxRecord {
-  return {
-    id: newID("sbx"),
-    workspaceID,
-    name: "s",
-    state: "ready",
-    runtime: "local",
-    image: "host",
-    network: "none",
-    tags: {},
-    sealedEnv: "sealed",
-    envKeys: [],
-    resources: {},
-    machine: null,
-    failureReason: null,
-    failureMessage: null,
-    statusMessage: null,
-    createdAt: at(-600),
-    updatedAt: at(-600),
-    readyAt: at(-600),
-    terminatedAt: null,
-    userID: `usr_${workspaceID}`,
-    usdPerHour: 0,
-    billsPaused: true,
-    costUSD: 0,
-    meteredSince: null,
-    endReason: null,
-    timeoutSeconds: 300,
-    onTimeout: "delete",
-    expiresAt: at(-1),
-    deleteAfter: null,
-  };
+  return readySandbox(workspaceID, at(-600), { userID: `usr_${workspaceID}`, timeoutSeconds: 300, onTimeout: "delete", expiresAt: at(-1), deleteAfter: null });
 }
 
 function sessionRecord(id: string): SessionRecord {
-  return {
-    id,
-    workspaceID: "ws_slow",
-    sandboxID: newID("sbx"),
-    ownsSandbox: false,
-    keepSandbox: false,
-    provider: "shell",
-    prompt: null,
-    model: null,
-    repo: null,
-    sealedRepoURL: null,
-    sealedEnv: "sealed",
-    envKeys: [],
-    sandboxRequest: {},
-    state: "idle",
-    exitCode: null,
-    failureReason: null,
-    failureMessage: null,
-    processPID: 7,
-    stdoutOffset: 0,
-    gatewayTokenHash: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUSD: 0,
-    createdAt: at(-600),
-    updatedAt: at(-600),
-    startedAt: at(-600),
-    endedAt: null,
-    userID: "usr_a",
-    endReason: null,
-    usdPerHour: 0,
-  };
+  return startedShellSession("ws_slow", at(-600), { id, ownsSandbox: false });
 }
 
 /** A runner whose `end` hangs for the slow tenant's sessions until `finish`, and counts every call. */

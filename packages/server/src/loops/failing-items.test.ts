@@ -7,6 +7,7 @@ import type { SandboxRecord, SessionRecord } from "../store/records.js";
 import { createSqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/store.js";
 import { createCostAccrual } from "./cost-accrual.js";
+import { readySandbox, startedShellSession } from "./loop-test-records.js";
 import { createIdleReaper } from "./idle-reaper.js";
 import { createMaxRuntimeKiller } from "./max-runtime-killer.js";
 import { createReconciler } from "./reconciler.js";
@@ -26,69 +27,11 @@ function orderedIDs(prefix: "ses" | "sbx", count: number): { failing: string[]; 
 }
 
 function sessionRecord(id: string): SessionRecord {
-  return {
-    id,
-    workspaceID: "ws_a",
-    sandboxID: newID("sbx"),
-    ownsSandbox: false,
-    keepSandbox: false,
-    provider: "shell",
-    prompt: null,
-    model: null,
-    repo: null,
-    sealedRepoURL: null,
-    sealedEnv: "sealed",
-    envKeys: [],
-    sandboxRequest: {},
-    state: "idle",
-    exitCode: null,
-    failureReason: null,
-    failureMessage: null,
-    processPID: 7,
-    stdoutOffset: 0,
-    gatewayTokenHash: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUSD: 0,
-    createdAt: iso(t0),
-    updatedAt: iso(t0),
-    startedAt: iso(t0),
-    endedAt: null,
-    userID: "usr_a",
-    endReason: null,
-    usdPerHour: 0,
-  };
+  return startedShellSession("ws_a", iso(t0), { id, ownsSandbox: false });
 }
 
 function sandboxRecord(id: string, overrides: Partial<SandboxRecord> = {}): SandboxRecord {
-  return {
-    id,
-    workspaceID: "ws_a",
-    name: "s",
-    state: "ready",
-    runtime: "local",
-    image: "host",
-    network: "none",
-    tags: {},
-    sealedEnv: "sealed",
-    envKeys: [],
-    resources: {},
-    machine: null,
-    failureReason: null,
-    failureMessage: null,
-    statusMessage: null,
-    createdAt: iso(t0),
-    updatedAt: iso(t0),
-    readyAt: iso(t0),
-    terminatedAt: null,
-    userID: "usr_a",
-    usdPerHour: 1,
-    billsPaused: true,
-    costUSD: 0,
-    meteredSince: iso(t0),
-    endReason: null,
-    ...overrides,
-  };
+  return readySandbox("ws_a", iso(t0), { id, usdPerHour: 1, meteredSince: iso(t0), ...overrides });
 }
 
 async function openStore(): Promise<Store> {

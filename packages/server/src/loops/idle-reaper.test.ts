@@ -1,50 +1,17 @@
 import { describe, expect, test } from "vitest";
-import { newID } from "../ids.js";
 import { createSilentLogger } from "../logger.js";
 import { createActivityTracker } from "../services/activity-tracker.js";
 import type { SessionEnding } from "../services/session-transitions.js";
 import type { SessionRecord } from "../store/records.js";
 import { createSqliteStore } from "../store/sqlite/index.js";
 import { createIdleReaper } from "./idle-reaper.js";
+import { startedShellSession } from "./loop-test-records.js";
 import { createMaxRuntimeKiller } from "./max-runtime-killer.js";
 
 const t0 = Date.parse("2026-11-25T10:00:00.000Z");
 
 function session(overrides: Partial<SessionRecord>): SessionRecord {
-  const createdAt = new Date(t0).toISOString();
-  return {
-    id: newID("ses"),
-    workspaceID: "ws_a",
-    sandboxID: newID("sbx"),
-    ownsSandbox: true,
-    keepSandbox: false,
-    provider: "shell",
-    prompt: null,
-    model: null,
-    repo: null,
-    sealedRepoURL: null,
-    sealedEnv: "sealed",
-    envKeys: [],
-    sandboxRequest: {},
-    state: "idle",
-    exitCode: null,
-    failureReason: null,
-    failureMessage: null,
-    processPID: 7,
-    stdoutOffset: 0,
-    gatewayTokenHash: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    costUSD: 0,
-    createdAt,
-    updatedAt: createdAt,
-    startedAt: createdAt,
-    endedAt: null,
-    userID: "usr_a",
-    endReason: null,
-    usdPerHour: 0,
-    ...overrides,
-  };
+  return startedShellSession("ws_a", new Date(t0).toISOString(), overrides);
 }
 
 async function setUp() {

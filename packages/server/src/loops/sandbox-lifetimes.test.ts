@@ -9,43 +9,13 @@ import type { SandboxRecord } from "../store/records.js";
 import { createSqliteStore } from "../store/sqlite/index.js";
 import type { Store } from "../store/store.js";
 import { createSandboxLifetimes } from "./sandbox-lifetimes.js";
+import { readySandbox } from "./loop-test-records.js";
 
 const now = Date.parse("2026-11-25T10:00:00.000Z");
 const at = (offsetSeconds: number) => new Date(now + offsetSeconds * 1000).toISOString();
 
 function sandbox(overrides: Partial<SandboxRecord>): SandboxRecord {
-  return {
-    id: newID("sbx"),
-    workspaceID: "ws_a",
-    name: "s",
-    state: "ready",
-    runtime: "local",
-    image: "host",
-    network: "none",
-    tags: {},
-    sealedEnv: "sealed",
-    envKeys: [],
-    resources: {},
-    machine: null,
-    failureReason: null,
-    failureMessage: null,
-    statusMessage: null,
-    createdAt: at(-600),
-    updatedAt: at(-600),
-    readyAt: at(-600),
-    terminatedAt: null,
-    userID: "usr_a",
-    usdPerHour: 0,
-    billsPaused: true,
-    costUSD: 0,
-    meteredSince: null,
-    endReason: null,
-    timeoutSeconds: 300,
-    onTimeout: "pause",
-    expiresAt: at(-1),
-    deleteAfter: null,
-    ...overrides,
-  };
+  return readySandbox("ws_a", at(-600), { timeoutSeconds: 300, onTimeout: "pause", expiresAt: at(-1), deleteAfter: null, ...overrides });
 }
 
 /** Plays the sandbox service on the store: the loop's decisions land in rows, as in the real service. */
