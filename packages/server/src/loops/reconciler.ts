@@ -40,6 +40,9 @@ export interface ReconcileReport {
  * A sandbox or machine whose step fails is logged and sits out a backoff, and the others are still
  * reconciled; meanwhile its machine counts as owned, so a failure never turns into a destroy.
  */
+/** `moved_on`: the row changed since it was listed, so this pass left it (and its machine) alone. */
+type ReconcileOutcome = "done" | "moved_on";
+
 export function createReconciler(dependencies: ReconcilerDependencies) {
   const { store, runtimes, sandboxes, logger } = dependencies;
   const unownedSince = new Map<string, number>();
@@ -64,8 +67,12 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
       }
       const machine = bySandbox.get(sandbox.id);
       try {
-        await reconcileSandbox(runtime, sandbox, machine, report, signal);
+        const outcome = await reconcileSandbox(runtime, sandbox, machine, report, signal);
         backoff.succeeded(sandbox.id);
+        if (outcome === "moved_on") {
+          owners.add(sandbox.id);
+          continue;
+        }
       } catch (error) {
         backoff.failed(sandbox.id);
         owners.add(sandbox.id);
@@ -128,16 +135,21 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
 
   async function reconcileSandbox(
     runtime: Runtime,
-    sandbox: SandboxRecord,
+    listed: SandboxRecord,
     machine: ManagedMachine | undefined,
     report: ReconcileReport,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<ReconcileOutcome> {
+    // The listing may be seconds old on a loaded host: a row listed as provisioning may since have become
+    // ready with a machine the listing missed, or failed. Acting on the old state would fail a good sandbox
+    // or bring back a failed one, so a row that moved on waits for the next pass.
+    const sandbox = await store.sandboxes.get(listed.workspaceID, listed.id);
+    if (!sandbox || sandbox.state !== listed.state || sandboxes.isProvisioningHere(sandbox.id)) return "moved_on";
     if (sandbox.state === "terminating") {
       if (machine) await runtime.destroy(machine, signal);
       await store.sandboxes.update(sandbox.id, { state: "terminated", terminatedAt: new Date().toISOString(), statusMessage: null });
       report.finished.push(sandbox.id);
-      return;
+      return "done";
     }
     const unadoptable = machine?.adoptable === false && sandbox.machine === null;
     if (!machine || machine.state === "stopped" || unadoptable) {
@@ -147,7 +159,7 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
         : lostMachineFailure(sandbox);
       await sandboxes.fail(sandbox, reason, message);
       report.lost.push(sandbox.id);
-      return;
+      return "done";
     }
     const backendState = machine.state === "paused" ? "paused" : "ready";
     if (sandbox.state === "provisioning" || sandbox.state === "pending") {
@@ -163,6 +175,7 @@ export function createReconciler(dependencies: ReconcilerDependencies) {
       await store.sandboxes.update(sandbox.id, { state: backendState });
       report.stateSynced.push(sandbox.id);
     }
+    return "done";
   }
 
   return {
