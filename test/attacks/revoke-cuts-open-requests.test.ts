@@ -180,4 +180,16 @@ describe("a revoke cuts what the token has open", () => {
     expect(outcome.ended).toBe("error");
     expect((await api("GET", "/sandboxes", undefined, added.body.token)).status).toBe(401);
   });
+
+  test("demoting an admin cuts what they opened as an admin; their token then works as a member's", async () => {
+    const added = await api("POST", `/workspaces/${workspaceID}/users`, { name: "demoted-admin", role: "admin" });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const body = await startDownload(`${server.url}/api/v1/sandboxes/${sandboxID}/files/download?path=big.bin`, added.body.token);
+    const demoted = await api("PATCH", `/workspaces/${workspaceID}/users/${added.body.user.id}`, { role: "member" });
+    expect(demoted.status, JSON.stringify(demoted.body)).toBe(200);
+    const outcome = await drain(body, 5_000);
+    expect(outcome.ended).toBe("error");
+    const whoami = await api("GET", "/whoami", undefined, added.body.token);
+    expect(whoami.body).toMatchObject({ role: "member" });
+  });
 });

@@ -63,3 +63,12 @@ test("a user removed on another replica cuts the request open here", async () =>
 test("a token that still stands is not cut by the look-ups", async () => {
   expect(await openThere(async () => undefined, 1_000)).toBe(false);
 });
+
+test("an admin demoted on another replica has what they opened as an admin cut here", async () => {
+  await stores[0]!.users.setRole(leaver.id, "admin");
+  expect(await openThere(() => createUserService(stores[0]!, here).setRole(admin, "ws_replicas", leaver.id, "member"))).toBe(true);
+});
+
+test("a member's open request is not cut by a change of someone else's role", async () => {
+  expect(await openThere(() => createUserService(stores[0]!, here).setRole(admin, "ws_replicas", admin.userID, "admin"), 1_000)).toBe(false);
+});

@@ -32,6 +32,8 @@ export interface AuthService {
   revoked(tokenIDs: string[]): void;
   /** Drops a user's cached principals, so a change of role applies to the next request. */
   forgetUser(userID: string): void;
+  /** Like `forgetUser`, and ends what the user's tokens hold open: their rights were read as an admin's. */
+  demoted(userID: string): void;
   /**
    * Calls `onEnd` once when the principal's token is revoked or expires; answers the unsubscribe. Long-lived
    * answers (SSE, attach WebSockets) close themselves with it.
@@ -75,8 +77,8 @@ export interface AuthServiceOptions {
 export function createAuthService(store: Store, options: AuthServiceOptions = {}): AuthService {
   const cache = new Map<string, { principal: Principal; expiresAt: number }>();
   const watchers = new Map<string, Set<() => void>>();
-  // The workspace of each watched token: the store's key to look it up again.
-  const watchedIn = new Map<string, string>();
+  // Each watched token's workspace (the store's key to look it up again), user, and the role its requests hold.
+  const watchedIn = new Map<string, { workspaceID: string; userID: string; role: Principal["role"] }>();
   const recheckMs = options.recheckMs ?? cacheTtlMs;
   let recheckTimer: NodeJS.Timeout | undefined;
   let rechecking = false;
@@ -104,10 +106,17 @@ export function createAuthService(store: Store, options: AuthServiceOptions = {}
     if (rechecking) return;
     rechecking = true;
     try {
-      for (const [tokenID, workspaceID] of [...watchedIn]) {
+      for (const [tokenID, { workspaceID, userID, role }] of [...watchedIn]) {
         if (!watchers.has(tokenID)) continue;
         const record = await store.tokens.get(workspaceID, tokenID).catch(() => "unknown" as const);
-        if (record !== "unknown" && (!record || record.revokedAt !== null)) end(tokenID);
+        if (record !== "unknown" && (!record || record.revokedAt !== null)) {
+          end(tokenID);
+          continue;
+        }
+        if (role !== "admin") continue;
+        // Demoted through another replica: the open requests were allowed as an admin's.
+        const user = await store.users.get(userID).catch(() => "unknown" as const);
+        if (user !== "unknown" && (!user || user.role !== "admin")) end(tokenID);
       }
     } finally {
       rechecking = false;
@@ -172,10 +181,16 @@ export function createAuthService(store: Store, options: AuthServiceOptions = {}
       generation += 1;
       for (const [hash, entry] of cache) if (entry.principal.userID === userID) cache.delete(hash);
     },
+    demoted(userID) {
+      this.forgetUser(userID);
+      for (const [tokenID, watched] of [...watchedIn]) if (watched.userID === userID) end(tokenID);
+    },
     watch(principal, onEnd) {
       let callbacks = watchers.get(principal.tokenID);
       if (!callbacks) watchers.set(principal.tokenID, (callbacks = new Set()));
-      watchedIn.set(principal.tokenID, principal.workspaceID);
+      // A narrowed token's requests hold a member's rights however its user's role changes.
+      const role = watchedIn.get(principal.tokenID)?.role === "admin" ? "admin" : principal.role;
+      watchedIn.set(principal.tokenID, { workspaceID: principal.workspaceID, userID: principal.userID, role });
       if (recheckMs > 0 && !recheckTimer) {
         recheckTimer = setInterval(() => void recheckWatched(), recheckMs);
         recheckTimer.unref();

@@ -62,7 +62,8 @@ export function createUserService(store: Store, auth: AuthService) {
       if (user.role === role) return user;
       if (role === "member") await keepAnAdmin(user);
       await store.users.setRole(userID, role);
-      auth.forgetUser(userID);
+      if (role === "member") auth.demoted(userID);
+      else auth.forgetUser(userID);
       return { ...user, role };
     },
 
