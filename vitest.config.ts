@@ -11,6 +11,9 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
+    // The suite drives real dockerd, moto, bwrap and agent CLIs on a 2-core host; a test that fails once under
+    // load runs once more, and the summary reporter names every test that needed it.
+    retry: 1,
     hookTimeout: 120_000,
     globalSetup: ["test/global-setup.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
