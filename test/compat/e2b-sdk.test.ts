@@ -182,3 +182,11 @@ describe("auth", () => {
     await expect(Sandbox.create({ metadata: { "": "empty key" } })).rejects.toThrow(/400/);
   });
 });
+
+test("E2B's routes and envd's are in the OpenAPI document, with their own key headers", async () => {
+  const document = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } };
+  for (const path of ["/e2b/v2/sandboxes", "/e2b/sandboxes/{sandboxID}", "/e2b/v2/sandboxes/{sandboxID}/connect", "/e2b/envd/files", "/e2b/envd/{service}/{method}"]) {
+    expect(Object.keys(document.paths)).toContain(path);
+  }
+  expect(document.components.securitySchemes).toMatchObject({ e2bApiKey: { name: "X-API-Key" }, e2bAccessToken: { name: "X-Access-Token" } });
+});

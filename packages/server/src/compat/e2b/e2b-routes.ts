@@ -10,12 +10,14 @@ import type { ExecService } from "../../services/exec-service.js";
 import type { FileService } from "../../services/file-service.js";
 import type { SandboxService } from "../../services/sandbox-service.js";
 import type { AccessTokens } from "./access-tokens.js";
-import { readBounded } from "./connect-framing.js";
+import { readBounded, unaryError } from "./connect-framing.js";
 import { asCiabError, e2bErrorBody, e2bStatus } from "./e2b-errors.js";
 import { filesystemMethods } from "./envd-filesystem.js";
 import { envdHTTPRoutes } from "./envd-http.js";
 import { processMethods, type EnvdContext } from "./envd-process.js";
 import { restRoutes } from "./rest-routes.js";
+import { e2bPrefix, envdPrefix } from "./e2b-paths.js";
+import { describeEnvd } from "./envd-openapi.js";
 
 export interface E2BDependencies {
   auth: AuthService;
@@ -28,9 +30,9 @@ export interface E2BDependencies {
   bodyLimitBytes: number;
 }
 
-/** Where E2B's SDK is pointed: `E2B_API_URL=<server>/e2b`, `E2B_SANDBOX_URL=<server>/e2b/envd`. */
-export const e2bPrefix = "/e2b";
-export const envdPrefix = "/e2b/envd";
+
+/** `/<package>.<Service>/<Method>` */
+const connectCall = /\/[a-z]+\.[A-Z][A-Za-z]*\/[A-Z][A-Za-z]*$/;
 
 type EnvdEnv = ApiEnv & { Variables: { envd: EnvdContext } };
 
@@ -71,7 +73,8 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
   });
 
   const envd = new Hono<EnvdEnv>();
-  envd.onError((error, c) => answerError(error, c, logger));
+  // A Connect client reads Connect's error shape (`code` a name); envd's HTTP routes answer E2B's.
+  envd.onError((error, c) => (connectCall.test(c.req.path) ? unaryError(c, error) : answerError(error, c, logger)));
   envd.use("*", async (c, next) => {
     const grant = await dependencies.accessTokens.verify(c.req.header("x-access-token"), c.req.header("e2b-sandbox-id"));
     c.set("principal", grant.principal);
@@ -100,4 +103,5 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
 
   app.route(envdPrefix, envd as never);
   app.route(e2bPrefix, rest);
+  describeEnvd(app);
 }

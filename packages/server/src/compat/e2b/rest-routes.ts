@@ -13,6 +13,8 @@ import { createRequestOf, e2bState, sandboxDetail, sandboxHandle } from "./sandb
  * lifetimes as `/api/v1/sandboxes`. Bodies are E2B's; errors are `{ code, message }` (e2b-errors.ts).
  */
 const tags = ["e2b"];
+/** E2B's SDK sends its API key (a ciab token here) as `X-API-Key`, not as a bearer token. */
+const security = [{ e2bApiKey: [] }];
 const templateID = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$/, "a template id or name");
 const metadata = z.record(z.string().min(1).max(128), z.string().max(256));
 const timeoutSeconds = z.number().int().min(0).max(366 * 24 * 3600);
@@ -32,12 +34,12 @@ const detailSchema = z.object({
 const json = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
 const create = createRoute({
-  method: "post", path: "/v2/sandboxes", tags, summary: "E2B: create a sandbox (waits until it is ready)",
+  method: "post", path: "/v2/sandboxes", tags, security, summary: "E2B: create a sandbox (waits until it is ready)",
   request: json(z.object({ templateID, metadata: metadata.optional(), envVars: z.record(z.string(), z.string()).optional(), timeout: timeoutSeconds.optional(), autoPause: z.boolean().optional() })),
   responses: { 201: jsonContent(handleSchema, "The ready sandbox and its envd access token"), ...errors },
 });
 const list = createRoute({
-  method: "get", path: "/v2/sandboxes", tags, summary: "E2B: list running and paused sandboxes",
+  method: "get", path: "/v2/sandboxes", tags, security, summary: "E2B: list running and paused sandboxes",
   request: {
     query: z.object({
       metadata: z.string().max(8192).optional(),
@@ -49,23 +51,23 @@ const list = createRoute({
   responses: { 200: jsonContent(z.array(detailSchema), "Sandboxes; `x-next-token` names the next page"), ...errors },
 });
 const get = createRoute({
-  method: "get", path: "/sandboxes/{sandboxID}", tags, summary: "E2B: get a sandbox",
+  method: "get", path: "/sandboxes/{sandboxID}", tags, security, summary: "E2B: get a sandbox",
   request: { params: sandboxParams }, responses: { 200: jsonContent(detailSchema, "The sandbox"), ...errors },
 });
 const kill = createRoute({
-  method: "delete", path: "/sandboxes/{sandboxID}", tags, summary: "E2B: kill a sandbox",
+  method: "delete", path: "/sandboxes/{sandboxID}", tags, security, summary: "E2B: kill a sandbox",
   request: { params: sandboxParams }, responses: { 204: { description: "Killed" }, ...errors },
 });
 const setTimeout = createRoute({
-  method: "post", path: "/sandboxes/{sandboxID}/timeout", tags, summary: "E2B: the sandbox now lives `timeout` seconds from now",
+  method: "post", path: "/sandboxes/{sandboxID}/timeout", tags, security, summary: "E2B: the sandbox now lives `timeout` seconds from now",
   request: { params: sandboxParams, ...json(z.object({ timeout: timeoutSeconds.min(1) })) }, responses: { 204: { description: "Set" }, ...errors },
 });
 const pause = createRoute({
-  method: "post", path: "/sandboxes/{sandboxID}/pause", tags, summary: "E2B: pause a sandbox",
+  method: "post", path: "/sandboxes/{sandboxID}/pause", tags, security, summary: "E2B: pause a sandbox",
   request: { params: sandboxParams }, responses: { 204: { description: "Paused" }, 409: jsonContent(errorBody, "Already paused"), ...errors },
 });
 const connect = createRoute({
-  method: "post", path: "/v2/sandboxes/{sandboxID}/connect", tags, summary: "E2B: connect to a sandbox, resuming it if paused",
+  method: "post", path: "/v2/sandboxes/{sandboxID}/connect", tags, security, summary: "E2B: connect to a sandbox, resuming it if paused",
   request: { params: sandboxParams, body: { required: false, content: { "application/json": { schema: z.object({ timeout: timeoutSeconds.optional() }) } } } },
   responses: { 200: jsonContent(handleSchema, "The sandbox and a fresh envd access token"), 201: jsonContent(handleSchema, "Resumed"), ...errors },
 });
