@@ -93,6 +93,21 @@ describe("commands", () => {
     await expect(slow.wait()).rejects.toBeInstanceOf(CommandExitError);
     expect(await sandbox.commands.kill(slow.pid)).toBe(false);
   });
+  test("stdin, reconnecting to a running command, and a PTY", async () => {
+    const cat = await sandbox.commands.run("cat", { background: true, stdin: true });
+    await cat.sendStdin("piped\n");
+    await cat.closeStdin();
+    expect((await cat.wait()).stdout).toBe("piped\n");
+    const later = await sandbox.commands.run("sleep 0.3; echo later", { background: true });
+    expect((await (await sandbox.commands.connect(later.pid)).wait()).stdout).toBe("later\n");
+    let screen = "";
+    const terminal = await sandbox.pty.create({ cols: 80, rows: 24, onData: (data) => void (screen += new TextDecoder().decode(data)) });
+    await sandbox.pty.sendInput(terminal.pid, new TextEncoder().encode("echo pty-$((1+2))\n"));
+    await sandbox.pty.resize(terminal.pid, { cols: 100, rows: 30 });
+    for (let attempt = 0; attempt < 50 && !screen.includes("pty-3"); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(screen).toContain("pty-3");
+    expect(await terminal.kill()).toBe(true);
+  });
 });
 
 describe("files", () => {
