@@ -77,6 +77,17 @@ describe("commands", () => {
     expect(chunks).toEqual(["out:one\n", "err:two\n"]);
   });
 
+  test("commands and file writes are in the audit trail, as ours are", async () => {
+    await sandbox.commands.run("echo audited");
+    await sandbox.files.write("audited.txt", "x");
+    let tools: string[] = [];
+    for (let attempt = 0; attempt < 50 && !(tools.includes("exec.startProcess") && tools.includes("files.write")); attempt += 1) {
+      tools = (await server.api("GET", `/audit?sandbox_id=${sandbox.sandboxId}&limit=1000`)).body.entries.map((entry: { tool: string }) => entry.tool);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(tools).toEqual(expect.arrayContaining(["exec.startProcess", "files.write"]));
+  });
+
   test("a non-zero exit throws CommandExitError with the output", async () => {
     const failure = await sandbox.commands.run("echo partial; exit 3").catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(CommandExitError);

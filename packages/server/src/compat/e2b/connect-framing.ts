@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import { CiabError } from "@ciab/protocol";
 import type { z } from "zod";
+import type { Logger } from "../../logger.js";
 import { asCiabError, connectCode, connectStatus } from "./e2b-errors.js";
 
 /**
@@ -82,8 +83,14 @@ export function unaryAnswer(c: Context, message: unknown): Response {
   return c.json(message as object, 200);
 }
 
-export function unaryError(c: Context, error: unknown): Response {
+/** A bug is logged; what the client reads of it is only that it was internal. */
+function report(ciabError: CiabError, error: unknown, c: Context, logger: Logger): void {
+  if (ciabError.code === "internal") logger.error({ err: error, path: c.req.path }, "unhandled error");
+}
+
+export function unaryError(c: Context, error: unknown, logger: Logger): Response {
   const ciabError = asCiabError(error);
+  report(ciabError, error, c, logger);
   const code = connectCode(ciabError);
   return c.json({ code, message: ciabError.message }, connectStatus[code] as 400);
 }
@@ -98,7 +105,7 @@ export interface MessageWriter {
  * Answers a server-streaming call: `produce` writes messages until it returns; what it throws ends the
  * stream with a Connect error, as the protocol carries errors after the headers.
  */
-export function streamingAnswer(c: Context, produce: (writer: MessageWriter) => Promise<void>): Response {
+export function streamingAnswer(c: Context, logger: Logger, produce: (writer: MessageWriter) => Promise<void>): Response {
   c.header("content-type", streamingContentType);
   return stream(c, async (output) => {
     const abort = new AbortController();
@@ -109,6 +116,7 @@ export function streamingAnswer(c: Context, produce: (writer: MessageWriter) => 
     } catch (error) {
       if (abort.signal.aborted) return;
       const ciabError = asCiabError(error);
+      report(ciabError, error, c, logger);
       end = { error: { code: connectCode(ciabError), message: ciabError.message } };
     }
     await output.write(envelope(end, endStreamFlag));

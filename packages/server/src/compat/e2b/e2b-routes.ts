@@ -74,7 +74,7 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
 
   const envd = new Hono<EnvdEnv>();
   // A Connect client reads Connect's error shape (`code` a name); envd's HTTP routes answer E2B's.
-  envd.onError((error, c) => (connectCall.test(c.req.path) ? unaryError(c, error) : answerError(error, c, logger)));
+  envd.onError((error, c) => (connectCall.test(c.req.path) ? unaryError(c, error, logger) : answerError(error, c, logger)));
   envd.use("*", async (c, next) => {
     const grant = await dependencies.accessTokens.verify(c.req.header("x-access-token"), c.req.header("e2b-sandbox-id"));
     c.set("principal", grant.principal);
@@ -89,7 +89,7 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
   envd.post("/files", (c) => http.upload(c, c.var.envd));
 
   const services: Record<string, Record<string, (c: Context, context: EnvdContext) => Promise<Response>>> = {
-    "process.Process": processMethods(dependencies.exec, bodyLimitBytes),
+    "process.Process": processMethods(dependencies.exec, bodyLimitBytes, logger),
     "filesystem.Filesystem": filesystemMethods(dependencies.files, bodyLimitBytes),
   };
   envd.post("/:service/:method", async (c) => {

@@ -2,14 +2,15 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { CiabError, sandboxPathSchema } from "@ciab/protocol";
 import type { FileService } from "../../services/file-service.js";
-import { unaryAnswer, unaryError, unaryRequest } from "./connect-framing.js";
+import { unaryAnswer, unaryRequest } from "./connect-framing.js";
 import { entryInfo } from "./envd-entry.js";
 import type { EnvdContext } from "./envd-process.js";
 
 /**
  * envd's `filesystem.Filesystem` service onto our file service, whose agent confines every path to
  * /workspace (relative paths resolve there, `..` and links out of it are refused) exactly as for our API.
- * Watching directories is not offered: it answers `unimplemented`.
+ * Watching directories is not offered: it answers `unimplemented`. Methods throw; the envd router answers
+ * what they throw in Connect's error shape.
  */
 const pathSchema = z.object({ path: sandboxPathSchema });
 const listSchema = z.object({ path: sandboxPathSchema, depth: z.number().int().min(0).max(10).optional() });
@@ -18,15 +19,11 @@ const moveSchema = z.object({ source: sandboxPathSchema, destination: sandboxPat
 type Handler = (c: Context, context: EnvdContext) => Promise<Response>;
 
 export function filesystemMethods(files: FileService, limitBytes: number): Record<string, Handler> {
-  const unary = (handle: (c: Context, context: EnvdContext) => Promise<unknown>): Handler => async (c, context) => {
-    try {
-      return unaryAnswer(c, await handle(c, context));
-    } catch (error) {
-      return unaryError(c, error);
-    }
+  const unary = (handle: (c: Context, context: EnvdContext) => Promise<unknown>): Handler => async (c, context) =>
+    unaryAnswer(c, await handle(c, context));
+  const unimplemented: Handler = async () => {
+    throw new CiabError("capability_unsupported", "watching directories is not supported by ciab's E2B adapter");
   };
-  const unimplemented: Handler = async (c) =>
-    unaryError(c, new CiabError("capability_unsupported", "watching directories is not supported by ciab's E2B adapter"));
 
   return {
     Stat: unary(async (c, { principal, sandboxID }) => {

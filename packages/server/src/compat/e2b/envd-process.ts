@@ -3,7 +3,8 @@ import { z } from "zod";
 import { CiabError, startProcessSchema, type ExecFrame, type ProcessBody } from "@ciab/protocol";
 import type { Principal } from "../../services/auth-service.js";
 import type { ExecService } from "../../services/exec-service.js";
-import { streamingAnswer, streamingRequest, unaryAnswer, unaryError, unaryRequest, type MessageWriter } from "./connect-framing.js";
+import type { Logger } from "../../logger.js";
+import { streamingAnswer, streamingRequest, unaryAnswer, unaryRequest, type MessageWriter } from "./connect-framing.js";
 
 /**
  * envd's `process.Process` service onto our exec path: every E2B command is a background process of
@@ -33,6 +34,7 @@ const base64 = z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/_-]*={0,2}$/
 const sendInputSchema = z.object({ process: selectorSchema, input: z.object({ stdin: base64.optional(), pty: base64.optional() }) });
 const updateSchema = z.object({ process: selectorSchema, pty: ptySchema.optional() });
 
+/** Who calls envd, and for which sandbox: both from the access token. */
 export interface EnvdContext {
   principal: Principal;
   sandboxID: string;
@@ -87,19 +89,15 @@ function exitedIsGone(error: unknown): never {
   throw error;
 }
 
-export function processMethods(exec: ExecService, limitBytes: number) {
-  const unary = (handle: (c: Context, context: EnvdContext) => Promise<unknown>) => async (c: Context, context: EnvdContext) => {
-    try {
-      return unaryAnswer(c, await handle(c, context));
-    } catch (error) {
-      return unaryError(c, error);
-    }
-  };
+/** Unary methods throw; the envd router answers what they throw in Connect's error shape. */
+export function processMethods(exec: ExecService, limitBytes: number, logger: Logger) {
+  const unary = (handle: (c: Context, context: EnvdContext) => Promise<unknown>) => async (c: Context, context: EnvdContext) =>
+    unaryAnswer(c, await handle(c, context));
 
   return {
     Start: async (c: Context, context: EnvdContext) => {
       const request = await streamingRequest(c, startSchema, limitBytes).catch((error: unknown) => error as Error);
-      return streamingAnswer(c, async (writer) => {
+      return streamingAnswer(c, logger, async (writer) => {
         if (request instanceof Error) throw request;
         const body = startProcessSchema.safeParse({
           command: [request.process.cmd, ...request.process.args],
@@ -116,7 +114,7 @@ export function processMethods(exec: ExecService, limitBytes: number) {
 
     Connect: async (c: Context, context: EnvdContext) => {
       const request = await streamingRequest(c, connectSchema, limitBytes).catch((error: unknown) => error as Error);
-      return streamingAnswer(c, async (writer) => {
+      return streamingAnswer(c, logger, async (writer) => {
         if (request instanceof Error) throw request;
         const pid = await resolvePid(exec, context, request.process);
         const process = await exec.getProcess(context.principal, context.sandboxID, pid);
