@@ -10,8 +10,6 @@ const statusOverrides: Partial<Record<ErrorCode, number>> = {
   // A path outside /workspace is a bad argument to E2B users (InvalidArgumentError), not a 403 they cannot catch.
   path_outside_sandbox: 400,
   invalid_path: 400,
-  // A sandbox that is gone reads as one that timed out, like on E2B.
-  sandbox_failed: 502,
 };
 
 export function asCiabError(error: unknown): CiabError {

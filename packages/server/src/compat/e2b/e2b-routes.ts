@@ -30,7 +30,6 @@ export interface E2BDependencies {
   bodyLimitBytes: number;
 }
 
-
 /** `/<package>.<Service>/<Method>` */
 const connectCall = /\/[a-z]+\.[A-Z][A-Za-z]*\/[A-Z][A-Za-z]*$/;
 
@@ -75,6 +74,7 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
   const envd = new Hono<EnvdEnv>();
   // A Connect client reads Connect's error shape (`code` a name); envd's HTTP routes answer E2B's.
   envd.onError((error, c) => (connectCall.test(c.req.path) ? unaryError(c, error, logger) : answerError(error, c, logger)));
+  envd.notFound((c) => answerError(new CiabError("not_found", `no route ${c.req.method} ${c.req.path}`), c, logger));
   envd.use("*", async (c, next) => {
     const grant = await dependencies.accessTokens.verify(c.req.header("x-access-token"), c.req.header("e2b-sandbox-id"));
     c.set("principal", grant.principal);
