@@ -60,6 +60,20 @@ describe("sandboxes", () => {
     await expect(Sandbox.getInfo(doomed.sandboxId)).rejects.toBeInstanceOf(NotFoundError);
     expect(await Sandbox.kill(doomed.sandboxId)).toBe(false);
   });
+
+  test("pause, then connect resumes it; what is not served answers a typed error", async () => {
+    const napping = await Sandbox.create();
+    await napping.files.write("kept.txt", "still here");
+    expect(await napping.pause()).toBe(true);
+    expect((await server.api("GET", `/sandboxes/${napping.sandboxId}`)).body.state).toBe("paused");
+    const woken = await Sandbox.connect(napping.sandboxId);
+    expect(await woken.files.read("kept.txt")).toBe("still here");
+    const watch = await woken.files.watchDir("/workspace", () => undefined).catch((error: unknown) => error);
+    expect(watch).toBeInstanceOf(SandboxError);
+    expect(String(watch)).toMatch(/unimplemented.*watching directories/);
+    await expect(Sandbox.getMetrics(napping.sandboxId)).rejects.toBeInstanceOf(NotFoundError);
+    await woken.kill();
+  });
 });
 
 describe("commands", () => {
@@ -182,7 +196,9 @@ describe("auth", () => {
 
   test("a forged or missing access token is AuthenticationError", async () => {
     const SandboxClass = Sandbox as unknown as new (options: Record<string, unknown>) => Sandbox;
-    for (const envdAccessToken of [undefined, "forged", (sandbox as unknown as { envdAccessToken: string }).envdAccessToken.replace(/.$/, "A")]) {
+    const genuine = (sandbox as unknown as { envdAccessToken: string }).envdAccessToken;
+    const tampered = `${genuine.slice(0, -2)}${genuine.at(-2) === "A" ? "B" : "A"}${genuine.at(-1)}`;
+    for (const envdAccessToken of [undefined, "forged", tampered]) {
       const forged = new SandboxClass({ sandboxId: sandbox.sandboxId, envdAccessToken, envdVersion: "0.5.7" });
       await expect(forged.files.read("notes/b.txt")).rejects.toBeInstanceOf(AuthenticationError);
       await expect(forged.commands.run("true")).rejects.toBeInstanceOf(AuthenticationError);

@@ -74,7 +74,6 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
   const envd = new Hono<EnvdEnv>();
   // A Connect client reads Connect's error shape (`code` a name); envd's HTTP routes answer E2B's.
   envd.onError((error, c) => (connectCall.test(c.req.path) ? unaryError(c, error, logger) : answerError(error, c, logger)));
-  envd.notFound((c) => answerError(new CiabError("not_found", `no route ${c.req.method} ${c.req.path}`), c, logger));
   envd.use("*", async (c, next) => {
     const grant = await dependencies.accessTokens.verify(c.req.header("x-access-token"), c.req.header("e2b-sandbox-id"));
     c.set("principal", grant.principal);
@@ -90,7 +89,7 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
 
   const services: Record<string, Record<string, (c: Context, context: EnvdContext) => Promise<Response>>> = {
     "process.Process": processMethods(dependencies.exec, bodyLimitBytes, logger),
-    "filesystem.Filesystem": filesystemMethods(dependencies.files, bodyLimitBytes),
+    "filesystem.Filesystem": filesystemMethods(dependencies.files, bodyLimitBytes, logger),
   };
   envd.post("/:service/:method", async (c) => {
     const method = services[c.req.param("service")]?.[c.req.param("method")];
@@ -101,6 +100,11 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
     return method(c, c.var.envd);
   });
 
+  // Registered last, so it answers only what no route of either router took, in E2B's shape (the app's own
+  // not-found answer is ours, which E2B's SDK would show as "[object Object]").
+  rest.all("*", (c) => {
+    throw new CiabError("not_found", `ciab does not serve ${c.req.method} ${c.req.path} of E2B's API`);
+  });
   app.route(envdPrefix, envd as never);
   app.route(e2bPrefix, rest);
   describeEnvd(app);

@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { CiabError, sandboxPathSchema } from "@ciab/protocol";
 import type { FileService } from "../../services/file-service.js";
-import { unaryAnswer, unaryRequest } from "./connect-framing.js";
+import type { Logger } from "../../logger.js";
+import { streamingAnswer, unaryAnswer, unaryRequest } from "./connect-framing.js";
 import { entryInfo } from "./envd-entry.js";
 import type { EnvdContext } from "./envd-process.js";
 
@@ -18,11 +19,12 @@ const moveSchema = z.object({ source: sandboxPathSchema, destination: sandboxPat
 
 type Handler = (c: Context, context: EnvdContext) => Promise<Response>;
 
-export function filesystemMethods(files: FileService, limitBytes: number): Record<string, Handler> {
+export function filesystemMethods(files: FileService, limitBytes: number, logger: Logger): Record<string, Handler> {
   const unary = (handle: (c: Context, context: EnvdContext) => Promise<unknown>): Handler => async (c, context) =>
     unaryAnswer(c, await handle(c, context));
+  const unsupported = () => new CiabError("capability_unsupported", "watching directories is not supported by ciab's E2B adapter");
   const unimplemented: Handler = async () => {
-    throw new CiabError("capability_unsupported", "watching directories is not supported by ciab's E2B adapter");
+    throw unsupported();
   };
 
   return {
@@ -59,7 +61,11 @@ export function filesystemMethods(files: FileService, limitBytes: number): Recor
       return {};
     }),
 
-    WatchDir: unimplemented,
+    // A streaming method: its client reads errors from the stream's end, not from the HTTP status.
+    WatchDir: async (c) =>
+      streamingAnswer(c, logger, async () => {
+        throw unsupported();
+      }),
     CreateWatcher: unimplemented,
     GetWatcherEvents: unimplemented,
     RemoveWatcher: unimplemented,
