@@ -222,6 +222,7 @@ describe("auth", () => {
   test("bad input: an invalid template and bad metadata are InvalidArgument-style 400s", async () => {
     await expect(Sandbox.create("../etc", {})).rejects.toThrow(/400/);
     await expect(Sandbox.create({ metadata: { "": "empty key" } })).rejects.toThrow(/400/);
+    await expect(Sandbox.create({ volumeMounts: { "/data": "vol" } })).rejects.toThrow(/422.*volumeMounts/);
   });
 });
 

@@ -35,7 +35,18 @@ const json = <T extends z.ZodType>(schema: T) => ({ body: { required: true, cont
 
 const create = createRoute({
   method: "post", path: "/v2/sandboxes", tags, security, summary: "E2B: create a sandbox (waits until it is ready)",
-  request: json(z.object({ templateID, metadata: metadata.optional(), envVars: z.record(z.string(), z.string()).optional(), timeout: timeoutSeconds.optional(), autoPause: z.boolean().optional() })),
+  request: json(
+    z.object({
+      templateID,
+      metadata: metadata.optional(),
+      envVars: z.record(z.string(), z.string()).optional(),
+      timeout: timeoutSeconds.optional(),
+      autoPause: z.boolean().optional(),
+      // Named so they can be refused: ignoring them would leave a program believing it has them.
+      mcp: z.unknown().optional(),
+      volumeMounts: z.unknown().optional(),
+    }),
+  ),
   responses: { 201: jsonContent(handleSchema, "The ready sandbox and its envd access token"), ...errors },
 });
 const list = createRoute({
@@ -93,7 +104,11 @@ function metadataFilter(text: string | undefined): [string, string][] {
 export function restRoutes(sandboxes: SandboxService, accessTokens: AccessTokens) {
   return createRouter()
     .openapi(create, async (c) => {
-      const parsed = createSandboxSchema.safeParse(createRequestOf(c.req.valid("json")));
+      const body = c.req.valid("json");
+      for (const feature of ["mcp", "volumeMounts"] as const) {
+        if (body[feature] !== undefined) throw new CiabError("capability_unsupported", `ciab's E2B adapter does not offer ${feature}`);
+      }
+      const parsed = createSandboxSchema.safeParse(createRequestOf(body));
       if (!parsed.success) throw new CiabError("invalid_request", parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
       const record = await sandboxes.create(c.var.principal, parsed.data, { wait: true, signal: c.req.raw.signal });
       return c.json(sandboxHandle(record, await accessTokens.issue(c.var.principal, record.id)), 201);
