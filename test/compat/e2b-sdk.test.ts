@@ -119,6 +119,7 @@ describe("commands", () => {
     expect(await sandbox.commands.kill(slow.pid)).toBe(false);
   });
   test("stdin, reconnecting to a running command, and a PTY", async () => {
+    expect((await sandbox.commands.run("cat; echo eof")).stdout).toBe("eof\n");
     const cat = await sandbox.commands.run("cat", { background: true, stdin: true });
     await cat.sendStdin("piped\n");
     await cat.closeStdin();

@@ -108,7 +108,14 @@ export function processMethods(exec: ExecService, limitBytes: number, logger: Lo
         });
         if (!body.success) throw new CiabError("invalid_request", `invalid process: ${body.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
         const started = await exec.startProcess(context.principal, context.sandboxID, body.data);
-        await writeFrames(c, exec, context, started.pid, request.pty !== undefined, writer);
+        // E2B gives a command no stdin unless asked (`stdin: true`): a reader of it sees end of file at once.
+        const closing = request.stdin === true || request.pty ? undefined : exec.writeStdin(context.principal, context.sandboxID, started.pid, Buffer.alloc(0), { close: true });
+        try {
+          await writeFrames(c, exec, context, started.pid, request.pty !== undefined, writer);
+        } finally {
+          // A process that exited first has no stdin left to close: nothing to report.
+          await closing?.catch(() => undefined);
+        }
       });
     },
 
