@@ -80,6 +80,9 @@ describe("commands", () => {
   test("run: output, exit code, envs, cwd and streaming callbacks", async () => {
     const result = await sandbox.commands.run("echo hi; echo err >&2");
     expect(result).toMatchObject({ exitCode: 0, stdout: "hi\n", stderr: "err\n" });
+    // A file written by a relative path is where a command finds it by the same path, as on E2B (home there).
+    await sandbox.files.write("script.sh", "echo from script");
+    expect((await sandbox.commands.run("pwd; sh script.sh")).stdout).toBe("/workspace\nfrom script\n");
     await sandbox.files.makeDir("/workspace/sub");
     expect((await sandbox.commands.run("pwd", { cwd: "/workspace/sub" })).stdout).toBe("/workspace/sub\n");
     expect((await sandbox.commands.run("echo $A$B", { envs: { A: "x", B: "y" } })).stdout).toBe("xy\n");
