@@ -223,6 +223,26 @@ describe("auth", () => {
     await server.api("DELETE", `/sandboxes/${mine.sandboxId}`);
   });
 
+  test("bad Connect input: a broken envelope ends the stream with invalid_argument; an oversized message is refused", async () => {
+    const headers = { "x-access-token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken, "e2b-sandbox-id": sandbox.sandboxId };
+    const broken = await fetch(`${server.url}/e2b/envd/process.Process/Start`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/connect+json" },
+      body: new Uint8Array([0, 0, 0, 0, 9, 123]),
+    });
+    expect(broken.status).toBe(200);
+    const bytes = new Uint8Array(await broken.arrayBuffer());
+    expect(bytes[0]).toBe(2);
+    expect(JSON.parse(new TextDecoder().decode(bytes.subarray(5)))).toMatchObject({ error: { code: "invalid_argument" } });
+    const oversized = await fetch(`${server.url}/e2b/envd/filesystem.Filesystem/Stat`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ path: "x".repeat(multipartLimit + 1) }),
+    });
+    expect(oversized.status).toBe(400);
+    expect(await oversized.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/larger than/) });
+  });
+
   test("bad input: an invalid template and bad metadata are InvalidArgument-style 400s", async () => {
     await expect(Sandbox.create("../etc", {})).rejects.toThrow(/400/);
     await expect(Sandbox.create({ metadata: { "": "empty key" } })).rejects.toThrow(/400/);
