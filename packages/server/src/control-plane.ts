@@ -38,6 +38,7 @@ import { createArtifactStore } from "./artifacts/create-artifact-store.js";
 import { createClamdScanner } from "./artifacts/scanner/index.js";
 import { createArtifactService } from "./services/artifact-service.js";
 import { createDownloadLinks } from "./services/artifact-downloads.js";
+import { createAccessTokens } from "./compat/e2b/access-tokens.js";
 import { createSnapshotService, type SnapshotService } from "./services/snapshot-service.js";
 import { createShellService } from "./services/shell-service.js";
 import { createAuditLog } from "./services/audit/audit-log.js";
@@ -313,6 +314,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
     stdinLimitBytes: config.server.stdin_limit_bytes,
     eventPageBytes: config.server.event_page_bytes,
     version,
+    e2bAccessTokens: createAccessTokens(store),
     ...(downloadSigner &&
       configOffers && {
         machineDownloads: {

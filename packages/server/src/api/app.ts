@@ -52,6 +52,8 @@ import { workspaceRoutes } from "./workspaces.js";
 import { secretRoutes } from "./secrets.js";
 import { sessionRoutes } from "./sessions.js";
 import { machineDownloadRoutes, type MachineDownloadDependencies } from "./machine-downloads.js";
+import { mountE2B } from "../compat/e2b/e2b-routes.js";
+import type { AccessTokens } from "../compat/e2b/access-tokens.js";
 
 export interface AppDependencies {
   auth: AuthService;
@@ -88,6 +90,8 @@ export interface AppDependencies {
   version: string;
   /** Served only when the server has a `[server] public_url`. */
   machineDownloads?: MachineDownloadDependencies;
+  /** Signs the envd access tokens of E2B's SDK (compat/e2b/). */
+  e2bAccessTokens: AccessTokens;
 }
 
 const publicRoutes = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
@@ -135,6 +139,15 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/", mcpRoutes({ auth, tools: dependencies.tools, version: dependencies.version }));
   app.route("/api/v1", volumeRoutes(dependencies.volumes));
   if (dependencies.images) app.route("/api/v1", imageRoutes(dependencies.images));
+  mountE2B(app, {
+    auth,
+    sandboxes: dependencies.sandboxes,
+    exec: dependencies.exec,
+    files: dependencies.files,
+    accessTokens: dependencies.e2bAccessTokens,
+    logger,
+    bodyLimitBytes: dependencies.bodyLimitBytes,
+  });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

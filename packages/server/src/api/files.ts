@@ -145,7 +145,7 @@ export function fileRoutes(files: FileService) {
 
 
 /** What @hono/node-server hands the app beside the request; absent under `app.request()`. */
-interface NodeBindings {
+export interface NodeBindings {
   incoming?: IncomingMessage;
 }
 
@@ -154,7 +154,7 @@ interface NodeBindings {
  * stream over the same bytes, and turning it back into a Node stream costs a promise per chunk. With its
  * content-length (Node's parser holds the body to it) it can go to agentd as a raw write.
  */
-function uploadBody(bindings: NodeBindings | undefined, webBody: () => ReadableStream<Uint8Array> | null): Readable | Buffer | SizedBody {
+export function uploadBody(bindings: NodeBindings | undefined, webBody: () => ReadableStream<Uint8Array> | null): Readable | Buffer | SizedBody {
   // Only one of the two may be touched: the web stream starts reading the Node request when it is made.
   const incoming = bindings?.incoming;
   if (incoming !== undefined) {

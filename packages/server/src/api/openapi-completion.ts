@@ -25,6 +25,7 @@ export const operationTags = [
   { name: "volumes", description: "Persistent volumes sandboxes mount" },
   { name: "images", description: "Images (AMIs, Docker images) built with Packer" },
   { name: "admin", description: "Installation-wide reports for admins" },
+  { name: "e2b", description: "E2B's REST API for programs written for E2B's SDK (send the token as X-API-Key)" },
 ];
 
 const errorSchemaRef = { $ref: "#/components/schemas/Error" };
