@@ -52,6 +52,7 @@ import { workspaceRoutes } from "./workspaces.js";
 import { secretRoutes } from "./secrets.js";
 import { sessionRoutes } from "./sessions.js";
 import { machineDownloadRoutes, type MachineDownloadDependencies } from "./machine-downloads.js";
+import { webUIRoutes, type WebUIOptions } from "./web-ui.js";
 
 export interface AppDependencies {
   auth: AuthService;
@@ -88,6 +89,8 @@ export interface AppDependencies {
   version: string;
   /** Served only when the server has a `[server] public_url`. */
   machineDownloads?: MachineDownloadDependencies;
+  /** The built web UI, served at `/` (`ciab server`; the Lambda API serves none). */
+  webUI?: WebUIOptions;
 }
 
 const publicRoutes = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
@@ -135,6 +138,8 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/", mcpRoutes({ auth, tools: dependencies.tools, version: dependencies.version }));
   app.route("/api/v1", volumeRoutes(dependencies.volumes));
   if (dependencies.images) app.route("/api/v1", imageRoutes(dependencies.images));
+  // Last: it answers any GET no route above took.
+  if (dependencies.webUI) app.route("/", webUIRoutes(dependencies.webUI));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);

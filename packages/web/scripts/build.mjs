@@ -1,0 +1,46 @@
+// Builds the UI to dist/ with Vite: index.html and hashed assets, no inline script (the server's CSP
+// refuses any). Run as `npm run build -w @ciab/web`; tests and scripts/install.sh import `buildWeb`.
+import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import react from "@vitejs/plugin-react";
+import { build, defaultClientConditions } from "vite";
+import { webDistDirectory, webPackageDirectory } from "./dist-path.mjs";
+
+export async function buildWeb() {
+  // Built beside dist and swapped in, so a server meanwhile never serves half a build.
+  const staging = mkdtempSync(`${webDistDirectory}.building-`);
+  await build({
+    configFile: false,
+    root: webPackageDirectory,
+    base: "/",
+    logLevel: "warn",
+    plugins: [react()],
+    // The SDK's SSE parser from its sources, as the rest of the checkout reads workspace packages.
+    resolve: { conditions: ["ciab-source", ...defaultClientConditions] },
+    build: {
+      outDir: staging,
+      emptyOutDir: true,
+      target: "es2022",
+      sourcemap: false,
+      // A module preload polyfill would be one more script; every browser this targets has modulepreload.
+      modulePreload: { polyfill: false },
+    },
+  });
+  const old = `${staging}.old`;
+  if (existsSync(webDistDirectory)) renameSync(webDistDirectory, old);
+  chmodSync(staging, 0o755);
+  renameSync(staging, webDistDirectory);
+  rmSync(old, { recursive: true, force: true });
+  return webDistDirectory;
+}
+
+/** Builds when dist/ has no index.html yet; a build already there is kept. */
+export async function ensureWebBuild() {
+  if (!existsSync(path.join(webDistDirectory, "index.html"))) await buildWeb();
+  return webDistDirectory;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await buildWeb();
+}
