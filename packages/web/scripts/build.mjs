@@ -1,6 +1,6 @@
 // Builds the UI to dist/ with Vite: index.html and hashed assets, no inline script (the server's CSP
 // refuses any). Run as `npm run build -w @ciab/web`; tests and scripts/install.sh import `buildWeb`.
-import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
@@ -35,10 +35,27 @@ export async function buildWeb() {
   return webDistDirectory;
 }
 
-/** Builds when dist/ has no index.html yet; a build already there is kept. */
+/** Builds when dist/ has no index.html yet, or any source is newer than it. */
 export async function ensureWebBuild() {
-  if (!existsSync(path.join(webDistDirectory, "index.html"))) await buildWeb();
+  const built = modifiedTime(path.join(webDistDirectory, "index.html"));
+  if (built === 0 || newestSourceTime() > built) await buildWeb();
   return webDistDirectory;
+}
+
+function newestSourceTime() {
+  let newest = modifiedTime(path.join(webPackageDirectory, "index.html"));
+  for (const entry of readdirSync(path.join(webPackageDirectory, "src"), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, modifiedTime(path.join(entry.parentPath ?? entry.path, entry.name)));
+  }
+  return newest;
+}
+
+function modifiedTime(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

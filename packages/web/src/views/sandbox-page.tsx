@@ -12,11 +12,7 @@ export function SandboxPage(props: { id: string }) {
   const { api } = useApi();
   const sandbox = useResource((signal) => api.sandboxes.get(props.id, signal), props.id, 3_000);
   const ready = sandbox.data?.state === "ready";
-  const ports = useResource(
-    (signal) => (ready ? api.sandboxes.ports(props.id, signal) : Promise.resolve([])),
-    `${props.id}:${ready}`,
-    ready ? 10_000 : undefined,
-  );
+  const ports = useResource((signal) => (ready ? api.sandboxes.ports(props.id, signal) : Promise.resolve([])), `${props.id}:${ready}`);
   const value = sandbox.data;
 
   return (
@@ -68,6 +64,11 @@ export function SandboxPage(props: { id: string }) {
           <CommandRunner sandboxID={value.id} disabled={!ready} />
           <section>
             <h2>Listening ports</h2>
+            {ready && (
+              <button type="button" className="secondary" onClick={ports.reload}>
+                Refresh ports
+              </button>
+            )}
             <ErrorBanner error={ports.error} />
             {(ports.data ?? []).length === 0 ? (
               <p className="empty">None{ready ? "" : " (the sandbox is not ready)"}. A session's page links to its previews.</p>

@@ -39,10 +39,11 @@ export function SessionPage(props: { id: string }) {
 
   const state = timeline.state ?? session.data?.state;
   const live = state !== undefined && !finalStates.has(state);
+  // Asked once the agent runs and on demand, not on a timer: each answer signs (and audits) new preview URLs.
+  const serving = state === "running" || state === "idle";
   const ports = useResource(
-    (signal) => (live ? api.sessions.ports(props.id, signal) : Promise.resolve([])),
-    `${props.id}:${live}`,
-    live ? 10_000 : undefined,
+    (signal) => (serving ? api.sessions.ports(props.id, signal) : Promise.resolve([])),
+    `${props.id}:${serving}`,
   );
   useEffect(() => {
     if (stream === "ended") session.reload();
@@ -102,9 +103,14 @@ export function SessionPage(props: { id: string }) {
       <h2>Events</h2>
       <SessionTimelineView items={timeline.items} dropped={timeline.dropped} />
       <h2>Previews</h2>
+      {serving && (
+        <button type="button" className="secondary" onClick={ports.reload}>
+          Refresh ports
+        </button>
+      )}
       <ErrorBanner error={ports.error} />
       {(ports.data ?? []).length === 0 ? (
-        <p className="empty">No ports listening{live ? "" : " (the session has ended)"}.</p>
+        <p className="empty">No ports listening{serving ? "" : " (the agent is not running)"}.</p>
       ) : (
         <ul>
           {(ports.data ?? []).map((port) => (

@@ -61,9 +61,10 @@ export function SessionStartForm(props: { onStarted(session: Session): void }) {
         </label>
       </div>
       <label>
-        Prompt (a command for the <code>shell</code> provider; empty starts an interactive session)
+        Prompt
         <textarea name="prompt" rows={3} value={prompt} onChange={(event) => setPrompt(event.target.value)} />
       </label>
+      <p className="hint">For the shell agent, the prompt is a command. Without a prompt the session is interactive.</p>
       <div>
         <button type="submit" disabled={busy}>
           {busy ? "Starting…" : "Start session"}
