@@ -50,6 +50,7 @@ describe("the web UI", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(page.headers.get("x-content-type-options")).toBe("nosniff");
 
+    expect((await fetch(`${server.url}/api/v1/openapi.json`)).status).toBe(200);
     const api = await fetch(`${server.url}/api/v1/no-such-route`, { headers: { authorization: `Bearer ${server.token}` } });
     expect(api.status).toBe(404);
     expect(await api.json()).toMatchObject({ error: { code: "not_found" } });

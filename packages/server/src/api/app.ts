@@ -138,10 +138,10 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.route("/", mcpRoutes({ auth, tools: dependencies.tools, version: dependencies.version }));
   app.route("/api/v1", volumeRoutes(dependencies.volumes));
   if (dependencies.images) app.route("/api/v1", imageRoutes(dependencies.images));
-  // Last: it answers any GET no route above took.
-  if (dependencies.webUI) app.route("/", webUIRoutes(dependencies.webUI));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);
+  // Last: it answers any GET that no route above took.
+  if (dependencies.webUI) app.route("/", webUIRoutes(dependencies.webUI));
   return app;
 }

@@ -20,6 +20,8 @@ describe("the web UI's static files", () => {
     writeFileSync(path.join(parent, "secret.txt"), "outside");
     symlinkSync(path.join(parent, "secret.txt"), path.join(directory, "link.txt"));
     app = new Hono().route("/", webUIRoutes({ directory }));
+    // Registered after the UI: the API's paths still reach it.
+    app.get("/api/v1/late", (c) => c.json({ late: true }));
     app.notFound((c) => c.json({ error: { code: "not_found", message: "no route" } }, 404));
   });
   afterAll(() => rmSync(parent, { recursive: true, force: true }));
@@ -45,6 +47,10 @@ describe("the web UI's static files", () => {
     const icon = await app.request("/favicon.svg");
     expect(icon.headers.get("content-type")).toBe("image/svg+xml");
     expect(icon.headers.get("cache-control")).toBe("no-cache");
+  });
+
+  test("the server's own paths pass on to their routes, even routes registered later", async () => {
+    expect(await (await app.request("/api/v1/late")).json()).toEqual({ late: true });
   });
 
   test("a missing asset and the server's own paths are 404s, not the page", async () => {

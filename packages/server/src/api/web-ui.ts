@@ -49,12 +49,14 @@ const notBuiltPage = `<!doctype html>
 
 /**
  * The built web UI at `/`: its files as they are, and index.html for any other page so that client-side
- * routes load. Mounted after every other route, so the API, MCP, previews and downloads keep precedence.
+ * routes load. Mounted after every other route, and it passes the server's own paths on, so the API, MCP,
+ * previews and downloads keep precedence.
  */
 export function webUIRoutes(options: WebUIOptions) {
-  return new Hono<ApiEnv>().get("*", async (c) => {
+  return new Hono<ApiEnv>().get("*", async (c, next) => {
     const urlPath = new URL(c.req.url).pathname;
-    if (reservedPrefixes.some((prefix) => urlPath.startsWith(prefix))) return c.notFound();
+    // Passed on rather than refused, so a route registered after this one still answers its own paths.
+    if (reservedPrefixes.some((prefix) => urlPath.startsWith(prefix))) return next();
     const root = await rootOf(options.directory);
     if (root === undefined) return answer(c, 503, Buffer.from(notBuiltPage), ".html", "no-store");
 
