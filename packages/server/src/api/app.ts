@@ -142,6 +142,6 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);
   // Last: it answers any GET that no route above took.
-  if (dependencies.webUI) app.route("/", webUIRoutes(dependencies.webUI));
+  if (dependencies.webUI) app.route("/", webUIRoutes({ ...dependencies.webUI, previewDomain: dependencies.previewOptions.domain }));
   return app;
 }

@@ -70,6 +70,15 @@ describe("the web UI's static files", () => {
     expect(await dotted.text()).not.toContain("outside");
   });
 
+  test("hosts of the previews domain get no UI: they are sandboxes' origins", async () => {
+    const withDomain = new Hono().route("/", webUIRoutes({ directory, previewDomain: "previews.example.test" }));
+    withDomain.notFound((c) => c.json({ error: { code: "not_found", message: "no route" } }, 404));
+    for (const host of ["stray.previews.example.test", "PREVIEWS.example.test:8443"]) {
+      expect((await withDomain.request("/", { headers: { host } })).status, host).toBe(404);
+    }
+    expect((await withDomain.request("/", { headers: { host: "ciab.example.test" } })).status).toBe(200);
+  });
+
   test("without a build, / answers how to build the UI", async () => {
     const unbuilt = new Hono().route("/", webUIRoutes({ directory: path.join(parent, "missing") }));
     const response = await unbuilt.request("/");

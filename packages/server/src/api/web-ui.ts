@@ -7,6 +7,8 @@ import type { ApiEnv } from "./api-env.js";
 export interface WebUIOptions {
   /** The built UI (`packages/web/dist`); it may be missing, or appear after the server started. */
   directory: string;
+  /** `[previews] domain`: its hosts are sandboxes' origins, where the UI is never served. */
+  previewDomain?: string | undefined;
 }
 
 /** Paths of the server's own that an unknown page must not shadow: they answer the API's JSON 404. */
@@ -56,7 +58,7 @@ export function webUIRoutes(options: WebUIOptions) {
   return new Hono<ApiEnv>().get("*", async (c, next) => {
     const urlPath = new URL(c.req.url).pathname;
     // Passed on rather than refused, so a route registered after this one still answers its own paths.
-    if (reservedPrefixes.some((prefix) => urlPath.startsWith(prefix))) return next();
+    if (reservedPrefixes.some((prefix) => urlPath.startsWith(prefix)) || onPreviewHost(c.req.header("host"), options.previewDomain)) return next();
     const root = await rootOf(options.directory);
     if (root === undefined) return answer(c, 503, Buffer.from(notBuiltPage), ".html", "no-store");
 
@@ -68,6 +70,13 @@ export function webUIRoutes(options: WebUIOptions) {
     if (urlPath.startsWith("/assets/") || path.extname(urlPath) !== "") return c.notFound();
     return answer(c, 200, await readFile(path.join(root, "index.html")), ".html", "no-cache");
   });
+}
+
+function onPreviewHost(host: string | undefined, previewDomain: string | undefined): boolean {
+  if (!previewDomain || !host) return false;
+  const name = host.toLowerCase().replace(/:\d{1,5}$/, "");
+  const domain = previewDomain.toLowerCase().replace(/:\d{1,5}$/, "");
+  return name === domain || name.endsWith(`.${domain}`);
 }
 
 /** The build dir's real path when it holds an index.html. */
