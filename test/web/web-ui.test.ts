@@ -61,12 +61,22 @@ describe("the web UI", () => {
     }
   });
 
-  test("a bad token shows the API's error and keeps the sign-in form", async () => {
+  test("a bad token shows the API's error; a token revoked while the page is open signs the tab out", async () => {
     const page = await openPage({ watchConsole: false });
     await signIn(page, "ciab_not_a_real_token");
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/token.*\(unauthorized\)/);
     expect(await page.getByLabel("API token").isVisible()).toBe(true);
     expect(await page.evaluate("[sessionStorage.length, localStorage.length]")).toEqual([0, 0]);
+
+    const created = await server.api("POST", "/tokens", { name: "web-ui-revoked" });
+    expect(created.status).toBe(201);
+    await page.getByLabel("API token").fill(created.body.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByTestId("whoami").count()).toBe(1);
+    expect((await server.api("DELETE", `/tokens/${created.body.id}`)).status).toBe(200);
+    // The sandbox list refreshes every few seconds: its first refusal signs out.
+    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("revoked");
+    expect(await page.evaluate("sessionStorage.length")).toBe(0);
     await page.close();
   });
 

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { WhoAmI } from "@ciab/protocol";
 import { createApiClient } from "./api/api-client.js";
 import { ApiContext } from "./api-context.js";
@@ -17,6 +17,11 @@ type SignInState = { token: string; whoami: WhoAmI } | { token: undefined; notic
 export function App() {
   const [state, setState] = useState<SignInState>(() => (loadToken() === undefined ? { token: undefined } : "checking"));
 
+  const signOut = useCallback((notice?: string) => {
+    forgetToken();
+    setState({ token: undefined, ...(notice !== undefined && { notice }) });
+  }, []);
+
   // A token kept from earlier in this tab is checked again: it may have been revoked meanwhile.
   useEffect(() => {
     if (state !== "checking") return;
@@ -25,11 +30,8 @@ export function App() {
     createApiClient(token)
       .whoami()
       .then((whoami) => setState({ token, whoami }))
-      .catch((error: Error) => {
-        forgetToken();
-        setState({ token: undefined, notice: `Signed out: ${error.message}` });
-      });
-  }, [state]);
+      .catch((error: Error) => signOut(`Signed out: ${error.message}`));
+  }, [state, signOut]);
 
   if (state === "checking") return <p className="loading">Checking the token…</p>;
   if (state.token === undefined) {
@@ -47,18 +49,20 @@ export function App() {
     <SignedInLayout
       token={state.token}
       whoami={state.whoami}
-      onSignOut={() => {
-        forgetToken();
-        setState({ token: undefined });
-      }}
+      onSignOut={signOut}
     />
   );
 }
 
-function SignedInLayout(props: { token: string; whoami: WhoAmI; onSignOut(): void }) {
+function SignedInLayout(props: { token: string; whoami: WhoAmI; onSignOut(notice?: string): void }) {
   const path = usePath();
   const route = routeOf(path);
-  const signedIn = useMemo(() => ({ api: createApiClient(props.token), whoami: props.whoami }), [props.token, props.whoami]);
+  const { onSignOut } = props;
+  // A token revoked or expired while the page is open signs the tab out at the first refusal.
+  const signedIn = useMemo(
+    () => ({ api: createApiClient(props.token, { onUnauthorized: (error) => onSignOut(`Signed out: ${error.message}`) }), whoami: props.whoami }),
+    [props.token, props.whoami, onSignOut],
+  );
   const { whoami } = props;
   return (
     <ApiContext.Provider value={signedIn}>
@@ -74,7 +78,7 @@ function SignedInLayout(props: { token: string; whoami: WhoAmI; onSignOut(): voi
           {whoami.user_name} · {whoami.workspace_name} · {whoami.role}
           {whoami.installation_admin ? " (installation admin)" : ""}
         </span>
-        <button type="button" className="secondary" onClick={props.onSignOut}>
+        <button type="button" className="secondary" onClick={() => onSignOut()}>
           Sign out
         </button>
       </header>

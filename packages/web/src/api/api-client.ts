@@ -25,7 +25,14 @@ interface RequestOptions {
 /** The slice of the public API (/api/v1) the UI uses, with the token in a header, never in a URL. */
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-export function createApiClient(token: string, fetchFunction: typeof fetch = (input, init) => fetch(input, init)) {
+export interface ApiClientOptions {
+  /** Called when the server refuses the token (revoked, expired, its user removed) before the error is thrown. */
+  onUnauthorized?(error: ApiError): void;
+  fetch?: typeof fetch;
+}
+
+export function createApiClient(token: string, clientOptions: ApiClientOptions = {}) {
+  const fetchFunction = clientOptions.fetch ?? ((input, init) => fetch(input, init));
   async function send(method: string, route: string, options: RequestOptions = {}): Promise<Response> {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) search.set(key, String(value));
@@ -46,7 +53,11 @@ export function createApiClient(token: string, fetchFunction: typeof fetch = (in
       if (options.signal?.aborted) throw error;
       throw new ApiError("connection_failed", `cannot reach the server: ${(error as Error).message}`, 0);
     }
-    if (!response.ok) throw await errorFromResponse(response);
+    if (!response.ok) {
+      const error = await errorFromResponse(response);
+      if (response.status === 401) clientOptions.onUnauthorized?.(error);
+      throw error;
+    }
     return response;
   }
 

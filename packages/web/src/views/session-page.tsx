@@ -13,8 +13,10 @@ const finalStates = new Set(["completed", "failed", "cancelled"]);
 
 export function SessionPage(props: { id: string }) {
   const { api } = useApi();
-  const session = useResource((signal) => api.sessions.get(props.id, signal), props.id, 5_000);
   const [timeline, addToTimeline] = useReducer(addEvent, emptyTimeline);
+  const ended = timeline.state !== undefined && finalStates.has(timeline.state);
+  // Refreshed for its cost and fields while it runs; the events say when it has ended.
+  const session = useResource((signal) => api.sessions.get(props.id, signal), `${props.id}:${ended}`, ended ? undefined : 5_000);
   const [stream, setStream] = useState<"connecting" | "open" | "reconnecting" | "ended">("connecting");
   const [streamError, setStreamError] = useState<unknown>();
   const [cancelError, setCancelError] = useState<unknown>();
@@ -45,9 +47,6 @@ export function SessionPage(props: { id: string }) {
     (signal) => (serving ? api.sessions.ports(props.id, signal) : Promise.resolve([])),
     `${props.id}:${serving}`,
   );
-  useEffect(() => {
-    if (stream === "ended") session.reload();
-  }, [stream, session.reload]);
 
   const cancel = async () => {
     setCancelError(undefined);
