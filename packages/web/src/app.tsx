@@ -69,10 +69,18 @@ function SignedInLayout(props: { token: string; whoami: WhoAmI; onSignOut(notice
       <header>
         <strong className="brand">ciab</strong>
         <nav>
-          <Link to="/sandboxes">Sandboxes</Link>
-          <Link to="/sessions">Sessions</Link>
-          <Link to="/artifacts">Artifacts</Link>
-          <Link to="/usage">Usage</Link>
+          <Link to="/sandboxes" current={route.page === "sandboxes" || route.page === "sandbox"}>
+            Sandboxes
+          </Link>
+          <Link to="/sessions" current={route.page === "sessions" || route.page === "session"}>
+            Sessions
+          </Link>
+          <Link to="/artifacts" current={route.page === "artifacts"}>
+            Artifacts
+          </Link>
+          <Link to="/usage" current={route.page === "usage"}>
+            Usage
+          </Link>
         </nav>
         <span className="whoami" data-testid="whoami">
           {whoami.user_name} · {whoami.workspace_name} · {whoami.role}

@@ -44,14 +44,14 @@ export function routeOf(path: string): Route {
   return { page: "not-found" };
 }
 
-export function Link(props: { to: string; children: ReactNode; className?: string }) {
+export function Link(props: { to: string; children: ReactNode; className?: string; current?: boolean }) {
   const follow = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     navigate(props.to);
   };
   return (
-    <a href={props.to} onClick={follow} className={props.className}>
+    <a href={props.to} onClick={follow} className={props.className} aria-current={props.current ? "page" : undefined}>
       {props.children}
     </a>
   );
