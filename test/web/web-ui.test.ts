@@ -124,6 +124,12 @@ describe("the web UI", () => {
     expect(await page.getByTestId("stream-state").textContent()).toBe("open");
     await expect.poll(() => page.locator("tr[data-artifact-id]").count(), { timeout: 15_000 }).toBe(1);
 
+    // Its sandbox's page lists it; back again, the session's page follows it from the start.
+    await page.locator("dd a[href^='/sandboxes/']").click();
+    await expect.poll(() => page.locator(`li a[href='/sessions/${sessionID}']`).count()).toBe(1);
+    await page.goBack();
+    await expect.poll(() => page.locator(".timeline").textContent()).toMatch(/tick-1[\s\S]*published/);
+
     await page.getByRole("button", { name: "Cancel session" }).click();
     await expect.poll(() => page.getByTestId("session-state").textContent(), { timeout: 20_000 }).toBe("cancelled");
     expect(await page.getByTestId("stream-state").textContent()).toBe("ended");

@@ -1,7 +1,7 @@
 import { useApi } from "../api-context.js";
 import { ErrorBanner } from "../components/error-banner.js";
 import { age, tagsText, usd } from "../format.js";
-import { navigate } from "../router.js";
+import { Link, navigate } from "../router.js";
 import { useResource } from "../use-resource.js";
 import { ArtifactTable } from "./artifact-table.js";
 import { CommandRunner } from "./command-runner.js";
@@ -13,6 +13,9 @@ export function SandboxPage(props: { id: string }) {
   const sandbox = useResource((signal) => api.sandboxes.get(props.id, signal), props.id, 3_000);
   const ready = sandbox.data?.state === "ready";
   const ports = useResource((signal) => (ready ? api.sandboxes.ports(props.id, signal) : Promise.resolve([])), `${props.id}:${ready}`);
+  // The API lists sessions newest first with no sandbox filter: the page picks this sandbox's out of the latest.
+  const sessions = useResource((signal) => api.sessions.list(signal), `sessions:${props.id}`, 10_000);
+  const ownSessions = (sessions.data ?? []).filter((session) => session.sandbox_id === props.id);
   const value = sandbox.data;
 
   return (
@@ -77,6 +80,21 @@ export function SandboxPage(props: { id: string }) {
                 {(ports.data ?? []).map((port) => (
                   <li key={`${port.address}:${port.port}`} className="mono">
                     {port.address}:{port.port} ({port.family})
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          <section>
+            <h2>Sessions</h2>
+            {ownSessions.length === 0 ? (
+              <p className="empty">No recent session ran here.</p>
+            ) : (
+              <ul>
+                {ownSessions.map((session) => (
+                  <li key={session.id}>
+                    <Link to={`/sessions/${session.id}`}>{session.id}</Link> · {session.provider} ·{" "}
+                    <span className={`state state-${session.state}`}>{session.state}</span>
                   </li>
                 ))}
               </ul>
