@@ -1,17 +1,26 @@
 // Builds the UI to dist/ with Vite: index.html and hashed assets, no inline script (the server's CSP
-// refuses any). Run as `npm run build -w @ciab/web`; tests and scripts/install.sh import `buildWeb`.
+// refuses any). Run as `npm run build -w @ciab/web` (scripts/install.sh does); tests call `ensureWebBuild`.
+import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import react from "@vitejs/plugin-react";
 import { build, defaultClientConditions } from "vite";
 import { webDistDirectory, webPackageDirectory } from "./dist-path.mjs";
 
 export async function buildWeb() {
+  // Vite and the React plugin pick development JSX and React's development build from NODE_ENV, which
+  // callers set otherwise (vitest sets `test`): such a caller builds in a child that says production.
+  if (process.env.NODE_ENV !== "production") {
+    await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, NODE_ENV: "production" } });
+    return webDistDirectory;
+  }
   // Built beside dist and swapped in, so a server meanwhile never serves half a build.
   const staging = mkdtempSync(`${webDistDirectory}.building-`);
   await build({
     configFile: false,
+    mode: "production",
     root: webPackageDirectory,
     base: "/",
     logLevel: "warn",
