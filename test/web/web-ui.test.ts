@@ -99,6 +99,12 @@ describe("the web UI", () => {
     await expect.poll(() => page.getByTestId("exit-code").textContent()).toBe("3");
     expect(await page.getByTestId("stdout").textContent()).toBe("hello-from-ui\n");
     expect(await page.getByTestId("stderr").textContent()).toBe("oops\n");
+
+    const sandboxID = page.url().split("/").pop()!;
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete sandbox" }).click();
+    await page.waitForURL(/\/sandboxes$/);
+    await expect.poll(async () => (await server.api("GET", `/sandboxes/${sandboxID}`)).body.state, { timeout: 20_000 }).toMatch(/terminat/);
     await page.close();
   });
 

@@ -6,7 +6,7 @@ import { useResource } from "../use-resource.js";
 import { ArtifactTable } from "./artifact-table.js";
 import { CommandRunner } from "./command-runner.js";
 
-const endedStates = new Set(["terminating", "terminated", "failed"]);
+const endedStates = new Set(["terminating", "terminated"]);
 
 export function SandboxPage(props: { id: string }) {
   const { api } = useApi();
@@ -54,12 +54,13 @@ export function SandboxPage(props: { id: string }) {
             <button
               type="button"
               className="danger"
-              onClick={() =>
+              onClick={() => {
+                if (!confirm(`Delete sandbox ${value.id}? Its machine and work dir go with it.`)) return;
                 void api.sandboxes.remove(value.id).then(
                   () => navigate("/sandboxes"),
                   () => sandbox.reload(),
-                )
-              }
+                );
+              }}
             >
               Delete sandbox
             </button>

@@ -6,12 +6,15 @@ import { Link } from "../router.js";
 import { useResource } from "../use-resource.js";
 import { SandboxCreateForm } from "./sandbox-create-form.js";
 
+const endedStates = new Set(["terminating", "terminated"]);
+
 export function SandboxesPage() {
   const { api } = useApi();
   const sandboxes = useResource((signal) => api.sandboxes.list(signal), "sandboxes", 3_000);
   const [actionError, setActionError] = useState<unknown>();
 
   const remove = async (id: string) => {
+    if (!confirm(`Delete sandbox ${id}? Its machine and work dir go with it.`)) return;
     setActionError(undefined);
     try {
       await api.sandboxes.remove(id);
@@ -55,9 +58,11 @@ export function SandboxesPage() {
               <td>{usd(sandbox.cost_usd)}</td>
               <td>{tagsText(sandbox.tags)}</td>
               <td>
-                <button type="button" className="danger" onClick={() => void remove(sandbox.id)}>
-                  Delete
-                </button>
+                {!endedStates.has(sandbox.state) && (
+                  <button type="button" className="danger" onClick={() => void remove(sandbox.id)}>
+                    Delete
+                  </button>
+                )}
               </td>
             </tr>
           ))}
