@@ -11,3 +11,5 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 # The CLI runs from built JavaScript (bin/ciab.mjs falls back to the sources when they are newer).
 npm run --silent build:cli >/dev/null
+# The web UI the server serves at / (packages/web/dist).
+npm run --silent build -w @ciab/web >/dev/null

@@ -11,6 +11,7 @@ import { loadConfig } from "./config/load-config.js";
 import type { Config } from "./config/config-schema.js";
 import { createControlPlane } from "./control-plane.js";
 import { loadDataKey } from "./data-key.js";
+import { webDistDirectory } from "@ciab/web/dist-path";
 import { createHTTPEdge } from "./http-edge.js";
 import { createLogger, type Logger } from "./logger.js";
 import { startBudgetLoops } from "./loops/budget-loops.js";
@@ -97,7 +98,7 @@ async function startLocked(
     maxStreamsPerSession: config.previews.max_streams_per_session,
     logger: logger.child({ component: "previews" }),
   });
-  const app = createApp(plane.appDependencies);
+  const app = createApp({ ...plane.appDependencies, webUI: { directory: webDistDirectory } });
   const httpServer = createHTTPEdge(
     app.fetch,
     {

@@ -54,6 +54,7 @@ import { sessionRoutes } from "./sessions.js";
 import { machineDownloadRoutes, type MachineDownloadDependencies } from "./machine-downloads.js";
 import { mountE2B } from "../compat/e2b/e2b-routes.js";
 import type { AccessTokens } from "../compat/e2b/access-tokens.js";
+import { webUIRoutes, type WebUIOptions } from "./web-ui.js";
 
 export interface AppDependencies {
   auth: AuthService;
@@ -92,6 +93,8 @@ export interface AppDependencies {
   machineDownloads?: MachineDownloadDependencies;
   /** Signs the envd access tokens of E2B's SDK (compat/e2b/). */
   e2bAccessTokens: AccessTokens;
+  /** The built web UI, served at `/` (`ciab server`; the Lambda API serves none). */
+  webUI?: WebUIOptions;
 }
 
 const publicRoutes = new Set(["/api/v1/health", "/api/v1/openapi.json"]);
@@ -151,5 +154,7 @@ export function createApp(dependencies: AppDependencies): OpenAPIHono<ApiEnv> {
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   serveOpenAPIDocument(app, dependencies.version);
+  // Last: it answers any GET that no route above took.
+  if (dependencies.webUI) app.route("/", webUIRoutes({ ...dependencies.webUI, previewDomain: dependencies.previewOptions.domain }));
   return app;
 }
