@@ -227,6 +227,12 @@ describe.each(["local", "docker"] as const)("previews of a server in a %s sandbo
     expect(table.stdout).toMatch(new RegExp(`^PORT\\s+URL\\s+HOST URL\\s+EXPIRES\\n${appPort}\\s+http://`));
   });
 
+  test("the sandbox's port list leaves out agentd's relay to the model gateway, as the session's does", async () => {
+    const listed = await server.api("GET", `/sandboxes/${session.sandbox_id}/ports`);
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect([...new Set(listed.body.ports.map((entry: { port: number }) => entry.port))]).toEqual([appPort]);
+  });
+
   test("once the session ended its previews answer 410 session_ended", async () => {
     await ciab.sessions.cancel(session.id);
     for (let attempt = 0; attempt < 50 && !["completed", "failed", "cancelled"].includes((await ciab.sessions.get(session.id)).state); attempt += 1) {

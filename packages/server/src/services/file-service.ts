@@ -95,7 +95,11 @@ export function createFileService(sandboxes: SandboxService) {
     },
 
     async ports(principal: Principal, id: string) {
-      return withAgent(principal, id, (agent) => agent.ports());
+      return withAgent(principal, id, async (agent) => {
+        const [listening, health] = await Promise.all([agent.ports(), agent.health()]);
+        // agentd's own relay to the model gateway is plumbing, not something the sandbox serves.
+        return listening.filter((entry) => entry.port !== health.gatewayPort);
+      });
     },
   };
 }
