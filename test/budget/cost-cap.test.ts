@@ -7,6 +7,7 @@ import { Ciab, CostCapReachedError } from "../../packages/sdk/src/index.js";
 import { startTestServer, type TestServer } from "../harness/test-server.js";
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "packages", "cli", "bin", "ciab.mjs");
+const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the hourly cost cap and usage reports", () => {
@@ -36,6 +37,16 @@ describe("the hourly cost cap and usage reports", () => {
     expect(another.status).toBe(429);
     expect(another.body.error.code).toBe("cost_cap_reached");
     await expect(ciab.sessions.create({ provider: "shell", prompt: "true", sandbox_id: sandbox.id })).rejects.toBeInstanceOf(CostCapReachedError);
+
+    // What the refusal said is there to be asked before anything is refused: the budget, through API, SDK and CLI.
+    const budget = await ciab.usage.budget();
+    expect(budget).toMatchObject({ workspace_id: expect.stringMatching(/^ws_/), cap_usd: 0.5, resets_at: session.body.error.context.resets_at });
+    expect(budget.spent_usd).toBeGreaterThanOrEqual(0.5);
+    const printed = await execFileAsync(process.execPath, [cli, "budget"], { env: { ...process.env, CIAB_URL: server.url, CIAB_TOKEN: server.token } });
+    expect(printed.stdout).toMatch(/^spent \$\d+\.\d{4} this hour of a \$0\.5000 hourly cap \(\$0\.0000 left\); the hour resets at \d{4}-/);
+    const team = await server.api("POST", "/workspaces", { name: "budget-other" });
+    expect((await server.api("GET", "/budget", undefined, { token: team.body.token })).body).toMatchObject({ workspace_id: team.body.workspace.id, spent_usd: 0 });
+    expect((await server.api("GET", "/budget?cap=1")).body.error.code).toBe("invalid_request");
 
     const deleted = await ciab.sandboxes.delete(sandbox.id);
     expect(deleted.cost_usd).toBeGreaterThanOrEqual(0.5);

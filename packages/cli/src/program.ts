@@ -98,6 +98,12 @@ export function createProgram(): Command {
     );
 
   program
+    .command("budget")
+    .description("this workspace's cost in the current clock hour against its hourly cap")
+    .option("--json", "print it as JSON")
+    .action(action(async (context) => (await import("./commands/budget/status.js")).status(context)));
+
+  program
     .command("completion")
     .addArgument(new Argument("<shell>", "the shell").choices(completionShells))
     .description("print the shell completion script for bash, zsh or fish")

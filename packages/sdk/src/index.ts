@@ -45,6 +45,7 @@ export type {
   SessionEndReason,
   UsageGroupKey,
   UsageReport,
+  BudgetStatus,
   UsageRow,
   Artifact,
   PublishArtifactRequest,

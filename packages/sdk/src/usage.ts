@@ -1,4 +1,4 @@
-import type { UsageGroupKey, UsageReport } from "@ciab/protocol";
+import type { BudgetStatus, UsageGroupKey, UsageReport } from "@ciab/protocol";
 import type { HttpClient } from "./http.js";
 
 export interface UsageReportOptions {
@@ -30,5 +30,10 @@ export class Usage {
       },
       signal: options.signal,
     });
+  }
+
+  /** The caller's workspace against its hourly cost cap, in this clock hour. */
+  budget(options: { signal?: AbortSignal } = {}): Promise<BudgetStatus> {
+    return this.#http.json<BudgetStatus>("GET", "/api/v1/budget", { signal: options.signal });
   }
 }

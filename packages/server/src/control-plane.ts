@@ -302,6 +302,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
     events,
     secrets,
     usage: createUsageService(store),
+    budget,
     previews,
     previewOptions: { publicURL: config.previews.public_url, domain: config.previews.domain },
     artifacts: audited.artifacts,

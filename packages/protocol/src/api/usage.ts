@@ -44,3 +44,15 @@ export const usageReportSchema = z.object({
   total_usd: z.number(),
 });
 export type UsageReport = z.infer<typeof usageReportSchema>;
+
+/** The caller's workspace against `[budget] max_hourly_usd`, for the clock hour now. */
+export const budgetStatusSchema = z.object({
+  workspace_id: z.string(),
+  /** `null`: no cap is set. */
+  cap_usd: z.number().nullable(),
+  /** What the workspace's sandboxes cost in this UTC clock hour, open intervals included. */
+  spent_usd: z.number(),
+  /** When this hour's spending starts again from zero. */
+  resets_at: z.string(),
+});
+export type BudgetStatus = z.infer<typeof budgetStatusSchema>;

@@ -16,7 +16,7 @@ describe("the API's own description and first start", () => {
     expect(document.openapi).toBe("3.1.0");
     for (const route of ["/sandboxes", "/sandboxes/{id}", "/sandboxes/{id}/exec", "/sandboxes/{id}/exec/stream",
       "/sandboxes/{id}/files", "/sandboxes/{id}/files/upload", "/sandboxes/{id}/ports", "/sandboxes/{id}/processes",
-      "/admin/usage", "/volumes", "/volumes/{id}", "/images", "/images/build", "/images/builds/{build_id}",
+      "/admin/usage", "/budget", "/volumes", "/volumes/{id}", "/images", "/images/build", "/images/builds/{build_id}",
       "/images/builds/{build_id}/logs", "/images/builds/{build_id}/cancel", "/images/{image_id}"]) {
       expect(Object.keys(document.paths), route).toContain(`/api/v1${route}`);
     }

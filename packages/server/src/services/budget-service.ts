@@ -1,4 +1,4 @@
-import { CiabError } from "@ciab/protocol";
+import { CiabError, type BudgetStatus } from "@ciab/protocol";
 import { billsIn, hourKey, hourStart, openCost, unbilledMinimum } from "../store/metering.js";
 import type { SandboxRecord } from "../store/records.js";
 import type { Store, WorkspaceSpend } from "../store/store.js";
@@ -60,6 +60,18 @@ export function createBudgetService(dependencies: BudgetServiceDependencies) {
 
   return {
     hourlySpend,
+
+    /** Where the workspace stands against its cap in this clock hour. */
+    async status(workspaceID: string): Promise<BudgetStatus> {
+      const at = now();
+      const cap = dependencies.maxHourlyUSD;
+      return {
+        workspace_id: workspaceID,
+        cap_usd: cap ?? null,
+        spent_usd: await hourlySpend(workspaceID, at),
+        resets_at: new Date(hourStart(at) + 3_600_000).toISOString(),
+      };
+    },
 
     /** Throws `cost_cap_reached` once the workspace has burned its hourly cap. */
     async checkCap(workspaceID: string): Promise<void> {
