@@ -314,7 +314,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
     stdinLimitBytes: config.server.stdin_limit_bytes,
     eventPageBytes: config.server.event_page_bytes,
     version,
-    e2bAccessTokens: createAccessTokens(store),
+    e2bAccessTokens: createAccessTokens(store, dataKey),
     ...(downloadSigner &&
       configOffers && {
         machineDownloads: {
