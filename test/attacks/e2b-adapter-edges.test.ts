@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from "../harness/test-server.js";
  * resolve, REST bodies that are not JSON, and the store as a way to sign envd access tokens.
  */
 let server: TestServer;
+let workspaceID: string;
 let apiKey: string;
 let sandboxID: string;
 let accessToken: string;
@@ -18,22 +19,50 @@ beforeAll(async () => {
   const tenant = await server.api("POST", "/workspaces", { name: "e2b-tenant", user_name: "mallory", role: "member" });
   expect(tenant.status).toBe(201);
   apiKey = tenant.body.token;
+  workspaceID = tenant.body.workspace.id;
   const created = await e2b("POST", "/v2/sandboxes", JSON.stringify({ templateID: "base", timeout: 600 }));
   expect(created.status).toBe(201);
   ({ sandboxID, envdAccessToken: accessToken } = (await created.json()) as { sandboxID: string; envdAccessToken: string });
 });
 afterAll(async () => server?.close());
 
-function e2b(method: string, route: string, body?: string, contentType = "application/json"): Promise<Response> {
-  return fetch(`${server.url}/e2b${route}`, { method, headers: { "x-api-key": apiKey, "content-type": contentType }, ...(body !== undefined && { body }) });
+function e2b(method: string, route: string, body?: string, contentType = "application/json", key = apiKey): Promise<Response> {
+  return fetch(`${server.url}/e2b${route}`, { method, headers: { "x-api-key": key, "content-type": contentType }, ...(body !== undefined && { body }) });
 }
 
-function envd(route: string, body: string, token = accessToken): Promise<Response> {
+function envd(route: string, body: string, token = accessToken, sandbox = sandboxID): Promise<Response> {
   return fetch(`${server.url}/e2b/envd${route}`, {
     method: "POST",
-    headers: { "x-access-token": token, "e2b-sandbox-id": sandboxID, "content-type": "application/json" },
+    headers: { "x-access-token": token, "e2b-sandbox-id": sandbox, "content-type": "application/json" },
     body,
   });
+}
+
+/** Connect's 5-byte envelope around one JSON message. */
+function enveloped(message: unknown): Uint8Array {
+  const json = Buffer.from(JSON.stringify(message));
+  const framed = Buffer.alloc(5 + json.length);
+  framed.writeUInt32BE(json.length, 1);
+  json.copy(framed, 5);
+  return framed;
+}
+
+/** Reads a body to its end or its error within `limitMs`; how it ended. */
+async function drain(body: ReadableStream<Uint8Array>, limitMs: number): Promise<"done" | "error" | "timeout"> {
+  const reader = body.getReader();
+  const deadline = Date.now() + limitMs;
+  try {
+    while (Date.now() < deadline) {
+      const next = await Promise.race([reader.read(), new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), deadline - Date.now()))]);
+      if (next === "timeout") break;
+      if (next.done) return "done";
+    }
+    return "timeout";
+  } catch {
+    return "error";
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
 }
 
 describe("envd's Connect router", () => {
@@ -67,6 +96,33 @@ describe("E2B's REST routes", () => {
 });
 
 describe("envd access tokens", () => {
+  test("one sandbox's token opens no other sandbox of the same workspace; a removed user's token ends its streams and every later call", async () => {
+    const added = await server.api("POST", `/workspaces/${workspaceID}/users`, { name: "leaver", role: "member" });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const leaverKey = added.body.token as string;
+    const connected = await e2b("POST", `/v2/sandboxes/${sandboxID}/connect`, "{}", "application/json", leaverKey);
+    expect(connected.status).toBe(200);
+    const leaverToken = ((await connected.json()) as { envdAccessToken: string }).envdAccessToken;
+    const other = await e2b("POST", "/v2/sandboxes", JSON.stringify({ templateID: "base", timeout: 600 }));
+    const otherID = ((await other.json()) as { sandboxID: string }).sandboxID;
+    const crossed = await envd("/filesystem.Filesystem/ListDir", JSON.stringify({ path: "/workspace" }), leaverToken, otherID);
+    expect(crossed.status).toBe(404);
+
+    const stream = await fetch(`${server.url}/e2b/envd/process.Process/Start`, {
+      method: "POST",
+      headers: { "x-access-token": leaverToken, "e2b-sandbox-id": sandboxID, "content-type": "application/connect+json" },
+      body: enveloped({ process: { cmd: "/bin/sh", args: ["-c", "sleep 30"] } }),
+    });
+    expect(stream.status).toBe(200);
+    const started = Date.now();
+    expect((await server.api("DELETE", `/workspaces/${workspaceID}/users/${added.body.user.id}`)).status).toBe(200);
+    expect(await drain(stream.body!, 10_000)).not.toBe("timeout");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await envd("/filesystem.Filesystem/ListDir", JSON.stringify({ path: "/workspace" }), leaverToken)).status).toBe(401);
+    expect((await envd("/filesystem.Filesystem/ListDir", JSON.stringify({ path: "/workspace" }))).status).toBe(200);
+    await e2b("DELETE", `/sandboxes/${otherID}`);
+  });
+
   test("nothing the store holds signs one: a copy of the store forges no access to a sandbox", async () => {
     const [sandbox, workspaceID, userID, tokenID] = accessToken.split(".");
     expect(sandbox).toBe(sandboxID);
