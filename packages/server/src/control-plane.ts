@@ -189,6 +189,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
   const downloads = createDownloadLinks({
     store,
     artifactStore,
+    dataKey,
     urlTTLSeconds: config.artifacts.url_ttl_seconds,
     limitBytesPerHour: config.artifacts.download_limit_bytes_per_hour,
   });
