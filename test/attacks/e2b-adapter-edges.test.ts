@@ -24,7 +24,12 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   ({ sandboxID, envdAccessToken: accessToken } = (await created.json()) as { sandboxID: string; envdAccessToken: string });
 });
-afterAll(async () => server?.close());
+afterAll(async () => {
+  // The harness ends the admin's sandboxes; the tenant's are ended here.
+  const listed = apiKey ? await e2b("GET", "/v2/sandboxes") : undefined;
+  for (const { sandboxID: id } of listed?.ok ? ((await listed.json()) as { sandboxID: string }[]) : []) await e2b("DELETE", `/sandboxes/${id}`);
+  await server?.close();
+});
 
 function e2b(method: string, route: string, body?: string, contentType = "application/json", key = apiKey): Promise<Response> {
   return fetch(`${server.url}/e2b${route}`, { method, headers: { "x-api-key": key, "content-type": contentType }, ...(body !== undefined && { body }) });
