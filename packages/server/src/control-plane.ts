@@ -189,6 +189,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
   const downloads = createDownloadLinks({
     store,
     artifactStore,
+    dataKey,
     urlTTLSeconds: config.artifacts.url_ttl_seconds,
     limitBytesPerHour: config.artifacts.download_limit_bytes_per_hour,
   });
@@ -315,7 +316,7 @@ export async function createControlPlane(options: ControlPlaneOptions) {
     stdinLimitBytes: config.server.stdin_limit_bytes,
     eventPageBytes: config.server.event_page_bytes,
     version,
-    e2bAccessTokens: createAccessTokens(store),
+    e2bAccessTokens: createAccessTokens(store, dataKey),
     ...(downloadSigner &&
       configOffers && {
         machineDownloads: {

@@ -14,7 +14,8 @@ export function toErrorResponse(error: unknown, context: Context, logger: Logger
   return context.json(ciabError.toBody(), ciabError.status as 400);
 }
 
-function asCiabError(error: unknown): CiabError {
+/** Our error for anything a handler or a validator threw; what is neither ours nor Hono's is `internal`. */
+export function asCiabError(error: unknown): CiabError {
   if (error instanceof CiabError) return error;
   if (error instanceof HTTPException) {
     if (error.status === 400 && /Malformed JSON/i.test(error.message)) {

@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { CiabError } from "@ciab/protocol";
 import type { ArtifactStore } from "../artifacts/artifact-store.js";
 import { signDownload, verifyDownload } from "../artifacts/download-signature.js";
+import type { DataKey } from "../data-key.js";
 import type { ArtifactRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { hasPrefix } from "../ids.js";
@@ -11,6 +12,8 @@ import type { Principal } from "./auth-service.js";
 export interface DownloadLinksDependencies {
   store: Store;
   artifactStore: ArtifactStore;
+  /** Seals the signing key in the store's meta: the store holds every id a URL names, so a copy of it must not sign. */
+  dataKey: DataKey;
   /** `[artifacts] url_ttl_seconds`. */
   urlTTLSeconds: number;
   /** `[artifacts] download_limit_bytes_per_hour`. */
@@ -35,7 +38,7 @@ export type Download =
 /** API tokens, as opposed to the principals of the gateway, approvals and the loops, which hold none. */
 const apiTokenID = /^tok_[0-9a-z]{26}$/;
 
-const signingKeyName = "artifact_download_key";
+const signingKeyName = "artifact_download_sealed_key";
 
 /**
  * Signed download URLs of artifacts and snapshots, and the per-user hourly byte limit. The URL names the
@@ -49,7 +52,8 @@ export function createDownloadLinks(dependencies: DownloadLinksDependencies) {
   let key: Buffer | undefined;
 
   async function signingKey(): Promise<Buffer> {
-    key ??= Buffer.from(await store.meta.setIfAbsent(signingKeyName, randomBytes(32).toString("base64")), "base64");
+    const { dataKey } = dependencies;
+    key ??= Buffer.from(dataKey.open(await store.meta.setIfAbsent(signingKeyName, dataKey.seal(randomBytes(32).toString("base64")))), "base64");
     return key;
   }
 

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { CiabError } from "@ciab/protocol";
+import { createDataKey } from "../../data-key.js";
 import { newID } from "../../ids.js";
 import type { Principal } from "../../services/auth-service.js";
 import { createSqliteStore } from "../../store/sqlite/index.js";
@@ -19,7 +21,7 @@ async function setup(tokenRole: "member" | null = null, tokenExpiresAt: string |
   const tokenID = newID("tok");
   await store.tokens.create({ id: tokenID, userID, workspaceID, name: "t", hash: "h".repeat(64), createdAt: at, revokedAt: null, role: tokenRole, expiresAt: tokenExpiresAt });
   let now = t0;
-  const tokens = createAccessTokens(store, () => now);
+  const tokens = createAccessTokens(store, createDataKey(randomBytes(32)), () => now);
   const principal: Principal = { userID, workspaceID, role: "admin", installationAdmin: true, tokenID, tokenExpiresAt };
   return { store, tokens, principal, tokenID, advance: (ms: number) => (now += ms) };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CiabError } from "@ciab/protocol";
 import { signDownload, verifyDownload } from "../../artifacts/download-signature.js";
+import type { DataKey } from "../../data-key.js";
 import { hasPrefix } from "../../ids.js";
 import type { Principal } from "../../services/auth-service.js";
 import type { Store } from "../../store/store.js";
@@ -8,12 +9,14 @@ import type { Store } from "../../store/store.js";
 /**
  * E2B's envd access token (`X-Access-Token`), handed out at create and connect: an HMAC-signed value naming
  * one sandbox and the API token it was issued to, signed like download URLs (one HMAC helper, its own key in
- * the store's meta, so every replica signs and checks alike). It lives as long as E2B's longest sandbox,
+ * the store's meta, so every replica signs and checks alike). The key is sealed with the data key there:
+ * the store holds token ids, so with the key in clear a copy of the store would sign its way into every
+ * sandbox, where the hashed API tokens give it nothing. It lives as long as E2B's longest sandbox,
  * and less: every call checks that the API token and its user still stand, so a revoke, an expiry or a
  * removed user ends it, and the sandbox lookup scoped to the token's workspace ends it with the sandbox.
  */
 export const accessTokenTTLSeconds = 24 * 3600;
-const signingKeyName = "e2b_envd_access_key";
+const signingKeyName = "e2b_envd_sealed_access_key";
 /** Longer values are not ours: refused before any crypto. */
 const maximumLength = 512;
 
@@ -22,10 +25,10 @@ export interface AccessGrant {
   principal: Principal;
 }
 
-export function createAccessTokens(store: Store, now: () => number = Date.now) {
+export function createAccessTokens(store: Store, dataKey: DataKey, now: () => number = Date.now) {
   let key: Buffer | undefined;
   async function signingKey(): Promise<Buffer> {
-    key ??= Buffer.from(await store.meta.setIfAbsent(signingKeyName, randomBytes(32).toString("base64")), "base64");
+    key ??= Buffer.from(dataKey.open(await store.meta.setIfAbsent(signingKeyName, dataKey.seal(randomBytes(32).toString("base64")))), "base64");
     return key;
   }
   const signedText = (sandboxID: string, workspaceID: string, userID: string, tokenID: string) =>

@@ -1,4 +1,4 @@
-import { CiabError, type ErrorCode } from "@ciab/protocol";
+import type { CiabError, ErrorCode } from "@ciab/protocol";
 
 /**
  * E2B's SDK turns answers into its own error classes by status (REST, envd HTTP) or by Connect code (envd
@@ -12,9 +12,7 @@ const statusOverrides: Partial<Record<ErrorCode, number>> = {
   invalid_path: 400,
 };
 
-export function asCiabError(error: unknown): CiabError {
-  return error instanceof CiabError ? error : new CiabError("internal", "internal error", { cause: error });
-}
+export { asCiabError } from "../../api/error-handler.js";
 
 export function e2bStatus(error: CiabError): number {
   return statusOverrides[error.code] ?? error.status;

@@ -35,6 +35,11 @@ const connectCall = /\/[a-z]+\.[A-Z][A-Za-z]*\/[A-Z][A-Za-z]*$/;
 
 type EnvdEnv = ApiEnv & { Variables: { envd: EnvdContext } };
 
+/** A service or method by the name a caller sent: only the record's own, never what its prototype lends (`constructor`). */
+function ownEntry<T>(record: Record<string, T> | undefined, name: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, name) ? record[name] : undefined;
+}
+
 function answerError(error: unknown, c: Context, logger: Logger): Response {
   const ciabError = asCiabError(error);
   if (ciabError.code === "internal") logger.error({ err: error, path: c.req.path }, "unhandled error");
@@ -92,7 +97,7 @@ export function mountE2B(app: OpenAPIHono<ApiEnv>, dependencies: E2BDependencies
     "filesystem.Filesystem": filesystemMethods(dependencies.files, bodyLimitBytes, logger),
   };
   envd.post("/:service/:method", async (c) => {
-    const method = services[c.req.param("service")]?.[c.req.param("method")];
+    const method = ownEntry(ownEntry(services, c.req.param("service")), c.req.param("method"));
     if (!method) {
       await readBounded(c, bodyLimitBytes).catch(() => undefined);
       return c.json({ code: "unimplemented", message: `${c.req.param("service")}/${c.req.param("method")} is not served` }, 404);
