@@ -33,6 +33,7 @@ export async function startTestServer(options: { env?: Record<string, string>; d
     logger: createSilentLogger(),
   });
   const token = readFileSync(path.join(dataDirectory, "admin-token"), "utf8").trim();
+  const workspaceTokens: string[] = [];
   const api: TestServer["api"] = async (method, route, body, callOptions = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${callOptions.token ?? token}`, ...callOptions.headers };
     let payload: string | undefined;
@@ -48,6 +49,9 @@ export async function startTestServer(options: { env?: Record<string, string>; d
     } catch {
       // Non-JSON answers (downloads, SSE) stay text.
     }
+    // A workspace made through here gets its sandboxes ended by `close` too, not only the admin's.
+    const made = parsed as { token?: unknown } | undefined;
+    if (method === "POST" && route === "/workspaces" && response.status === 201 && typeof made?.token === "string") workspaceTokens.push(made.token);
     return { status: response.status, body: parsed };
   };
   return {
@@ -57,8 +61,10 @@ export async function startTestServer(options: { env?: Record<string, string>; d
     api,
     server,
     async close(closeOptions = {}) {
-      const { body } = await api("GET", "/sandboxes");
-      for (const sandbox of body?.sandboxes ?? []) await api("DELETE", `/sandboxes/${sandbox.id}`);
+      for (const owner of [token, ...workspaceTokens]) {
+        const { body } = await api("GET", "/sandboxes", undefined, { token: owner });
+        for (const sandbox of body?.sandboxes ?? []) await api("DELETE", `/sandboxes/${sandbox.id}`, undefined, { token: owner });
+      }
       await server.close();
       if (!closeOptions.keepData) temp?.remove();
     },
