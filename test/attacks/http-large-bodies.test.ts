@@ -67,6 +67,8 @@ describe("a 1 GB body to every route that takes one", () => {
   let sandbox: string;
   let pid: number;
   let routes: { method: string; path: string }[];
+  /** envd's routes (E2B's SDK) authenticate by the sandbox's envd access token, not the bearer token. */
+  let envdHeaders: Record<string, string>;
 
   beforeAll(async () => {
     server = await startAttackServer();
@@ -83,26 +85,44 @@ describe("a 1 GB body to every route that takes one", () => {
         .map(([method]) => ({ method: method.toUpperCase(), path })),
     );
     await server.api("POST", `/sandboxes/${sandbox}/exec`, { command: ["true"] });
+    const e2b = await fetch(`${server.url}/e2b/v2/sandboxes/${sandbox}/connect`, {
+      method: "POST",
+      headers: { "x-api-key": server.token, "content-type": "application/json" },
+      body: JSON.stringify({ timeout: 3600 }),
+    });
+    const { envdAccessToken } = (await e2b.json()) as { envdAccessToken: string };
+    envdHeaders = { "x-access-token": envdAccessToken, "e2b-sandbox-id": sandbox };
   });
   afterAll(async () => server?.close());
 
-  const fill = (path: string) => path.replace("{id}", sandbox).replace("{pid}", String(pid)).replace("{name}", "BIG").replace(/\{[^}]+\}/g, "x");
+  const fill = (path: string) =>
+    path
+      .replace("{id}", sandbox)
+      .replace("{pid}", String(pid))
+      .replace("{name}", "BIG")
+      .replace("{service}/{method}", "filesystem.Filesystem/Stat")
+      .replace(/\{[^}]+\}/g, "x");
+  const headersOf = (path: string) => (path.startsWith("/e2b/envd/") ? envdHeaders : {});
 
   test("JSON routes refuse it at the JSON limit, chunked or announced", async () => {
     expect(routes.length).toBeGreaterThan(10);
     let largest = 0;
     for (const route of routes) {
-      const chunked = await sendGenerated(server, route.method, fill(route.path), gigabyte, { "content-type": "application/json" });
-      expect(chunked.status, `${route.method} ${route.path}: ${chunked.body}`).toBe(413);
-      expect(JSON.parse(chunked.body).error.code).toBe("payload_too_large");
+      const chunked = await sendGenerated(server, route.method, fill(route.path), gigabyte, { "content-type": "application/json", ...headersOf(route.path) });
+      // envd answers in Connect's shape, where a message over the limit is resource_exhausted (429).
+      const envd = route.path.startsWith("/e2b/envd/");
+      expect(chunked.status, `${route.method} ${route.path}: ${chunked.body}`).toBe(envd ? 429 : 413);
+      const refusal = JSON.parse(chunked.body) as { code?: string; error?: { code: string } };
+      expect(envd ? refusal.code : refusal.error?.code).toBe(envd ? "resource_exhausted" : "payload_too_large");
       expect(chunked.sentBytes).toBeLessThan(gigabyte);
       expect(chunked.grownBytes, `${route.method} ${route.path}`).toBeLessThan(rssBudget);
 
       const announced = await sendGenerated(server, route.method, fill(route.path), gigabyte, {
         "content-type": "application/json",
+        ...headersOf(route.path),
         "content-length": String(gigabyte),
       });
-      expect(announced.status).toBe(413);
+      expect(announced.status).toBe(envd ? 429 : 413);
       expect(announced.sentBytes).toBeLessThan(64 * 1024 * 1024);
       largest = Math.max(largest, chunked.grownBytes, announced.grownBytes);
     }

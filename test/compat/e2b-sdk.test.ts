@@ -239,8 +239,8 @@ describe("auth", () => {
       headers: { ...headers, "content-type": "application/json" },
       body: JSON.stringify({ path: "x".repeat(multipartLimit + 1) }),
     });
-    expect(oversized.status).toBe(400);
-    expect(await oversized.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/larger than/) });
+    expect(oversized.status).toBe(429);
+    expect(await oversized.json()).toMatchObject({ code: "resource_exhausted", message: expect.stringMatching(/larger than/) });
   });
 
   test("bad input: an invalid template and bad metadata are InvalidArgument-style 400s", async () => {

@@ -58,7 +58,9 @@ const connectCodes: Partial<Record<ErrorCode, ConnectCode>> = {
   directory_not_empty: "failed_precondition",
   invalid_state: "failed_precondition",
   sandbox_not_ready: "unavailable",
-  payload_too_large: "invalid_argument",
+  // As connect-go answers a message over its limit.
+  payload_too_large: "resource_exhausted",
+  unsupported_media_type: "invalid_argument",
   rate_limited: "resource_exhausted",
   cost_cap_reached: "resource_exhausted",
   command_not_found: "not_found",
