@@ -92,7 +92,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     upstream.once("response", (answer) => {
       clearTimeout(headersTimer);
       try {
-        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.rawHeaders));
+        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.rawHeaders, { sharedOrigin: target.prefix !== undefined }));
       } catch (error) {
         upstream.destroy();
         sendError(response, new CiabError("preview_unreachable", "the server in the sandbox answered with headers that cannot be passed on", { cause: error }));
@@ -130,7 +130,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     // The tunnel comes paused (its answer line was read off it); the client's listeners are on by now.
     upstream.once("socket", (socket) => socket.resume());
     upstream.once("upgrade", (answer, upstreamSocket, upstreamHead) => {
-      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, true));
+      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, { keepUpgrade: true, sharedOrigin: target.prefix !== undefined }));
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.on("data", lease.touch);
@@ -141,7 +141,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     });
     upstream.once("response", (answer) => {
       // The server declined the upgrade: pass its answer on and close.
-      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders));
+      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, { sharedOrigin: target.prefix !== undefined }));
       answer.pipe(socket);
     });
     upstream.on("error", (error) => {

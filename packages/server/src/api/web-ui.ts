@@ -121,5 +121,7 @@ function answer(c: Context<ApiEnv>, status: 200 | 503, body: Buffer, extension: 
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
+    // A page of the same origin (a path-based preview) that opens the UI gets no handle on its window.
+    "cross-origin-opener-policy": "same-origin",
   });
 }
