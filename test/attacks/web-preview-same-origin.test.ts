@@ -118,6 +118,12 @@ describe("a path-based preview against the UI on the same origin", () => {
     expect(found["opened-plain"], JSON.stringify(all)).not.toMatch(/^scriptable/);
     expect(found["opened-matching"], JSON.stringify(all)).not.toMatch(/^scriptable/);
 
+    // Opened as a background tab (Ctrl+click), the preview gets no copy of the tab's sessionStorage either.
+    await link.click({ modifiers: ["Control"] });
+    await expect
+      .poll(async () => (await reports()).filter((entry) => entry.what === "sessionStorage").map((entry) => entry.value), { timeout: 15_000 })
+      .toEqual(["null", "null"]);
+
     // The UI, loaded again, is not controlled by any worker of the agent, and its token goes nowhere else.
     await ui.reload();
     await expect.poll(() => ui.getByTestId("whoami").count()).toBe(1);
