@@ -45,7 +45,27 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     return parsePreviewTarget(request.url ?? "/", request.headers.host, dependencies.domain);
   }
 
+  /**
+   * Preview hosts of one domain are one site, so the viewer's SameSite=Lax cookie for this session goes with
+   * what another session's page sends here (fetch, form POST, WebSocket); its Origin names that session.
+   * Path-based previews share one origin and cannot tell (docs/decisions/0051-path-previews-beside-the-web-ui.md).
+   */
+  function refuseOtherSessions(request: IncomingMessage, target: PreviewTarget): void {
+    const origin = request.headers.origin;
+    if (target.prefix !== undefined || origin === undefined || origin === "null") return;
+    let from: PreviewTarget | undefined;
+    try {
+      from = parsePreviewTarget("/", new URL(origin).host, dependencies.domain);
+    } catch {
+      throw new CiabError("forbidden", "the request's Origin is not a URL");
+    }
+    if (from !== undefined && from.sessionID !== target.sessionID) {
+      throw new CiabError("forbidden", "a page of another session's preview cannot call this one");
+    }
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, target: PreviewTarget): Promise<void> {
+    refuseOtherSessions(request, target);
     if (target.slashRedirect !== undefined) {
       response.writeHead(301, { location: target.slashRedirect, "content-length": 0 }).end();
       return;
@@ -116,6 +136,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
   }
 
   async function serveUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, target: PreviewTarget): Promise<void> {
+    refuseOtherSessions(request, target);
     const lease = await previews.open(target.queryToken ?? previewCookie(request.headers.cookie), target.sessionID, target.port);
     lease.cutOnRevoke(() => socket.destroy());
     const tunnel = await tunnelFor(lease, socket);
