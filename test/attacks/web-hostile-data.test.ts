@@ -79,6 +79,8 @@ describe("the web UI showing what a hostile sandbox wrote", () => {
       for (const href of found.hrefs) expect(href, path).toMatch(/^(\/(?!\/)|http:\/\/127\.0\.0\.1:\d+\/)/);
     }
     expect(await page.locator("main").textContent()).toContain("text/html");
+    // Should a string ever be handed to a markup sink, the page's CSP (Trusted Types) refuses it.
+    expect(await page.evaluate(`try { document.querySelector("main").innerHTML = "<b>x</b>"; "allowed" } catch (error) { error.name }`)).toBe("TypeError");
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
