@@ -53,4 +53,15 @@ describe("parseServerSentEvents", () => {
   it("dispatches a final CR-terminated message at the end", async () => {
     expect(await collect(["data: x\r\r"])).toEqual([{ event: "message", data: "x", id: undefined }]);
   });
+
+  it("reads a 16 MiB line that arrives in 64 KiB chunks in one pass, not one search per chunk", async () => {
+    const piece = "x".repeat(64 * 1024);
+    const chunks = ["data: ", ...Array.from({ length: 256 }, () => piece), "\r", "\ndata: after\n\n"];
+    const started = performance.now();
+    const events = await collect(chunks);
+    // One search per chunk took ~16 s here; one pass takes well under a second, even on a busy machine.
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data.length).toBe(16 * 1024 * 1024 + "\nafter".length);
+  });
 });

@@ -26,16 +26,29 @@ export async function* parseServerSentEvents(
 
 class EventStreamParser {
   #buffer = "";
+  #pieces: string[] = [];
   #data: string[] = [];
   #event = "";
   #lastID: string | undefined;
 
   /** Feeds text; returns the events it completed. */
   push(text: string, end = false): ServerSentEvent[] {
+    // A long line arrives in many chunks: they are kept apart until its end comes, then joined and
+    // searched once from where the earlier search stopped (the buffer holds no line end but a last CR).
+    if (!end && !this.#buffer.endsWith("\r") && !/[\r\n]/.test(text)) {
+      this.#pieces.push(text);
+      return [];
+    }
+    if (this.#pieces.length > 0) {
+      this.#buffer += this.#pieces.join("");
+      this.#pieces = [];
+    }
+    const searchFrom = Math.max(0, this.#buffer.length - 1);
     this.#buffer += text;
     const events: ServerSentEvent[] = [];
     // The regex engine finds line ends far faster than a loop over characters on busy streams.
     const lineEnds = /\r\n|\r|\n/g;
+    lineEnds.lastIndex = searchFrom;
     let start = 0;
     for (let match = lineEnds.exec(this.#buffer); match !== null; match = lineEnds.exec(this.#buffer)) {
       // A CR at the very end may be the first half of a CRLF split across chunks.

@@ -99,6 +99,9 @@ async function startLocked(
     logger: logger.child({ component: "previews" }),
   });
   const app = createApp({ ...plane.appDependencies, webUI: { directory: webDistDirectory } });
+  if (!config.previews.domain) {
+    logger.warn("[previews] domain is not set: previews are served on the web UI's origin (docs/decisions/0051-path-previews-beside-the-web-ui.md); set it if untrusted previews are opened by people who use the UI");
+  }
   const httpServer = createHTTPEdge(
     app.fetch,
     {

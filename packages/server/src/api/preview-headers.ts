@@ -57,16 +57,26 @@ export function forwardedRequestHeaders(headers: IncomingHttpHeaders, options: F
 }
 
 /**
+ * Headers that speak for a whole origin. On a path-based preview that origin is the control plane's, the
+ * web UI's among them: a service worker scoped to `/` would read the UI's requests (its token), the UI's
+ * own opener policy would let the app script a UI window it opens, and Clear-Site-Data would empty the
+ * UI's storage (docs/decisions/0051-path-previews-beside-the-web-ui.md).
+ */
+const originWideHeaders = new Set(["service-worker-allowed", "cross-origin-opener-policy", "clear-site-data"]);
+
+/**
  * The sandbox's answer headers as raw pairs, for the caller: hop-by-hop headers dropped, and any
  * Set-Cookie for our cookie name dropped so the sandbox cannot replace or clear the caller's token.
+ * `sharedOrigin` (a path-based preview) also drops the headers that speak for the whole origin.
  */
-export function returnedResponseHeaders(rawHeaders: string[], keepUpgrade = false): string[] {
+export function returnedResponseHeaders(rawHeaders: string[], options: { keepUpgrade?: boolean; sharedOrigin: boolean }): string[] {
   const result: string[] = [];
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     const name = rawHeaders[index]!;
     const value = rawHeaders[index + 1]!;
     const lower = name.toLowerCase();
-    if (hopByHop.has(lower) && !(keepUpgrade && (lower === "upgrade" || lower === "connection"))) continue;
+    if (hopByHop.has(lower) && !(options.keepUpgrade === true && (lower === "upgrade" || lower === "connection"))) continue;
+    if (options.sharedOrigin && originWideHeaders.has(lower)) continue;
     if (lower === "set-cookie" && value.split("=", 1)[0]!.trim() === previewCookieName) continue;
     result.push(name, value);
   }

@@ -45,7 +45,27 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     return parsePreviewTarget(request.url ?? "/", request.headers.host, dependencies.domain);
   }
 
+  /**
+   * Preview hosts of one domain are one site, so the viewer's SameSite=Lax cookie for this session goes with
+   * what another session's page sends here (fetch, form POST, WebSocket); its Origin names that session.
+   * Path-based previews share one origin and cannot tell (docs/decisions/0051-path-previews-beside-the-web-ui.md).
+   */
+  function refuseOtherSessions(request: IncomingMessage, target: PreviewTarget): void {
+    const origin = request.headers.origin;
+    if (target.prefix !== undefined || origin === undefined || origin === "null") return;
+    let from: PreviewTarget | undefined;
+    try {
+      from = parsePreviewTarget("/", new URL(origin).host, dependencies.domain);
+    } catch {
+      throw new CiabError("forbidden", "the request's Origin is not a URL");
+    }
+    if (from !== undefined && from.sessionID !== target.sessionID) {
+      throw new CiabError("forbidden", "a page of another session's preview cannot call this one");
+    }
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, target: PreviewTarget): Promise<void> {
+    refuseOtherSessions(request, target);
     if (target.slashRedirect !== undefined) {
       response.writeHead(301, { location: target.slashRedirect, "content-length": 0 }).end();
       return;
@@ -92,7 +112,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     upstream.once("response", (answer) => {
       clearTimeout(headersTimer);
       try {
-        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.rawHeaders));
+        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, returnedResponseHeaders(answer.rawHeaders, { sharedOrigin: target.prefix !== undefined }));
       } catch (error) {
         upstream.destroy();
         sendError(response, new CiabError("preview_unreachable", "the server in the sandbox answered with headers that cannot be passed on", { cause: error }));
@@ -116,6 +136,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
   }
 
   async function serveUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, target: PreviewTarget): Promise<void> {
+    refuseOtherSessions(request, target);
     const lease = await previews.open(target.queryToken ?? previewCookie(request.headers.cookie), target.sessionID, target.port);
     lease.cutOnRevoke(() => socket.destroy());
     const tunnel = await tunnelFor(lease, socket);
@@ -130,7 +151,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     // The tunnel comes paused (its answer line was read off it); the client's listeners are on by now.
     upstream.once("socket", (socket) => socket.resume());
     upstream.once("upgrade", (answer, upstreamSocket, upstreamHead) => {
-      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, true));
+      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, { keepUpgrade: true, sharedOrigin: target.prefix !== undefined }));
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);
       upstreamSocket.on("data", lease.touch);
@@ -141,7 +162,7 @@ export function createPreviewProxy(dependencies: PreviewProxyDependencies): Prev
     });
     upstream.once("response", (answer) => {
       // The server declined the upgrade: pass its answer on and close.
-      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders));
+      writeUpgradeResponse(socket, answer, returnedResponseHeaders(answer.rawHeaders, { sharedOrigin: target.prefix !== undefined }));
       answer.pipe(socket);
     });
     upstream.on("error", (error) => {

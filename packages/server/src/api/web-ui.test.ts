@@ -36,6 +36,8 @@ describe("the web UI's static files", () => {
       expect(response.headers.get("content-security-policy")).toContain("default-src 'self'");
       expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+      expect(response.headers.get("content-security-policy")).toContain("require-trusted-types-for 'script'; trusted-types 'none'");
     }
   });
 

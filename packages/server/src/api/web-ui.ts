@@ -25,6 +25,9 @@ const contentSecurityPolicy = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
+  // No string ever becomes markup or script in the page: a future innerHTML of API data fails closed.
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
 ].join("; ");
 
 const contentTypes: Record<string, string> = {
@@ -121,5 +124,7 @@ function answer(c: Context<ApiEnv>, status: 200 | 503, body: Buffer, extension: 
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
+    // A page of the same origin (a path-based preview) that opens the UI gets no handle on its window.
+    "cross-origin-opener-policy": "same-origin",
   });
 }

@@ -98,4 +98,54 @@ describe("following a session's events", () => {
     await expect(outcome).resolves.toBe("aborted");
     expect(seen).toEqual([1]);
   }, 5_000);
+
+  test("a stream that ends at once with nothing new backs off and is given up on, not reopened forever", async () => {
+    const controller = new AbortController();
+    let attempts = 0;
+    const outcome = followEvents({
+      open: async () => {
+        attempts += 1;
+        // Bounds the test, not the follower: without a bound of its own it would reopen without end.
+        if (attempts > 50) controller.abort();
+        return new Response("");
+      },
+      signal: controller.signal,
+      onEvent: () => undefined,
+      maxRetries: 3,
+      retryDelayMs: 1,
+    });
+    await expect(outcome).rejects.toMatchObject({ code: "stream_ended" });
+    expect(attempts).toBe(4);
+  }, 5_000);
+
+  test("a line that never ends is cut at the message bound, once, and not asked for again", async () => {
+    const controller = new AbortController();
+    let opened = 0;
+    let sent = 0;
+    const piece = new TextEncoder().encode("x".repeat(64 * 1024));
+    const outcome = followEvents({
+      open: async () => {
+        opened += 1;
+        if (opened > 5) controller.abort();
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull(stream) {
+              // 8 MiB at most, then the stream closes: the test's bound, not the follower's.
+              if (sent >= 8 * 1024 * 1024) return stream.close();
+              sent += piece.length;
+              stream.enqueue(piece);
+            },
+          }),
+        );
+      },
+      signal: controller.signal,
+      onEvent: () => undefined,
+      maxMessageBytes: 1024 * 1024,
+      retryDelayMs: 1,
+    });
+    await expect(outcome).rejects.toMatchObject({ code: "event_too_large" });
+    expect(opened).toBe(1);
+    expect(sent).toBeLessThanOrEqual(1024 * 1024 + 4 * piece.length);
+  }, 5_000);
 });
+

@@ -13,9 +13,17 @@ export interface FollowEventsOptions {
   /** Failed reconnections in a row before giving up; an event that arrives resets the count. */
   maxRetries?: number;
   retryDelayMs?: number;
+  /** Most bytes one message may take before the stream is given up on. */
+  maxMessageBytes?: number;
 }
 
 const finalStates = new Set(["completed", "failed", "cancelled"]);
+
+/** The store keeps events of at most 8 MiB (store/dynamodb/event-items.ts): a longer message is not one. */
+const defaultMaxMessageBytes = 16 * 1024 * 1024;
+
+/** A stream that ends with nothing new sooner than this counts as a failed reconnect, so ending at once backs off. */
+const healthyStreamMs = 30_000;
 
 /**
  * Follows a session's SSE stream until its final state, over fetch (EventSource cannot send the token).
@@ -34,7 +42,11 @@ export async function followEvents(options: FollowEventsOptions): Promise<"ended
       const response = await options.open(lastSeq, signal);
       if (response.body === null) throw new ApiError("stream_empty", "the event stream has no body", 0);
       options.onConnection?.("open");
-      for await (const message of parseServerSentEvents(chunksOf(response.body, signal))) {
+      const openedAt = Date.now();
+      const seqBefore = lastSeq;
+      const pending = { bytes: 0, max: options.maxMessageBytes ?? defaultMaxMessageBytes };
+      for await (const message of parseServerSentEvents(chunksOf(response.body, signal, pending))) {
+        pending.bytes = 0;
         const event = sessionEventOf(message.data);
         if (event === undefined || event.seq <= lastSeq) continue;
         lastSeq = event.seq;
@@ -43,9 +55,12 @@ export async function followEvents(options: FollowEventsOptions): Promise<"ended
         if (event.type === "session.state.changed" && finalStates.has(String(event.data.state))) return "ended";
       }
       // The server ends a stream only after the final state: an end before it is a drop.
+      if (lastSeq === seqBefore && Date.now() - openedAt < healthyStreamMs) {
+        throw new ApiError("stream_ended", "the event stream ended before the session did", 0);
+      }
     } catch (error) {
       if (signal.aborted) break;
-      if (error instanceof ApiError && !error.retryable) throw error;
+      if (error instanceof ApiError && (!error.retryable || error.code === "event_too_large")) throw error;
       failures += 1;
       if (failures > maxRetries) throw error;
     }
@@ -56,8 +71,12 @@ export async function followEvents(options: FollowEventsOptions): Promise<"ended
   return "aborted";
 }
 
-/** The body's chunks until it ends or the signal fires (a fetch's own abort may not reach a stream it handed on). */
-async function* chunksOf(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+/**
+ * The body's chunks until it ends or the signal fires (a fetch's own abort may not reach a stream it handed
+ * on). `pending` counts the bytes since the last whole message (its reader zeroes it); past its max the
+ * stream is cut, so a line that never ends holds no more than that.
+ */
+async function* chunksOf(body: ReadableStream<Uint8Array>, signal: AbortSignal, pending: { bytes: number; max: number }): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
   const cancel = () => reader.cancel().catch(() => undefined);
   signal.addEventListener("abort", cancel, { once: true });
@@ -65,6 +84,8 @@ async function* chunksOf(body: ReadableStream<Uint8Array>, signal: AbortSignal):
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
+      pending.bytes += value.byteLength;
+      if (pending.bytes > pending.max) throw new ApiError("event_too_large", `an event of the stream is over ${pending.max} bytes`, 0);
       yield value;
     }
   } finally {

@@ -117,7 +117,10 @@ export function SessionPage(props: { id: string }) {
               <a href={port.host_url ?? port.url} target="_blank" rel="noopener noreferrer">
                 port {port.port}
               </a>{" "}
-              <span className="hint">(link valid until {port.expires_at})</span>
+              <span className="hint">
+                (link valid until {port.expires_at}
+                {port.host_url === undefined && "; served on this page's origin: set [previews] domain so previews run on origins of their own"})
+              </span>
             </li>
           ))}
         </ul>
