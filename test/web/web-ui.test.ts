@@ -161,6 +161,7 @@ describe("the web UI", () => {
 
     await page.getByRole("link", { name: "Usage" }).click();
     await expect.poll(() => page.getByTestId("usage-total").textContent()).toMatch(/^\$/);
+    await expect.poll(() => page.getByTestId("budget").textContent()).toMatch(/^\$\d+\.\d+ spent; no hourly cap is set$/);
     await page.close();
   });
 

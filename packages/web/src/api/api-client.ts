@@ -1,5 +1,6 @@
 import type {
   Artifact,
+  BudgetStatus,
   CreateSandboxRequest,
   CreateSessionRequest,
   ExecResultBody,
@@ -103,6 +104,7 @@ export function createApiClient(token: string, clientOptions: ApiClientOptions =
           signal,
         }),
     },
+    budget: (signal?: AbortSignal) => json<BudgetStatus>("GET", "/budget", { signal }),
     usage: (workspaceID: string, signal?: AbortSignal) =>
       json<UsageReport>("GET", "/admin/usage", { query: { workspace_id: workspaceID, group_by: "day" }, signal }),
   };
