@@ -11,6 +11,9 @@ import { SessionsPage } from "./views/sessions-page.js";
 import { SessionPage } from "./views/session-page.js";
 import { ArtifactsPage } from "./views/artifacts-page.js";
 import { UsagePage } from "./views/usage-page.js";
+import { ApprovalsPage } from "./views/approvals-page.js";
+import { AuditPage } from "./views/audit-page.js";
+import { PendingApprovalsBadge } from "./components/pending-approvals-badge.js";
 
 type SignInState = { token: string; whoami: WhoAmI } | { token: undefined; notice?: string } | "checking";
 
@@ -78,6 +81,13 @@ function SignedInLayout(props: { token: string; whoami: WhoAmI; onSignOut(notice
           <Link to="/artifacts" current={route.page === "artifacts"}>
             Artifacts
           </Link>
+          <Link to="/approvals" current={route.page === "approvals"}>
+            Approvals
+          </Link>
+          <PendingApprovalsBadge />
+          <Link to="/audit" current={route.page === "audit"}>
+            Audit
+          </Link>
           <Link to="/usage" current={route.page === "usage"}>
             Usage
           </Link>
@@ -112,6 +122,10 @@ function Page(props: { route: Route }) {
       return <ArtifactsPage />;
     case "usage":
       return <UsagePage />;
+    case "approvals":
+      return <ApprovalsPage />;
+    case "audit":
+      return <AuditPage />;
     case "not-found":
       return <p>No such page.</p>;
   }

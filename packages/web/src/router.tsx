@@ -24,6 +24,8 @@ export type Route =
   | { page: "session"; id: string }
   | { page: "artifacts" }
   | { page: "usage" }
+  | { page: "approvals" }
+  | { page: "audit" }
   | { page: "not-found" };
 
 const idPattern = /^[a-z]+_[0-9a-z]+$/;
@@ -41,6 +43,8 @@ export function routeOf(path: string): Route {
   }
   if (first === "artifacts" && second === undefined) return { page: "artifacts" };
   if (first === "usage" && second === undefined) return { page: "usage" };
+  if (first === "approvals" && second === undefined) return { page: "approvals" };
+  if (first === "audit" && second === undefined) return { page: "audit" };
   return { page: "not-found" };
 }
 

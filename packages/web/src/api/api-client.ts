@@ -1,5 +1,7 @@
 import type {
+  Approval,
   Artifact,
+  AuditEntry,
   BudgetStatus,
   CreateSandboxRequest,
   CreateSessionRequest,
@@ -104,6 +106,22 @@ export function createApiClient(token: string, clientOptions: ApiClientOptions =
           signal,
         }),
     },
+    approvals: {
+      /** The held calls still waiting, oldest first (admins: the workspace's; members: their own). */
+      pending: (filter: { sessionID?: string }, signal?: AbortSignal) =>
+        json<{ approvals: Approval[]; next: string | null }>("GET", "/approvals", {
+          query: { state: "pending", session_id: filter.sessionID, limit: 100 },
+          signal,
+        }),
+      approve: (approvalID: string) => json<Approval>("POST", `/approvals/${id(approvalID)}/approve`),
+      deny: (approvalID: string) => json<Approval>("POST", `/approvals/${id(approvalID)}/deny`),
+    },
+    /** One page of the audit trail, oldest first; `next` is the next page's cursor. */
+    audit: (filter: { sessionID?: string; cursor?: string }, signal?: AbortSignal) =>
+      json<{ entries: AuditEntry[]; next: string | null }>("GET", "/audit", {
+        query: { session_id: filter.sessionID, cursor: filter.cursor, limit: 100 },
+        signal,
+      }),
     budget: (signal?: AbortSignal) => json<BudgetStatus>("GET", "/budget", { signal }),
     usage: (workspaceID: string, signal?: AbortSignal) =>
       json<UsageReport>("GET", "/admin/usage", { query: { workspace_id: workspaceID, group_by: "day" }, signal }),

@@ -6,6 +6,7 @@ import { age, usd } from "../format.js";
 import { Link } from "../router.js";
 import { addEvent, emptyTimeline } from "../session-timeline.js";
 import { useResource } from "../use-resource.js";
+import { ApprovalTable } from "./approval-table.js";
 import { ArtifactTable } from "./artifact-table.js";
 import { SessionTimelineView } from "./session-timeline-view.js";
 
@@ -99,6 +100,15 @@ export function SessionPage(props: { id: string }) {
           <pre>{value.prompt}</pre>
         </details>
       )}
+      {live && (
+        <>
+          <h2>Waiting for approval</h2>
+          <ApprovalTable sessionID={props.id} />
+        </>
+      )}
+      <p>
+        <Link to={`/audit?session_id=${encodeURIComponent(props.id)}`}>Audit trail of this session</Link>
+      </p>
       <h2>Events</h2>
       <SessionTimelineView items={timeline.items} dropped={timeline.dropped} />
       <h2>Previews</h2>
