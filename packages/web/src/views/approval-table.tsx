@@ -51,7 +51,7 @@ export function ApprovalTable(props: { sessionID?: string }) {
         </p>
       )}
       {approvals.length === 0 ? (
-        <p className="empty">{pending.data === undefined ? "Loading…" : "Nothing waits for a decision."}</p>
+        <p className="empty">{pending.data === undefined ? (pending.error ? "" : "Loading…") : "Nothing waits for a decision."}</p>
       ) : (
         <table className="list" aria-label="Pending approvals">
           <thead>

@@ -49,7 +49,7 @@ export function AuditPage() {
       </form>
       <ErrorBanner error={first.error ?? error} />
       {entries.length === 0 ? (
-        <p className="empty">{first.data === undefined ? "Loading…" : "No entries."}</p>
+        <p className="empty">{first.data === undefined ? (first.error ? "" : "Loading…") : "No entries."}</p>
       ) : (
         <table className="list" aria-label="Audit trail">
           <thead>
