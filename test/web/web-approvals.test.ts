@@ -124,6 +124,18 @@ describe("the web UI's approvals and audit", () => {
     expect((await rows.locator("td:nth-child(4)").allTextContents()).every((text) => text === sessionID || text === "–")).toBe(true);
     expect(await page.locator("table").textContent()).not.toContain("from the agent");
 
+    // Past a page (100 entries), Load more brings the rest after the first page.
+    for (let batch = 0; batch < 10; batch += 1) {
+      const calls = Array.from({ length: 10 }, () => server.api("POST", `/sessions/${sessionID}/tools/list_files`, { path: "/workspace" }, { token: memberToken }));
+      expect((await Promise.all(calls)).map((answer) => answer.status)).toEqual(Array(10).fill(200));
+    }
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(100);
+    await page.getByRole("button", { name: "Load more" }).click();
+    const all = await server.api("GET", `/audit?session_id=${sessionID}&limit=1000`, undefined, { token: adminToken });
+    await expect.poll(() => rows.count()).toBe(all.body.entries.length);
+    expect(await page.getByRole("button", { name: "Load more" }).count()).toBe(0);
+    expect(await rows.last().locator("td:nth-child(3)").textContent()).toBe("list_files");
+
     await page.getByRole("textbox", { name: "Session" }).fill("ses_none");
     await page.getByRole("button", { name: "Filter" }).click();
     await expect.poll(() => page.locator(".empty").textContent()).toBe("No entries.");
