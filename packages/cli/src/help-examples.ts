@@ -14,6 +14,7 @@ export const helpExamples: Readonly<Record<string, readonly string[]>> = {
   completion: ["ciab completion bash > ~/.local/share/bash-completion/completions/ciab", "ciab completion fish > ~/.config/fish/completions/ciab.fish"],
   run: ["ciab run --provider claude-code --repo https://github.com/you/app \"make the tests pass\""],
   usage: ["ciab usage --from 2026-01-01 --group-by user,day"],
+  budget: ["ciab budget", "ciab budget --json"],
   sandbox: ["ciab sandbox create --runtime docker", "ciab sandbox exec demo -- ls -la"],
   "sandbox create": ["ciab sandbox create --runtime docker --image node:20 --name demo --tag team=web"],
   "sandbox list": ["ciab sandbox list --all", "ciab sandbox list --json | jq '.sandboxes[].id'"],
