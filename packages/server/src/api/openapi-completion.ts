@@ -25,6 +25,7 @@ export const operationTags = [
   { name: "volumes", description: "Persistent volumes sandboxes mount" },
   { name: "images", description: "Images (AMIs, Docker images) built with Packer" },
   { name: "admin", description: "Installation-wide reports for admins" },
+  { name: "budget", description: "A workspace's spending this hour against its hourly cost cap" },
   { name: "e2b", description: "E2B's REST API for programs written for E2B's SDK (send the token as X-API-Key)" },
 ];
 
