@@ -85,6 +85,34 @@ describe("approvals", () => {
     expect(exists.body.stdout).toBe("no\n");
   });
 
+  test("a lead's note reaches a denied call's caller and is kept on the approval, never in the audit trail", async () => {
+    const note = "no writes to /tmp; use /workspace/out";
+    const denied = tool("write_file", { path: "/tmp/noted.txt", content: "n" }, memberToken, "?wait_secs=10");
+    const deniedID = await firstPending();
+    const decision = await api("POST", `/approvals/${deniedID}/deny`, { note });
+    expect([decision.status, decision.body.decision_note]).toEqual([200, note]);
+    const refused = await denied;
+    expect([refused.status, refused.body.error.code]).toEqual([403, "approval_denied"]);
+    expect(refused.body.error.message).toMatch(new RegExp(`${note}$`));
+    expect((await api("GET", `/approvals/${deniedID}`)).body).toMatchObject({ state: "denied", decision_note: note });
+
+    const held = await tool("write_file", { path: "/tmp/noted-ok.txt", content: "ok" }, memberToken);
+    const approved = await api("POST", `/approvals/${held.body.approval.id}/approve`, { note: "fine once" });
+    expect(approved.body).toMatchObject({ state: "approved", decision_note: "fine once", outcome: { status: "succeeded" } });
+    const plain = await tool("write_file", { path: "/tmp/noted-plain.txt", content: "p" }, memberToken);
+    expect((await api("POST", `/approvals/${plain.body.approval.id}/deny`)).body.decision_note).toBeNull();
+
+    const tooLong = await tool("write_file", { path: "/tmp/noted-long.txt", content: "l" }, memberToken);
+    const refusedNote = await api("POST", `/approvals/${tooLong.body.approval.id}/deny`, { note: "x".repeat(1025) });
+    expect([refusedNote.status, refusedNote.body.error.code]).toEqual([400, "invalid_request"]);
+    expect((await api("GET", `/approvals/${tooLong.body.approval.id}`)).body.state).toBe("pending");
+    await api("POST", `/approvals/${tooLong.body.approval.id}/deny`, { note: "x".repeat(1024) });
+
+    const audit = await api("GET", `/audit?session_id=${sessionID}&limit=1000`);
+    expect(JSON.stringify(audit.body)).not.toContain(note);
+    expect(JSON.stringify(audit.body)).not.toContain("fine once");
+  });
+
   test("nobody deciding ends the call with approval_timeout; it cannot be approved after", async () => {
     const started = Date.now();
     const timedOut = await tool("write_file", { path: "/tmp/late.txt", content: "l" }, memberToken, "?wait_secs=20");

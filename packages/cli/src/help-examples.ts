@@ -68,7 +68,7 @@ export const helpExamples: Readonly<Record<string, readonly string[]>> = {
   approvals: ["ciab approvals list --state pending"],
   "approvals list": ["ciab approvals list --state pending --json"],
   "approvals approve": ["ciab approvals approve apr_01jd…"],
-  "approvals deny": ["ciab approvals deny apr_01jd…"],
+  "approvals deny": ["ciab approvals deny apr_01jd…", "ciab approvals deny apr_01jd… --note 'no writes to /tmp; use /workspace/out'"],
   audit: ["ciab audit --session ses_01jd… --tool write_file", "ciab audit --since 2026-11-01T00:00:00Z --json"],
   user: ["ciab user list"],
   "user add": ["ciab user add alice --role member", "ciab user add bob --role admin --workspace ws_01jd…"],

@@ -2,6 +2,11 @@ import type { Approval, ApprovalState } from "@ciab/protocol";
 import type { HttpClient } from "./http.js";
 
 type Options = { signal?: AbortSignal };
+type DecideOptions = { note?: string } & Options;
+
+function noteBody(options: DecideOptions): { note?: string } {
+  return options.note === undefined ? {} : { note: options.note };
+}
 
 /** `ciab.approvals`: tool calls held by `[policy] tool_rules`; workspace admins decide them. */
 export class Approvals {
@@ -23,12 +28,13 @@ export class Approvals {
     return this.#http.json("GET", `/api/v1/approvals/${encodeURIComponent(id)}`, { query: { wait_secs: options.waitSecs }, signal: options.signal });
   }
 
-  /** Approves and runs the held call; the answer carries its outcome. */
-  approve(id: string, options: Options = {}): Promise<Approval> {
-    return this.#http.json("POST", `/api/v1/approvals/${encodeURIComponent(id)}/approve`, { json: {}, signal: options.signal });
+  /** Approves and runs the held call; the answer carries its outcome. A `note` (at most 1024 characters) is kept on the approval. */
+  approve(id: string, options: DecideOptions = {}): Promise<Approval> {
+    return this.#http.json("POST", `/api/v1/approvals/${encodeURIComponent(id)}/approve`, { json: noteBody(options), signal: options.signal });
   }
 
-  deny(id: string, options: Options = {}): Promise<Approval> {
-    return this.#http.json("POST", `/api/v1/approvals/${encodeURIComponent(id)}/deny`, { json: {}, signal: options.signal });
+  /** Denies the held call; a `note` (at most 1024 characters) ends the `approval_denied` message its caller gets. */
+  deny(id: string, options: DecideOptions = {}): Promise<Approval> {
+    return this.#http.json("POST", `/api/v1/approvals/${encodeURIComponent(id)}/deny`, { json: noteBody(options), signal: options.signal });
   }
 }

@@ -16,6 +16,7 @@ const approval: Approval = {
   expires_at: "2026-01-01T00:15:00.000Z",
   decided_by: null,
   decided_at: null,
+  decision_note: null,
   outcome: null,
 };
 

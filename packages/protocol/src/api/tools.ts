@@ -77,6 +77,8 @@ export const approvalSchema = z.object({
   expires_at: z.string(),
   decided_by: z.string().nullable(),
   decided_at: z.string().nullable(),
+  /** The deciding admin's note to the agent, as they wrote it; a denied call's error message ends with it. */
+  decision_note: z.string().nullable(),
   /** Set once an approved call ran: its result, or the error it failed with. */
   outcome: z
     .object({

@@ -47,6 +47,11 @@ const deny = createRoute({
   responses: decideResponses,
 });
 
+/** An empty note is no note. The body is optional: without one, `valid("json")` is undefined. */
+function noteOf(body: { note?: string | undefined } | undefined): string | null {
+  return body?.note ? body.note : null;
+}
+
 export function approvalRoutes(approvals: ApprovalService, tools: ToolService, maxWaitMs: number) {
   return createRouter()
     .openapi(list, async (c) => {
@@ -60,6 +65,6 @@ export function approvalRoutes(approvals: ApprovalService, tools: ToolService, m
       if (waitMs > 0) await tools.await(c.var.principal, id, waitMs, c.req.raw.signal).catch(() => undefined);
       return c.json(approvals.view(await approvals.get(c.var.principal, id)), 200);
     })
-    .openapi(approve, async (c) => c.json(approvals.view(await tools.decide(c.var.principal, c.req.valid("param").id, "approved")), 200))
-    .openapi(deny, async (c) => c.json(approvals.view(await tools.decide(c.var.principal, c.req.valid("param").id, "denied")), 200));
+    .openapi(approve, async (c) => c.json(approvals.view(await tools.decide(c.var.principal, c.req.valid("param").id, "approved", noteOf(c.req.valid("json")))), 200))
+    .openapi(deny, async (c) => c.json(approvals.view(await tools.decide(c.var.principal, c.req.valid("param").id, "denied", noteOf(c.req.valid("json")))), 200));
 }

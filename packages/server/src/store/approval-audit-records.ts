@@ -20,6 +20,8 @@ export interface ApprovalRecord {
   expiresAt: string;
   decidedBy: string | null;
   decidedAt: string | null;
+  /** The deciding admin's note (user text, at most 1024 characters): stored as given, never interpreted. */
+  decisionNote: string | null;
   /** The approved call's result or error, sealed (a shell's output may hold anything). */
   sealedOutcome: string | null;
 }

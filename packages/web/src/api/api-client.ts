@@ -113,8 +113,9 @@ export function createApiClient(token: string, clientOptions: ApiClientOptions =
           query: { state: "pending", session_id: filter.sessionID, limit: 100 },
           signal,
         }),
-      approve: (approvalID: string) => json<Approval>("POST", `/approvals/${id(approvalID)}/approve`),
-      deny: (approvalID: string) => json<Approval>("POST", `/approvals/${id(approvalID)}/deny`),
+      /** A non-empty `note` is kept on the approval; a denied call's caller reads it at the end of its error. */
+      approve: (approvalID: string, note?: string) => json<Approval>("POST", `/approvals/${id(approvalID)}/approve`, { json: note ? { note } : {} }),
+      deny: (approvalID: string, note?: string) => json<Approval>("POST", `/approvals/${id(approvalID)}/deny`, { json: note ? { note } : {} }),
     },
     /** One page of the audit trail, oldest first; `next` is the next page's cursor. */
     audit: (filter: { sessionID?: string; cursor?: string }, signal?: AbortSignal) =>

@@ -12,6 +12,8 @@ export const approvalRefreshMs = 3_000;
 
 /** Most characters of a held call's summary shown: its path and the like come from the agent. */
 const summaryLimit = 400;
+/** The API's bound on a decision's note. */
+const noteLimit = 1024;
 
 /**
  * The held tool calls still waiting, oldest first, with Approve and Deny. A decision the API refuses
@@ -24,12 +26,14 @@ export function ApprovalTable(props: { sessionID?: string }) {
   const [deciding, setDeciding] = useState<string>();
   const [decided, setDecided] = useState<Approval>();
   const [error, setError] = useState<unknown>();
+  const [notes, setNotes] = useState<Record<string, string>>({});
 
   const decide = async (approval: Approval, decision: "approve" | "deny") => {
     setDeciding(approval.id);
     setError(undefined);
     try {
-      setDecided(await api.approvals[decision](approval.id));
+      const note = notes[approval.id];
+      setDecided(await api.approvals[decision](approval.id, note?.trim() ? note : undefined));
     } catch (caught) {
       setError(caught);
     } finally {
@@ -48,6 +52,7 @@ export function ApprovalTable(props: { sessionID?: string }) {
           {decided.tool} call {decided.state}
           {decided.outcome && ` · ${decided.outcome.status}`}
           {decided.outcome?.error && `: ${shorten(decided.outcome.error.message, 200)} (${decided.outcome.error.code})`}
+          {decided.decision_note && ` · note: ${shorten(decided.decision_note, 200)}`}
         </p>
       )}
       {approvals.length === 0 ? (
@@ -83,6 +88,14 @@ export function ApprovalTable(props: { sessionID?: string }) {
                   <button type="button" disabled={deciding !== undefined} onClick={() => void decide(approval, "approve")}>
                     Approve
                   </button>{" "}
+                  <input
+                    name="note"
+                    aria-label="Note to the agent"
+                    placeholder="note (optional)"
+                    maxLength={noteLimit}
+                    value={notes[approval.id] ?? ""}
+                    onChange={(event) => setNotes({ ...notes, [approval.id]: event.target.value })}
+                  />{" "}
                   <button type="button" className="danger" disabled={deciding !== undefined} onClick={() => void decide(approval, "deny")}>
                     Deny
                   </button>

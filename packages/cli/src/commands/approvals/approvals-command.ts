@@ -21,8 +21,9 @@ export function addApprovalsAndAuditCommands(program: Command): void {
       .command(decision)
       .argument("<id>", "approval id (apr_…)")
       .description(decision === "approve" ? "approve a held call: it runs once, as the user who asked" : "deny a held call: it fails with approval_denied")
+      .option("--note <text>", "a note to the agent (at most 1024 characters); a denied call's error ends with it")
       .option("--json", "print the approval as JSON")
-      .action(action(async (context, args) => (await import("./decide.js")).decide(context, args, decision)));
+      .action(action<{ note?: string }>(async (context, args, options) => (await import("./decide.js")).decide(context, args, decision, options)));
   }
   program
     .command("audit")

@@ -69,6 +69,7 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
       expires_at: record.expiresAt,
       decided_by: record.decidedBy,
       decided_at: record.decidedAt,
+      decision_note: record.decisionNote ?? null,
       outcome: record.sealedOutcome === null ? null : (JSON.parse(dataKey.open(record.sealedOutcome)) as ApprovalOutcome),
     };
   }
@@ -103,6 +104,7 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
         expiresAt: new Date(now + dependencies.timeoutMs).toISOString(),
         decidedBy: null,
         decidedAt: null,
+        decisionNote: null,
         sealedOutcome: null,
       };
       await store.approvals.create(record);
@@ -127,7 +129,7 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
     },
 
     /** Decides once; the caller of `approve` then runs the held call. Members may not decide (403). */
-    async decide(principal: Principal, id: string, decision: "approved" | "denied"): Promise<ApprovalRecord> {
+    async decide(principal: Principal, id: string, decision: "approved" | "denied", note: string | null = null): Promise<ApprovalRecord> {
       if (!isAdmin(principal)) throw new CiabError("forbidden", "only workspace admins decide approvals");
       const record = await find(principal.workspaceID, id);
       if (record.state === "expired") throw new CiabError("approval_timeout", `approval ${id} expired at ${record.expiresAt}`);
@@ -138,7 +140,7 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
           throw new CiabError("conflict", `approval ${id} was asked for by a user since removed: its call will not run; deny it`, { context: { state: record.state } });
         }
       }
-      const won = record.state === "pending" && (await store.approvals.decide(id, decision, principal.userID, new Date().toISOString()));
+      const won = record.state === "pending" && (await store.approvals.decide(id, decision, principal.userID, new Date().toISOString(), note));
       if (!won) {
         const current = await find(principal.workspaceID, id);
         throw new CiabError("conflict", `approval ${id} is already ${current.state}`, { context: { state: current.state } });

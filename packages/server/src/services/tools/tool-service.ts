@@ -58,7 +58,11 @@ export function createToolService(dependencies: ToolServiceDependencies) {
 
   /** The answer a waiting caller gets from a final approval (or the approval itself while it is not). */
   function answerOf(record: ApprovalRecord): ToolCallAnswer {
-    if (record.state === "denied") throw new CiabError("approval_denied", `approval ${record.id} was denied`, { context: { approval_id: record.id } });
+    if (record.state === "denied") {
+      // The lead's note goes to the agent as written: it is the lead's text, shown, never acted on here.
+      const note = record.decisionNote ? `: ${record.decisionNote}` : "";
+      throw new CiabError("approval_denied", `approval ${record.id} was denied${note}`, { context: { approval_id: record.id } });
+    }
     if (record.state === "expired") {
       throw new CiabError("approval_timeout", `approval ${record.id} was not decided before ${record.expiresAt}`, { context: { approval_id: record.id } });
     }
@@ -105,12 +109,13 @@ export function createToolService(dependencies: ToolServiceDependencies) {
     },
 
     /** An admin's decision; an approved call runs once, here, as the user who asked, and its outcome is kept. */
-    async decide(principal: Principal, id: string, decision: "approved" | "denied"): Promise<ApprovalRecord> {
+    /** The note is kept on the approval, not in the audit entry (which keeps digests of what it is given). */
+    async decide(principal: Principal, id: string, decision: "approved" | "denied", note: string | null = null): Promise<ApprovalRecord> {
       const started = performance.now();
       const entry = { workspaceID: principal.workspaceID, actor: principal.userID, tool: decision === "approved" ? "approval.approve" : "approval.deny", args: { id }, approvalID: id };
       let record: ApprovalRecord;
       try {
-        record = await approvals.decide(principal, id, decision);
+        record = await approvals.decide(principal, id, decision, note);
       } catch (error) {
         await audit.record({ ...entry, error, durationMs: performance.now() - started });
         throw error;

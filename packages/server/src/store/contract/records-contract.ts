@@ -44,6 +44,7 @@ function approval(workspaceID: string, overrides: Partial<ApprovalRecord> = {}):
     expiresAt: "2026-11-26T03:15:00.000Z",
     decidedBy: null,
     decidedAt: null,
+    decisionNote: null,
     sealedOutcome: null,
     ...overrides,
   };
@@ -99,6 +100,23 @@ export function recordsContract(fresh: MakeStore): void {
     expect((await store.approvals.list("ws_a", { state: "expired", limit: 10 })).map((record) => record.id)).toEqual([other.id]);
     expect(await store.approvals.list("ws_a", { userID: "usr_b", limit: 10 })).toHaveLength(1);
     expect(await store.approvals.list("ws_a", { limit: 1 })).toHaveLength(1);
+  });
+
+  test("approvals: a decision keeps its note as given; one without a note keeps null", async () => {
+    const store = await fresh();
+    const denied = approval("ws_a");
+    const approved = approval("ws_a");
+    await store.approvals.create(denied);
+    await store.approvals.create(approved);
+    const now = "2026-11-26T03:01:00.000Z";
+    const note = `no writes to /tmp; use /workspace/out ' " \\ ${"é".repeat(1000)}`;
+    expect(await store.approvals.decide(denied.id, "denied", "usr_admin", now, note)).toBe(true);
+    expect(await store.approvals.decide(approved.id, "approved", "usr_admin", now)).toBe(true);
+    expect(await store.approvals.get("ws_a", denied.id)).toEqual({ ...denied, state: "denied", decidedBy: "usr_admin", decidedAt: now, decisionNote: note });
+    expect((await store.approvals.get("ws_a", approved.id))!.decisionNote).toBeNull();
+    // A losing decision leaves the winner's note.
+    expect(await store.approvals.decide(denied.id, "approved", "usr_other", now, "other")).toBe(false);
+    expect((await store.approvals.list("ws_a", { state: "denied", limit: 10 }))[0]!.decisionNote).toBe(note);
   });
 
   test("audit: appended and listed with filters and a cursor", async () => {

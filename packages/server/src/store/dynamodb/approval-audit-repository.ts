@@ -31,7 +31,9 @@ export function createApprovalRepository(table: DynamoTable): ApprovalRepository
    * transaction as the item that counts them.
    */
   async function recordOf(item: Item): Promise<ApprovalRecord> {
-    const { outcomeParts, ...record } = fromItem<ApprovalRecord & { outcomeParts?: number }>(item);
+    const { outcomeParts, ...stored } = fromItem<ApprovalRecord & { outcomeParts?: number }>(item);
+    // Items written before notes were kept have no such attribute.
+    const record = { ...stored, decisionNote: stored.decisionNote ?? null };
     if (!outcomeParts) return record;
     const parts = await table.query({ partition: key(record.id).pk, beginsWith: outcomePrefix, limit: outcomeParts });
     if (parts.length !== outcomeParts) throw new CiabError("internal", `approval ${record.id} has ${parts.length} of its ${outcomeParts} outcome parts`);
@@ -59,14 +61,14 @@ export function createApprovalRepository(table: DynamoTable): ApprovalRepository
       });
       return Promise.all(items.map((item) => recordOf(item)));
     },
-    async decide(id, state, decidedBy, now) {
+    async decide(id, state, decidedBy, now, note = null) {
       // One conditional update: of two deciders only one finds the approval still pending.
       const decided = await table.update(
         key(id),
         {
-          expression: "SET #state = :state, #by = :by, #at = :now ADD #version :one",
-          names: { "#state": "state", "#by": "decidedBy", "#at": "decidedAt", "#version": "itemVersion", "#expires": "expiresAt" },
-          values: { ":state": state, ":by": decidedBy, ":now": now, ":pending": "pending", ":one": 1 },
+          expression: "SET #state = :state, #by = :by, #at = :now, #note = :note ADD #version :one",
+          names: { "#state": "state", "#by": "decidedBy", "#at": "decidedAt", "#note": "decisionNote", "#version": "itemVersion", "#expires": "expiresAt" },
+          values: { ":state": state, ":by": decidedBy, ":now": now, ":note": note, ":pending": "pending", ":one": 1 },
         },
         { expression: `attribute_exists(pk) AND #state = :pending AND #expires ${state === "expired" ? "<=" : ">"} :now` },
         { retry: true },

@@ -21,6 +21,7 @@ function toApproval(row: ApprovalRow): ApprovalRecord {
     expiresAt: row.expires_at,
     decidedBy: row.decided_by,
     decidedAt: row.decided_at,
+    decisionNote: row.decision_note,
     sealedOutcome: row.sealed_outcome,
   };
 }
@@ -46,6 +47,7 @@ export function createApprovalRepository(db: Kysely<Tables>): ApprovalRepository
           expires_at: record.expiresAt,
           decided_by: record.decidedBy,
           decided_at: record.decidedAt,
+          decision_note: record.decisionNote,
           sealed_outcome: record.sealedOutcome,
         })
         .execute();
@@ -63,10 +65,10 @@ export function createApprovalRepository(db: Kysely<Tables>): ApprovalRepository
       const rows = await query.orderBy("id").limit(filter.limit).execute();
       return rows.map(toApproval);
     },
-    async decide(id, state, decidedBy, now) {
+    async decide(id, state, decidedBy, now, note = null) {
       let query = db
         .updateTable("approvals")
-        .set({ state, decided_by: decidedBy, decided_at: now })
+        .set({ state, decided_by: decidedBy, decided_at: now, decision_note: note })
         .where("id", "=", id)
         .where("state", "=", "pending");
       // Expiring needs the deadline passed; deciding needs it still ahead. Both in the one statement.

@@ -1,4 +1,4 @@
-/** Rows of migration 0007 (approvals, audit_entries). */
+/** Rows of migration 0007 (approvals, audit_entries), with 0011's `decision_note`. */
 export interface ApprovalRow {
   id: string;
   workspace_id: string;
@@ -15,6 +15,7 @@ export interface ApprovalRow {
   expires_at: string;
   decided_by: string | null;
   decided_at: string | null;
+  decision_note: string | null;
   sealed_outcome: string | null;
 }
 

@@ -9,6 +9,7 @@ import * as approvalsAudit from "./0007-approvals-audit.js";
 import * as persistence from "./0008-persistence.js";
 import * as accountsAndLifetimes from "./0009-accounts-and-lifetimes.js";
 import * as images from "./0010-images.js";
+import * as approvalDecisionNote from "./0011-approval-decision-note.js";
 
 /** Migrations are code, listed here in order; names never change once released. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   "0008-persistence": persistence,
   "0009-accounts-and-lifetimes": accountsAndLifetimes,
   "0010-images": images,
+  "0011-approval-decision-note": approvalDecisionNote,
 };
 
 export const migrationProvider: MigrationProvider = {
