@@ -83,10 +83,13 @@ describe("the web UI's approvals and audit", () => {
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator("pre.summary").textContent()).toContain("/tmp/denied.txt");
 
+    const note = "no writes to /tmp; use /workspace/out <b>as text</b>";
+    await row.getByRole("textbox", { name: "Note to the agent" }).fill(note);
     await row.getByRole("button", { name: "Deny" }).click();
     const refused = await waiting;
     expect([refused.status, refused.body.error?.code]).toEqual([403, "approval_denied"]);
-    await expect.poll(() => page.getByTestId("approval-decided").textContent()).toBe("write_file call denied");
+    expect(refused.body.error?.message).toMatch(/: no writes to \/tmp; use \/workspace\/out <b>as text<\/b>$/);
+    await expect.poll(() => page.getByTestId("approval-decided").textContent()).toBe(`write_file call denied · note: ${note}`);
     await expect.poll(() => row.count()).toBe(0);
     const exists = await server.api("POST", `/sessions/${sessionID}/tools/shell`, { cmd: "test -e /tmp/denied.txt && echo yes || echo no" }, { token: memberToken });
     expect(exists.body.stdout).toBe("no\n");
