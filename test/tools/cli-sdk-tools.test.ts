@@ -49,8 +49,8 @@ describe("tools, approvals and audit from the SDK and the CLI", () => {
     expect(listed.approvals.map((approval: { id: string }) => approval.id)).toContain(id);
     const table = await run(["approvals", "list"]);
     expect(table.stdout).toContain("path=/tmp/cli.txt");
-    const approved = await json(["approvals", "approve", id]);
-    expect(approved).toMatchObject({ state: "approved", outcome: { status: "succeeded" } });
+    const approved = await json(["approvals", "approve", id, "--note", "once only"]);
+    expect(approved).toMatchObject({ state: "approved", decision_note: "once only", outcome: { status: "succeeded" } });
     const again = await run(["approvals", "approve", id]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain("conflict");
@@ -61,8 +61,12 @@ describe("tools, approvals and audit from the SDK and the CLI", () => {
       pending = (await ciab.approvals.list({ state: "pending" })).approvals[0]?.id;
       if (!pending) await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect((await json(["approvals", "deny", pending!])).state).toBe("denied");
-    expect(await denied).toBeInstanceOf(ApprovalDeniedError);
+    const note = "no writes to /tmp; use /workspace/out";
+    expect(await json(["approvals", "deny", pending!, "--note", note])).toMatchObject({ state: "denied", decision_note: note });
+    const refused = await denied;
+    expect(refused).toBeInstanceOf(ApprovalDeniedError);
+    expect((refused as Error).message.endsWith(note)).toBe(true);
+    expect((await ciab.approvals.get(pending!)).decision_note).toBe(note);
 
     const audit = await json(["audit", "--tool", "write_file", "--session", sessionID]);
     expect(audit.entries.map((entry: { result: string }) => entry.result)).toEqual(["approval_pending", "ok", "approval_pending"]);
