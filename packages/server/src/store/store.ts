@@ -222,6 +222,7 @@ export interface ApprovalRepository {
   /**
    * Moves a pending approval to `state` when it is still pending (and, for approve and deny, not past its
    * expiry at `now`), in one statement; answers whether this call made the move, so only one decision wins.
+   * The deciding admin's `note` is written in the same statement, so only the winner's is kept.
    */
   decide(id: string, state: "approved" | "denied" | "expired", decidedBy: string | null, now: string, note?: string | null): Promise<boolean>;
   setOutcome(id: string, sealedOutcome: string): Promise<void>;

@@ -69,7 +69,7 @@ export function createApprovalService(dependencies: ApprovalServiceDependencies)
       expires_at: record.expiresAt,
       decided_by: record.decidedBy,
       decided_at: record.decidedAt,
-      decision_note: record.decisionNote ?? null,
+      decision_note: record.decisionNote,
       outcome: record.sealedOutcome === null ? null : (JSON.parse(dataKey.open(record.sealedOutcome)) as ApprovalOutcome),
     };
   }
